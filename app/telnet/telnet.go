@@ -1,0 +1,160 @@
+// Package telnet is the line door: the original chatserver's telnet
+// protocol on a TCP listener.
+package telnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"chatserver/app/lineproto"
+	"chatserver/chat"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultMaxConns      = 50000
+	DefaultMaxConnsPerIP = 200
+	sendBuffer           = 64 << 10
+)
+
+// Config is what a Door is built from.
+type Config struct {
+	Addr          string // listen address, e.g. ":8999" or "127.0.0.1:0"
+	Hub           *chat.Hub
+	Logger        *slog.Logger
+	MaxConns      int // connections in total
+	MaxConnsPerIP int // connections from one source address
+	Line          lineproto.Options
+}
+
+// Door is the telnet listener and the connections it serves.
+type Door struct {
+	cfg Config
+	log *slog.Logger
+	ln  net.Listener
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	perIP map[string]int
+}
+
+// New listens on cfg.Addr.
+func New(cfg Config) (*Door, error) {
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxConnsPerIP <= 0 {
+		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	cfg.Line.Door, cfg.Line.Telnet = "telnet", true
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("telnet listen %s: %w", cfg.Addr, err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Door{cfg: cfg, log: log, ln: ln, conns: map[net.Conn]struct{}{}, perIP: map[string]int{}}, nil
+}
+
+// Addr returns the address the door listens on.
+func (d *Door) Addr() net.Addr { return d.ln.Addr() }
+
+// Run serves until ctx is done, then stops accepting; it returns after
+// every connection it started has ended (each is told the server is
+// shutting down). Connections still open when CloseAll is called are cut.
+func (d *Door) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stop := context.AfterFunc(ctx, func() { d.ln.Close() })
+	defer stop()
+	for {
+		conn, err := d.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("telnet accept: %w", err)
+		}
+		ip := hostOf(conn.RemoteAddr())
+		if !d.admit(conn, ip) {
+			d.log.Warn("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "too many connections")
+			wg.Go(func() { refuse(conn) })
+			continue
+		}
+		wg.Go(func() {
+			defer d.release(conn, ip)
+			d.serve(ctx, conn)
+		})
+	}
+}
+
+// CloseAll cuts every open connection; for a shutdown whose grace ran out.
+func (d *Door) CloseAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for c := range d.conns {
+		c.Close()
+	}
+}
+
+func (d *Door) serve(ctx context.Context, conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(sendBuffer)
+	}
+	opt := d.cfg.Line
+	opt.Addr = conn.RemoteAddr().String()
+	d.log.Debug("connected", "door", "telnet", "addr", opt.Addr)
+	if err := lineproto.Serve(ctx, d.cfg.Hub, conn, opt); err != nil {
+		d.log.Debug("connection ended", "door", "telnet", "addr", opt.Addr, "err", err)
+	}
+}
+
+func (d *Door) admit(conn net.Conn, ip string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.conns) >= d.cfg.MaxConns || d.perIP[ip] >= d.cfg.MaxConnsPerIP {
+		return false
+	}
+	d.conns[conn] = struct{}{}
+	d.perIP[ip]++
+	return true
+}
+
+func (d *Door) release(conn net.Conn, ip string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.conns, conn)
+	if d.perIP[ip]--; d.perIP[ip] <= 0 {
+		delete(d.perIP, ip)
+	}
+}
+
+// refuse tells a connection over the caps why it is closed, and closes it.
+func refuse(conn net.Conn) {
+	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	conn.Write([]byte("<" + chat.SystemName + "> " + chat.TextTooMany + "\n"))
+	conn.Close()
+}
+
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}

@@ -1,0 +1,162 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// Bot is a plugin's handle on the hub: what a plugin may do. Every method is
+// safe from any goroutine and never waits for a client.
+type Bot struct {
+	hub    *Hub
+	name   string
+	plugin Plugin
+}
+
+// Name returns the plugin's name, the tag of its lines.
+func (b *Bot) Name() string { return b.name }
+
+// Log returns the hub's logger, with the plugin's name attached.
+func (b *Bot) Log() *slog.Logger { return b.hub.log.With("plugin", b.name) }
+
+// Reply sends "<plugin> text" to the user called name, wherever they are.
+// It does nothing if they are offline.
+func (b *Bot) Reply(name, text string) {
+	if s := b.hub.find(name); s != nil {
+		s.out.Push(b.event(text))
+	}
+}
+
+// Broadcast sends "<plugin> text" to everyone in room.
+func (b *Bot) Broadcast(room, text string) {
+	h := b.hub
+	ev := b.event(text)
+	ev.Room = room
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if r := h.rooms[Fold(room)]; r != nil {
+		ev.Room = r.name
+		for _, s := range r.members {
+			s.out.Push(ev)
+		}
+	}
+}
+
+// Whisper sends text from the user from to the user to, wherever they are,
+// as "<plugin> FROM whispered to you: TEXT". It returns ErrNotFound if to is
+// offline.
+func (b *Bot) Whisper(from, to, text string) error {
+	s := b.hub.find(to)
+	if s == nil {
+		return ErrNotFound
+	}
+	s.out.Push(&Event{Kind: KindWhisper, From: from, Bot: b.name, Text: text, Time: b.hub.now()})
+	return nil
+}
+
+// Find returns the online user called name (compared case-insensitively)
+// with their name as they logged in and their room.
+func (b *Bot) Find(name string) (User, bool) {
+	h := b.hub
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	s := h.users[Fold(name)]
+	if s == nil || s.room == nil {
+		return User{}, false
+	}
+	return User{Name: s.name, Room: s.room.name}, true
+}
+
+// Members returns the users of room in the order they entered, admins marked.
+func (b *Bot) Members(room string) []Member { return b.hub.Members(room) }
+
+// Rooms returns every room in creation order, DefaultRoom first.
+func (b *Bot) Rooms() []RoomInfo { return b.hub.Rooms() }
+
+// IsAdmin reports whether the user called name is an admin of room.
+func (b *Bot) IsAdmin(room, name string) bool {
+	h := b.hub
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	r := h.rooms[Fold(room)]
+	return r != nil && r.creator != "" && r.creator == Fold(name)
+}
+
+// Move moves the user called name from room from to room to, with the
+// leave and join hooks as for /switch. It returns ErrNotFound if they are
+// not online in from. The moved user, with their name as they logged in,
+// is returned.
+func (b *Bot) Move(name, from, to string) (User, error) {
+	h := b.hub
+	h.mu.RLock()
+	s := h.users[Fold(name)]
+	src, dst := h.rooms[Fold(from)], h.rooms[Fold(to)]
+	h.mu.RUnlock()
+	if s == nil || src == nil || dst == nil {
+		return User{}, ErrNotFound
+	}
+	if err := h.move(s, src, dst, nil); err != nil {
+		return User{}, err
+	}
+	h.log.Info("moved", "user", s.name, "from", src.name, "to", dst.name, "plugin", b.name)
+	return User{Name: s.name, Room: dst.name}, nil
+}
+
+// Ban bans the user called name from room; the refusal line they get when
+// they try to come back is tagged with this plugin's name. The ban is
+// durable when Ban returns nil.
+func (b *Bot) Ban(ctx context.Context, room, name string) error {
+	h := b.hub
+	h.mu.RLock()
+	r := h.rooms[Fold(room)]
+	h.mu.RUnlock()
+	if r == nil {
+		return ErrNotFound
+	}
+	rec := BanRecord{Room: r.name, Name: name, By: b.name, Time: h.now()}
+	if err := h.store.SaveBan(ctx, rec); err != nil {
+		return fmt.Errorf("ban %s from %s: %w: %w", name, r.name, ErrStore, err)
+	}
+	h.mu.Lock()
+	r.bans[Fold(name)] = rec
+	h.mu.Unlock()
+	h.log.Info("ban", "user", name, "room", r.name, "plugin", b.name)
+	return nil
+}
+
+// Unban lifts the ban of the user called name from room and returns their
+// name as it was when banned, or ErrNotBanned.
+func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
+	h := b.hub
+	h.mu.RLock()
+	r := h.rooms[Fold(room)]
+	var rec BanRecord
+	ok := false
+	if r != nil {
+		rec, ok = r.bans[Fold(name)]
+	}
+	h.mu.RUnlock()
+	if !ok {
+		return "", ErrNotBanned
+	}
+	if err := h.store.DeleteBan(ctx, r.name, rec.Name); err != nil {
+		return "", fmt.Errorf("unban %s from %s: %w: %w", name, r.name, ErrStore, err)
+	}
+	h.mu.Lock()
+	delete(r.bans, Fold(name))
+	h.mu.Unlock()
+	h.log.Info("unban", "user", rec.Name, "room", r.name, "plugin", b.name)
+	return rec.Name, nil
+}
+
+func (b *Bot) event(text string) *Event {
+	return &Event{Kind: KindBot, From: b.name, Text: text, Time: b.hub.now()}
+}
+
+// find returns the online session called name, or nil.
+func (h *Hub) find(name string) *Session {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.users[Fold(name)]
+}

@@ -1,0 +1,83 @@
+package chat
+
+import (
+	"sync"
+	"time"
+)
+
+// Kind says what an Event is.
+type Kind uint8
+
+// The kinds of events the engine hands a session.
+const (
+	// KindChat is a user's message to a room: "<From> Text".
+	KindChat Kind = iota + 1
+	// KindWhisper is a private message from From, relayed by the plugin Bot:
+	// "<Bot> From whispered to you: Text".
+	KindWhisper
+	// KindSystem is a line from the server itself: "<system> Text".
+	KindSystem
+	// KindBot is a plugin's line: "<From> Text", From being the plugin.
+	KindBot
+	// KindHistory is a past message replayed by /history:
+	// "<system> [HH:MM] <From> Text".
+	KindHistory
+	// KindRoster says the session's room, its members or the room list
+	// changed. It has no line; only sessions that asked for it get it.
+	KindRoster
+)
+
+// SystemName is the sender tag of the server's own lines, reserved as a user name.
+const SystemName = "system"
+
+// Event is one thing a session is told. Events are immutable once made and
+// shared by every recipient, so a line going to a thousand users is built
+// and rendered once.
+type Event struct {
+	Kind Kind
+	Room string    // the room it happened in, "" for a private line
+	From string    // the author: a user, "system" or a plugin
+	Bot  string    // for KindWhisper, the plugin that relayed it
+	Text string    // already sanitised
+	Time time.Time // when the engine made it
+
+	once sync.Once
+	line []byte
+}
+
+// Line returns the event as the line protocol sends it, '\n' included, or
+// nil for events that have no line. It is rendered once; safe for
+// concurrent use. The caller must not modify the result.
+func (e *Event) Line() []byte {
+	e.once.Do(func() { e.line = e.render() })
+	return e.line
+}
+
+func (e *Event) render() []byte {
+	var b []byte
+	tag := func(name string) {
+		b = append(b, '<')
+		b = append(b, name...)
+		b = append(b, '>', ' ')
+	}
+	switch e.Kind {
+	case KindChat, KindBot:
+		b = make([]byte, 0, len(e.From)+len(e.Text)+4)
+		tag(e.From)
+	case KindSystem:
+		b = make([]byte, 0, len(e.Text)+10)
+		tag(SystemName)
+	case KindWhisper:
+		tag(e.Bot)
+		b = append(b, e.From...)
+		b = append(b, " whispered to you: "...)
+	case KindHistory:
+		tag(SystemName)
+		b = e.Time.AppendFormat(b, "[15:04] ")
+		tag(e.From)
+	default:
+		return nil
+	}
+	b = append(b, e.Text...)
+	return append(b, '\n')
+}

@@ -1,0 +1,103 @@
+package chat
+
+import "sync"
+
+// DefaultOutboxLen is how many undelivered events a session may have queued
+// before the oldest are dropped.
+const DefaultOutboxLen = 1024
+
+// Outbox is the bounded queue of events waiting for one session's writer.
+// The engine pushes without ever blocking; the door's writer drains
+// everything queued at once, so lines that pile up leave in one write. When
+// the queue is full the oldest quarter is dropped and counted, and the
+// writer tells the user how many lines they missed.
+type Outbox struct {
+	mu      sync.Mutex
+	q       []*Event
+	max     int
+	dropped int
+	closed  bool
+	ready   chan struct{}
+}
+
+// NewOutbox returns an outbox that holds at most max events (DefaultOutboxLen if max <= 0).
+func NewOutbox(max int) *Outbox {
+	if max <= 0 {
+		max = DefaultOutboxLen
+	}
+	return &Outbox{max: max, ready: make(chan struct{}, 1)}
+}
+
+// Push queues e. It never blocks and is safe from any goroutine. It reports
+// false if the outbox is closed.
+func (o *Outbox) Push(e *Event) bool {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return false
+	}
+	if len(o.q) >= o.max {
+		n := o.max / 4
+		if n < 1 {
+			n = 1
+		}
+		o.dropped += n
+		k := copy(o.q, o.q[n:])
+		clear(o.q[k:])
+		o.q = o.q[:k]
+	}
+	o.q = append(o.q, e)
+	wake := len(o.q) == 1
+	o.mu.Unlock()
+	if wake {
+		o.signal()
+	}
+	return true
+}
+
+func (o *Outbox) signal() {
+	select {
+	case o.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready returns a channel that receives when there may be something to drain
+// or the outbox was closed.
+func (o *Outbox) Ready() <-chan struct{} { return o.ready }
+
+// Drain moves every queued event into buf (reusing its storage) and returns
+// it, with how many events were dropped since the last drain and whether the
+// outbox is closed. The writer goroutine that owns the session calls it.
+func (o *Outbox) Drain(buf []*Event) (evs []*Event, dropped int, closed bool) {
+	clear(buf)
+	o.mu.Lock()
+	evs, o.q = o.q, buf[:0]
+	dropped, o.dropped = o.dropped, 0
+	closed = o.closed
+	o.mu.Unlock()
+	return evs, dropped, closed
+}
+
+// Close marks the outbox closed: later pushes are refused, and the writer
+// sends what is queued, then ends. Safe to call more than once.
+func (o *Outbox) Close() {
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+	o.signal()
+}
+
+// Len returns how many events are queued.
+func (o *Outbox) Len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.q)
+}
+
+// Closed reports whether the outbox was closed.
+func (o *Outbox) Closed() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closed
+}

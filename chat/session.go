@@ -1,0 +1,214 @@
+package chat
+
+import (
+	"context"
+	"strconv"
+	"strings"
+)
+
+// Session is one logged-in user, on either door. The door feeds it typed
+// lines with Input and delivers what arrives in its Outbox.
+type Session struct {
+	hub    *Hub
+	name   string // as the user logged in
+	key    string // Fold(name)
+	door   string
+	addr   string
+	out    *Outbox
+	roster bool
+
+	// guarded by hub.mu
+	room   *room
+	closed bool
+}
+
+// Name returns the user's name as they logged in.
+func (s *Session) Name() string { return s.name }
+
+// Outbox returns the queue of events for this session.
+func (s *Session) Outbox() *Outbox { return s.out }
+
+// Room returns the name of the room the user is in.
+func (s *Session) Room() string {
+	s.hub.mu.RLock()
+	defer s.hub.mu.RUnlock()
+	return s.room.name
+}
+
+// Recent returns up to n of the last messages of the user's room, oldest first.
+func (s *Session) Recent(n int) []*Event {
+	s.hub.mu.RLock()
+	r := s.room
+	s.hub.mu.RUnlock()
+	return r.recent(n)
+}
+
+// Notify sends the user a system line.
+func (s *Session) Notify(text string) { s.out.Push(s.hub.systemEvent(text)) }
+
+// Input handles one line the user typed: a command if it starts with '/',
+// else a message to their room. It sanitises the line first and ignores it
+// if nothing is left. Input blocks only for store writes the line asks for
+// (a new room, a ban); ctx bounds them.
+func (s *Session) Input(ctx context.Context, line string) {
+	line = Sanitize(line)
+	if line == "" {
+		return
+	}
+	if line[0] == '/' {
+		s.command(ctx, line[1:])
+		return
+	}
+	if RuneLen(line) > MaxMessageLen {
+		s.Notify(TextTooLong)
+		return
+	}
+	s.say(ctx, line)
+}
+
+// Close logs the user out: they leave their room (whose members get the
+// plugins' leave lines) and their outbox closes once drained. Safe to call
+// more than once.
+func (s *Session) Close() {
+	h := s.hub
+	h.mu.Lock()
+	if s.closed {
+		h.mu.Unlock()
+		return
+	}
+	s.closed = true
+	r := s.room
+	r.members = remove(r.members, s)
+	if h.users[s.key] == s {
+		delete(h.users, s.key)
+	}
+	if s.roster {
+		h.rosterN--
+	}
+	closing := h.closing
+	h.mu.Unlock()
+	s.out.Close()
+	h.log.Info("logout", "user", s.name, "door", s.door, "addr", s.addr)
+	if closing {
+		return
+	}
+	h.rosterRoom(r)
+	ctx := context.Background()
+	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: s.name, Room: r.name}) })
+}
+
+// say delivers text to everyone else in the user's room.
+func (s *Session) say(ctx context.Context, text string) {
+	h := s.hub
+	ev := &Event{Kind: KindChat, From: s.name, Text: text, Time: h.now()}
+	h.mu.RLock()
+	r := s.room
+	ev.Room = r.name
+	for _, m := range r.members {
+		if m != s {
+			m.out.Push(ev)
+		}
+	}
+	h.mu.RUnlock()
+	r.said.Add(1)
+	r.remember(ev, h.historyLen)
+	h.store.AppendMessage(Message{Room: r.name, From: s.name, Text: text, Time: ev.Time})
+	if s.roster {
+		s.out.Push(ev) // the screen shows your own messages; a line client already has them
+	}
+	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time}
+	h.hook(func(b *Bot) { b.plugin.MessageReceived(ctx, b, m) })
+}
+
+// command runs one command line (without its '/').
+func (s *Session) command(ctx context.Context, line string) {
+	word, args := CutArg(line)
+	if word != line[:len(word)] { // "/ x": a space right after the slash
+		word, args = "", line
+	}
+	name := strings.ToLower(word)
+	switch name {
+	case "leave":
+		s.Notify("Leaving chat room.")
+		s.Close()
+	case "room":
+		s.Notify("You're currently in the '" + s.Room() + "' room.")
+	case "switch":
+		if args == "" {
+			s.Notify("Please specify a room to switch to.")
+			return
+		}
+		s.switchTo(ctx, args)
+	case "history":
+		s.history(args)
+	case "help":
+		s.Notify(s.hub.help)
+	default:
+		b := s.hub.commands[name]
+		if name == "" || b == nil {
+			s.Notify("Command not found.")
+			return
+		}
+		c := Command{From: s.name, Room: s.Room(), Name: name, Args: args}
+		b.safely(func(b *Bot) { b.plugin.CommandReceived(ctx, b, c) })
+	}
+}
+
+// switchTo moves the user to the room called name, creating it if needed.
+func (s *Session) switchTo(ctx context.Context, name string) {
+	h := s.hub
+	if !ValidRoomName(name) {
+		s.Notify("Room names may only use letters, digits, '-', '_' and '.' (at most 32).")
+		return
+	}
+	key := Fold(name)
+	h.mu.RLock()
+	cur, r := s.room, h.rooms[key]
+	var ban BanRecord
+	banned := false
+	if r != nil {
+		ban, banned = r.bans[s.key]
+	}
+	h.mu.RUnlock()
+	switch {
+	case r == cur:
+		s.Notify("You're already in the '" + r.name + "' room.")
+		return
+	case banned:
+		s.out.Push(&Event{Kind: KindBot, From: ban.By, Text: "You're banned from this room and cannot join.", Time: h.now()})
+		return
+	}
+	if r == nil {
+		var err error
+		if r, err = h.createRoom(ctx, name, s); err != nil {
+			h.log.Error("switch", "user", s.name, "room", name, "err", err)
+			s.Notify("Could not create the room '" + name + "', please try again.")
+			return
+		}
+		h.rosterAll()
+	}
+	if err := h.move(s, cur, r, h.systemEvent("Switched to room '"+r.name+"'")); err != nil {
+		return // moved or logged out meanwhile
+	}
+}
+
+// history replays the room's last N messages to the user.
+func (s *Session) history(args string) {
+	n := 20
+	if arg, _ := CutArg(args); arg != "" {
+		v, err := strconv.Atoi(arg)
+		if err != nil || v < 1 {
+			s.Notify("Usage: /history [N], N a number of messages from 1 to 200.")
+			return
+		}
+		n = min(v, DefaultHistoryLen)
+	}
+	evs := s.Recent(n)
+	for _, e := range evs {
+		s.out.Push(&Event{Kind: KindHistory, Room: e.Room, From: e.From, Text: e.Text, Time: e.Time})
+	}
+	if len(evs) == 0 {
+		s.Notify("No messages yet in '" + s.Room() + "'.")
+	}
+}
+

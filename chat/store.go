@@ -1,0 +1,63 @@
+package chat
+
+import (
+	"context"
+	"time"
+)
+
+// Store is what the engine needs from persistence. Implementations live in
+// chat/store. Every method but AppendMessage may block on I/O and is called
+// without any engine lock held; AppendMessage must not block.
+type Store interface {
+	// Load returns everything that survives a restart but history.
+	Load(ctx context.Context) (Snapshot, error)
+	// CreateRoom records a new room and its creator; it returns once the
+	// record is durable.
+	CreateRoom(ctx context.Context, r RoomRecord) error
+	// SaveBan records a ban; it returns once the record is durable.
+	SaveBan(ctx context.Context, b BanRecord) error
+	// DeleteBan removes the ban of name (compared with Fold) from room.
+	DeleteBan(ctx context.Context, room, name string) error
+	// BindName records that name belongs to an SSH key.
+	BindName(ctx context.Context, n NameRecord) error
+	// AppendMessage queues a room message for storage. It never blocks.
+	AppendMessage(m Message)
+	// History returns up to n messages of room older than before, oldest first.
+	History(ctx context.Context, room string, before time.Time, n int) ([]Message, error)
+}
+
+// Snapshot is the durable state the engine starts from.
+type Snapshot struct {
+	Rooms []RoomRecord // in creation order
+	Bans  []BanRecord
+	Names []NameRecord
+}
+
+// RoomRecord is a room as created.
+type RoomRecord struct {
+	Name    string // as first written
+	Creator string // the creator's name as they logged in, "" for none
+	Created time.Time
+}
+
+// BanRecord is one user banned from one room.
+type BanRecord struct {
+	Room string // the room's name
+	Name string // the banned user's name as it was when banned
+	By   string // the plugin that banned, whose name tags the refusal line
+	Time time.Time
+}
+
+// NameRecord binds a user name to the SSH key that first used it.
+type NameRecord struct {
+	Name  string
+	KeyID string // the key's SHA256 fingerprint
+}
+
+// Message is one message said in a room.
+type Message struct {
+	Room string
+	From string
+	Text string
+	Time time.Time
+}

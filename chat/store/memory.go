@@ -1,0 +1,103 @@
+// Package store holds the engine's persistence: an in-memory store for tests
+// and for running without a data folder, and the SQLite store.
+package store
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"chatserver/chat"
+)
+
+// Memory is a chat.Store that keeps everything in memory: nothing survives
+// the process. Safe for concurrent use.
+type Memory struct {
+	mu       sync.Mutex
+	rooms    []chat.RoomRecord
+	bans     map[[2]string]chat.BanRecord
+	names    map[string]chat.NameRecord
+	msgs     map[string][]chat.Message // by folded room name
+	retained int
+}
+
+// NewMemory returns an empty in-memory store that keeps the last retained
+// messages of each room (10 000 if retained <= 0).
+func NewMemory(retained int) *Memory {
+	if retained <= 0 {
+		retained = 10000
+	}
+	return &Memory{bans: map[[2]string]chat.BanRecord{}, names: map[string]chat.NameRecord{}, msgs: map[string][]chat.Message{}, retained: retained}
+}
+
+// Load returns what the store holds.
+func (m *Memory) Load(context.Context) (chat.Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	snap := chat.Snapshot{Rooms: slices.Clone(m.rooms)}
+	for _, b := range m.bans {
+		snap.Bans = append(snap.Bans, b)
+	}
+	for _, n := range m.names {
+		snap.Names = append(snap.Names, n)
+	}
+	return snap, nil
+}
+
+// CreateRoom records r.
+func (m *Memory) CreateRoom(_ context.Context, r chat.RoomRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rooms = append(m.rooms, r)
+	return nil
+}
+
+// SaveBan records b.
+func (m *Memory) SaveBan(_ context.Context, b chat.BanRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.bans[[2]string{chat.Fold(b.Room), chat.Fold(b.Name)}] = b
+	return nil
+}
+
+// DeleteBan removes the ban of name from room.
+func (m *Memory) DeleteBan(_ context.Context, room, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.bans, [2]string{chat.Fold(room), chat.Fold(name)})
+	return nil
+}
+
+// BindName records n.
+func (m *Memory) BindName(_ context.Context, n chat.NameRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.names[chat.Fold(n.Name)] = n
+	return nil
+}
+
+// AppendMessage keeps msg, dropping the room's oldest past the retention.
+func (m *Memory) AppendMessage(msg chat.Message) {
+	key := chat.Fold(msg.Room)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	list := append(m.msgs[key], msg)
+	if len(list) > m.retained {
+		list = slices.Delete(list, 0, len(list)-m.retained)
+	}
+	m.msgs[key] = list
+}
+
+// History returns up to n messages of room older than before, oldest first.
+func (m *Memory) History(_ context.Context, room string, before time.Time, n int) ([]chat.Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	list := m.msgs[chat.Fold(room)]
+	end := len(list)
+	for end > 0 && !list[end-1].Time.Before(before) {
+		end--
+	}
+	start := max(0, end-n)
+	return slices.Clone(list[start:end]), nil
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"chatserver/app"
+	"chatserver/chat"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "chatserver",
+		Short:         "A chat server for the terminal: telnet on 8999, SSH on 2222",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServe(), newVersion())
+	return root
+}
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			v := version
+			if v == "" {
+				v = "devel"
+				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+					v = bi.Main.Version
+				}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "chatserver", v)
+		},
+	}
+}
+
+// serveFlags are the flags of chatserver serve.
+type serveFlags struct {
+	telnetAddr, sshAddr, dataDir string
+	plugins                      []string
+	floodBurst                   int
+	floodRate                    float64
+	historyPerRoom               int
+	maxConns, maxConnsPerIP      int
+	logLevel, logFormat          string
+}
+
+func newServe() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve chat on the telnet and SSH doors",
+		Long: `Serve chat on the telnet and SSH doors until SIGINT or SIGTERM.
+
+Every flag can also be set with an environment variable CHATSERVER_<FLAG>,
+upper case with '-' as '_': CHATSERVER_TELNET_ADDR=:2323. A flag on the
+command line wins over the environment.`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return flagsFromEnv(cmd.Flags())
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(f.logLevel, f.logFormat)
+			if err != nil {
+				return err
+			}
+			plugins, err := app.PluginsByName(f.plugins)
+			if err != nil {
+				return err
+			}
+			a, err := app.New(cmd.Context(), app.Config{
+				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
+				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
+				HistoryPerRoom: f.historyPerRoom, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP,
+				Logger: log,
+			})
+			if err != nil {
+				return err
+			}
+			log.Info("chatserver started", "version", version, "plugins", strings.Join(f.plugins, ","))
+			return a.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.telnetAddr, "telnet-addr", ":8999", "telnet listen address (empty to disable)")
+	fl.StringVar(&f.sshAddr, "ssh-addr", ":2222", "SSH listen address (empty to disable)")
+	fl.StringVar(&f.dataDir, "data-dir", "./data", "folder of the database and the SSH host key")
+	fl.StringSliceVar(&f.plugins, "plugins", []string{"helperbot"}, "plugins to load, comma-separated: "+strings.Join(app.BuiltinPlugins(), ", "))
+	fl.IntVar(&f.floodBurst, "flood-burst", chat.DefaultFloodBurst, "lines a connection may send at once before flood control")
+	fl.Float64Var(&f.floodRate, "flood-rate", chat.DefaultFloodRate, "lines a second a connection may send after the burst; 0 turns flood control off")
+	fl.IntVar(&f.historyPerRoom, "history-per-room", 10000, "messages kept per room")
+	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total")
+	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+// flagsFromEnv sets each flag not given on the command line from
+// CHATSERVER_<FLAG>, if that is set.
+func flagsFromEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		env := "CHATSERVER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", env, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
