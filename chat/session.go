@@ -211,4 +211,3 @@ func (s *Session) history(args string) {
 		s.Notify("No messages yet in '" + s.Room() + "'.")
 	}
 }
-
