@@ -2,8 +2,10 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Session is one logged-in user, on either door. The door feeds it typed
@@ -41,6 +43,18 @@ func (s *Session) Recent(n int) []*Event {
 	r := s.room
 	s.hub.mu.RUnlock()
 	return r.recent(n)
+}
+
+// Older returns up to n messages of the user's room said before before,
+// oldest first, from the store: for a screen scrolling back past what
+// Recent gave it. It blocks on the store; ctx bounds it.
+func (s *Session) Older(ctx context.Context, before time.Time, n int) ([]Message, error) {
+	room := s.Room()
+	msgs, err := s.hub.store.History(ctx, room, before, n)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", room, err)
+	}
+	return msgs, nil
 }
 
 // Notify sends the user a system line.
