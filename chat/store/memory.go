@@ -83,7 +83,7 @@ func (m *Memory) AppendMessage(msg chat.Message) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	list := append(m.msgs[key], msg)
-	if len(list) > m.retained {
+	if len(list) > m.retained+m.retained/4 { // trim in batches: amortised O(1) a message
 		list = slices.Delete(list, 0, len(list)-m.retained)
 	}
 	m.msgs[key] = list
@@ -94,6 +94,9 @@ func (m *Memory) History(_ context.Context, room string, before time.Time, n int
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	list := m.msgs[chat.Fold(room)]
+	if len(list) > m.retained {
+		list = list[len(list)-m.retained:]
+	}
 	end := len(list)
 	for end > 0 && !list[end-1].Time.Before(before) {
 		end--
