@@ -18,6 +18,7 @@ type Outbox struct {
 	dropped int
 	closed  bool
 	ready   chan struct{}
+	onReady func()
 }
 
 // NewOutbox returns an outbox that holds at most max events (DefaultOutboxLen if max <= 0).
@@ -55,7 +56,17 @@ func (o *Outbox) Push(e *Event) bool {
 	return true
 }
 
+// OnReady makes the outbox call f, instead of signalling Ready, whenever a
+// push finds it empty and when it is closed: for a writer that runs only
+// while there is something to write, so an idle session costs no
+// goroutine. f must not block. Call it before the first Push.
+func (o *Outbox) OnReady(f func()) { o.onReady = f }
+
 func (o *Outbox) signal() {
+	if o.onReady != nil {
+		o.onReady()
+		return
+	}
 	select {
 	case o.ready <- struct{}{}:
 	default:

@@ -10,6 +10,8 @@ import "io"
 // IAC sequences included, the line end excluded).
 const MaxLine = 8 << 10
 
+const minReadBuffer = 512
+
 // Telnet protocol bytes.
 const (
 	iac  = 0xff
@@ -77,9 +79,14 @@ func (lr *Reader) ReadLine() (line []byte, tooLong bool, err error) {
 	}
 }
 
+// fill reads into the buffer. It starts small, since most connections only
+// ever send short lines, and doubles (up to MaxLine) each time a read fills it.
 func (lr *Reader) fill() {
-	if lr.buf == nil {
-		lr.buf = make([]byte, 2048)
+	switch {
+	case lr.buf == nil:
+		lr.buf = make([]byte, minReadBuffer)
+	case lr.end == len(lr.buf) && len(lr.buf) < MaxLine:
+		lr.buf = make([]byte, 2*len(lr.buf))
 	}
 	n, err := lr.r.Read(lr.buf)
 	lr.pos, lr.end = 0, n

@@ -20,6 +20,7 @@ const (
 	DefaultLoginTimeout = 60 * time.Second
 	DefaultWriteTimeout = 60 * time.Second
 	maxWriteChunk       = 64 << 10
+	idleBuffer          = 4 << 10
 )
 
 // Options describe one connection of the line protocol.
@@ -57,9 +58,9 @@ func Serve(ctx context.Context, hub *chat.Hub, conn io.ReadWriteCloser, opt Opti
 	}
 	c := &conn_{hub: hub, conn: conn, opt: opt, out: chat.NewOutbox(opt.OutboxLen)}
 	c.dl, _ = conn.(deadliner)
-	var wg sync.WaitGroup
-	wg.Go(c.writeLoop) // closes conn once the outbox is closed and flushed
-	defer wg.Wait()
+	c.done = make(chan struct{})
+	c.out.OnReady(c.kick)
+	defer func() { <-c.done }() // the flusher closes conn once the outbox is closed and flushed
 	stop := context.AfterFunc(ctx, func() {
 		if !c.loggedIn.Load() {
 			c.system(chat.TextShutdown)
@@ -79,6 +80,14 @@ type conn_ struct {
 	opt      Options
 	out      *chat.Outbox
 	loggedIn atomic.Bool
+
+	// The flusher: at most one goroutine at a time, started by kick when
+	// the outbox gets something, ending when it is empty again.
+	writing  atomic.Bool
+	done     chan struct{} // closed when the connection's writing is over
+	doneOnce sync.Once
+	evs      []*chat.Event // owned by the running flusher
+	buf      []byte        // owned by the running flusher
 }
 
 func (c *conn_) system(text string) {
@@ -165,42 +174,65 @@ func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
 	return s, nil
 }
 
-// writeLoop sends what the outbox holds, everything queued in one write,
-// until the outbox is closed and drained or a write fails.
-func (c *conn_) writeLoop() {
-	defer c.conn.Close()
-	var evs []*chat.Event
-	var buf []byte
-	for range c.out.Ready() {
-		var dropped int
-		var closed bool
-		evs, dropped, closed = c.out.Drain(evs)
-		buf = buf[:0]
+// kick starts a flusher unless one is running. It is the outbox's OnReady.
+func (c *conn_) kick() {
+	if c.writing.CompareAndSwap(false, true) {
+		go c.flush()
+	}
+}
+
+// flush sends what the outbox holds, everything queued in one write, until
+// the outbox is empty, then ends; a later push starts another. Once the
+// outbox is closed and flushed, or a write fails, it closes the connection
+// and writing stays claimed for good.
+func (c *conn_) flush() {
+	for {
+		evs, dropped, closed := c.out.Drain(c.evs)
+		c.evs = evs
+		buf := c.buf[:0]
 		if dropped > 0 {
 			buf = append(buf, "<system> "+chat.DroppedText(dropped)+"\n"...)
 		}
+		ok := true
 		for _, e := range evs {
 			buf = append(buf, e.Line()...)
 			if len(buf) >= maxWriteChunk {
-				if !c.write(buf) {
-					return
+				if ok = c.write(buf); !ok {
+					break
 				}
 				buf = buf[:0]
 			}
 		}
-		if len(buf) > 0 && !c.write(buf) {
+		if ok && len(buf) > 0 {
+			ok = c.write(buf)
+		}
+		if !ok || closed {
+			c.finish()
 			return
 		}
-		if closed {
+		c.buf = buf[:0]
+		if cap(c.buf) > idleBuffer {
+			c.buf = nil // an idle connection keeps no burst-sized buffer
+		}
+		if cap(c.evs) > idleBuffer/8 {
+			c.evs = nil
+		} else {
+			clear(c.evs)
+		}
+		c.writing.Store(false)
+		if c.out.Len() == 0 && !c.out.Closed() {
 			return
 		}
-		if cap(buf) > maxWriteChunk {
-			buf = nil // a burst's buffer is not kept for an idle connection
-		}
-		if cap(evs) > 256 {
-			evs = nil
+		if !c.writing.CompareAndSwap(false, true) {
+			return // a push raced in and started another flusher
 		}
 	}
+}
+
+// finish closes the connection and releases Serve.
+func (c *conn_) finish() {
+	c.conn.Close()
+	c.doneOnce.Do(func() { close(c.done) })
 }
 
 func (c *conn_) write(b []byte) bool {
