@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"chatserver/app/lineproto"
+	"chatserver/app/sshd"
 	"chatserver/app/telnet"
 	"chatserver/chat"
 	"chatserver/chat/store"
@@ -30,7 +32,13 @@ type Config struct {
 	ShutdownGrace  time.Duration // how long users get to be told of a shutdown
 	Logger         *slog.Logger
 	Store          chat.Store // overrides the store in DataDir (tests)
+
+	SSHHandshakeTimeout time.Duration // SSH handshake and auth must end within it; sshd default if 0
+	SSHIdleTimeout      time.Duration // an SSH client silent this long is cut; sshd default if 0
 }
+
+// HostKeyFile is the SSH host key's file name in the data folder.
+const HostKeyFile = "ssh_host_ed25519"
 
 // App is a running chatserver.
 type App struct {
@@ -38,6 +46,7 @@ type App struct {
 	log    *slog.Logger
 	hub    *chat.Hub
 	telnet *telnet.Door
+	ssh    *sshd.Door
 }
 
 // New opens the store, builds the hub and listens on the doors' addresses.
@@ -67,6 +76,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			return nil, err
 		}
 	}
+	if cfg.SSHAddr != "" {
+		a.ssh, err = sshd.New(sshd.Config{
+			Addr: cfg.SSHAddr, HostKeyPath: filepath.Join(cfg.DataDir, HostKeyFile), Hub: hub, Logger: cfg.Logger,
+			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
+			HandshakeTimeout: cfg.SSHHandshakeTimeout, IdleTimeout: cfg.SSHIdleTimeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -81,6 +100,14 @@ func (a *App) TelnetAddr() net.Addr {
 	return a.telnet.Addr()
 }
 
+// SSHAddr returns the SSH door's address, or nil if it is disabled.
+func (a *App) SSHAddr() net.Addr {
+	if a.ssh == nil {
+		return nil
+	}
+	return a.ssh.Addr()
+}
+
 // Run serves until ctx is done, then shuts down in order: every user is
 // told, the doors stop accepting, and connections get ShutdownGrace to
 // drain before they are cut. It returns once everything it started ended.
@@ -92,6 +119,10 @@ func (a *App) Run(ctx context.Context) error {
 	if a.telnet != nil {
 		a.log.Info("listening", "door", "telnet", "addr", a.telnet.Addr().String())
 		wg.Go(func() { errc <- a.telnet.Run(doorCtx) })
+	}
+	if a.ssh != nil {
+		a.log.Info("listening", "door", "ssh", "addr", a.ssh.Addr().String())
+		wg.Go(func() { errc <- a.ssh.Run(doorCtx) })
 	}
 	var err error
 	select {
@@ -109,6 +140,9 @@ func (a *App) Run(ctx context.Context) error {
 		a.log.Warn("shutdown grace over, cutting connections")
 		if a.telnet != nil {
 			a.telnet.CloseAll()
+		}
+		if a.ssh != nil {
+			a.ssh.CloseAll()
 		}
 		<-done
 	}

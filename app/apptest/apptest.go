@@ -27,6 +27,7 @@ const Wait = 15 * time.Second
 type Server struct {
 	App    *app.App
 	Telnet string // host:port of the telnet door
+	SSH    string // host:port of the SSH door
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
@@ -37,6 +38,7 @@ type Server struct {
 func Config(t testing.TB) app.Config {
 	return app.Config{
 		TelnetAddr: "127.0.0.1:0",
+		SSHAddr:    "127.0.0.1:0",
 		DataDir:    t.TempDir(),
 		Plugins:    []chat.Plugin{helperbot.New(), hellobot.Bot{}},
 		FloodBurst: chat.DefaultFloodBurst,
@@ -56,6 +58,9 @@ func Start(t testing.TB, cfg app.Config) *Server {
 	s := &Server{App: a, cancel: cancel, done: make(chan error, 1)}
 	if addr := a.TelnetAddr(); addr != nil {
 		s.Telnet = addr.String()
+	}
+	if addr := a.SSHAddr(); addr != nil {
+		s.SSH = addr.String()
 	}
 	go func() { s.done <- a.Run(ctx) }()
 	t.Cleanup(func() { s.Stop(t) })

@@ -1,0 +1,251 @@
+package sshd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2/bubbletea"
+	gossh "golang.org/x/crypto/ssh"
+
+	"chatserver/app/lineproto"
+	"chatserver/chat"
+	"chatserver/tui"
+)
+
+// TextTooManySessions answers a session past the per-connection cap.
+const TextTooManySessions = "Too many sessions on this connection."
+
+// closeGrace is how long a session's reader gets to see the end of its
+// channel once the server closed it, before the connection is cut.
+const closeGrace = 5 * time.Second
+
+// handle is the server's Handler: one SSH session, from its shell or exec
+// request to its exit status.
+func (d *Door) handle(s ssh.Session) {
+	c, _ := s.Context().Value(connKey{}).(*conn)
+	if c == nil {
+		s.Exit(1)
+		return
+	}
+	addr := s.RemoteAddr().String()
+	if c.over {
+		d.log.Warn("connection refused", "door", "ssh", "addr", addr, "reason", "too many connections")
+		refuse(s, chat.TextTooMany)
+		return
+	}
+	ok, tooMany := c.open(s.Context())
+	if !ok {
+		if tooMany {
+			d.log.Warn("session refused", "door", "ssh", "addr", addr, "reason", "too many sessions on one connection")
+			refuse(s, TextTooManySessions)
+		}
+		return
+	}
+	defer c.done()
+	keyID, key := "", "none"
+	if pk := s.PublicKey(); pk != nil {
+		keyID = gossh.FingerprintSHA256(pk)
+		key = keyID
+	}
+	pty, winCh, isPty := s.Pty()
+	d.log.Info("ssh session", "user", s.User(), "addr", addr, "key", key, "pty", isPty)
+	code := 0
+	if isPty {
+		code = d.serveUI(s, c, pty, winCh, keyID)
+	} else {
+		code = d.serveLines(s, c, keyID)
+	}
+	s.Exit(code) // a no-op if the session was closed already
+}
+
+// refuse tells s why it is refused and ends it with exit status 1.
+func refuse(s ssh.Session, text string) {
+	io.WriteString(s, "<"+chat.SystemName+"> "+text+"\n")
+	s.Exit(1)
+}
+
+// serveLines runs the line protocol on s and returns the exit status: 1 if
+// the name was refused, else 0.
+func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
+	opt := d.cfg.Line
+	opt.Addr, opt.Name, opt.KeyID = s.RemoteAddr().String(), s.User(), keyID
+	lc := &lineConn{Session: s, c: c, timeout: d.cfg.WriteTimeout}
+	err := lineproto.Serve(s.Context(), d.cfg.Hub, lc, opt)
+	if errors.Is(err, lineproto.ErrRefused) {
+		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", opt.Addr, "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serveUI logs the user in and runs the Bubble Tea UI until it quits, the
+// connection ends or the hub shuts down; it returns the exit status.
+func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Window, keyID string) int {
+	ctx, cancel := context.WithCancel(s.Context())
+	defer cancel()
+	addr := s.RemoteAddr().String()
+	sess, err := d.cfg.Hub.Login(ctx, s.User(), chat.LoginOptions{
+		Door: "ssh", Addr: addr, KeyID: keyID, Outbox: chat.NewOutbox(d.cfg.Line.OutboxLen), Roster: true,
+	})
+	if err != nil {
+		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", addr, "err", err)
+		io.WriteString(s, "<"+chat.SystemName+"> "+chat.RefusalText(err)+"\n")
+		return 1
+	}
+	defer sess.Close() // whatever ended the program, no ghost stays online
+	w, h := d.clamp(pty.Window)
+	m := tui.New(tui.Config{
+		Ctx: ctx, Hub: d.cfg.Hub, Session: sess, Width: w, Height: h,
+		FloodBurst: d.cfg.Line.FloodBurst, FloodRate: d.cfg.Line.FloodRate,
+	})
+	opts := append(bubbletea.MakeOptions(s),
+		tea.WithContext(ctx),
+		tea.WithoutSignalHandler(), // the app, not each program, decides when to stop
+		tea.WithFPS(tui.FPS),
+		tea.WithWindowSize(w, h),
+		tea.WithOutput(&stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout}),
+	)
+	p := tea.NewProgram(m, opts...)
+	resized := make(chan struct{})
+	go func() {
+		defer close(resized)
+		d.resizes(ctx, winCh, p, w, h)
+	}()
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		d.log.Warn("ui ended", "door", "ssh", "user", sess.Name(), "addr", addr, "err", err)
+	}
+	cancel()
+	<-resized
+	return 0
+}
+
+// resizes hands p the window sizes the client sends, clamped, at most one
+// per resizeEvery and only when the size changed, until ctx is done. It
+// keeps reading winCh meanwhile, so a storm of window changes costs a
+// channel receive each and one redraw per tick.
+func (d *Door) resizes(ctx context.Context, winCh <-chan ssh.Window, p *tea.Program, w, h int) {
+	sentW, sentH := w, h
+	tick := time.NewTimer(resizeEvery)
+	tick.Stop()
+	var tickC <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			tick.Stop()
+			return
+		case win, ok := <-winCh:
+			if !ok {
+				winCh = nil
+				continue
+			}
+			w, h = d.clamp(win)
+			if tickC == nil {
+				tick.Reset(resizeEvery)
+				tickC = tick.C
+			}
+		case <-tickC:
+			tickC = nil
+			if w != sentW || h != sentH {
+				sentW, sentH = w, h
+				p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+			}
+		}
+	}
+}
+
+// clamp bounds a window size the client sent: 80x24 for a missing one,
+// MaxWidth x MaxHeight at most.
+func (d *Door) clamp(win ssh.Window) (w, h int) {
+	w, h = win.Width, win.Height
+	if w <= 0 {
+		w = 80
+	}
+	if h <= 0 {
+		h = 24
+	}
+	return min(w, d.cfg.MaxWidth), min(h, d.cfg.MaxHeight)
+}
+
+// stallGuard cuts the connection when a write to it blocks for longer than
+// timeout: a client that stopped reading must not hold a session forever.
+type stallGuard struct {
+	w       io.Writer
+	c       *conn
+	timeout time.Duration
+}
+
+// Write writes p, cutting the connection if that takes longer than the timeout.
+func (g *stallGuard) Write(p []byte) (int, error) {
+	t := time.AfterFunc(g.timeout, g.c.cut)
+	defer t.Stop()
+	return g.w.Write(p)
+}
+
+// cut closes the TCP connection under the SSH server, which ends every
+// session on it and unblocks their reads and writes.
+func (c *conn) cut() { c.Conn.Close() }
+
+// lineConn is a session as the line protocol's connection. lineproto
+// closes its connection when it is done writing; a session must send its
+// exit status before its channel closes, so Close closes the channel only
+// when a read is blocked on it (the reader could not end otherwise) and
+// leaves the rest to the handler, which knows the exit status.
+type lineConn struct {
+	ssh.Session
+	c       *conn
+	timeout time.Duration
+
+	mu      sync.Mutex
+	closed  bool
+	reading bool
+}
+
+// Read reads from the session; after Close it returns io.EOF.
+func (l *lineConn) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return 0, io.EOF
+	}
+	l.reading = true
+	l.mu.Unlock()
+	n, err := l.Session.Read(p)
+	l.mu.Lock()
+	l.reading = false
+	l.mu.Unlock()
+	return n, err
+}
+
+// Write writes to the session, cutting the connection if the client does
+// not take the bytes within the write timeout.
+func (l *lineConn) Write(p []byte) (int, error) {
+	g := stallGuard{w: l.Session, c: l.c, timeout: l.timeout}
+	return g.Write(p)
+}
+
+// Close ends reading. If a read is blocked it ends the session with exit
+// status 0, and cuts the connection if the client does not close its side
+// within closeGrace.
+func (l *lineConn) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	blocked := l.reading
+	l.mu.Unlock()
+	if blocked {
+		l.Session.Exit(0)
+		time.AfterFunc(closeGrace, func() {
+			l.mu.Lock()
+			stuck := l.reading
+			l.mu.Unlock()
+			if stuck {
+				l.c.cut()
+			}
+		})
+	}
+	return nil
+}
