@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations turn a database of version i into one of version i+1; the
+// version is SQLite's user_version, 0 for a new file. Each runs in one
+// transaction with the version bump, so a crash leaves the file at the
+// version before or after it. Append only: a migration that shipped is
+// never edited, or files already past it would differ from new ones.
+var migrations = [...]string{
+	// 1: rooms in creation order, bans, names bound to SSH keys, messages.
+	// Identity columns (*key) hold chat.Fold of the name; the name columns
+	// hold it as first written. Times are Unix nanoseconds.
+	`CREATE TABLE rooms (
+		id      INTEGER PRIMARY KEY,
+		key     TEXT NOT NULL UNIQUE,
+		name    TEXT NOT NULL,
+		creator TEXT NOT NULL,
+		created INTEGER NOT NULL
+	);
+	CREATE TABLE bans (
+		room_key TEXT NOT NULL,
+		name_key TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		name     TEXT NOT NULL,
+		time     INTEGER NOT NULL,
+		PRIMARY KEY (room_key, name_key)
+	) WITHOUT ROWID;
+	CREATE TABLE names (
+		key    TEXT PRIMARY KEY,
+		name   TEXT NOT NULL,
+		key_id TEXT NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE messages (
+		id       INTEGER PRIMARY KEY,
+		room_key TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		sender   TEXT NOT NULL,
+		text     TEXT NOT NULL,
+		time     INTEGER NOT NULL
+	);
+	CREATE INDEX messages_room ON messages (room_key, id);`,
+
+	// 2: a ban records the plugin that set it, whose name tags the refusal
+	// line (version 1 had only helperbot); meta holds the store's own notes.
+	`ALTER TABLE bans ADD COLUMN by_plugin TEXT NOT NULL DEFAULT 'helperbot';
+	CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	) WITHOUT ROWID;`,
+}
+
+// SchemaVersion is the version of the database this package writes.
+const SchemaVersion = len(migrations)
+
+// migrate brings db, whose only connection writes, to SchemaVersion.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("schema version %d is newer than this chatserver knows (%d): %w", v, SchemaVersion, ErrNewerSchema)
+	}
+	for ; v < SchemaVersion; v++ {
+		if err := apply(ctx, db, v+1, migrations[v]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, db *sql.DB, version int, ddl string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

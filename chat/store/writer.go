@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"chatserver/chat"
+)
+
+const (
+	// maxBatch bounds the messages of one write transaction.
+	maxBatch = 1024
+	// warnEvery spaces out the writer's repeated warnings.
+	warnEvery = 10 * time.Second
+)
+
+// writer owns the writing of messages: it takes whatever is queued, writes
+// it in one transaction, and starts over, so batches grow with the load and
+// a message waits at most for the write before it. It prunes each room's
+// history as it goes. It returns once quit is closed and the queue written.
+func (s *SQLite) writer() {
+	defer close(s.done)
+	w := &batchWriter{s: s, since: map[string]int{}, batch: make([]chat.Message, 0, maxBatch)}
+	for {
+		select {
+		case m := <-s.queue:
+			w.batch = append(w.batch[:0], m)
+			w.fill()
+			w.write()
+		case reply := <-s.flushReq:
+			w.writeAll()
+			close(reply)
+		case <-s.quit:
+			w.writeAll()
+			w.pruneAll()
+			return
+		}
+		w.warnDropped()
+	}
+}
+
+// batchWriter is the writer goroutine's state.
+type batchWriter struct {
+	s     *SQLite
+	batch []chat.Message
+	since map[string]int // folded room → messages written since its last prune
+
+	failed     int // batches failed since the last error logged
+	lastErr    time.Time
+	warned     uint64 // dropped count last warned about
+	lastWarned time.Time
+}
+
+// fill adds queued messages to the batch, without waiting, up to maxBatch.
+func (w *batchWriter) fill() {
+	for len(w.batch) < maxBatch {
+		select {
+		case m := <-w.s.queue:
+			w.batch = append(w.batch, m)
+		default:
+			return
+		}
+	}
+}
+
+// writeAll writes everything queued.
+func (w *batchWriter) writeAll() {
+	for {
+		w.batch = w.batch[:0]
+		w.fill()
+		if len(w.batch) == 0 {
+			return
+		}
+		w.write()
+	}
+}
+
+// write stores the batch in one transaction, with the pruning of the rooms
+// it makes long enough. A failed batch is logged and counted as lost.
+func (w *batchWriter) write() {
+	if err := w.tx(); err != nil {
+		w.s.lost.Add(uint64(len(w.batch)))
+		w.failed++
+		if now := time.Now(); now.Sub(w.lastErr) >= warnEvery {
+			w.s.log.Error("store messages", "batches", w.failed, "messages", len(w.batch), "lost", w.s.lost.Load(), "err", err)
+			w.lastErr, w.failed = now, 0
+		}
+	}
+}
+
+func (w *batchWriter) tx() error {
+	ctx := context.Background()
+	tx, err := w.s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO messages (room_key, room, sender, text, time) VALUES (?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	for _, m := range w.batch {
+		key := chat.Fold(m.Room)
+		if _, err := ins.ExecContext(ctx, key, m.Room, m.From, m.Text, m.Time.UnixNano()); err != nil {
+			return err
+		}
+		counts[key]++
+	}
+	var pruned []string
+	for key, n := range counts {
+		if w.since[key]+n >= w.s.pruneEvery {
+			if err := w.s.pruneRoom(ctx, tx, key); err != nil {
+				return err
+			}
+			pruned = append(pruned, key)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for key, n := range counts {
+		w.since[key] += n
+	}
+	for _, key := range pruned {
+		w.since[key] = 0
+	}
+	return nil
+}
+
+// pruneAll prunes every room written to since its last prune.
+func (w *batchWriter) pruneAll() {
+	for key, n := range w.since {
+		if n == 0 {
+			continue
+		}
+		if err := w.s.pruneRoom(context.Background(), w.s.w, key); err != nil {
+			w.s.log.Error("prune history", "room", key, "err", err)
+		}
+	}
+}
+
+func (w *batchWriter) warnDropped() {
+	d := w.s.dropped.Load()
+	if d == w.warned {
+		return
+	}
+	if now := time.Now(); now.Sub(w.lastWarned) >= warnEvery {
+		w.s.log.Warn("store queue full, messages not stored", "dropped", d)
+		w.warned, w.lastWarned = d, now
+	}
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// pruneRoom deletes all but the newest retained messages of the room whose
+// folded name is key.
+func (s *SQLite) pruneRoom(ctx context.Context, db execer, key string) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM messages WHERE room_key = ? AND id < (
+		SELECT id FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, key, key, s.retained-1)
+	if err != nil {
+		return fmt.Errorf("prune history of %s: %w", key, err)
+	}
+	return nil
+}
+
+// pruneAllRooms deletes the messages past the retention of every room, for
+// a retention lowered since the last run.
+func (s *SQLite) pruneAllRooms(ctx context.Context) error {
+	rows, err := s.w.QueryContext(ctx, "SELECT DISTINCT room_key FROM messages")
+	if err != nil {
+		return fmt.Errorf("prune history: %w", err)
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return fmt.Errorf("prune history: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := closeRows(rows); err != nil {
+		return fmt.Errorf("prune history: %w", err)
+	}
+	for _, k := range keys {
+		if err := s.pruneRoom(ctx, s.w, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
