@@ -259,7 +259,7 @@ func TestOpenErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, dir string) string // returns the path to open
-		want  string                                  // in the error
+		want  string                                // in the error
 	}{
 		{"garbage file", func(t *testing.T, dir string) string {
 			p := filepath.Join(dir, "chat.db")
