@@ -1,0 +1,105 @@
+package store_test
+
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"chatserver/chat"
+	"chatserver/chat/store"
+)
+
+// schemaV1 is the schema of version 1 as it shipped, written out again so
+// that a change to the migrations cannot change what this test starts from.
+const schemaV1 = `
+CREATE TABLE rooms (
+	id      INTEGER PRIMARY KEY,
+	key     TEXT NOT NULL UNIQUE,
+	name    TEXT NOT NULL,
+	creator TEXT NOT NULL,
+	created INTEGER NOT NULL
+);
+CREATE TABLE bans (
+	room_key TEXT NOT NULL,
+	name_key TEXT NOT NULL,
+	room     TEXT NOT NULL,
+	name     TEXT NOT NULL,
+	time     INTEGER NOT NULL,
+	PRIMARY KEY (room_key, name_key)
+) WITHOUT ROWID;
+CREATE TABLE names (
+	key    TEXT PRIMARY KEY,
+	name   TEXT NOT NULL,
+	key_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE messages (
+	id       INTEGER PRIMARY KEY,
+	room_key TEXT NOT NULL,
+	room     TEXT NOT NULL,
+	sender   TEXT NOT NULL,
+	text     TEXT NOT NULL,
+	time     INTEGER NOT NULL
+);
+CREATE INDEX messages_room ON messages (room_key, id);
+PRAGMA user_version = 1;
+`
+
+// TestMigrateFromV1 opens a file of schema version 1, as an older
+// chatserver left it, and checks that everything in it is still there and
+// that the file is now of the current version and takes the new columns.
+func TestMigrateFromV1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chat.db")
+	db := rawDB(t, path)
+	ns := func(d time.Duration) int64 { return t0.Add(d).UnixNano() }
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{schemaV1, nil},
+		{"INSERT INTO rooms (key, name, creator, created) VALUES (?, ?, ?, ?), (?, ?, ?, ?)",
+			[]any{chat.Fold("games"), "Games", "Alice", ns(0), chat.Fold("music"), "music", "bob", ns(time.Minute)}},
+		{"INSERT INTO bans (room_key, name_key, room, name, time) VALUES (?, ?, ?, ?, ?)",
+			[]any{chat.Fold("games"), chat.Fold("mallory"), "Games", "Mallory", ns(time.Hour)}},
+		{"INSERT INTO names (key, name, key_id) VALUES (?, ?, ?)", []any{chat.Fold("carol"), "Carol", "SHA256:abc"}},
+		{"INSERT INTO messages (room_key, room, sender, text, time) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)",
+			[]any{chat.Fold("games"), "Games", "Alice", "first", ns(time.Second), chat.Fold("games"), "Games", "bob", "second", ns(2 * time.Second)}},
+	} {
+		if _, err := db.Exec(q.sql, q.args...); err != nil {
+			t.Fatalf("make v1 file: %v", err)
+		}
+	}
+	must(t, db.Close())
+
+	ctx := t.Context()
+	s := open(t, path, store.Options{})
+	snap, err := s.Load(ctx)
+	must(t, err)
+	want := chat.Snapshot{
+		Rooms: []chat.RoomRecord{{Name: "Games", Creator: "Alice", Created: t0}, {Name: "music", Creator: "bob", Created: t0.Add(time.Minute)}},
+		Bans:  []chat.BanRecord{{Room: "Games", Name: "Mallory", By: "helperbot", Time: t0.Add(time.Hour)}},
+		Names: []chat.NameRecord{{Name: "Carol", KeyID: "SHA256:abc"}},
+	}
+	if !equalSnapshots(snap, want) {
+		t.Errorf("Load after migration =\n%+v\nwant\n%+v", snap, want)
+	}
+	msgs, err := s.History(ctx, "games", t0.Add(time.Hour), 10)
+	must(t, err)
+	if got := texts(msgs); !reflect.DeepEqual(got, []string{"first", "second"}) || msgs[0].From != "Alice" {
+		t.Errorf("History after migration = %+v", msgs)
+	}
+
+	// Version 2's column works.
+	must(t, s.SaveBan(ctx, chat.BanRecord{Room: "music", Name: "Eve", By: "guardbot", Time: t0}))
+	must(t, s.Close())
+	var v int
+	must(t, rawDB(t, path).QueryRow("PRAGMA user_version").Scan(&v))
+	if v != store.SchemaVersion {
+		t.Errorf("user_version after migration = %d, want %d", v, store.SchemaVersion)
+	}
+	snap, err = open(t, path, store.Options{}).Load(ctx)
+	must(t, err)
+	if len(snap.Bans) != 2 || snap.Bans[0].By != "helperbot" || snap.Bans[1].By != "guardbot" {
+		t.Errorf("bans after reopening = %+v", snap.Bans)
+	}
+}
