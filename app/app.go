@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,6 +43,7 @@ const HostKeyFile = "ssh_host_ed25519"
 
 // App is a running chatserver.
 type App struct {
+	db     *store.SQLite // the store New opened, closed by Run; nil with Config.Store
 	cfg    Config
 	log    *slog.Logger
 	hub    *chat.Hub
@@ -50,7 +52,10 @@ type App struct {
 }
 
 // New opens the store, builds the hub and listens on the doors' addresses.
-func New(ctx context.Context, cfg Config) (*App, error) {
+// The store is cfg.Store if set, else the SQLite database DBFile in
+// cfg.DataDir (the folder is created), else, with no DataDir, one in memory.
+// Run closes the store New opened.
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -58,14 +63,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.ShutdownGrace = 3 * time.Second
 	}
 	st := cfg.Store
-	if st == nil {
+	var db *store.SQLite
+	if st == nil && cfg.DataDir == "" {
 		st = store.NewMemory(cfg.HistoryPerRoom)
+	} else if st == nil {
+		if db, err = openStore(ctx, cfg); err != nil {
+			return nil, err
+		}
+		defer closeOnError(db, &err)
+		st = db
 	}
 	hub, err := chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}
-	a := &App{cfg: cfg, log: cfg.Logger, hub: hub}
+	a := &App{cfg: cfg, log: cfg.Logger, hub: hub, db: db}
 	line := lineproto.Options{FloodBurst: cfg.FloodBurst, FloodRate: cfg.FloodRate}
 	if cfg.TelnetAddr != "" {
 		a.telnet, err = telnet.New(telnet.Config{
@@ -146,6 +158,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		<-done
 	}
+	err = errors.Join(err, a.closeStore())
 	a.log.Info("stopped")
 	return err
 }
