@@ -63,10 +63,11 @@ func (s *Session) Notify(text string) { s.out.Push(s.hub.systemEvent(text)) }
 // Input handles one line the user typed: a command if it starts with '/',
 // else a message to their room. It sanitises the line first and ignores it
 // if nothing is left. Input blocks only for store writes the line asks for
-// (a new room, a ban); ctx bounds them.
+// (a new room, a ban); ctx bounds them. After Close it does nothing: a user
+// who logged out says nothing more.
 func (s *Session) Input(ctx context.Context, line string) {
 	line = Sanitize(line)
-	if line == "" {
+	if line == "" || s.loggedOut() {
 		return
 	}
 	if line[0] == '/' {
@@ -78,6 +79,13 @@ func (s *Session) Input(ctx context.Context, line string) {
 		return
 	}
 	s.say(ctx, line)
+}
+
+// loggedOut reports whether Close was called.
+func (s *Session) loggedOut() bool {
+	s.hub.mu.RLock()
+	defer s.hub.mu.RUnlock()
+	return s.closed
 }
 
 // Close logs the user out: they leave their room (whose members get the

@@ -1,0 +1,59 @@
+package chat_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"chatserver/chat"
+)
+
+func TestEventLine(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 2, 9, 7, 59, 0, time.UTC)
+	tests := []struct {
+		name string
+		ev   *chat.Event
+		want string
+	}{
+		{"chat", &chat.Event{Kind: chat.KindChat, From: "alice", Text: "hi  there"}, "<alice> hi  there\n"},
+		{"system", &chat.Event{Kind: chat.KindSystem, From: chat.SystemName, Text: "Switched to room 'x'"}, "<system> Switched to room 'x'\n"},
+		{"system with empty text", &chat.Event{Kind: chat.KindSystem, Text: ""}, "<system> \n"},
+		{"bot", &chat.Event{Kind: chat.KindBot, From: "helperbot", Text: "Current online users:"}, "<helperbot> Current online users:\n"},
+		{"whisper", &chat.Event{Kind: chat.KindWhisper, From: "alice", Bot: "helperbot", Text: "psst  you"}, "<helperbot> alice whispered to you: psst  you\n"},
+		{"history", &chat.Event{Kind: chat.KindHistory, From: "bob", Text: "earlier", Time: at}, "<system> [09:07] <bob> earlier\n"},
+		{"unicode", &chat.Event{Kind: chat.KindChat, From: "Jürgen", Text: "Grüße 🙂"}, "<Jürgen> Grüße 🙂\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(tc.ev.Line()); got != tc.want {
+				t.Errorf("Line() = %q, want %q", got, tc.want)
+			}
+			if got := string(tc.ev.Line()); got != tc.want {
+				t.Errorf("second Line() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	roster := &chat.Event{Kind: chat.KindRoster}
+	if l := roster.Line(); l != nil {
+		t.Errorf("roster event Line() = %q, want nil", l)
+	}
+}
+
+// One event is shared by every recipient's writer: rendering it from many
+// goroutines at once gives every one of them the same line (and no race).
+func TestEventLineShared(t *testing.T) {
+	t.Parallel()
+	e := &chat.Event{Kind: chat.KindChat, From: "alice", Text: "to everyone"}
+	var wg sync.WaitGroup
+	lines := make([]string, 16)
+	for i := range lines {
+		wg.Go(func() { lines[i] = string(e.Line()) })
+	}
+	wg.Wait()
+	for i, l := range lines {
+		if l != "<alice> to everyone\n" {
+			t.Errorf("goroutine %d rendered %q", i, l)
+		}
+	}
+}
