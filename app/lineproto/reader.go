@@ -104,6 +104,7 @@ func (lr *Reader) feed(c byte) (line []byte, tooLong, done bool) {
 			switch {
 			case c == iac:
 				lr.state = stData
+				lr.cr = false // a literal 0xff is data: a '\n' after it ends a line
 				return lr.add(c)
 			case c >= will && c <= dont:
 				lr.state = stOption
