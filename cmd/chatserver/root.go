@@ -24,7 +24,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newVersion(), newBackup())
+	root.AddCommand(newServe(), newVersion(), newBackup(), newBench())
 	return root
 }
 
@@ -55,6 +55,7 @@ type serveFlags struct {
 	historyPerRoom               int
 	maxConns, maxConnsPerIP      int
 	logLevel, logFormat          string
+	pprofAddr                    string
 }
 
 func newServe() *cobra.Command {
@@ -79,6 +80,13 @@ command line wins over the environment.`,
 			plugins, err := app.PluginsByName(f.plugins)
 			if err != nil {
 				return err
+			}
+			if f.pprofAddr != "" {
+				_, wait, err := startPprof(cmd.Context(), f.pprofAddr, log)
+				if err != nil {
+					return err
+				}
+				defer wait()
 			}
 			a, err := app.New(cmd.Context(), app.Config{
 				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
@@ -105,6 +113,7 @@ command line wins over the environment.`,
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off if empty)")
 	return cmd
 }
 

@@ -1,0 +1,147 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"chatserver/chat"
+)
+
+// dial connects user i, from its source address when SourceIPs is set.
+func (r *run) dial(ctx context.Context, i int) (net.Conn, error) {
+	var d net.Dialer
+	if r.cfg.SourceIPs > 0 {
+		d.LocalAddr = &net.TCPAddr{IP: sourceIP(i, r.cfg.SourceIPs)}
+	}
+	return d.DialContext(ctx, "tcp", r.cfg.Addr)
+}
+
+// telnetDoor logs users in over the telnet door's line protocol.
+type telnetDoor struct{}
+
+func (telnetDoor) lineEnd() string { return "\r\n" }
+
+// telnetSession is a telnet connection and the line reader that has
+// already buffered part of what it sent.
+type telnetSession struct {
+	net.Conn
+	lr *lineReader
+}
+
+func (telnetDoor) login(ctx context.Context, r *run, u *user) (session, error) {
+	conn, err := r.dial(ctx, u.idx)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	lr := newLineReader(conn)
+	if err := lineLogin(lr, conn, u.name, r.rooms[u.room], "\r\n", true); err != nil {
+		conn.Close()
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return nil, err
+	}
+	if !stop() {
+		conn.Close()
+		return nil, ctx.Err()
+	}
+	return &telnetSession{Conn: conn, lr: lr}, nil
+}
+
+// lineLogin speaks the login of the line protocol: wait for the prompt
+// (prompt false: the SSH door, which has none), send the name, wait for
+// "Logging in as", and switch to room unless it is the default.
+func lineLogin(lr *lineReader, w io.Writer, name, room, end string, prompt bool) error {
+	if prompt {
+		if err := waitLine(lr, "<system> "+chat.TextEnterName); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, name+end); err != nil {
+			return err
+		}
+	}
+	if err := waitLine(lr, "<system> Logging in as "+name); err != nil {
+		return err
+	}
+	if isDefaultRoom(room) {
+		return nil
+	}
+	if _, err := io.WriteString(w, "/switch "+room+end); err != nil {
+		return err
+	}
+	return waitLine(lr, "<system> Switched to room '"+room+"'")
+}
+
+func isDefaultRoom(room string) bool { return chat.Fold(room) == chat.Fold(chat.DefaultRoom) }
+
+// errRefused is a system line that answered a login or a switch instead
+// of the line waited for.
+var errRefused = errors.New("refused")
+
+// waitLine reads lines until want; a system line that is a refusal ends
+// the wait with errRefused.
+func waitLine(lr *lineReader, want string) error {
+	for {
+		line, err := lr.next()
+		if err != nil {
+			return fmt.Errorf("waiting for %q: %w", want, err)
+		}
+		if string(line) == want {
+			return nil
+		}
+		if from, text, ok := chatText(line); ok && string(from) == chat.SystemName && isRefusal(string(text)) {
+			return fmt.Errorf("%w: %q", errRefused, line)
+		}
+	}
+}
+
+func isRefusal(text string) bool {
+	for _, err := range []error{chat.ErrNameTooLong, chat.ErrNameInvalid, chat.ErrNameReserved, chat.ErrNameTaken, chat.ErrNameOwned, chat.ErrShutdown} {
+		if text == chat.RefusalText(err) {
+			return true
+		}
+	}
+	switch text {
+	case chat.TextTooMany, chat.TextTooFast, chat.TextLoginTimeout:
+		return true
+	}
+	return bytes.HasPrefix([]byte(text), []byte("Room names may only")) || bytes.HasPrefix([]byte(text), []byte("Login failed"))
+}
+
+func (telnetDoor) reader(r *run, u *user) func() {
+	lr := u.sess.(*telnetSession).lr
+	return func() { r.readLines(u, lr) }
+}
+
+// readLines counts what a line-protocol session receives until it ends.
+func (r *run) readLines(u *user, lr *lineReader) {
+	for {
+		line, err := lr.next()
+		if err != nil {
+			r.ended()
+			return
+		}
+		from, text, ok := chatText(line)
+		if !ok {
+			r.other.Add(1)
+			continue
+		}
+		if len(text) > 0 && text[0] == idPrefix {
+			if sender, seq, nanos, ok := parseID(text); ok {
+				r.led.saw(u.recv, sender, seq, nanos, lr.readAt)
+				continue
+			}
+		}
+		if string(from) == chat.SystemName {
+			r.noteSystem(text)
+		}
+		r.other.Add(1)
+	}
+}

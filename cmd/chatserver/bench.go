@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"chatserver/app/loadgen"
+)
+
+// errNotExactlyOnce makes chatserver bench exit 1 when lines were lost,
+// doubled or misdirected, after the result is printed.
+var errNotExactlyOnce = errors.New("not every line reached every reader exactly once")
+
+func newBench() *cobra.Command {
+	var (
+		cfg      loadgen.Config
+		door     string
+		pty      string
+		asJSON   bool
+		noBar    bool
+		defaults = loadgen.Config{Users: 100, Senders: 10, Rate: 5, Duration: 10 * time.Second}
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load a chatserver with simulated users and measure it",
+		Long: `Load a running chatserver with simulated users and measure it.
+
+bench logs --users users in through a door (telnet, SSH with a pty, or SSH
+without one) into one room (or --rooms rooms), then has --senders of them
+send --rate lines a second each for --duration. Every line carries a
+unique id and its send time; every receiver checks that each line of its
+room arrives exactly once (with a pty: shows up on the screen at least once;
+redraws are not errors). It prints logins a second, delivered/expected,
+deliveries a second and the latency percentiles of a histogram, with a
+progress bar on a terminal, or --json for scripts. It exits 1 if a line was
+lost, doubled or misdirected.
+
+Run the server with flood control off, or it will drop the senders' lines:
+  chatserver serve --flood-rate 0 --max-conns-per-ip 100000
+and pass --server-pid to read its CPU time and memory from /proc: CPU µs per
+delivery during the send phase, and memory per logged-in user. With large
+--users, also --plugins "" on the server: every login's join line goes to
+every member, which is N² lines. The sandbox's open-file limit caps users
+per process (ulimit -n).
+
+--rate 0 is a ceiling test: each sender keeps up to --window lines in
+flight (sent but not yet seen by every reader of its room) and sends as
+fast as they are delivered.
+
+Only loopback targets are allowed unless --allow-remote is given.`,
+		Example: `  chatserver bench --users 1000 --senders 10 --rate 5 --duration 10s --server-pid $(pgrep -n chatserver)
+  chatserver bench --users 1000 --senders 10 --rate 0 --duration 10s
+  chatserver bench --users 20000 --senders 0 --duration 0 --source-ips 20
+  chatserver bench --door ssh --addr 127.0.0.1:2222 --pty 120x40 --users 500 --senders 10 --rate 1
+  chatserver bench --users 1000 --stalled 10 --senders 10 --rate 5 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Door = loadgen.Door(door)
+			if !cmd.Flags().Changed("addr") {
+				cfg.Addr = "127.0.0.1:8999"
+				if cfg.Door == loadgen.DoorSSH || cfg.Door == loadgen.DoorSSHNoPty {
+					cfg.Addr = "127.0.0.1:2222"
+				}
+			}
+			if _, err := fmt.Sscanf(pty, "%dx%d", &cfg.PtyWidth, &cfg.PtyHeight); err != nil {
+				return fmt.Errorf("--pty %q: want WIDTHxHEIGHT, e.g. 120x40", pty)
+			}
+			if cfg.Users < 1 {
+				return errors.New("--users must be at least 1")
+			}
+			stderr := cmd.ErrOrStderr()
+			if !noBar && isTerminal(stderr) {
+				bar := &progressBar{w: stderr}
+				cfg.Progress = bar.draw
+				defer bar.clear() // Run has stopped drawing when it returns
+			}
+			res, err := loadgen.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+				if res.FloodWarnings > 0 {
+					fmt.Fprintln(stderr, "warning: the server's flood control dropped lines; run it with --flood-rate 0")
+				}
+			} else {
+				res.WriteText(out)
+			}
+			if cfg.Senders > 0 && cfg.Duration > 0 && !res.ExactlyOnce {
+				return errNotExactlyOnce
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Addr, "addr", "127.0.0.1:8999", "the server's door, host:port (127.0.0.1:2222 by default with --door ssh or ssh-nopty)")
+	fl.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
+	fl.StringVar(&door, "door", string(loadgen.DoorTelnet), "how users connect: telnet, ssh (with a pty: the UI) or ssh-nopty (line protocol)")
+	fl.IntVar(&cfg.Users, "users", defaults.Users, "users to log in (stalled ones included)")
+	fl.IntVar(&cfg.Senders, "senders", defaults.Senders, "users that send lines")
+	fl.Float64Var(&cfg.Rate, "rate", defaults.Rate, "lines a second per sender; 0 = as fast as the in-flight window allows (a ceiling test)")
+	fl.IntVar(&cfg.Window, "window", 0, "with --rate 0: lines a sender may have in flight (default 500/senders)")
+	fl.DurationVar(&cfg.Duration, "duration", defaults.Duration, "how long the senders send (0: log in, measure memory, log out)")
+	fl.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait for the last lines once sending stops")
+	fl.IntVar(&cfg.Size, "size", 64, "message length in bytes, id included")
+	fl.IntVar(&cfg.Stalled, "stalled", 0, "users that log in and then never read")
+	fl.StringVar(&cfg.Room, "room", "chat", "the room users join")
+	fl.IntVar(&cfg.Rooms, "rooms", 1, "spread users over this many rooms, ROOM1…ROOMn (users i in room i mod n)")
+	fl.IntVar(&cfg.SourceIPs, "source-ips", 0, "spread connections over this many source addresses 127.0.0.1… (past ~28k connections, or for per-address caps)")
+	fl.StringVar(&pty, "pty", "120x40", "with --door ssh: the pty size, WIDTHxHEIGHT")
+	fl.IntVar(&cfg.LoginConcurrency, "login-concurrency", 64, "logins in progress at once")
+	fl.DurationVar(&cfg.LoginTimeout, "login-timeout", 30*time.Second, "how long one login may take")
+	fl.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id: read its CPU time and memory from /proc")
+	fl.StringVar(&cfg.Name, "name", "", "user name prefix (default: u and three random characters)")
+	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	fl.BoolVar(&noBar, "no-progress", false, "no progress bar, even on a terminal")
+	return cmd
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressBar draws a run's progress on one terminal line.
+type progressBar struct {
+	w     io.Writer
+	drawn bool
+}
+
+func (b *progressBar) draw(p loadgen.Progress) {
+	const width = 30
+	var frac float64
+	var text string
+	switch p.Phase {
+	case "login":
+		if p.Total > 0 {
+			frac = float64(p.Done) / float64(p.Total)
+		}
+		text = fmt.Sprintf("login  %d/%d users", p.Done, p.Total)
+	case "settle":
+		frac, text = 1, "settle waiting for the join lines to pass"
+	case "send", "drain":
+		if p.Length > 0 {
+			frac = min(1, p.Elapsed.Seconds()/p.Length.Seconds())
+		}
+		pct := 100.0
+		if p.Total > 0 {
+			pct = 100 * float64(p.Done) / float64(p.Total)
+		}
+		text = fmt.Sprintf("%-6s %.1fs/%s  %d/%d delivered (%.2f%%)", p.Phase, p.Elapsed.Seconds(), p.Length, p.Done, p.Total, pct)
+	default:
+		return
+	}
+	n := int(frac * width)
+	fmt.Fprintf(b.w, "\r\x1b[K[%s%s] %s", strings.Repeat("#", n), strings.Repeat(".", width-n), text)
+	b.drawn = true
+}
+
+func (b *progressBar) clear() {
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\x1b[K")
+	}
+}
