@@ -87,10 +87,10 @@ func TestCrashKeepsConfirmedBans(t *testing.T) {
 
 	const victims = 40
 	alice := apptest.Login(t, addr, "alice")
-	switchTo(alice, "alice", "Den", "Den")
+	enterRoom(alice, "alice", "Den", "Den")
 	for i := range victims {
 		name := fmt.Sprintf("v%02d", i)
-		switchTo(apptest.Login(t, addr, name), name, "den", "Den")
+		enterRoom(apptest.Login(t, addr, name), name, "den", "Den")
 		alice.Expect("<helperbot> " + name + " has joined the chat room!")
 	}
 

@@ -15,9 +15,9 @@ import (
 	"chatserver/chat/store"
 )
 
-// switchTo sends /switch room and reads the switch line and the user's own
+// enterRoom sends /switch room and reads the switch line and the user's own
 // join line; shown is the room's name as first created.
-func switchTo(c *apptest.Client, name, room, shown string) {
+func enterRoom(c *apptest.Client, name, room, shown string) {
 	c.Send("/switch " + room)
 	c.Expect("<system> Switched to room '"+shown+"'", "<helperbot> "+name+" has joined the chat room!")
 }
@@ -32,12 +32,12 @@ func TestRestartKeepsState(t *testing.T) {
 	key1, key2 := apptest.NewKey(t), apptest.NewKey(t)
 
 	alice := apptest.Login(t, srv.Telnet, "alice")
-	switchTo(alice, "alice", "Den", "Den")
+	enterRoom(alice, "alice", "Den", "Den")
 	bob := apptest.Login(t, srv.Telnet, "bob")
-	switchTo(bob, "bob", "attic", "attic")
+	enterRoom(bob, "bob", "attic", "attic")
 	for _, name := range []string{"mallory", "trent"} {
 		c := apptest.Login(t, srv.Telnet, name)
-		switchTo(c, name, "den", "Den")
+		enterRoom(c, name, "den", "Den")
 	}
 	alice.Send("/ban Mallory")
 	alice.Until("<helperbot> mallory has left the chat room!")
@@ -50,7 +50,7 @@ func TestRestartKeepsState(t *testing.T) {
 	}
 	alice.Quiet()
 	carol := apptest.LoginSSH(t, srv.SSH, "carol", key1) // binds carol to key1
-	switchTo(carol.Client, "carol", "Den", "Den")
+	enterRoom(carol.Client, "carol", "Den", "Den")
 	alice.Expect("<helperbot> carol has joined the chat room!")
 	carol.Send("said over ssh")
 	alice.Expect("<carol> said over ssh")
@@ -60,7 +60,7 @@ func TestRestartKeepsState(t *testing.T) {
 	alice = apptest.Login(t, srv.Telnet, "alice")
 	alice.Send("/rooms")
 	alice.Expect("<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. Den", "<helperbot> 3. attic")
-	switchTo(alice, "alice", "DEN", "Den")
+	enterRoom(alice, "alice", "DEN", "Den")
 	alice.Send("/users")
 	alice.Expect("<helperbot> Current online users:", "<helperbot> 1. alice (admin)")
 	alice.Send("/history 3")
@@ -78,16 +78,22 @@ func TestRestartKeepsState(t *testing.T) {
 	mallory.Expect("<system> You're currently in the 'chat' room.")
 
 	trent := apptest.Login(t, srv.Telnet, "trent")
-	switchTo(trent, "trent", "Den", "Den")
+	enterRoom(trent, "trent", "Den", "Den")
 	alice.Until("<helperbot> trent has joined the chat room!")
 	alice.Send("/kick trent") // admin rights survived
 	alice.Until("<helperbot> trent has left the chat room!")
 	trent.Until("<helperbot> You've been kicked from the 'Den' room. You've been returned to 'chat'.")
 
 	bob = apptest.Login(t, srv.Telnet, "bob")
-	switchTo(bob, "bob", "Attic", "attic")
+	enterRoom(bob, "bob", "Attic", "attic")
 	bob.Send("/users")
 	bob.Expect("<helperbot> Current online users:", "<helperbot> 1. bob (admin)")
+
+	// The SSH screen shows the room's conversation from before the restart.
+	dave := apptest.DialScreen(t, srv.SSH, "dave", nil, 100, 30)
+	dave.WaitText("▸ chat")
+	dave.Type("/switch Den\r")
+	dave.WaitText("▸ Den", "alice: last words before the restart", "carol: said over ssh")
 
 	other := apptest.DialSSHLines(t, srv.SSH, "carol", key2)
 	other.Expect("<system> Welcome to the chat room!",
@@ -99,7 +105,7 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Errorf("Login as CAROL with another key = %v, want ErrNameOwned", err)
 	}
 	carol = apptest.LoginSSH(t, srv.SSH, "carol", key1)
-	switchTo(carol.Client, "carol", "den", "Den")
+	enterRoom(carol.Client, "carol", "den", "Den")
 	carol.Send("/history 1")
 	if got := carol.Next(); !strings.HasSuffix(got, "] <carol> said over ssh") {
 		t.Errorf("/history over ssh = %q", got)
@@ -152,11 +158,11 @@ func TestStoreFailureTold(t *testing.T) {
 	srv := apptest.Start(t, cfg)
 
 	alice := apptest.Login(t, srv.Telnet, "alice")
-	switchTo(alice, "alice", "Den", "Den")
+	enterRoom(alice, "alice", "Den", "Den")
 	mallory := apptest.Login(t, srv.Telnet, "mallory")
-	switchTo(mallory, "mallory", "Den", "Den")
+	enterRoom(mallory, "mallory", "Den", "Den")
 	trent := apptest.Login(t, srv.Telnet, "trent")
-	switchTo(trent, "trent", "Den", "Den")
+	enterRoom(trent, "trent", "Den", "Den")
 	alice.Send("/ban trent")
 	alice.Until("<helperbot> trent has left the chat room!")
 
