@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"chatserver/app"
+	"chatserver/app/apptest"
+)
+
+// run runs the chatserver command line with args and returns what it
+// printed and its error.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(t.Context())
+	return out.String(), err
+}
+
+// TestBackupRestore backs up the database of a running server with
+// chatserver backup, restores the copy into a new data folder as the README
+// says, and finds the room there.
+func TestBackupRestore(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.SSHAddr = ""
+	srv := apptest.Start(t, cfg)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	alice.Send("/switch Den")
+	alice.Expect("<system> Switched to room 'Den'")
+
+	dst := filepath.Join(t.TempDir(), "backup.db")
+	t.Setenv("CHATSERVER_DATA_DIR", cfg.DataDir)
+	out, err := run(t, "backup", dst)
+	if err != nil {
+		t.Fatalf("chatserver backup: %v", err)
+	}
+	if want := "backed up " + filepath.Join(cfg.DataDir, app.DBFile) + " to " + dst; !strings.HasPrefix(out, want) {
+		t.Errorf("chatserver backup printed %q, want %q…", out, want)
+	}
+	if _, err := run(t, "backup", "--data-dir", cfg.DataDir, dst); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("a second backup to the same file = %v, want an error", err)
+	}
+	srv.Stop(t)
+
+	restored := t.TempDir()
+	b, err := os.ReadFile(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, app.DBFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = restored
+	srv = apptest.Start(t, cfg)
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	bob.Send("/rooms")
+	bob.Expect("<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. Den")
+}
+
+// TestServeStartError checks that chatserver serve on a corrupt database
+// stops at once with one clear error.
+func TestServeStartError(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, app.DBFile)
+	if err := os.WriteFile(db, []byte(strings.Repeat("not a database ", 500)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "serve", "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "", "--data-dir", dir, "--log-level", "error")
+	if want := "open store " + db + ": file is not a database (26)"; err == nil || err.Error() != want {
+		t.Errorf("chatserver serve = %v, want %q", err, want)
+	}
+}
