@@ -28,6 +28,16 @@ func (b *Bot) Reply(name, text string) {
 	}
 }
 
+// Notify sends the user called name a line from the server itself,
+// "<system> text", wherever they are: for the protocol's own lines that a
+// plugin's command can end in, such as TextTooLong. It does nothing if they
+// are offline.
+func (b *Bot) Notify(name, text string) {
+	if s := b.hub.find(name); s != nil {
+		s.Notify(text)
+	}
+}
+
 // Broadcast sends "<plugin> text" to everyone in room.
 func (b *Bot) Broadcast(room, text string) {
 	h := b.hub

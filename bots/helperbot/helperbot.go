@@ -84,7 +84,7 @@ func whisper(b *chat.Bot, c chat.Command) {
 	case text == "":
 		b.Reply(c.From, "Please specify a message to whisper.")
 	case chat.RuneLen(text) > chat.MaxMessageLen:
-		b.Reply(c.From, chat.TextTooLong)
+		b.Notify(c.From, chat.TextTooLong) // the message-length line, as for a message
 	default:
 		if err := b.Whisper(c.From, u.Name, text); err != nil {
 			b.Reply(c.From, notFound)
@@ -138,6 +138,9 @@ func unban(ctx context.Context, b *chat.Bot, c chat.Command) {
 	shown, err := b.Unban(ctx, c.Room, name)
 	switch {
 	case errors.Is(err, chat.ErrNotBanned):
+		if u, ok := b.Find(name); ok {
+			name = u.Name // shown as they logged in
+		}
 		b.Reply(c.From, name+" is not banned from '"+c.Room+"'.")
 	case err != nil:
 		b.Log().Error("unban", "user", name, "room", c.Room, "err", err)

@@ -1,0 +1,853 @@
+package app_test
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"chatserver/app/apptest"
+	"chatserver/bots/helperbot"
+	"chatserver/chat"
+)
+
+// These tests walk PROTOCOL.md table by table over real TCP. For every line
+// they check who gets it and who does not: a user who must get nothing
+// sends a sentinel (/room) and the first thing back must be its answer.
+
+const (
+	lineNotFound  = "<helperbot> Could not find someone with that username."
+	lineTooLong   = "<system> Message cannot exceed 450 characters."
+	lineBadRoom   = "<system> Room names may only use letters, digits, '-', '_' and '.' (at most 32)."
+	lineNoCommand = "<system> Command not found."
+	lineShutdown  = "<system> The server is shutting down."
+)
+
+func joinLine(name string) string     { return "<helperbot> " + name + " has joined the chat room!" }
+func leaveLine(name string) string    { return "<helperbot> " + name + " has left the chat room!" }
+func roomLine(room string) string     { return "<system> You're currently in the '" + room + "' room." }
+func switchedLine(room string) string { return "<system> Switched to room '" + room + "'" }
+
+// startNoFlood runs a server for protocol tests with flood control off, so that a
+// test's own quick commands are never dropped; TestFlood* test it.
+func startNoFlood(t *testing.T) *apptest.Server {
+	t.Helper()
+	cfg := apptest.Config(t)
+	cfg.FloodRate = 0
+	return apptest.Start(t, cfg)
+}
+
+// enter moves c, logged in as name, to room and reads the two lines that
+// answer it.
+func enter(c *apptest.Client, name, room string) {
+	c.Send("/switch " + room)
+	c.Expect(switchedLine(room), joinLine(name))
+}
+
+// allQuiet asserts that none of cs got anything.
+func allQuiet(cs ...*apptest.Client) {
+	for _, c := range cs {
+		c.Quiet()
+	}
+}
+
+func TestLoginRefused(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	watcher := apptest.Login(t, srv.Telnet, "watcher")
+	away := apptest.Login(t, srv.Telnet, "Elsewhere")
+	watcher.Expect(joinLine("Elsewhere"))
+	enter(away, "Elsewhere", "other")
+	watcher.Expect(leaveLine("Elsewhere"))
+	for _, name := range []string{"Jürgen", "kate"} {
+		apptest.Login(t, srv.Telnet, name)
+		watcher.Expect(joinLine(name))
+	}
+
+	const (
+		tooLong  = "<system> Username must be less than 20 characters."
+		badChars = "<system> Usernames may only use letters, digits, '-', '_' and '.'."
+		reserved = "<system> That username is reserved, please try another one."
+		inUse    = "<system> That username is already taken, please try another one."
+	)
+	tests := []struct{ name, in, want string }{
+		{"21 letters", strings.Repeat("a", 21), tooLong},
+		{"21 code points", strings.Repeat("é", 21), tooLong},
+		{"length is checked first", strings.Repeat("!", 21), tooLong},
+		{"space", "al ice", badChars},
+		{"punctuation", "al!ce", badChars},
+		{"apostrophe", "o'neil", badChars},
+		{"emoji", "cool😀", badChars},
+		{"a command is a bad name", "/room", badChars},
+		{"ZWJ", "a\u200Db", badChars},
+		{"system", "system", reserved},
+		{"SYSTEM", "SYSTEM", reserved},
+		{"helperbot", "helperbot", reserved},
+		{"HelperBot", "HelperBot", reserved},
+		{"hellobot", "hellobot", reserved},
+		{"taken", "watcher", inUse},
+		{"taken, other case", "WATCHER", inUse},
+		{"taken, in another room", "elsewhere", inUse},
+		{"taken, unicode case folding", "JÜRGEN", inUse},
+		{"taken, kelvin sign folds to k", "\u212Aate", inUse},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			watcher, away := watcher.For(t), away.For(t)
+			c := apptest.Dial(t, srv.Telnet)
+			c.Welcome()
+			c.Send(tc.in)
+			c.Expect(tc.want)
+			allQuiet(watcher, away)
+			// Still at the prompt: the next attempt may succeed.
+			name := "retry" + strconv.Itoa(i)
+			c.Send(name)
+			c.Expect("<system> Logging in as "+name, joinLine(name))
+			watcher.Expect(joinLine(name))
+			c.Conn.Close()
+			watcher.Expect(leaveLine(name))
+			allQuiet(away)
+		})
+	}
+}
+
+func TestLoginAccepted(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	watcher := apptest.Login(t, srv.Telnet, "watcher")
+	away := apptest.Login(t, srv.Telnet, "away")
+	watcher.Expect(joinLine("away"))
+	enter(away, "away", "other")
+	watcher.Expect(leaveLine("away"))
+
+	tests := []struct{ name, in, shown string }{
+		{"ascii", "alice", "alice"},
+		{"20 letters", strings.Repeat("b", 20), strings.Repeat("b", 20)},
+		{"20 code points", strings.Repeat("é", 20), strings.Repeat("é", 20)},
+		{"punctuation allowed", "a.b-c_d", "a.b-c_d"},
+		{"any script", "Ünïcödé", "Ünïcödé"},
+		{"CJK", "日本語", "日本語"},
+		{"combining mark", "Jose\u0301", "Jose\u0301"},
+		{"other digits", "user٣", "user٣"},
+		{"trimmed", "   spaced   ", "spaced"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			watcher, away := watcher.For(t), away.For(t)
+			c := apptest.Dial(t, srv.Telnet)
+			c.Welcome()
+			c.Send("")    // empty lines are ignored
+			c.Send("   ") // so are blank ones
+			c.Send(tc.in)
+			c.Expect("<system> Logging in as "+tc.shown, joinLine(tc.shown))
+			c.Send("/room")
+			c.Expect(roomLine("chat"))
+			watcher.Expect(joinLine(tc.shown))
+			allQuiet(away)
+			c.Conn.Close()
+			watcher.Expect(leaveLine(tc.shown))
+		})
+	}
+}
+
+func TestJoinAndLeaveLines(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	carol := apptest.Login(t, srv.Telnet, "carol")
+	alice.Expect(joinLine("carol"))
+	enter(carol, "carol", "Other")
+	alice.Expect(leaveLine("carol"))
+
+	// Logging in: everyone in chat, the newcomer included (Login checks
+	// the newcomer's own line); nobody elsewhere.
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	allQuiet(carol)
+
+	// Switching: the old room hears the leave line, the new one the join
+	// line, the words "the chat room" whatever the room.
+	enter(bob, "bob", "Other")
+	carol.Expect(joinLine("bob"))
+	alice.Expect(leaveLine("bob"))
+	allQuiet(alice, carol, bob)
+
+	// Dropping the connection: the room hears it, nobody else.
+	bob.Conn.Close()
+	carol.Expect(leaveLine("bob"))
+	allQuiet(alice, carol)
+}
+
+func TestMessages(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	carol := apptest.Login(t, srv.Telnet, "carol")
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+	enter(carol, "carol", "other")
+	alice.Expect(leaveLine("carol"))
+	bob.Expect(leaveLine("carol"))
+
+	tests := []struct {
+		name, in string
+		toRoom   string // what bob gets, "" for nothing
+		toSender string // what alice gets, "" for nothing
+	}{
+		{"delivered without echo", "hi bob", "<alice> hi bob", ""},
+		{"trimmed, inner spaces kept", "   a   b   ", "<alice> a   b", ""},
+		{"450 characters", strings.Repeat("x", 450), "<alice> " + strings.Repeat("x", 450), ""},
+		{"450 code points", strings.Repeat("ö", 450), "<alice> " + strings.Repeat("ö", 450), ""},
+		{"451 characters", strings.Repeat("x", 451), "", lineTooLong},
+		{"451 code points", strings.Repeat("ö", 451), "", lineTooLong},
+		{"counted after removing invisibles", strings.Repeat("y", 450) + "\u200B\u200B", "<alice> " + strings.Repeat("y", 450), ""},
+		{"empty line ignored", "", "", ""},
+		{"blank line ignored", "  \t  ", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alice, bob, carol := alice.For(t), bob.For(t), carol.For(t)
+			alice.Send(tc.in)
+			if tc.toSender != "" {
+				alice.Expect(tc.toSender)
+			}
+			alice.Quiet()
+			if tc.toRoom != "" {
+				bob.Expect(tc.toRoom)
+			}
+			allQuiet(bob, carol)
+		})
+	}
+}
+
+// The README's example plugin answers its author only.
+func TestHelloBot(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	alice.Send("HELLO everyone")
+	alice.Expect("<hellobot> Hello, alice")
+	alice.Quiet()
+	bob.Expect("<alice> HELLO everyone")
+	bob.Quiet()
+}
+
+// Commands that answer only the user who typed them, and change nothing
+// anyone else could see.
+func TestCommandReplies(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	bystander := apptest.Login(t, srv.Telnet, "bystander")
+	away := apptest.Login(t, srv.Telnet, "away")
+	bystander.Expect(joinLine("away"))
+	enter(away, "away", "Away")
+	bystander.Expect(leaveLine("away"))
+
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"room", "/room", []string{roomLine("chat")}},
+		{"command word in any case", "/RoOm", []string{roomLine("chat")}},
+		{"trailing spaces", "/room   ", []string{roomLine("chat")}},
+		{"switch without a room", "/switch", []string{"<system> Please specify a room to switch to."}},
+		{"switch with only spaces", "/switch     ", []string{"<system> Please specify a room to switch to."}},
+		{"switch to the room you are in", "/switch chat", []string{"<system> You're already in the 'chat' room."}},
+		{"switch to it in another case", "/switch CHAT", []string{"<system> You're already in the 'chat' room."}},
+		{"switch to two words", "/switch Two Words", []string{lineBadRoom}},
+		{"switch to a bad character", "/switch a!b", []string{lineBadRoom}},
+		{"switch to 33 characters", "/switch " + strings.Repeat("r", 33), []string{lineBadRoom}},
+		{"switch to a hash room", "/switch #general", []string{lineBadRoom}},
+		{"unknown command", "/dance", []string{lineNoCommand}},
+		{"slash alone", "/", []string{lineNoCommand}},
+		{"space after the slash", "/ room", []string{lineNoCommand}},
+		{"a plugin's name is no command", "/helperbot", []string{lineNoCommand}},
+		{"whisper to nobody", "/w nobody hi", []string{lineNotFound}},
+		{"whisper without a name", "/w", []string{lineNotFound}},
+		{"unknown name before missing text", "/w nobody", []string{lineNotFound}},
+		{"whisper without text", "/w away", []string{"<helperbot> Please specify a message to whisper."}},
+		{"whisper with only spaces", "/w away     ", []string{"<helperbot> Please specify a message to whisper."}},
+		{"kick, not an admin", "/kick away", []string{"<helperbot> You must be an admin to kick."}},
+		{"kick without a name, not an admin", "/kick", []string{"<helperbot> You must be an admin to kick."}},
+		{"ban, not an admin", "/ban away", []string{"<helperbot> You must be an admin to ban."}},
+		{"unban, not an admin", "/unban away", []string{"<helperbot> You must be an admin to unban."}},
+		{"unban without a name, not an admin", "/unban", []string{"<helperbot> You must be an admin to unban."}},
+		{"users in chat: no admin", "/users", []string{"<helperbot> Current online users:", "<helperbot> 1. bystander", "<helperbot> 2. NAME"}},
+		{"rooms", "/rooms", []string{"<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. Away"}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bystander, away := bystander.For(t), away.For(t)
+			name := "u" + strconv.Itoa(i)
+			c := apptest.Login(t, srv.Telnet, name)
+			bystander.Expect(joinLine(name))
+			c.Send(tc.in)
+			for _, w := range tc.want {
+				c.Expect(strings.ReplaceAll(w, "NAME", name))
+			}
+			c.Send("/room") // still where they were
+			c.Expect(roomLine("chat"))
+			allQuiet(c, bystander, away)
+			c.Conn.Close()
+			bystander.Expect(leaveLine(name))
+		})
+	}
+}
+
+// The help block of PROTOCOL.md, byte for byte, with helperbot alone; each
+// further plugin adds its section.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	block := []string{
+		"<system> ",
+		"\tsystem:",
+		"\t\t1. /leave",
+		"\t\t2. /room",
+		"\t\t3. /switch",
+		"\t\t4. /history",
+		"\thelperbot:",
+		"\t\t1. /users",
+		"\t\t2. /kick",
+		"\t\t3. /ban",
+		"\t\t4. /w",
+		"\t\t5. /rooms",
+		"\t\t6. /unban",
+	}
+	t.Run("helperbot", func(t *testing.T) {
+		t.Parallel()
+		cfg := apptest.Config(t)
+		cfg.Plugins = []chat.Plugin{helperbot.New()}
+		srv := apptest.Start(t, cfg)
+		alice := apptest.Login(t, srv.Telnet, "alice")
+		bob := apptest.Login(t, srv.Telnet, "bob")
+		alice.Expect(joinLine("bob"))
+		alice.Send("/help")
+		alice.Expect(slices.Concat(block, []string{""})...)
+		alice.Send("/HELP")
+		alice.Expect(slices.Concat(block, []string{""})...)
+		allQuiet(alice, bob)
+	})
+	t.Run("with hellobot", func(t *testing.T) {
+		t.Parallel()
+		srv := startNoFlood(t)
+		alice := apptest.Login(t, srv.Telnet, "alice")
+		alice.Send("/help")
+		alice.Expect(slices.Concat(block, []string{"\thellobot:", ""})...)
+		alice.Quiet()
+	})
+}
+
+func TestSwitch(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	carol := apptest.Login(t, srv.Telnet, "carol")
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+	enter(carol, "carol", "elsewhere")
+	alice.Expect(leaveLine("carol"))
+	bob.Expect(leaveLine("carol"))
+
+	// A new room: created, shown as first written.
+	enter(alice, "alice", "Lobby")
+	bob.Expect(leaveLine("alice"))
+	allQuiet(carol)
+
+	// An existing room, in another case, with a run of spaces.
+	bob.Send("/SWITCH    LOBBY")
+	bob.Expect(switchedLine("Lobby"), joinLine("bob"))
+	alice.Expect(joinLine("bob"))
+	allQuiet(carol)
+	bob.Send("/room")
+	bob.Expect(roomLine("Lobby"))
+
+	// Already there: that line and nothing else.
+	bob.Send("/switch lobby")
+	bob.Expect("<system> You're already in the 'Lobby' room.")
+	allQuiet(alice, bob, carol)
+
+	// The longest room name there is.
+	long := strings.Repeat("r", 32)
+	enter(bob, "bob", long)
+	alice.Expect(leaveLine("bob"))
+	allQuiet(carol)
+
+	// The creator is the room's admin.
+	alice.Send("/users")
+	alice.Expect("<helperbot> Current online users:", "<helperbot> 1. alice (admin)")
+	bob.Send("/users")
+	bob.Expect("<helperbot> Current online users:", "<helperbot> 1. bob (admin)")
+	allQuiet(alice, bob, carol)
+}
+
+func TestUsers(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	carol := apptest.Login(t, srv.Telnet, "carol")
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+	enter(alice, "alice", "den")
+	bob.Expect(leaveLine("alice"))
+	carol.Expect(leaveLine("alice"))
+	enter(bob, "bob", "den")
+	alice.Expect(joinLine("bob"))
+	carol.Expect(leaveLine("bob"))
+	enter(carol, "carol", "den")
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+
+	users := func(c *apptest.Client, want ...string) {
+		c.Send("/users")
+		c.Expect("<helperbot> Current online users:")
+		for i, w := range want {
+			c.Expect("<helperbot> " + strconv.Itoa(i+1) + ". " + w)
+		}
+	}
+	users(bob, "alice (admin)", "bob", "carol")
+	allQuiet(alice, bob, carol)
+
+	// Leaving and coming back: last in the order, still the admin.
+	alice.Send("/switch chat")
+	alice.Expect(switchedLine("chat"), joinLine("alice"))
+	bob.Expect(leaveLine("alice"))
+	carol.Expect(leaveLine("alice"))
+	alice.Send("/switch DEN")
+	alice.Expect(switchedLine("den"), joinLine("alice"))
+	bob.Expect(joinLine("alice"))
+	carol.Expect(joinLine("alice"))
+	users(carol, "bob", "carol", "alice (admin)")
+
+	// Logging out and in again, in another case: the admin for good,
+	// shown as logged in now.
+	alice.Conn.Close()
+	bob.Expect(leaveLine("alice"))
+	carol.Expect(leaveLine("alice"))
+	again := apptest.Login(t, srv.Telnet, "ALICE")
+	enter(again, "ALICE", "den")
+	bob.Expect(joinLine("ALICE"))
+	carol.Expect(joinLine("ALICE"))
+	users(again, "bob", "carol", "ALICE (admin)")
+	allQuiet(again, bob, carol)
+}
+
+func TestRooms(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	for _, r := range []string{"Zeta", "alpha", "Mid"} {
+		enter(alice, "alice", r)
+	}
+	enter(alice, "alice", "chat") // every room but chat now empty
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	want := []string{"<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. Zeta", "<helperbot> 3. alpha", "<helperbot> 4. Mid"}
+	bob.Send("/rooms")
+	bob.Expect(want...)
+	allQuiet(alice, bob)
+
+	// A room is shown as first created, whoever names it how.
+	bob.Send("/switch ZETA")
+	bob.Expect(switchedLine("Zeta"), joinLine("bob"))
+	alice.Expect(leaveLine("bob"))
+	bob.Send("/rooms")
+	bob.Expect(want...)
+	allQuiet(alice, bob)
+}
+
+func TestWhisper(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	carol := apptest.Login(t, srv.Telnet, "carol") // in alice's room
+	alice.Expect(joinLine("carol"))
+	bob := apptest.Login(t, srv.Telnet, "Bob")
+	alice.Expect(joinLine("Bob"))
+	carol.Expect(joinLine("Bob"))
+	enter(bob, "Bob", "far") // whispers reach wherever you are
+	alice.Expect(leaveLine("Bob"))
+	carol.Expect(leaveLine("Bob"))
+
+	tests := []struct {
+		name, in string
+		toBob    string // "" for nothing
+		toAlice  string // "" for nothing
+	}{
+		{"delivered", "/w Bob psst", "<helperbot> alice whispered to you: psst", ""},
+		{"name in any case", "/w bOB psst", "<helperbot> alice whispered to you: psst", ""},
+		{"command in any case", "/W bob psst", "<helperbot> alice whispered to you: psst", ""},
+		{"inner spaces kept", "/w   bob    a  b   c   ", "<helperbot> alice whispered to you: a  b   c", ""},
+		{"450 characters", "/w bob " + strings.Repeat("w", 450), "<helperbot> alice whispered to you: " + strings.Repeat("w", 450), ""},
+		{"451 characters", "/w bob " + strings.Repeat("w", 451), "", lineTooLong},
+		{"451 code points", "/w bob " + strings.Repeat("ä", 451), "", lineTooLong},
+		{"nobody by that name", "/w bobby hi", "", lineNotFound},
+		{"no name", "/w", "", lineNotFound},
+		{"no name, spaces", "/w    ", "", lineNotFound},
+		{"unknown name before missing text", "/w bobby", "", lineNotFound},
+		{"no text", "/w bob", "", "<helperbot> Please specify a message to whisper."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alice, bob, carol := alice.For(t), bob.For(t), carol.For(t)
+			alice.Send(tc.in)
+			if tc.toAlice != "" {
+				alice.Expect(tc.toAlice)
+			}
+			alice.Quiet()
+			if tc.toBob != "" {
+				bob.Expect(tc.toBob)
+			}
+			allQuiet(bob, carol)
+		})
+	}
+}
+
+// adminRoom is 'den', a room alice created, with bob and carol in it;
+// dave is in chat.
+type adminRoom struct {
+	srv                     *apptest.Server
+	alice, bob, carol, dave *apptest.Client
+}
+
+func newAdminRoom(t *testing.T) *adminRoom {
+	t.Helper()
+	srv := startNoFlood(t)
+	d := &adminRoom{srv: srv, dave: apptest.Login(t, srv.Telnet, "dave")}
+	d.alice = apptest.Login(t, srv.Telnet, "alice")
+	d.dave.Expect(joinLine("alice"))
+	enter(d.alice, "alice", "den")
+	d.dave.Expect(leaveLine("alice"))
+	d.bob = apptest.Login(t, srv.Telnet, "bob")
+	d.dave.Expect(joinLine("bob"))
+	enter(d.bob, "bob", "den")
+	d.dave.Expect(leaveLine("bob"))
+	d.alice.Expect(joinLine("bob"))
+	d.carol = apptest.Login(t, srv.Telnet, "carol")
+	d.dave.Expect(joinLine("carol"))
+	enter(d.carol, "carol", "den")
+	d.dave.Expect(leaveLine("carol"))
+	d.alice.Expect(joinLine("carol"))
+	d.bob.Expect(joinLine("carol"))
+	return d
+}
+
+// For returns d reporting failures to t, for a subtest.
+func (d *adminRoom) For(t *testing.T) *adminRoom {
+	return &adminRoom{srv: d.srv, alice: d.alice.For(t), bob: d.bob.For(t), carol: d.carol.For(t), dave: d.dave.For(t)}
+}
+
+func (d *adminRoom) quiet() { allQuiet(d.alice, d.bob, d.carol, d.dave) }
+
+func TestKick(t *testing.T) {
+	t.Parallel()
+	d := newAdminRoom(t)
+	alice, bob, carol, dave := d.alice, d.bob, d.carol, d.dave
+
+	// Not an admin of the room.
+	bob.Send("/kick carol")
+	bob.Expect("<helperbot> You must be an admin to kick.")
+	d.quiet()
+	// Nobody by that name in the admin's room.
+	for _, in := range []string{"/kick dave", "/kick nobody", "/kick", "/kick    "} {
+		alice.Send(in)
+		alice.Expect(lineNotFound)
+		d.quiet()
+	}
+
+	// Kicked, in another case, further arguments ignored: the room hears
+	// the leave line, chat the join line, then carol is told.
+	alice.Send("/kick CAROL because   reasons")
+	carol.Expect(joinLine("carol"), "<helperbot> You've been kicked from the 'den' room. You've been returned to 'chat'.")
+	alice.Expect(leaveLine("carol"))
+	bob.Expect(leaveLine("carol"))
+	dave.Expect(joinLine("carol"))
+	carol.Send("/room")
+	carol.Expect(roomLine("chat"))
+	d.quiet()
+
+	// A kick is no ban: carol may come back.
+	carol.Send("/switch den")
+	carol.Expect(switchedLine("den"), joinLine("carol"))
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+	dave.Expect(leaveLine("carol"))
+	d.quiet()
+}
+
+func TestAdminKicksThemselves(t *testing.T) {
+	t.Parallel()
+	d := newAdminRoom(t)
+	alice, bob, carol, dave := d.alice, d.bob, d.carol, d.dave
+	alice.Send("/kick alice")
+	alice.Expect(joinLine("alice"), "<helperbot> You've been kicked from the 'den' room. You've been returned to 'chat'.")
+	bob.Expect(leaveLine("alice"))
+	carol.Expect(leaveLine("alice"))
+	dave.Expect(joinLine("alice"))
+	d.quiet()
+	// Still the admin when back.
+	alice.Send("/switch den")
+	alice.Expect(switchedLine("den"), joinLine("alice"))
+	bob.Expect(joinLine("alice"))
+	carol.Expect(joinLine("alice"))
+	dave.Expect(leaveLine("alice"))
+	alice.Send("/kick bob")
+	bob.Expect(joinLine("bob"), "<helperbot> You've been kicked from the 'den' room. You've been returned to 'chat'.")
+	alice.Expect(leaveLine("bob"))
+	carol.Expect(leaveLine("bob"))
+	dave.Expect(joinLine("bob"))
+	d.quiet()
+}
+
+func TestBan(t *testing.T) {
+	t.Parallel()
+	d := newAdminRoom(t)
+	alice, bob, carol, dave := d.alice, d.bob, d.carol, d.dave
+
+	bob.Send("/ban carol")
+	bob.Expect("<helperbot> You must be an admin to ban.")
+	d.quiet()
+	for _, in := range []string{"/ban dave", "/ban nobody", "/ban"} {
+		alice.Send(in)
+		alice.Expect(lineNotFound)
+		d.quiet()
+	}
+
+	alice.Send("/ban Carol for good")
+	carol.Expect(joinLine("carol"), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
+	alice.Expect(leaveLine("carol"))
+	bob.Expect(leaveLine("carol"))
+	dave.Expect(joinLine("carol"))
+	d.quiet()
+
+	// Banned: that line and nothing else, whatever the case, from
+	// wherever carol is; she stays there.
+	for _, room := range []string{"den", "DEN"} {
+		carol.Send("/switch " + room)
+		carol.Expect("<helperbot> You're banned from this room and cannot join.")
+		d.quiet()
+	}
+	enter(carol, "carol", "patio")
+	dave.Expect(leaveLine("carol"))
+	carol.Send("/switch den")
+	carol.Expect("<helperbot> You're banned from this room and cannot join.")
+	carol.Send("/room")
+	carol.Expect(roomLine("patio"))
+	d.quiet()
+
+	// Kept by name across reconnects, in any case.
+	carol.Conn.Close()
+	again := apptest.Login(t, d.srv.Telnet, "CAROL")
+	dave.Expect(joinLine("CAROL"))
+	again.Send("/switch den")
+	again.Expect("<helperbot> You're banned from this room and cannot join.")
+	allQuiet(again, alice, bob, dave)
+
+	// An admin may ban themselves, and is then banned too.
+	alice.Send("/ban alice")
+	alice.Expect(joinLine("alice"), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
+	bob.Expect(leaveLine("alice"))
+	dave.Expect(joinLine("alice"))
+	again.Expect(joinLine("alice"))
+	alice.Send("/switch den")
+	alice.Expect("<helperbot> You're banned from this room and cannot join.")
+	allQuiet(alice, bob, dave, again)
+}
+
+func TestUnban(t *testing.T) {
+	t.Parallel()
+	d := newAdminRoom(t)
+	alice, bob, carol, dave := d.alice, d.bob, d.carol, d.dave
+	alice.Send("/ban carol")
+	carol.Expect(joinLine("carol"), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
+	alice.Expect(leaveLine("carol"))
+	bob.Expect(leaveLine("carol"))
+	dave.Expect(joinLine("carol"))
+
+	tests := []struct {
+		name string
+		who  *apptest.Client
+		in   string
+		want string
+	}{
+		{"not an admin", bob, "/unban carol", "<helperbot> You must be an admin to unban."},
+		{"not an admin, no name", bob, "/unban", "<helperbot> You must be an admin to unban."},
+		{"no name", alice, "/unban", "<helperbot> Please specify a username to unban."},
+		{"no name, spaces", alice, "/unban    ", "<helperbot> Please specify a username to unban."},
+		{"not banned, offline", alice, "/unban zed", "<helperbot> zed is not banned from 'den'."},
+		{"not banned, online, shown as logged in", alice, "/unban DAVE", "<helperbot> dave is not banned from 'den'."},
+		{"nobody is an admin of chat", dave, "/unban carol", "<helperbot> You must be an admin to unban."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d, who := d.For(t), tc.who.For(t)
+			who.Send(tc.in)
+			who.Expect(tc.want)
+			d.quiet()
+		})
+	}
+
+	// Lifted, to the admin only, the name as it was when banned; carol may
+	// come back, and a second unban finds nothing.
+	alice.Send("/unban CAROL and more")
+	alice.Expect("<helperbot> carol is no longer banned from 'den'.")
+	d.quiet()
+	alice.Send("/unban carol")
+	alice.Expect("<helperbot> carol is not banned from 'den'.")
+	d.quiet()
+	carol.Send("/switch den")
+	carol.Expect(switchedLine("den"), joinLine("carol"))
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+	dave.Expect(leaveLine("carol"))
+	d.quiet()
+}
+
+// The name of someone banned while offline is shown as it was when banned.
+func TestUnbanShowsNameAsBanned(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	enter(alice, "alice", "den")
+	mike := apptest.Login(t, srv.Telnet, "Mike")
+	enter(mike, "Mike", "den")
+	alice.Expect(joinLine("Mike"))
+	alice.Send("/ban mike")
+	mike.Expect(joinLine("Mike"), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
+	alice.Expect(leaveLine("Mike"))
+	mike.Conn.Close()
+	alice.Send("/unban MIKE")
+	alice.Expect("<helperbot> Mike is no longer banned from 'den'.")
+	alice.Quiet()
+}
+
+func TestLeave(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	carol := apptest.Login(t, srv.Telnet, "carol")
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+	enter(carol, "carol", "other")
+	alice.Expect(leaveLine("carol"))
+	bob.Expect(leaveLine("carol"))
+
+	// What follows /leave in the same write is never handled.
+	alice.SendRaw([]byte("/LEAVE\r\nnot delivered\r\n"))
+	alice.ExpectClosed("<system> Leaving chat room.")
+	bob.Expect(leaveLine("alice"))
+	allQuiet(bob, carol)
+
+	// The name is free again.
+	again := apptest.Login(t, srv.Telnet, "alice")
+	bob.Expect(joinLine("alice"))
+	allQuiet(again, bob, carol)
+}
+
+func TestShutdown(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	enter(bob, "bob", "other")
+	alice.Expect(leaveLine("bob"))
+	prompt := apptest.Dial(t, srv.Telnet) // not logged in yet
+	prompt.Welcome()
+	srv.Stop(t)
+	// Everyone gets the one line, then the connection closes: no leave lines.
+	for _, c := range []*apptest.Client{alice, bob, prompt} {
+		c.ExpectClosed(lineShutdown)
+	}
+}
+
+var historyRe = regexp.MustCompile(`^<system> \[(\d\d:\d\d)\] <([^>]+)> (.*)$`)
+
+func TestHistory(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	carol := apptest.Login(t, srv.Telnet, "carol")
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+	enter(carol, "carol", "other")
+	alice.Expect(leaveLine("carol"))
+	bob.Expect(leaveLine("carol"))
+
+	from := time.Now()
+	var b strings.Builder
+	for i := range 205 {
+		fmt.Fprintf(&b, "message %d\r\n", i)
+	}
+	alice.SendRaw([]byte(b.String()))
+	alice.Send("/w bob a whisper is no room message")
+	carol.Send("said in another room")
+	alice.Quiet()
+	carol.Quiet()
+	bob.Until("<alice> message 204")
+	bob.Expect("<helperbot> alice whispered to you: a whisper is no room message")
+	to := time.Now()
+
+	check := func(c *apptest.Client, in string, first, n int) {
+		t.Helper()
+		c.Send(in)
+		for i := range n {
+			l := c.Next()
+			m := historyRe.FindStringSubmatch(l)
+			if m == nil || m[2] != "alice" || m[3] != "message "+strconv.Itoa(first+i) {
+				t.Fatalf("%s: line %d is %q, want alice's message %d", in, i, l, first+i)
+			}
+			if hm := m[1]; hm != from.Format("15:04") && hm != to.Format("15:04") {
+				t.Errorf("%s: time %s, want the server's local time, %s to %s", in, hm, from.Format("15:04"), to.Format("15:04"))
+			}
+		}
+	}
+	check(bob, "/history", 185, 20)
+	check(bob, "/history 3", 202, 3)
+	check(bob, "/HISTORY    1", 204, 1)
+	check(bob, "/history 200", 5, 200)
+	check(bob, "/history 1000", 5, 200)
+	allQuiet(alice, bob, carol)
+	// Each room has its own.
+	carol.Send("/history")
+	if l := carol.Next(); !historyRe.MatchString(l) || !strings.HasSuffix(l, "<carol> said in another room") {
+		t.Errorf("carol's room history: %q", l)
+	}
+	allQuiet(alice, bob, carol)
+}
+
+func TestTooManyConnections(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.MaxConnsPerIP = 2
+	srv := apptest.Start(t, cfg)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	third := apptest.Dial(t, srv.Telnet)
+	third.ExpectClosed("<system> Too many connections, please try again later.")
+	allQuiet(alice, bob)
+	// Once one leaves, there is room again.
+	bob.Send("/leave")
+	bob.ExpectClosed("<system> Leaving chat room.")
+	alice.Expect(leaveLine("bob"))
+	apptest.Eventually(t, "a new connection is admitted", func() bool {
+		c := apptest.Dial(t, srv.Telnet)
+		defer c.Conn.Close()
+		return c.Next() == "<system> Welcome to the chat room!"
+	})
+}
