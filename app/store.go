@@ -18,9 +18,13 @@ func openStore(ctx context.Context, cfg Config) (*store.SQLite, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	return store.Open(ctx, filepath.Join(cfg.DataDir, DBFile), store.Options{
-		HistoryPerRoom: cfg.HistoryPerRoom, Logger: cfg.Logger,
-	})
+	path := filepath.Join(cfg.DataDir, DBFile)
+	db, err := store.Open(ctx, path, store.Options{HistoryPerRoom: cfg.HistoryPerRoom, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger.Info("store opened", "path", path, "schema", store.SchemaVersion)
+	return db, nil
 }
 
 // closeOnError closes db if *err is set: for New, which must not leave the

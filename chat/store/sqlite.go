@@ -28,7 +28,8 @@ var ErrNewerSchema = errors.New("database is from a newer chatserver")
 // Options tune an SQLite store. The zero value is usable.
 type Options struct {
 	// HistoryPerRoom is how many messages each room keeps; older ones are
-	// deleted as new ones are written. 10 000 if <= 0.
+	// deleted as new ones are written, each time a room has gained a tenth
+	// of it (at most 1000 messages), and at Open. 10 000 if <= 0.
 	HistoryPerRoom int
 	// QueueLen is how many messages may wait for the writer; past that,
 	// AppendMessage drops them (counted, logged) rather than block chat.
