@@ -288,6 +288,15 @@ func (s *Screen) Resize(w, h int) {
 	}
 }
 
+// WindowChange tells the server the window is now w x h, leaving the
+// emulator as it is (a test of a size the server must clamp).
+func (s *Screen) WindowChange(w, h int) {
+	s.t.Helper()
+	if err := s.Session.WindowChange(h, w); err != nil {
+		s.t.Fatalf("window change: %v", err)
+	}
+}
+
 // Ended reports whether the session's output has ended.
 func (s *Screen) Ended() bool {
 	select {
