@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"sync"
@@ -352,7 +353,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	errc := make(chan error, cfg.Senders)
 	for _, u := range r.users[:cfg.Senders] {
 		senders.Go(func() {
-			if err := r.send(sendCtx, u); err != nil {
+			if err := r.send(sendCtx, u, start); err != nil {
 				errc <- err
 				stopSending()
 			}
@@ -362,8 +363,20 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		senders.Go(func() { r.windowLoop(sendCtx) })
 	}
 	<-sendCtx.Done()
-	senders.Wait()
 	res.Duration = seconds(time.Since(start))
+	// A sender still in Write a second later is stuck: the server does not
+	// read its input. Closing the sessions at the end frees it.
+	sendersDone := make(chan struct{})
+	go func() { senders.Wait(); close(sendersDone) }()
+	defer func() {
+		r.closeAll()
+		<-sendersDone
+	}()
+	select {
+	case <-sendersDone:
+	case <-time.After(time.Second):
+		res.Errors = append(res.Errors, fmt.Sprintf("senders blocked writing for over %.1fs: the server stopped reading their input", time.Since(start).Seconds()-cfg.Duration.Seconds()))
+	}
 	select {
 	case err := <-errc:
 		res.Errors = append(res.Errors, err.Error())
@@ -527,17 +540,22 @@ func (r *run) drain(ctx context.Context, start time.Time) time.Time {
 
 // send is sender u's loop: Rate lines a second, or Rate 0 as many as the
 // window allows, until ctx is done. Lines due together go in one write.
-func (r *run) send(ctx context.Context, u *user) error {
+// With a rate, the senders' schedules are spread evenly over a line's
+// interval from t0, so that they do not all send at the same instant.
+func (r *run) send(ctx context.Context, u *user, t0 time.Time) error {
 	const maxBatch = 256
 	cfg := r.cfg
 	end := r.door.lineEnd()
 	var buf []byte
-	start := time.Now()
+	start := t0
+	if cfg.Rate > 0 {
+		start = t0.Add(time.Duration(float64(u.sender) / float64(cfg.Senders) / cfg.Rate * float64(time.Second)))
+	}
 	seq := 0
 	for ctx.Err() == nil {
 		var k int
 		if cfg.Rate > 0 {
-			due := int(time.Since(start).Seconds()*cfg.Rate) + 1 - seq
+			due := int(math.Floor(time.Since(start).Seconds()*cfg.Rate)) + 1 - seq
 			if due <= 0 {
 				next := start.Add(time.Duration(float64(seq) / cfg.Rate * float64(time.Second)))
 				t := time.NewTimer(time.Until(next))
