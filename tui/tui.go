@@ -1,19 +1,39 @@
-// Package tui is the Bubble Tea model of one SSH session: a rooms pane, the
-// messages, the users of the current room, an input line and a status bar,
-// all driven by one chat.Session.
+// Package tui is the Bubble Tea model of one SSH session: the rooms on the
+// left, the messages in the centre, the users of the current room on the
+// right, an input line and a status bar, all driven by one chat.Session.
+//
+// Everything the user types goes through Session.Input, so every command
+// behaves as on the line door. Events come from the session's outbox: a
+// Cmd waits for it, drains everything queued into one message and re-arms,
+// so a burst of a thousand events is one Update and one frame.
+//
+// A frame is not cheap (the renderer parses and diffs the whole screen), so
+// the model draws as little as it can: each message is styled and wrapped
+// once, the first time it shows, and again only after a resize; the panes
+// are redrawn only when their data or size changed; View returns the same
+// string until something changed, which the renderer skips; and the door
+// caps the frame rate at FPS.
 package tui
 
 import (
 	"context"
+	"time"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"chatserver/chat"
 )
 
-// FPS is the frame rate the door should cap the program at (tea.WithFPS).
-// Events that arrive between two frames are drawn in the next one.
+// FPS is the highest frame rate a session should be drawn at; the door
+// passes it to tea.WithFPS. Events arriving between two frames are drawn
+// together, so a flood costs at most FPS frames a second per session, and
+// 30 is still smooth to type and scroll at.
 const FPS = 30
+
+// rosterEvery is how often the rooms pane refreshes its unread counts,
+// which change without a roster event.
+const rosterEvery = time.Second
 
 // Config is what one session's UI is built from.
 type Config struct {
@@ -26,32 +46,399 @@ type Config struct {
 	FloodRate  float64 // lines a second after the burst; <= 0 turns flood control off
 }
 
-// Model is the Bubble Tea model of one session. It is driven by one
-// tea.Program and is not safe for concurrent use.
+// Model is the Bubble Tea model of one session. A *Model implements
+// tea.Model. It is driven by one tea.Program and is not safe for
+// concurrent use; it only talks to the engine through its Session and Hub.
 type Model struct {
-	cfg Config
+	ctx     context.Context
+	hub     *chat.Hub
+	sess    *chat.Session
+	name    string
+	limiter *chat.Limiter
+
+	width, height               int
+	roomsW, usersW, msgW, bodyH int
+	blank                       string // width spaces, sliced for padding
+
+	// rooms pane and users pane
+	room    string // the room shown
+	rooms   []chat.RoomInfo
+	seen    []uint64 // per room of rooms: messages seen (or counted as seen)
+	members []chat.Member
+
+	// messages pane
+	entries   []entry
+	follow    bool // stick to the bottom
+	anchor    pos  // the bottom line when not following
+	unseen    int  // entries arrived while scrolled back
+	loading   bool // an Older call is in flight
+	exhausted bool // the store has nothing older
+	gen       int  // bumped on entering a room: late Older results are dropped
+	dedupe    []*chat.Event
+	dedupeN   int // batches the dedupe list still applies to
+	evbuf     []*chat.Event
+	closed    bool
+
+	// input line
+	in      textinput.Model
+	history []string
+	histPos int
+	draft   string
+	comp    completion
+	pending []string
+	sending bool
+	bell    bool
+
+	// drawn parts and the frame they make
+	roomsLines, usersLines []string
+	win                    []line
+	status, input          string
+	cursor                 *tea.Cursor
+	frame                  string
+	frameCap               int
+
+	roomsDirty, usersDirty, msgsDirty, statusDirty, inputDirty, frameDirty bool
 }
 
-// New returns the model for cfg.Session.
+// New returns the model for cfg.Session, showing the last messages of its
+// room. It does not start anything; the program calls Init.
 func New(cfg Config) *Model {
-	return &Model{cfg: cfg}
+	ctx := cfg.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m := &Model{
+		ctx:     ctx,
+		hub:     cfg.Hub,
+		sess:    cfg.Session,
+		name:    cfg.Session.Name(),
+		limiter: chat.NewLimiter(cfg.FloodBurst, cfg.FloodRate),
+		width:   cfg.Width,
+		height:  cfg.Height,
+		follow:  true,
+		in:      newInput(),
+	}
+	m.enter(m.sess.Room())
+	for i, r := range m.rooms { // what was said before we came is not unread
+		m.seen[i] = r.Messages
+	}
+	m.layout()
+	m.frameDirty = true
+	return m
 }
 
-// Init starts waiting for the session's events.
-func (m *Model) Init() tea.Cmd { return nil }
+func newInput() textinput.Model {
+	in := textinput.New()
+	in.Prompt = "> "
+	in.Placeholder = "message or /help"
+	in.CharLimit = inputLimit
+	in.SetVirtualCursor(false)        // the terminal's cursor: no blink ticks
+	in.KeyMap.Paste.SetEnabled(false) // it would read the server's clipboard; bracketed paste works
+	in.Focus()
+	return in
+}
+
+// eventsMsg is what one drain of the outbox brought.
+type eventsMsg struct {
+	evs     []*chat.Event
+	dropped int
+	closed  bool
+}
+
+// tickMsg refreshes the rooms pane.
+type tickMsg struct{}
+
+// olderMsg carries messages loaded by scrolling past the top.
+type olderMsg struct {
+	gen  int
+	msgs []chat.Message
+	err  error
+}
+
+// Init starts waiting for the session's events and the rooms refresh tick.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.wait(), tick())
+}
+
+// wait returns the Cmd that waits for the outbox, drains everything
+// queued and delivers it as one eventsMsg.
+func (m *Model) wait() tea.Cmd {
+	out, ctx, buf := m.sess.Outbox(), m.ctx, m.evbuf
+	m.evbuf = nil
+	return func() tea.Msg {
+		for {
+			select {
+			case <-out.Ready():
+			case <-ctx.Done():
+				return nil
+			}
+			evs, dropped, closed := out.Drain(buf)
+			if len(evs) > 0 || dropped > 0 || closed {
+				return eventsMsg{evs, dropped, closed}
+			}
+			buf = evs
+		}
+	}
+}
+
+func tick() tea.Cmd {
+	return tea.Tick(rosterEvery, func(time.Time) tea.Msg { return tickMsg{} })
+}
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "ctrl+c" {
-		return m, tea.Quit
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case eventsMsg:
+		cmd = m.events(msg)
+	case tickMsg:
+		if m.closed {
+			return m, nil
+		}
+		m.refreshRooms()
+		cmd = tick()
+	case sentMsg:
+		cmd = m.sendNext()
+	case olderMsg:
+		m.older(msg)
+	case tea.WindowSizeMsg:
+		if msg.Width != m.width || msg.Height != m.height {
+			m.width, m.height = msg.Width, msg.Height
+			m.layout()
+		}
+	case tea.KeyPressMsg:
+		cmd = m.key(msg)
+	case tea.PasteMsg:
+		m.in, cmd = m.in.Update(msg)
+		m.inputDirty = true
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			cmd = m.scrollUp(wheelLines)
+		case tea.MouseWheelDown:
+			m.scroll(wheelLines)
+		}
+	default:
+		return m, nil
 	}
-	return m, nil
+	m.frameDirty = m.frameDirty || m.roomsDirty || m.usersDirty || m.msgsDirty || m.statusDirty || m.inputDirty
+	return m, cmd
 }
 
-// View renders the screen.
+// key handles a key press.
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	s := k.String()
+	if s != "tab" && s != "shift+tab" {
+		m.comp = completion{}
+	}
+	switch s {
+	case "ctrl+c":
+		return tea.Quit
+	case "enter":
+		return m.submit()
+	case "up":
+		m.recall(-1)
+	case "down":
+		m.recall(1)
+	case "tab":
+		m.complete(1)
+	case "shift+tab":
+		m.complete(-1)
+	case "pgup":
+		return m.scrollUp(max(m.bodyH-1, 1))
+	case "pgdown":
+		m.scroll(max(m.bodyH-1, 1))
+	case "esc":
+		m.toBottom()
+	case "ctrl+n":
+		return m.switchRoom(1)
+	case "ctrl+p":
+		return m.switchRoom(-1)
+	default:
+		var cmd tea.Cmd
+		m.in, cmd = m.in.Update(k)
+		m.inputDirty = true
+		return cmd
+	}
+	return nil
+}
+
+// scrollUp scrolls back n lines and, at the top, loads older messages.
+func (m *Model) scrollUp(n int) tea.Cmd {
+	if !m.scroll(-n) || m.loading || m.exhausted {
+		return nil
+	}
+	m.loading, m.statusDirty = true, true
+	s, ctx, gen, before := m.sess, m.ctx, m.gen, m.oldestTime()
+	return func() tea.Msg {
+		msgs, err := s.Older(ctx, before, olderBatch)
+		return olderMsg{gen: gen, msgs: msgs, err: err}
+	}
+}
+
+// older shows what a scroll past the top loaded.
+func (m *Model) older(msg olderMsg) {
+	if msg.gen != m.gen {
+		return // from a room we left
+	}
+	m.loading, m.statusDirty = false, true
+	if msg.err != nil {
+		m.local("Could not load older messages.")
+		return
+	}
+	if len(msg.msgs) < olderBatch {
+		m.exhausted = true
+	}
+	m.prepend(msg.msgs)
+}
+
+// events handles one drain of the outbox.
+func (m *Model) events(msg eventsMsg) tea.Cmd {
+	if msg.dropped > 0 {
+		m.local(chat.DroppedText(msg.dropped))
+	}
+	if r := m.sess.Room(); r != m.room && !msg.closed {
+		m.refreshRooms() // count the old room's messages as seen
+		m.enter(r)
+	}
+	roster := false
+	for _, ev := range msg.evs {
+		switch {
+		case ev.Kind == chat.KindRoster:
+			roster = true
+			continue
+		case (ev.Kind == chat.KindChat || ev.Kind == chat.KindBot) && ev.Room != "" && ev.Room != m.room:
+			continue // said in the room we just left
+		case ev.Kind == chat.KindChat && m.isDup(ev):
+			continue // already shown by Recent
+		}
+		en, ok := m.entryOf(ev)
+		if !ok {
+			continue
+		}
+		if en.flags&flagMention != 0 {
+			m.bell = true
+		}
+		m.appendEntry(en)
+	}
+	m.trim()
+	if m.dedupeN > 0 {
+		if m.dedupeN--; m.dedupeN == 0 {
+			m.dedupe = nil
+		}
+	}
+	if roster && !msg.closed {
+		m.refreshRoster()
+	}
+	// Keep the drained slice for the next drain unless a burst grew it.
+	if cap(msg.evs) <= 64 {
+		m.evbuf = msg.evs
+	}
+	if msg.closed {
+		m.closed = true
+		return tea.Quit
+	}
+	cmd := m.wait()
+	if m.bell {
+		m.bell = false
+		return tea.Batch(tea.Raw("\a"), cmd) // the bell is the one control character we print
+	}
+	return cmd
+}
+
+// isDup reports whether ev is one of the messages Recent already showed.
+func (m *Model) isDup(ev *chat.Event) bool {
+	for _, d := range m.dedupe {
+		if d == ev {
+			return true
+		}
+	}
+	return false
+}
+
+// enter shows room r: its last messages, its users, the rooms pane.
+func (m *Model) enter(r string) {
+	m.room = r
+	m.gen++
+	m.loading, m.exhausted = false, false
+	m.follow, m.unseen, m.anchor = true, 0, pos{}
+	clear(m.entries)
+	m.entries = m.entries[:0]
+	recent := m.sess.Recent(recentLen)
+	for _, ev := range recent {
+		if en, ok := m.entryOf(ev); ok {
+			m.entries = append(m.entries, en)
+		}
+	}
+	// Messages said while Recent ran may also be queued in the outbox:
+	// until the next drain has been handled, skip those already shown.
+	m.dedupe, m.dedupeN = recent, 2
+	m.refreshRoster()
+	m.roomsDirty, m.usersDirty, m.msgsDirty, m.statusDirty = true, true, true, true
+}
+
+// refreshRoster reloads the rooms and the users of the current room.
+func (m *Model) refreshRoster() {
+	m.refreshRooms()
+	members := m.hub.Members(m.room)
+	if !equalMembers(members, m.members) {
+		m.members = members
+		m.usersDirty, m.statusDirty = true, true
+	}
+}
+
+func equalMembers(a, b []chat.Member) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// refreshRooms reloads the room list and marks the pane dirty if what it
+// shows changed. Rooms are never removed and keep their order, so seen is
+// kept by index.
+func (m *Model) refreshRooms() {
+	rooms := m.hub.Rooms()
+	changed := len(rooms) != len(m.rooms)
+	for i := range rooms {
+		if i >= len(m.seen) {
+			m.seen = append(m.seen, 0)
+		}
+		if rooms[i].Name == m.room {
+			m.seen[i] = rooms[i].Messages
+		}
+		if !changed && (rooms[i].Name != m.rooms[i].Name ||
+			unread(rooms[i], m.seen[i]) != unread(m.rooms[i], m.seen[i])) {
+			changed = true
+		}
+	}
+	m.rooms = rooms
+	if changed {
+		m.roomsDirty = true
+	}
+}
+
+func unread(r chat.RoomInfo, seen uint64) uint64 {
+	if r.Messages < seen {
+		return 0
+	}
+	return r.Messages - seen
+}
+
+// View returns the screen. It is the same string as long as nothing
+// changed, which the renderer recognises and skips.
 func (m *Model) View() tea.View {
-	v := tea.NewView("")
+	if m.frameDirty {
+		m.renderFrame()
+	}
+	v := tea.NewView(m.frame)
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
+	v.Cursor = m.cursor
 	return v
 }
