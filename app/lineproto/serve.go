@@ -35,6 +35,26 @@ type Options struct {
 	FloodBurst   int
 	FloodRate    float64 // lines a second; 0 turns flood control off
 	OutboxLen    int
+	Pool         *WritePool // shared by a door's connections; nil: one per connection
+}
+
+// WritePool lends flushers their write buffers, so a busy connection does
+// not allocate a buffer for each write and an idle one holds none. A door
+// makes one for all its connections; safe for concurrent use.
+type WritePool struct{ p sync.Pool }
+
+// NewWritePool returns an empty pool.
+func NewWritePool() *WritePool {
+	return &WritePool{p: sync.Pool{New: func() any { b := make([]byte, 0, idleBuffer); return &b }}}
+}
+
+func (wp *WritePool) get() *[]byte { return wp.p.Get().(*[]byte) }
+
+func (wp *WritePool) put(b *[]byte) {
+	if cap(*b) <= 2*maxWriteChunk {
+		*b = (*b)[:0]
+		wp.p.Put(b)
+	}
 }
 
 // deadliner is the part of net.Conn that Serve uses when it has it.
@@ -55,6 +75,9 @@ func Serve(ctx context.Context, hub *chat.Hub, conn io.ReadWriteCloser, opt Opti
 	}
 	if opt.WriteTimeout <= 0 {
 		opt.WriteTimeout = DefaultWriteTimeout
+	}
+	if opt.Pool == nil {
+		opt.Pool = NewWritePool()
 	}
 	c := &conn_{hub: hub, conn: conn, opt: opt, out: chat.NewOutbox(opt.OutboxLen)}
 	c.dl, _ = conn.(deadliner)
@@ -87,7 +110,6 @@ type conn_ struct {
 	done     chan struct{} // closed when the connection's writing is over
 	doneOnce sync.Once
 	evs      []*chat.Event // owned by the running flusher
-	buf      []byte        // owned by the running flusher
 }
 
 func (c *conn_) system(text string) {
@@ -189,7 +211,8 @@ func (c *conn_) flush() {
 	for {
 		evs, dropped, closed := c.out.Drain(c.evs)
 		c.evs = evs
-		buf := c.buf[:0]
+		bp := c.opt.Pool.get()
+		buf := (*bp)[:0]
 		if dropped > 0 {
 			buf = append(buf, "<system> "+chat.DroppedText(dropped)+"\n"...)
 		}
@@ -206,13 +229,11 @@ func (c *conn_) flush() {
 		if ok && len(buf) > 0 {
 			ok = c.write(buf)
 		}
+		*bp = buf
+		c.opt.Pool.put(bp)
 		if !ok || closed {
 			c.finish()
 			return
-		}
-		c.buf = buf[:0]
-		if cap(c.buf) > idleBuffer {
-			c.buf = nil // an idle connection keeps no burst-sized buffer
 		}
 		if cap(c.evs) > idleBuffer/8 {
 			c.evs = nil

@@ -52,6 +52,9 @@ func New(cfg Config) (*Door, error) {
 		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
 	cfg.Line.Door, cfg.Line.Telnet = "telnet", true
+	if cfg.Line.Pool == nil {
+		cfg.Line.Pool = lineproto.NewWritePool()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("telnet listen %s: %w", cfg.Addr, err)
