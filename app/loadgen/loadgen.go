@@ -322,8 +322,24 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	defer progress.stop()
 
 	// Log in.
+	var lcpu0, lself0, lcpu1, lself1 cpuTime
+	if res.Server != nil {
+		lcpu0.read(cfg.ServerPID)
+	}
+	lself0.read(0)
 	if err := r.loginAll(ctx, res, &readers, progress); err != nil {
 		return nil, err
+	}
+	lself1.read(0)
+	if res.Server != nil {
+		lcpu1.read(cfg.ServerPID)
+		res.Server.LoginCPU = seconds(lcpu1.user + lcpu1.sys - lcpu0.user - lcpu0.sys)
+		if res.Logins > 0 {
+			res.Server.CPUPerLogin = 1e6 * res.Server.LoginCPU / float64(res.Logins)
+		}
+	}
+	if res.LoginTime > 0 {
+		res.LoginClientCPUPercent = 100 * (lself1.user + lself1.sys - lself0.user - lself0.sys).Seconds() / res.LoginTime
 	}
 
 	// Let the join lines settle, then measure.

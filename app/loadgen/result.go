@@ -25,6 +25,8 @@ type Result struct {
 	LoginTime    float64  `json:"login_seconds"`
 	LoginsPerSec float64  `json:"logins_per_sec"`
 	LoginLatency *Latency `json:"login_latency_ms,omitempty"`
+	// LoginClientCPUPercent is this process's CPU during the logins, in % of a core.
+	LoginClientCPUPercent float64 `json:"login_client_cpu_percent"`
 
 	Duration         float64      `json:"duration_seconds"`     // of the send phase
 	DeliverySpan     float64      `json:"delivery_seconds"`     // from the first send to the last delivery
@@ -58,6 +60,8 @@ type ServerStats struct {
 	CPUSys         float64 `json:"cpu_sys_seconds"`
 	CPUPercent     float64 `json:"cpu_percent"`         // of one core
 	CPUPerDelivery float64 `json:"cpu_us_per_delivery"` // microseconds
+	LoginCPU       float64 `json:"login_cpu_seconds"`   // during the logins
+	CPUPerLogin    float64 `json:"cpu_us_per_login"`    // microseconds
 	RSSStart       int64   `json:"rss_start_bytes"`
 	RSSLoggedIn    int64   `json:"rss_logged_in_bytes"`
 	RSSEnd         int64   `json:"rss_end_bytes"`
@@ -90,12 +94,21 @@ func (r *Result) WriteText(w io.Writer) {
 	if r.Rate == 0 {
 		rate = fmt.Sprintf("as fast as possible, window %d", r.Window)
 	}
+	if r.Senders == 0 || r.Duration == 0 {
+		rate = "no lines sent"
+	}
 	door := r.Door
 	if r.Pty != "" {
 		door += " pty " + r.Pty
 	}
 	p("%s %s: %d users (%d stalled) in %d room(s), %d senders, %s, %d-byte lines", door, r.Addr, r.Users, r.Stalled, r.Rooms, r.Senders, rate, r.Size)
-	p("logins       %d in %.2fs: %s/s%s", r.Logins, r.LoginTime, si(r.LoginsPerSec), latencyText(" (each: ", r.LoginLatency, ")"))
+	p("logins       %d in %.2fs: %s/s", r.Logins, r.LoginTime, si(r.LoginsPerSec))
+	p("  each       %s", latencyText("", r.LoginLatency, ""))
+	if r.Server != nil {
+		p("  cpu        server %.2fs = %.1f µs per login; client %.0f%% of a core", r.Server.LoginCPU, r.Server.CPUPerLogin, r.LoginClientCPUPercent)
+	} else {
+		p("  cpu        client %.0f%% of a core", r.LoginClientCPUPercent)
+	}
 	if r.Server != nil && r.Server.RSSStart > 0 {
 		p("server rss   %s before, %s logged in (%s per user), %s at the end",
 			bytesText(r.Server.RSSStart), bytesText(r.Server.RSSLoggedIn), bytesText(int64(r.Server.RSSPerUser)), bytesText(r.Server.RSSEnd))
