@@ -41,6 +41,9 @@ const (
 	// resizeEvery is the shortest time between two window sizes handed to
 	// a session's UI: a storm of window changes costs one redraw per tick.
 	resizeEvery = 25 * time.Millisecond
+	// shutdownLinger is how long a connection whose last session ended at
+	// shutdown is left for its client to close, before the server does.
+	shutdownLinger = 250 * time.Millisecond
 )
 
 // Config is what a Door is built from.
@@ -338,14 +341,14 @@ func (c *conn) done() {
 	d := c.door
 	d.mu.Lock()
 	c.sessions--
-	last := c.sessions == 0
-	if last && !c.gone {
-		c.idle.Reset(d.cfg.HandshakeTimeout)
+	if c.sessions == 0 && !c.gone {
+		if d.closing.Load() {
+			c.idle.Reset(shutdownLinger) // the client usually hangs up first
+		} else {
+			c.idle.Reset(d.cfg.HandshakeTimeout)
+		}
 	}
 	d.mu.Unlock()
-	if last && d.closing.Load() {
-		c.Conn.Close()
-	}
 	d.wg.Done()
 }
 
