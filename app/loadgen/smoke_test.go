@@ -120,3 +120,18 @@ func TestRefusesRemoteTarget(t *testing.T) {
 		t.Errorf("refusal took %v: it should not dial", d)
 	}
 }
+
+// TestSmokeSSHPty is a short run over SSH with a pty: the ids are read off
+// the UI's screen, each counted at its first appearance.
+func TestSmokeSSHPty(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	res, err := loadgen.Run(t.Context(), loadgen.Config{
+		Addr: srv.SSH, Door: loadgen.DoorSSH, Users: 10, Senders: 2, Rate: 5, Duration: time.Second,
+		PtyWidth: 120, PtyHeight: 40, Drain: apptest.Wait, LoginTimeout: apptest.Wait,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkDelivery(t, res, 10)
+}
