@@ -466,6 +466,34 @@ func TestRooms(t *testing.T) {
 	allQuiet(alice, bob)
 }
 
+// Rooms are never removed: an empty room keeps its admin and its bans.
+func TestEmptyRoomKeepsAdminAndBans(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	enter(alice, "alice", "vault")
+	bob.Expect(leaveLine("alice"))
+	enter(bob, "bob", "vault")
+	alice.Expect(joinLine("bob"))
+	alice.Send("/ban bob")
+	bob.Expect(joinLine("bob"), "<helperbot> You've been banned from the 'vault' room. You've been returned to 'chat'.")
+	alice.Expect(leaveLine("bob"))
+	enter(alice, "alice", "chat") // vault is empty now
+	bob.Expect(joinLine("alice"))
+	bob.Send("/rooms")
+	bob.Expect("<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. vault")
+	bob.Send("/switch vault")
+	bob.Expect("<helperbot> You're banned from this room and cannot join.")
+	alice.Send("/switch vault")
+	alice.Expect(switchedLine("vault"), joinLine("alice"))
+	bob.Expect(leaveLine("alice"))
+	alice.Send("/users")
+	alice.Expect("<helperbot> Current online users:", "<helperbot> 1. alice (admin)")
+	allQuiet(alice, bob)
+}
+
 func TestWhisper(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
@@ -478,6 +506,13 @@ func TestWhisper(t *testing.T) {
 	enter(bob, "Bob", "far") // whispers reach wherever you are
 	alice.Expect(leaveLine("Bob"))
 	carol.Expect(leaveLine("Bob"))
+	ed := apptest.Login(t, srv.Telnet, "ed") // in bob's room: hears nothing
+	alice.Expect(joinLine("ed"))
+	carol.Expect(joinLine("ed"))
+	enter(ed, "ed", "far")
+	alice.Expect(leaveLine("ed"))
+	carol.Expect(leaveLine("ed"))
+	bob.Expect(joinLine("ed"))
 
 	tests := []struct {
 		name, in string
@@ -499,7 +534,7 @@ func TestWhisper(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			alice, bob, carol := alice.For(t), bob.For(t), carol.For(t)
+			alice, bob, carol, ed := alice.For(t), bob.For(t), carol.For(t), ed.For(t)
 			alice.Send(tc.in)
 			if tc.toAlice != "" {
 				alice.Expect(tc.toAlice)
@@ -508,7 +543,7 @@ func TestWhisper(t *testing.T) {
 			if tc.toBob != "" {
 				bob.Expect(tc.toBob)
 			}
-			allQuiet(bob, carol)
+			allQuiet(bob, carol, ed)
 		})
 	}
 }
