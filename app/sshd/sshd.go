@@ -33,8 +33,9 @@ const (
 	DefaultMaxHeight        = 200
 
 	// maxSessionsPerConn is how many sessions one SSH connection may have
-	// open at once (OpenSSH's connection sharing opens several).
-	maxSessionsPerConn = 2
+	// open at once. They would all be the same user, who can be online
+	// only once; OpenSSH's connection sharing gets a clear refusal.
+	maxSessionsPerConn = 1
 	// maxRefusing is how many connections over the caps may be kept at once
 	// just long enough to tell them why; past that they are cut at once.
 	maxRefusing = 64
