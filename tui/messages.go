@@ -171,6 +171,9 @@ func render(en *entry, w int) []line {
 		plain = strings.ReplaceAll(strings.Trim(en.text, "\n"), "\t", "  ")
 		bodyStyle = t.system
 	}
+	if strings.IndexByte(plain, '\t') >= 0 { // a plugin's text; the engine's own lines are handled above
+		plain = strings.ReplaceAll(plain, "\t", "  ")
+	}
 	wrapped := ansi.Wrap(plain, bw, "")
 	n := strings.Count(wrapped, "\n") + 1
 	out := make([]line, 0, n)

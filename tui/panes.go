@@ -126,10 +126,15 @@ func (m *Model) renderUsers() {
 		if u.Admin {
 			mark = t.admin + "@" + t.reset
 		}
-		name := ansi.Truncate(u.Name, w-2, "…")
+		own := u.Name == m.name
+		limit := w - 2
+		if own {
+			limit--
+		}
+		name := ansi.Truncate(u.Name, limit, "…")
 		nw := ansi.StringWidth(name)
 		style := t.nameColour(u.Name)
-		if u.Name == m.name {
+		if own {
 			name += "*"
 			nw++
 		}
@@ -160,13 +165,13 @@ func (m *Model) renderStatus() {
 		b.WriteString(" │ loading…")
 	}
 	left := b.String()
-	hint := "PgUp/PgDn scroll · ^N/^P room · Tab complete · ^C quit "
-	lw, hw := ansi.StringWidth(left), ansi.StringWidth(hint)
-	var s string
-	if lw+2+hw <= m.width {
-		s = left + m.blank[:m.width-lw-hw] + hint
-	} else {
-		s = m.fit(left, max(m.width, 1))
+	lw := ansi.StringWidth(left)
+	s := m.fit(left, max(m.width, 1))
+	for _, hint := range [...]string{"PgUp/PgDn scroll · ^N/^P room · Tab complete · ^C quit ", "^N/^P room · ^C quit "} {
+		if hw := ansi.StringWidth(hint); lw+2+hw <= m.width {
+			s = left + m.blank[:m.width-lw-hw] + hint
+			break
+		}
 	}
 	m.status = styles.status + s + styles.reset
 	m.statusDirty = false
