@@ -168,7 +168,7 @@ func (d *Door) Run(ctx context.Context) error {
 	var err error
 	select {
 	case err = <-errc:
-		d.srv.Close()
+		d.CloseAll()
 		err = fmt.Errorf("ssh serve: %w", err)
 	case <-ctx.Done():
 		d.mu.Lock()
@@ -309,7 +309,9 @@ func (c *conn) keepalive() {
 		return
 	}
 	c.door.mu.Lock()
-	c.keep.Reset(c.door.cfg.IdleTimeout / 3)
+	if !c.gone {
+		c.keep.Reset(c.door.cfg.IdleTimeout / 3)
+	}
 	c.door.mu.Unlock()
 }
 
