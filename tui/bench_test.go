@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -142,10 +143,11 @@ func BenchmarkKeystroke(b *testing.B) {
 // TestIdleMemory measures the heap an idle session's model holds at
 // 80x24 (the engine's session and outbox included), and the heap and
 // goroutine stacks of the same model running in a tea.Program with its
-// renderer, as the SSH door runs it. Run with -v to see the figures.
+// renderer, as the SSH door runs it. It takes seconds, so it runs only
+// when asked: TUI_MEMORY=1 go test -run IdleMemory -v ./tui/
 func TestIdleMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures memory")
+	if os.Getenv("TUI_MEMORY") == "" {
+		t.Skip("set TUI_MEMORY=1 to measure the memory of idle sessions")
 	}
 	const n = 200
 	hub, _ := newHub(t)

@@ -195,7 +195,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.closed {
 			return m, nil
 		}
-		m.refreshRooms()
+		if m.sides() { // unread counts show only in the rooms pane
+			m.refreshRooms()
+		}
 		cmd = tick()
 	case sentMsg:
 		cmd = m.sendNext()
@@ -205,6 +207,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Width != m.width || msg.Height != m.height {
 			m.width, m.height = msg.Width, msg.Height
 			m.layout()
+			if m.sides() {
+				m.refreshRooms() // not refreshed while hidden
+			}
 		}
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
@@ -362,9 +367,8 @@ func (m *Model) enter(r string) {
 	m.gen++
 	m.loading, m.exhausted = false, false
 	m.follow, m.unseen, m.anchor = true, 0, pos{}
-	clear(m.entries)
-	m.entries = m.entries[:0]
 	recent := m.sess.Recent(recentLen)
+	m.entries = make([]entry, 0, len(recent)+16) // a busy room's buffer is not kept for a quiet one
 	for _, ev := range recent {
 		if en, ok := m.entryOf(ev); ok {
 			m.entries = append(m.entries, en)
