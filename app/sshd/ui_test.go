@@ -258,3 +258,20 @@ func TestUIShutdown(t *testing.T) {
 	srv.Stop(t)
 	apptest.ExitStatus(t, mike.Session)
 }
+
+// TestUISanitised: escape sequences typed or pasted into the UI never
+// reach anyone else raw.
+func TestUISanitised(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, apptest.Config(t))
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	mike := apptest.DialScreen(t, srv.SSH, "mike", nil, 80, 24)
+	mike.WaitText("Users (2)")
+	alice.Expect("<helperbot> mike has joined the chat room!")
+	mike.Type("\x1b[200~pasted \x1b[31mred\x1b[0m \x1b]0;title\x07\u202eevil\x1b[201~\r")
+	got := alice.Next()
+	if strings.ContainsAny(got, "\x1b\x07\u202e") || !strings.HasPrefix(got, "<mike> pasted") {
+		t.Errorf("alice got %q", got)
+	}
+	t.Logf("alice got %q", got)
+}
