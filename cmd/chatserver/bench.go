@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -20,12 +21,13 @@ var errNotExactlyOnce = errors.New("not every line reached every reader exactly 
 
 func newBench() *cobra.Command {
 	var (
-		cfg      loadgen.Config
-		door     string
-		pty      string
-		asJSON   bool
-		noBar    bool
-		defaults = loadgen.Config{Users: 100, Senders: 10, Rate: 5, Duration: 10 * time.Second}
+		cfg        loadgen.Config
+		door       string
+		pty        string
+		asJSON     bool
+		cpuProfile string
+		noBar      bool
+		defaults   = loadgen.Config{Users: 100, Senders: 10, Rate: 5, Duration: 10 * time.Second}
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -81,6 +83,17 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 				cfg.Progress = bar.draw
 				defer bar.clear() // Run has stopped drawing when it returns
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			res, err := loadgen.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -126,6 +139,7 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 	fl.StringVar(&cfg.Name, "name", "", "user name prefix (default: u and three random characters)")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	fl.BoolVar(&noBar, "no-progress", false, "no progress bar, even on a terminal")
+	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator itself to this file")
 	return cmd
 }
 
