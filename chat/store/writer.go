@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"chatserver/chat"
@@ -12,6 +13,9 @@ import (
 const (
 	// maxBatch bounds the messages of one write transaction.
 	maxBatch = 1024
+	// rowsPerInsert is how many messages one INSERT statement writes: one
+	// statement per row costs several times more.
+	rowsPerInsert = 64
 	// warnEvery spaces out the writer's repeated warnings.
 	warnEvery = 10 * time.Second
 )
@@ -22,7 +26,12 @@ const (
 // history as it goes. It returns once quit is closed and the queue written.
 func (s *SQLite) writer() {
 	defer close(s.done)
-	w := &batchWriter{s: s, since: map[string]int{}, batch: make([]chat.Message, 0, maxBatch)}
+	w := &batchWriter{s: s, since: map[string]int{}, inserts: map[int]string{}, batch: make([]chat.Message, 0, maxBatch)}
+	// Prepared now, while no transaction holds the one writing connection;
+	// without it, full chunks are prepared each time.
+	if stmt, err := s.w.Prepare(w.insertSQL(rowsPerInsert)); err == nil {
+		w.full = stmt
+	}
 	for {
 		select {
 		case m := <-s.queue:
@@ -35,6 +44,9 @@ func (s *SQLite) writer() {
 		case <-s.quit:
 			w.writeAll()
 			w.pruneAll()
+			if w.full != nil {
+				w.full.Close()
+			}
 			return
 		}
 		w.warnDropped()
@@ -43,9 +55,12 @@ func (s *SQLite) writer() {
 
 // batchWriter is the writer goroutine's state.
 type batchWriter struct {
-	s     *SQLite
-	batch []chat.Message
-	since map[string]int // folded room → messages written since its last prune
+	s       *SQLite
+	batch   []chat.Message
+	since   map[string]int // folded room → messages written since its last prune
+	args    []any          // the current statement's arguments
+	inserts map[int]string // insert statements by row count
+	full    *sql.Stmt      // the insert of rowsPerInsert messages, prepared once
 
 	failed     int // batches failed since the last error logged
 	lastErr    time.Time
@@ -97,17 +112,18 @@ func (w *batchWriter) tx() error {
 		return err
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, "INSERT INTO messages (room_key, room, sender, text, time) VALUES (?, ?, ?, ?, ?)")
-	if err != nil {
-		return err
-	}
 	counts := map[string]int{}
-	for _, m := range w.batch {
-		key := chat.Fold(m.Room)
-		if _, err := ins.ExecContext(ctx, key, m.Room, m.From, m.Text, m.Time.UnixNano()); err != nil {
+	for start := 0; start < len(w.batch); start += rowsPerInsert {
+		chunk := w.batch[start:min(len(w.batch), start+rowsPerInsert)]
+		w.args = w.args[:0]
+		for _, m := range chunk {
+			key := chat.Fold(m.Room)
+			w.args = append(w.args, key, m.Room, m.From, m.Text, m.Time.UnixNano())
+			counts[key]++
+		}
+		if err := w.insert(ctx, tx, len(chunk)); err != nil {
 			return err
 		}
-		counts[key]++
 	}
 	var pruned []string
 	for key, n := range counts {
@@ -128,6 +144,28 @@ func (w *batchWriter) tx() error {
 		w.since[key] = 0
 	}
 	return nil
+}
+
+// insert runs the statement that inserts n messages with w.args in tx.
+func (w *batchWriter) insert(ctx context.Context, tx *sql.Tx, n int) error {
+	var err error
+	if n == rowsPerInsert && w.full != nil {
+		_, err = tx.StmtContext(ctx, w.full).ExecContext(ctx, w.args...)
+	} else {
+		_, err = tx.ExecContext(ctx, w.insertSQL(n), w.args...)
+	}
+	return err
+}
+
+// insertSQL returns the statement that inserts n messages.
+func (w *batchWriter) insertSQL(n int) string {
+	q, ok := w.inserts[n]
+	if !ok {
+		q = "INSERT INTO messages (room_key, room, sender, text, time) VALUES " +
+			strings.Repeat("(?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?)"
+		w.inserts[n] = q
+	}
+	return q
 }
 
 // pruneAll prunes every room written to since its last prune.
