@@ -17,6 +17,7 @@ func (r *run) dial(ctx context.Context, i int) (net.Conn, error) {
 	var d net.Dialer
 	if r.cfg.SourceIPs > 0 {
 		d.LocalAddr = &net.TCPAddr{IP: sourceIP(i, r.cfg.SourceIPs)}
+		d.Control = bindNoPort
 	}
 	return d.DialContext(ctx, "tcp", r.cfg.Addr)
 }
