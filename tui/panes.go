@@ -208,33 +208,45 @@ func (m *Model) renderFrame() {
 	if m.inputDirty {
 		m.renderInput()
 	}
-	sep := styles.faint + separator + styles.reset
-	var b strings.Builder
-	b.Grow(m.frameCap)
+	m.segs = m.segs[:0]
+	mx := 0 // where the messages start
+	if m.sides() {
+		mx = m.roomsW + 1
+	}
 	for i := 0; i < m.bodyH; i++ {
 		if m.sides() {
-			b.WriteString(m.roomsLines[i])
-			b.WriteString(sep)
+			m.segs = append(m.segs, seg{y: i, s: m.roomsLines[i]}, seg{y: i, x: m.roomsW, s: styles.sep})
 		}
+		msg := seg{y: i, x: mx, pad: m.msgW}
 		if i < len(m.win) {
-			l := m.win[i]
-			b.WriteString(l.s)
-			b.WriteString(m.blank[:max(m.msgW-l.w, 0)])
-		} else {
-			b.WriteString(m.blank[:m.msgW])
+			msg.s, msg.pad = m.win[i].s, max(m.msgW-m.win[i].w, 0)
 		}
+		m.segs = append(m.segs, msg)
 		if m.sides() {
-			b.WriteString(sep)
-			b.WriteString(m.usersLines[i])
+			m.segs = append(m.segs, seg{y: i, x: mx + m.msgW, s: styles.sep}, seg{y: i, x: mx + m.msgW + 1, s: m.usersLines[i]})
 		}
-		b.WriteByte('\n')
 	}
 	if m.height >= 2 {
-		b.WriteString(m.status)
-		b.WriteByte('\n')
+		m.segs = append(m.segs, seg{y: m.bodyH, s: m.status})
 	}
-	b.WriteString(m.input)
-	m.frame = b.String()
-	m.frameCap = len(m.frame) + 64
+	m.segs = append(m.segs, seg{y: max(m.height-1, 0), s: m.input, eol: true})
+	if m.scr == nil { // the stock renderer takes the frame as one string
+		m.frame = m.join()
+	}
 	m.frameDirty = false
+}
+
+// join returns the frame as one string, a line a row, for View.
+func (m *Model) join() string {
+	var b strings.Builder
+	b.Grow(m.frameCap)
+	for i, g := range m.segs {
+		if i > 0 && g.y != m.segs[i-1].y {
+			b.WriteByte('\n')
+		}
+		b.WriteString(g.s)
+		b.WriteString(m.blank[:min(g.pad, len(m.blank))])
+	}
+	m.frameCap = b.Len() + 64
+	return b.String()
 }

@@ -20,6 +20,7 @@ type theme struct {
 	admin   string // the admin mark in the users pane
 	status  string // the status bar
 	bold    string
+	sep     string                   // the pane separator, styled
 	names   [len(namePalette)]string // name colours, picked by nameColour
 }
 
@@ -47,6 +48,7 @@ func newTheme() *theme {
 		status:  s().Reverse(true).String(),
 		bold:    s().Bold().String(),
 	}
+	t.sep = t.faint + separator + t.reset
 	for i, c := range namePalette {
 		t.names[i] = s().Bold().ForegroundColor(ansi.IndexedColor(c)).String()
 	}

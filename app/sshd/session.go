@@ -99,16 +99,18 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 	}
 	defer sess.Close() // whatever ended the program, no ghost stays online
 	w, h := d.clamp(pty.Window)
+	out := &stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout}
 	m := tui.New(tui.Config{
 		Ctx: ctx, Hub: d.cfg.Hub, Session: sess, Width: w, Height: h,
 		FloodBurst: d.cfg.Line.FloodBurst, FloodRate: d.cfg.Line.FloodRate,
+		Output: out, // the model draws only the rows that changed; no stock renderer
 	})
 	opts := append(bubbletea.MakeOptions(s),
 		tea.WithContext(ctx),
 		tea.WithoutSignalHandler(), // the app, not each program, decides when to stop
-		tea.WithFPS(tui.FPS),
+		tea.WithoutRenderer(),
 		tea.WithWindowSize(w, h),
-		tea.WithOutput(&stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout}),
+		tea.WithOutput(out),
 	)
 	p := tea.NewProgram(m, opts...)
 	resized := make(chan struct{})

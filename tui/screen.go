@@ -1,0 +1,140 @@
+package tui
+
+import (
+	"io"
+	"strconv"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Terminal modes a direct-drawing session sets and restores: the alternate
+// screen, mouse button events in SGR encoding, bracketed paste.
+const (
+	setModes   = "\x1b[?1049h\x1b[?1002h\x1b[?1006h\x1b[?2004h\x1b[2J"
+	resetModes = "\x1b[?2004l\x1b[?1006l\x1b[?1002l\x1b[?25h\x1b[?1049l"
+	syncBegin  = "\x1b[?2026h" // synchronized output: the frame shows at once where supported
+	syncEnd    = "\x1b[?2026l"
+	hideCursor = "\x1b[?25l"
+	showCursor = "\x1b[?25h"
+	eraseLine  = "\x1b[K"
+	clearAll   = "\x1b[2J"
+	resetStyle = "\x1b[m"
+)
+
+// screen draws frames on a terminal row by row, for a program run with
+// tea.WithoutRenderer. The model hands it the frame as segments of rows
+// (a pane's line, a separator), pre-styled; the screen keeps the segments
+// it drew last and writes only those that changed, each after a cursor
+// move, in one write. There is no parsing and no cell buffer: a frame
+// costs a comparison a segment (the strings are the panes' cached lines,
+// so mostly a pointer comparison) and the bytes of what changed, and an
+// idle session holds its segments and nothing else.
+type screen struct {
+	w       io.Writer
+	prev    []seg // the frame on the terminal
+	buf     []byte
+	started bool
+	stopped bool
+	bell    bool // ring with the next frame
+	err     error
+}
+
+func newScreen(w io.Writer) *screen { return &screen{w: w} }
+
+// clear forgets what is on the terminal, so the next frame draws every
+// row; after a resize.
+func (s *screen) clear() {
+	s.prev = s.prev[:0]
+	if s.started {
+		s.buf = append(s.buf, clearAll...)
+	}
+}
+
+// seg is a piece of a screen row: styled text at column x of row y, then
+// pad spaces, or with eol the rest of the row erased.
+type seg struct {
+	y, x int
+	s    string
+	pad  int
+	eol  bool
+}
+
+// draw shows the frame segs, whose segments lie in the same places from
+// frame to frame until clear, and puts the cursor at cur (hidden if nil).
+// Only segments that changed are written, each from a reset style, so one
+// segment's style never leaks into another.
+func (s *screen) draw(segs []seg, cur *tea.Cursor) {
+	if s.stopped || s.err != nil {
+		return
+	}
+	b := s.buf
+	if !s.started {
+		s.started = true
+		b = append(b, setModes...)
+	}
+	b = append(b, syncBegin...)
+	b = append(b, hideCursor...)
+	for i, g := range segs {
+		if i < len(s.prev) && s.prev[i] == g {
+			continue
+		}
+		b = moveTo(b, g.y, g.x)
+		b = append(b, resetStyle...)
+		b = append(b, g.s...)
+		for range g.pad {
+			b = append(b, ' ')
+		}
+		if g.eol {
+			b = append(b, eraseLine...)
+		}
+	}
+	s.prev = append(s.prev[:0], segs...)
+	if cur != nil {
+		b = moveTo(b, cur.Position.Y, cur.Position.X)
+		b = append(b, showCursor...)
+	}
+	if s.bell {
+		s.bell = false
+		b = append(b, '\a')
+	}
+	b = append(b, syncEnd...)
+	s.flush(b)
+}
+
+// stop restores the terminal and prints farewell, if any, on the normal
+// screen: the line that ended the session stays visible after it.
+func (s *screen) stop(farewell string) {
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	b := s.buf
+	if s.started {
+		b = append(b, resetModes...)
+	}
+	if farewell != "" {
+		b = append(b, farewell...)
+		b = append(b, "\r\n"...)
+	}
+	s.flush(b)
+	s.prev, s.buf = nil, nil
+}
+
+func (s *screen) flush(b []byte) {
+	if len(b) > 0 && s.err == nil {
+		_, s.err = s.w.Write(b)
+	}
+	if cap(b) > 16<<10 {
+		b = nil // a full redraw's buffer is not kept for an idle session
+	}
+	s.buf = b[:0]
+}
+
+// moveTo appends the cursor movement to row y, column x (0-based).
+func moveTo(b []byte, y, x int) []byte {
+	b = append(b, "\x1b["...)
+	b = strconv.AppendInt(b, int64(y+1), 10)
+	b = append(b, ';')
+	b = strconv.AppendInt(b, int64(x+1), 10)
+	return append(b, 'H')
+}
