@@ -7,12 +7,12 @@
 // Cmd waits for it, drains everything queued into one message and re-arms,
 // so a burst of a thousand events is one Update and one frame.
 //
-// A frame is not cheap (the renderer parses and diffs the whole screen), so
-// the model draws as little as it can: each message is styled and wrapped
-// once, the first time it shows, and again only after a resize; the panes
-// are redrawn only when their data or size changed; View returns the same
-// string until something changed, which the renderer skips; and the door
-// caps the frame rate at FPS.
+// A frame is not cheap, so the model draws as little as it can: each
+// message is styled and wrapped once, the first time it shows, and again
+// only after a resize; the panes are redrawn only when their data or size
+// changed. With Config.Output the model also skips Bubble Tea's renderer,
+// which parses and diffs every frame: it writes only the pieces of rows
+// that changed (see screen), at most FPS frames a second.
 package tui
 
 import (

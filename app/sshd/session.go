@@ -109,6 +109,10 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		tea.WithContext(ctx),
 		tea.WithoutSignalHandler(), // the app, not each program, decides when to stop
 		tea.WithoutRenderer(),
+		// Without a renderer the program still runs a ticker at its frame
+		// rate, only to flush output we never queue: at the default 60 a
+		// second, 500 idle sessions would wake the server 30 000 times a second.
+		tea.WithFPS(1),
 		tea.WithWindowSize(w, h),
 		tea.WithOutput(out),
 	)
