@@ -210,3 +210,22 @@ func diffKeys(a, b []idKey) []idKey {
 	}
 	return d
 }
+
+func TestStatusMark(t *testing.T) {
+	t.Parallel()
+	m := newStatusMark("u7", "chat")
+	for _, tc := range []struct {
+		row  string
+		want bool
+	}{
+		{" u7 ? #chat ? 3 here          PgUp/PgDn scroll", true},
+		{" u7 ? #chat", true},
+		{" u7 ? #chat2 ? 3 here", false},
+		{" u77 ? #chat ? 3 here", false},
+		{" #chat ? u7 ", false},
+	} {
+		if got := m.in([]byte(tc.row)); got != tc.want {
+			t.Errorf("statusMark(u7, chat).in(%q) = %v, want %v", tc.row, got, tc.want)
+		}
+	}
+}

@@ -127,7 +127,8 @@ func TestSmokeSSHPty(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
 	res, err := loadgen.Run(t.Context(), loadgen.Config{
-		Addr: srv.SSH, Door: loadgen.DoorSSH, Users: 10, Senders: 2, Rate: 5, Duration: time.Second,
+		Addr: srv.SSH, Door: loadgen.DoorSSH, Users: 10, Senders: 2, Rate: 2, Duration: 1500 * time.Millisecond,
+		Rooms: 2, Room: "ui",
 		PtyWidth: 120, PtyHeight: 40, Drain: apptest.Wait, LoginTimeout: apptest.Wait,
 	})
 	if err != nil {

@@ -117,38 +117,60 @@ func (d *sshDoor) open(conn net.Conn, r *run, u *user) (*sshSession, error) {
 		return s, nil
 	}
 	s.scr = newScreen(r.cfg.PtyWidth, r.cfg.PtyHeight)
-	if err := s.waitScreen(statusMark(u.name, chat.DefaultRoom)); err != nil {
+	if err := s.waitScreen(newStatusMark(u.name, chat.DefaultRoom)); err != nil {
 		return fail("login", err)
 	}
 	if !isDefaultRoom(room) {
 		if _, err := io.WriteString(s.in, "/switch "+room+"\r"); err != nil {
 			return fail("switch", err)
 		}
-		if err := s.waitScreen(statusMark(u.name, room)); err != nil {
+		if err := s.waitScreen(newStatusMark(u.name, room)); err != nil {
 			return fail("switch", err)
 		}
 	}
 	return s, nil
 }
 
-// statusMark is what the UI's status bar shows of who and where a user is:
-// " NAME │ #ROOM " (the bar is drawn in ASCII except the separator).
-func statusMark(name, room string) []byte {
-	return []byte(" " + name + " ? #" + room + " ")
+// statusMark is what the UI's status bar shows of who and where a user
+// is: " NAME │ #ROOM …". A row shows it if it holds " NAME " and, after
+// it, "#ROOM" at the end of a word.
+type statusMark struct{ name, room []byte }
+
+func newStatusMark(name, room string) statusMark {
+	return statusMark{[]byte(" " + name + " "), []byte("#" + room)}
+}
+
+func (m statusMark) in(row []byte) bool {
+	i := bytes.Index(row, m.name)
+	if i < 0 {
+		return false
+	}
+	rest := row[i+len(m.name):]
+	for {
+		j := bytes.Index(rest, m.room)
+		if j < 0 {
+			return false
+		}
+		end := j + len(m.room)
+		if end == len(rest) || rest[end] == ' ' {
+			return true
+		}
+		rest = rest[end:]
+	}
 }
 
 // errScreenEnded is returned when a pty session ends during the login.
 var errScreenEnded = errors.New("session ended")
 
 // waitScreen draws the session's output until a row shows mark.
-func (s *sshSession) waitScreen(mark []byte) error {
+func (s *sshSession) waitScreen(mark statusMark) error {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := s.out.Read(buf)
 		s.scr.Write(buf[:n])
 		found := false
 		for y := range s.scr.h {
-			if bytes.Contains(s.scr.row(y), mark) {
+			if mark.in(s.scr.row(y)) {
 				found = true
 			}
 		}
@@ -160,7 +182,7 @@ func (s *sshSession) waitScreen(mark []byte) error {
 			if err == io.EOF {
 				err = errScreenEnded
 			}
-			return fmt.Errorf("waiting for %q on the screen: %w", mark, err)
+			return fmt.Errorf("waiting for %q and %q on the screen: %w", mark.name, mark.room, err)
 		}
 	}
 }
