@@ -36,6 +36,11 @@ type Options struct {
 	FloodRate    float64 // lines a second; 0 turns flood control off
 	OutboxLen    int
 	Pool         *WritePool // shared by a door's connections; nil: one per connection
+	// KeepWriter gives the connection a writer goroutine for its whole
+	// life instead of one started for each burst. An idle connection then
+	// costs a goroutine more, but a write path as deep as SSH's does not
+	// grow a fresh goroutine's stack for every line.
+	KeepWriter bool
 }
 
 // WritePool lends flushers their write buffers, so a busy connection does
@@ -82,7 +87,11 @@ func Serve(ctx context.Context, hub *chat.Hub, conn io.ReadWriteCloser, opt Opti
 	c := &conn_{hub: hub, conn: conn, opt: opt, out: chat.NewOutbox(opt.OutboxLen)}
 	c.dl, _ = conn.(deadliner)
 	c.done = make(chan struct{})
-	c.out.OnReady(c.kick)
+	if opt.KeepWriter {
+		go c.writeLoop()
+	} else {
+		c.out.OnReady(c.kick)
+	}
 	defer func() { <-c.done }() // the flusher closes conn once the outbox is closed and flushed
 	stop := context.AfterFunc(ctx, func() {
 		if !c.loggedIn.Load() {
@@ -110,6 +119,7 @@ type conn_ struct {
 	done     chan struct{} // closed when the connection's writing is over
 	doneOnce sync.Once
 	evs      []*chat.Event // owned by the running flusher
+	deadline time.Time     // the write deadline set, owned by the running flusher
 }
 
 func (c *conn_) system(text string) {
@@ -203,42 +213,14 @@ func (c *conn_) kick() {
 	}
 }
 
-// flush sends what the outbox holds, everything queued in one write, until
-// the outbox is empty, then ends; a later push starts another. Once the
-// outbox is closed and flushed, or a write fails, it closes the connection
-// and writing stays claimed for good.
+// flush writes what the outbox holds until it is empty, then ends; a
+// later push starts another. Once the outbox is closed and flushed, or a
+// write fails, it closes the connection and writing stays claimed for good.
 func (c *conn_) flush() {
 	for {
-		evs, dropped, closed := c.out.Drain(c.evs)
-		c.evs = evs
-		bp := c.opt.Pool.get()
-		buf := (*bp)[:0]
-		if dropped > 0 {
-			buf = append(buf, "<system> "+chat.DroppedText(dropped)+"\n"...)
-		}
-		ok := true
-		for _, e := range evs {
-			buf = append(buf, e.Line()...)
-			if len(buf) >= maxWriteChunk {
-				if ok = c.write(buf); !ok {
-					break
-				}
-				buf = buf[:0]
-			}
-		}
-		if ok && len(buf) > 0 {
-			ok = c.write(buf)
-		}
-		*bp = buf
-		c.opt.Pool.put(bp)
-		if !ok || closed {
+		if !c.writeQueued() {
 			c.finish()
 			return
-		}
-		if cap(c.evs) > idleBuffer/8 {
-			c.evs = nil
-		} else {
-			clear(c.evs)
 		}
 		c.writing.Store(false)
 		if c.out.Len() == 0 && !c.out.Closed() {
@@ -250,15 +232,67 @@ func (c *conn_) flush() {
 	}
 }
 
+// writeLoop is the writer of Options.KeepWriter: one goroutine for the
+// connection's life, woken by the outbox.
+func (c *conn_) writeLoop() {
+	for range c.out.Ready() {
+		if !c.writeQueued() {
+			c.finish()
+			return
+		}
+	}
+}
+
+// writeQueued sends everything the outbox holds in one write (64 KiB at
+// most a write). It reports false once the connection's writing is over:
+// the outbox was closed and is flushed, or a write failed.
+func (c *conn_) writeQueued() bool {
+	evs, dropped, closed := c.out.Drain(c.evs)
+	c.evs = evs
+	bp := c.opt.Pool.get()
+	buf := (*bp)[:0]
+	if dropped > 0 {
+		buf = append(buf, "<system> "+chat.DroppedText(dropped)+"\n"...)
+	}
+	ok := true
+	for _, e := range evs {
+		buf = append(buf, e.Line()...)
+		if len(buf) >= maxWriteChunk {
+			if ok = c.write(buf); !ok {
+				break
+			}
+			buf = buf[:0]
+		}
+	}
+	if ok && len(buf) > 0 {
+		ok = c.write(buf)
+	}
+	*bp = buf
+	c.opt.Pool.put(bp)
+	if cap(c.evs) > idleBuffer/8 {
+		c.evs = nil
+	} else {
+		clear(c.evs)
+	}
+	return ok && !closed
+}
+
 // finish closes the connection and releases Serve.
 func (c *conn_) finish() {
 	c.conn.Close()
 	c.doneOnce.Do(func() { close(c.done) })
 }
 
+// write writes b, giving up if the client takes none of it for between
+// half of WriteTimeout and all of it: the deadline is moved only once it is
+// less than half the timeout away, not on every write, which would cost a
+// timer update per line.
 func (c *conn_) write(b []byte) bool {
 	if c.dl != nil {
-		c.dl.SetWriteDeadline(time.Now().Add(c.opt.WriteTimeout))
+		if now := time.Now(); c.deadline.Sub(now) < c.opt.WriteTimeout/2 {
+			c.deadline = now.Add(c.opt.WriteTimeout)
+			c.dl.SetWriteDeadline(c.deadline)
+		}
 	}
 	_, err := c.conn.Write(b)
 	return err == nil

@@ -74,7 +74,8 @@ func refuse(s ssh.Session, text string) {
 func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
 	opt := d.cfg.Line
 	opt.Addr, opt.Name, opt.KeyID = s.RemoteAddr().String(), s.User(), keyID
-	lc := &lineConn{Session: s, c: c, timeout: d.cfg.WriteTimeout}
+	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
+	lc := &lineConn{Session: s, c: c, guard: stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout}}
 	err := lineproto.Serve(s.Context(), d.cfg.Hub, lc, opt)
 	if errors.Is(err, lineproto.ErrRefused) {
 		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", opt.Addr, "err", err)
@@ -179,16 +180,26 @@ func (d *Door) clamp(win ssh.Window) (w, h int) {
 
 // stallGuard cuts the connection when a write to it blocks for longer than
 // timeout: a client that stopped reading must not hold a session forever.
+// One timer serves every write. Safe for concurrent use.
 type stallGuard struct {
 	w       io.Writer
 	c       *conn
 	timeout time.Duration
+
+	mu sync.Mutex
+	t  *time.Timer
 }
 
 // Write writes p, cutting the connection if that takes longer than the timeout.
 func (g *stallGuard) Write(p []byte) (int, error) {
-	t := time.AfterFunc(g.timeout, g.c.cut)
-	defer t.Stop()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.t == nil {
+		g.t = time.AfterFunc(g.timeout, g.c.cut)
+	} else {
+		g.t.Reset(g.timeout)
+	}
+	defer g.t.Stop()
 	return g.w.Write(p)
 }
 
@@ -203,8 +214,8 @@ func (c *conn) cut() { c.Conn.Close() }
 // leaves the rest to the handler, which knows the exit status.
 type lineConn struct {
 	ssh.Session
-	c       *conn
-	timeout time.Duration
+	c     *conn
+	guard stallGuard
 
 	mu      sync.Mutex
 	closed  bool
@@ -229,10 +240,7 @@ func (l *lineConn) Read(p []byte) (int, error) {
 
 // Write writes to the session, cutting the connection if the client does
 // not take the bytes within the write timeout.
-func (l *lineConn) Write(p []byte) (int, error) {
-	g := stallGuard{w: l.Session, c: l.c, timeout: l.timeout}
-	return g.Write(p)
-}
+func (l *lineConn) Write(p []byte) (int, error) { return l.guard.Write(p) }
 
 // Close ends reading. If a read is blocked it ends the session with exit
 // status 0, and cuts the connection if the client does not close its side
