@@ -59,8 +59,9 @@ func (o *Outbox) Push(e *Event) bool {
 // OnReady makes the outbox call f, instead of signalling Ready, whenever a
 // push finds it empty and when it is closed: for a writer that runs only
 // while there is something to write, so an idle session costs no
-// goroutine. f must not block. Call it before the first Push.
-func (o *Outbox) OnReady(f func()) { o.onReady = f }
+// goroutine. f must not block. Call it before the first Push; Ready is
+// then nil, and its channel is not kept.
+func (o *Outbox) OnReady(f func()) { o.onReady, o.ready = f, nil }
 
 func (o *Outbox) signal() {
 	if o.onReady != nil {
