@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -415,6 +416,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	progress.stop()
 
 	// Stop reading and count.
+	res.StalledEnded = r.stalledEnded()
 	r.closeAll()
 	readers.Wait()
 	t := r.led.tally()
@@ -443,7 +445,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 			s.CPUPerDelivery = 1e6 * (s.CPUUser + s.CPUSys) / float64(t.Delivered)
 		}
 	}
-	if wall := last.Sub(start); wall > 0 {
+	if wall := last.Sub(start); wall > 0 && cfg.Senders > 0 && cfg.Duration > 0 {
 		res.ClientCPUPercent = 100 * (self1.user + self1.sys - self0.user - self0.sys).Seconds() / wall.Seconds()
 	}
 	return res, nil
@@ -652,6 +654,29 @@ func (r *run) closeAll() {
 			u.sess.Close()
 		}
 	}
+}
+
+// stalledEnded returns how many stalled telnet users the server has
+// disconnected: their connection, drained of what it holds, is at its end.
+func (r *run) stalledEnded() int {
+	n := 0
+	buf := make([]byte, 64<<10)
+	for _, u := range r.users {
+		ts, ok := u.sess.(*telnetSession)
+		if !u.stalled || !ok {
+			continue
+		}
+		ts.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		for {
+			if _, err := ts.Read(buf); err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					n++
+				}
+				break
+			}
+		}
+	}
+	return n
 }
 
 // ended is called by a reader whose session ended.

@@ -47,6 +47,7 @@ type Result struct {
 	FloodWarnings    int64        `json:"flood_warnings"`       // "You're sending too fast" lines seen
 	OtherLines       int64        `json:"other_lines"`          // lines during the send phase that were not ids
 	Disconnected     int64        `json:"disconnected"`         // sessions the server ended during the run
+	StalledEnded     int          `json:"stalled_ended"`        // telnet: stalled users the server had disconnected by the end
 	ClientCPUPercent float64      `json:"client_cpu_percent"`   // this process, during the send and drain phases
 	Server           *ServerStats `json:"server,omitempty"`     // with --server-pid
 	Interrupted      bool         `json:"interrupted,omitempty"`
@@ -140,6 +141,9 @@ func (r *Result) WriteText(w io.Writer) {
 	p("client cpu   %.0f%% of a core", r.ClientCPUPercent)
 	if r.ServerDropped > 0 || r.Disconnected > 0 {
 		p("server       dropped %d lines for slow readers, ended %d sessions", r.ServerDropped, r.Disconnected)
+	}
+	if r.Stalled > 0 {
+		p("stalled      %d of %d stalled users disconnected by the server by the end", r.StalledEnded, r.Stalled)
 	}
 	if r.FloodWarnings > 0 {
 		p("WARNING      %d \"sending too fast\" lines: the server's flood control is on; run it with --flood-rate 0", r.FloodWarnings)

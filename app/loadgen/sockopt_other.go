@@ -4,4 +4,13 @@ package loadgen
 
 import "syscall"
 
-func bindNoPort(_, _ string, _ syscall.RawConn) error { return nil }
+func (o sockOpts) control(_, _ string, c syscall.RawConn) error {
+	if !o.smallRcvBuf {
+		return nil
+	}
+	var err error
+	c.Control(func(fd uintptr) {
+		err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1)
+	})
+	return err
+}

@@ -52,7 +52,7 @@ func (s *sshSession) Close() error {
 }
 
 func (d *sshDoor) login(ctx context.Context, r *run, u *user) (session, error) {
-	conn, err := r.dial(ctx, u.idx)
+	conn, err := r.dial(ctx, u)
 	if err != nil {
 		return nil, err
 	}

@@ -12,14 +12,27 @@ import (
 	"chatserver/chat"
 )
 
-// dial connects user i, from its source address when SourceIPs is set.
-func (r *run) dial(ctx context.Context, i int) (net.Conn, error) {
+// dial connects u, from its source address when SourceIPs is set. A
+// stalled user gets the smallest receive buffer, so that the server finds
+// it stalled after a few kilobytes rather than after the megabytes a
+// loopback socket's buffer grows to.
+func (r *run) dial(ctx context.Context, u *user) (net.Conn, error) {
 	var d net.Dialer
+	opts := sockOpts{smallRcvBuf: u.stalled}
 	if r.cfg.SourceIPs > 0 {
-		d.LocalAddr = &net.TCPAddr{IP: sourceIP(i, r.cfg.SourceIPs)}
-		d.Control = bindNoPort
+		d.LocalAddr = &net.TCPAddr{IP: sourceIP(u.idx, r.cfg.SourceIPs)}
+		opts.bindNoPort = true
+	}
+	if opts != (sockOpts{}) {
+		d.Control = opts.control
 	}
 	return d.DialContext(ctx, "tcp", r.cfg.Addr)
+}
+
+// sockOpts are the socket options a client connection is dialled with.
+type sockOpts struct {
+	bindNoPort  bool // take the port at connect time (IP_BIND_ADDRESS_NO_PORT, Linux)
+	smallRcvBuf bool // the smallest receive buffer (SO_RCVBUF)
 }
 
 // telnetDoor logs users in over the telnet door's line protocol.
@@ -35,7 +48,7 @@ type telnetSession struct {
 }
 
 func (telnetDoor) login(ctx context.Context, r *run, u *user) (session, error) {
-	conn, err := r.dial(ctx, u.idx)
+	conn, err := r.dial(ctx, u)
 	if err != nil {
 		return nil, err
 	}
