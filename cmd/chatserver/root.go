@@ -28,20 +28,25 @@ func newRoot() *cobra.Command {
 	return root
 }
 
+// versionString returns the version set at build time, else the module
+// version Go recorded, else "devel".
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
 func newVersion() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			v := version
-			if v == "" {
-				v = "devel"
-				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-					v = bi.Main.Version
-				}
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "chatserver", v)
+			fmt.Fprintln(cmd.OutOrStdout(), "chatserver", versionString())
 		},
 	}
 }
@@ -97,7 +102,7 @@ command line wins over the environment.`,
 			if err != nil {
 				return err
 			}
-			log.Info("chatserver started", "version", version, "plugins", strings.Join(f.plugins, ","))
+			log.Info("chatserver started", "version", versionString(), "plugins", strings.Join(f.plugins, ","))
 			return a.Run(cmd.Context())
 		},
 	}
