@@ -1,0 +1,113 @@
+package tui
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/vt"
+)
+
+// direct is a model drawing itself on a terminal emulator, as over SSH.
+type direct struct {
+	*ui
+	out *bytes.Buffer
+	emu *vt.Emulator
+}
+
+func newDirect(t *testing.T, name string, w, h int) *direct {
+	t.Helper()
+	hub, _ := newHub(t)
+	s := login(t, hub, name, true)
+	out := &bytes.Buffer{}
+	m := New(Config{Ctx: t.Context(), Hub: hub, Session: s, Width: w, Height: h, Output: out})
+	d := &direct{ui: &ui{tb: t, m: m, sess: s}, out: out, emu: vt.NewEmulator(w, h)}
+	m.Init() // draws the first frame
+	d.pump()
+	return d
+}
+
+// frame draws what is due (as the program would after its next Update),
+// feeds the output to the emulator and returns the bytes written.
+func (d *direct) frame() []byte {
+	d.m.lastDraw = time.Time{} // the frame-rate cap is not under test here
+	d.m.drawPending = false
+	d.m.present()
+	b := append([]byte(nil), d.out.Bytes()...)
+	d.out.Reset()
+	d.emu.Write(b)
+	return b
+}
+
+func (d *direct) lines() []string { return strings.Split(d.emu.String(), "\n") }
+
+func TestDirectDrawingShowsTheScreen(t *testing.T) {
+	d := newDirect(t, "mike", 80, 24)
+	first := d.frame()
+	if !bytes.Contains(first, []byte(setModes)) {
+		t.Fatalf("first frame does not enter the alternate screen: %q", first[:min(len(first), 40)])
+	}
+	if got := d.lines()[0]; !strings.HasPrefix(got, "Rooms") || !strings.Contains(got, "Users (1)") {
+		t.Fatalf("top row = %q, want the rooms and users headers", got)
+	}
+	if got := d.lines()[23]; !strings.HasPrefix(got, "> ") {
+		t.Fatalf("last row = %q, want the input line", got)
+	}
+}
+
+func TestDirectDrawingSendsOnlyWhatChanged(t *testing.T) {
+	d := newDirect(t, "mike", 120, 40)
+	full := len(d.frame())
+	if again := d.frame(); len(again) != 0 {
+		t.Fatalf("an unchanged frame wrote %d bytes: %q", len(again), again)
+	}
+	d.typ("h")
+	typed := d.frame()
+	if len(typed) == 0 || len(typed) > full/10 {
+		t.Fatalf("typing one key wrote %d bytes (full frame %d), want a small update", len(typed), full)
+	}
+	if got := d.lines()[39]; !strings.HasPrefix(got, "> h") {
+		t.Fatalf("input row = %q after typing h", got)
+	}
+	d.key(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	d.frame()
+	d.say("hello there")
+	d.frame()
+	if !strings.Contains(d.emu.String(), "mike: hello there") {
+		t.Fatalf("own message not on screen:\n%s", d.emu.String())
+	}
+}
+
+func TestDirectDrawingLeavesTheFarewellOnScreen(t *testing.T) {
+	d := newDirect(t, "mike", 80, 24)
+	d.frame()
+	d.say("/leave")
+	out := d.out.String()
+	if !strings.Contains(out, resetModes) {
+		t.Fatalf("closing did not restore the terminal: %q", out)
+	}
+	if !strings.HasSuffix(out, "<system> Leaving chat room.\r\n") {
+		t.Fatalf("closing wrote %q, want the leave line last, on the normal screen", out)
+	}
+}
+
+func TestDirectDrawingResizeRedrawsAll(t *testing.T) {
+	d := newDirect(t, "mike", 80, 24)
+	d.frame()
+	d.resize(50, 20)
+	d.emu.Resize(50, 20)
+	out := d.frame()
+	if !bytes.Contains(out, []byte(clearAll)) {
+		t.Fatalf("resize did not clear the screen")
+	}
+	for i, l := range d.lines() {
+		if w := len([]rune(strings.TrimRight(l, " "))); w > 50 {
+			t.Fatalf("row %d is %d wide after resize to 50: %q", i, w, l)
+		}
+	}
+	if strings.Contains(d.emu.String(), "Rooms") {
+		t.Fatalf("side panes still shown at 50 columns:\n%s", d.emu.String())
+	}
+}
