@@ -42,7 +42,7 @@ room arrives exactly once (with a pty: shows up on the screen at least once;
 redraws are not errors). It prints logins a second, delivered/expected,
 deliveries a second and the latency percentiles of a histogram, with a
 progress bar on a terminal, or --json for scripts. It exits 1 if a line was
-lost, doubled or misdirected.
+lost, doubled or misdirected, or a sender could not send.
 
 Run the server with flood control off, or it will drop the senders' lines:
   chatserver serve --flood-rate 0 --max-conns-per-ip 100000
@@ -113,6 +113,9 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 			}
 			if cfg.Senders > 0 && cfg.Duration > 0 && !res.ExactlyOnce {
 				return errNotExactlyOnce
+			}
+			if len(res.Errors) > 0 {
+				return errors.New(res.Errors[0])
 			}
 			return nil
 		},
