@@ -24,7 +24,8 @@ const (
 
 // Config is what a Door is built from.
 type Config struct {
-	Addr          string // listen address, e.g. ":8999" or "127.0.0.1:0"
+	Addr          string       // listen address, e.g. ":8999" or "127.0.0.1:0"
+	Listener      net.Listener // if set, served instead of listening on Addr (tests)
 	Hub           *chat.Hub
 	Logger        *slog.Logger
 	MaxConns      int // connections in total
@@ -55,9 +56,12 @@ func New(cfg Config) (*Door, error) {
 	if cfg.Line.Pool == nil {
 		cfg.Line.Pool = lineproto.NewWritePool()
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("telnet listen %s: %w", cfg.Addr, err)
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("telnet listen %s: %w", cfg.Addr, err)
+		}
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -77,19 +81,28 @@ func (d *Door) Run(ctx context.Context) error {
 	defer wg.Wait()
 	stop := context.AfterFunc(ctx, func() { d.ln.Close() })
 	defer stop()
+	var backoff time.Duration
 	for {
 		conn, err := d.ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("telnet accept: %w", err)
 			}
-			return fmt.Errorf("telnet accept: %w", err)
+			// Out of file descriptors, or another passing failure: the
+			// door stays up and tries again, backing off as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			d.log.Warn("accept failed, retrying", "door", "telnet", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return nil
+			}
+			continue
 		}
+		backoff = 0
 		ip := hostOf(conn.RemoteAddr())
 		if !d.admit(conn, ip) {
 			d.log.Warn("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "too many connections")
