@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 )
 
 // Bot is a plugin's handle on the hub: what a plugin may do. Every method is
@@ -36,6 +37,14 @@ func (b *Bot) Notify(name, text string) {
 	if s := b.hub.find(name); s != nil {
 		s.Notify(text)
 	}
+}
+
+// ReplyLines sends lines to the user called name as one block, each line
+// as "<plugin> line": one entry of their outbox, so a long listing is never
+// cut by the slow-reader policy, and one message on a screen. It does
+// nothing if they are offline.
+func (b *Bot) ReplyLines(name string, lines ...string) {
+	b.Reply(name, strings.Join(lines, "\n"))
 }
 
 // Broadcast sends "<plugin> text" to everyone in room.

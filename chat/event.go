@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -17,7 +18,8 @@ const (
 	KindWhisper
 	// KindSystem is a line from the server itself: "<system> Text".
 	KindSystem
-	// KindBot is a plugin's line: "<From> Text", From being the plugin.
+	// KindBot is a plugin's line: "<From> Text", From being the plugin; a
+	// Text of several lines is sent as that many lines, each tagged.
 	KindBot
 	// KindHistory is a past message replayed by /history:
 	// "<system> [HH:MM] <From> Text".
@@ -61,7 +63,20 @@ func (e *Event) render() []byte {
 		b = append(b, '>', ' ')
 	}
 	switch e.Kind {
-	case KindChat, KindBot:
+	case KindBot:
+		// A block from Bot.ReplyLines: one tagged line a text line.
+		b = make([]byte, 0, len(e.From)+len(e.Text)+4)
+		for rest := e.Text; ; {
+			l, more, found := strings.Cut(rest, "\n")
+			tag(e.From)
+			b = append(b, l...)
+			b = append(b, '\n')
+			if !found {
+				return b
+			}
+			rest = more
+		}
+	case KindChat:
 		b = make([]byte, 0, len(e.From)+len(e.Text)+4)
 		tag(e.From)
 	case KindSystem:

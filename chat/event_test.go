@@ -18,6 +18,7 @@ func TestEventLine(t *testing.T) {
 	}{
 		{"chat", &chat.Event{Kind: chat.KindChat, From: "alice", Text: "hi  there"}, "<alice> hi  there\n"},
 		{"system", &chat.Event{Kind: chat.KindSystem, From: chat.SystemName, Text: "Switched to room 'x'"}, "<system> Switched to room 'x'\n"},
+		{"bot block", &chat.Event{Kind: chat.KindBot, From: "helperbot", Text: "Currently active rooms:\n1. chat\n2. den"}, "<helperbot> Currently active rooms:\n<helperbot> 1. chat\n<helperbot> 2. den\n"},
 		{"system with empty text", &chat.Event{Kind: chat.KindSystem, Text: ""}, "<system> \n"},
 		{"bot", &chat.Event{Kind: chat.KindBot, From: "helperbot", Text: "Current online users:"}, "<helperbot> Current online users:\n"},
 		{"whisper", &chat.Event{Kind: chat.KindWhisper, From: "alice", Bot: "helperbot", Text: "psst  you"}, "<helperbot> alice whispered to you: psst  you\n"},

@@ -450,7 +450,8 @@ func TestWhisperAndBotLines(t *testing.T) {
 	u := newUI(t, h, "alice", 120, 40)
 	bob.Input(t.Context(), "/w alice psst, a secret")
 	u.say("/users")
-	u.contains("bob whispered to you: psst, a secret", "helperbot: Current online users:", "helperbot: 2. alice")
+	// A listing is one block: its lines follow the first, under one tag.
+	u.contains("bob whispered to you: psst, a secret", "helperbot: Current online users:", "      2. alice")
 	if !strings.Contains(u.m.View().Content, styles.whisper+"bob whispered") {
 		t.Error("the whisper is not highlighted")
 	}

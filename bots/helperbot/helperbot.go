@@ -58,21 +58,27 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 const notFound = "Could not find someone with that username."
 
 func users(b *chat.Bot, c chat.Command) {
-	b.Reply(c.From, "Current online users:")
-	for i, m := range b.Members(c.Room) {
+	members := b.Members(c.Room)
+	lines := make([]string, 0, len(members)+1)
+	lines = append(lines, "Current online users:")
+	for i, m := range members {
 		line := strconv.Itoa(i+1) + ". " + m.Name
 		if m.Admin {
 			line += " (admin)"
 		}
-		b.Reply(c.From, line)
+		lines = append(lines, line)
 	}
+	b.ReplyLines(c.From, lines...)
 }
 
 func rooms(b *chat.Bot, c chat.Command) {
-	b.Reply(c.From, "Currently active rooms:")
-	for i, r := range b.Rooms() {
-		b.Reply(c.From, strconv.Itoa(i+1)+". "+r.Name)
+	rooms := b.Rooms()
+	lines := make([]string, 0, len(rooms)+1)
+	lines = append(lines, "Currently active rooms:")
+	for i, r := range rooms {
+		lines = append(lines, strconv.Itoa(i+1)+". "+r.Name)
 	}
+	b.ReplyLines(c.From, lines...)
 }
 
 func whisper(b *chat.Bot, c chat.Command) {
