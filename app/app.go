@@ -28,6 +28,7 @@ type Config struct {
 	FloodBurst     int           // lines a connection may send at once
 	FloodRate      float64       // lines a second after the burst; 0 turns flood control off
 	HistoryPerRoom int           // messages kept per room
+	MaxRooms       int           // rooms there may be; chat.DefaultMaxRooms if 0
 	MaxConns       int           // connections per door in total
 	MaxConnsPerIP  int           // connections per door from one address
 	ShutdownGrace  time.Duration // how long users get to be told of a shutdown
@@ -73,7 +74,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		defer closeOnError(db, &err)
 		st = db
 	}
-	hub, err := chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger})
+	hub, err := chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms})
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}

@@ -16,6 +16,7 @@ func TestLongListingArrivesWhole(t *testing.T) {
 	cfg := apptest.Config(t)
 	cfg.FloodRate = 0
 	cfg.Store = store.NewMemory(0) // 2 000 rooms without 2 000 fsyncs
+	cfg.MaxRooms = 3000
 	srv := apptest.Start(t, cfg)
 	alice := apptest.Login(t, srv.Telnet, "alice")
 	const rooms = 2000

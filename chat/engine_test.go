@@ -236,3 +236,28 @@ func BenchmarkFanout(b *testing.B) {
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(want), "allocs/delivery")
 	b.ReportMetric(float64(dropped.Load())/float64(want), "dropped/delivery")
 }
+
+func TestRoomCap(t *testing.T) {
+	t.Parallel()
+	h, err := chat.New(t.Context(), chat.Config{Store: store.NewMemory(0), MaxRooms: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := login(t, h, "alice")
+	drainLines(alice)
+	ctx := context.Background()
+	alice.Input(ctx, "/switch one")
+	alice.Input(ctx, "/switch two")
+	drainLines(alice)
+	alice.Input(ctx, "/switch three")
+	if got, want := drainLines(alice), []string{"<system> " + chat.TextTooManyRooms + "\n"}; !equal(got, want) {
+		t.Errorf("fourth room: got %q, want %q", got, want)
+	}
+	if r := alice.Room(); r != "two" {
+		t.Errorf("after the refusal alice is in %q, want two", r)
+	}
+	alice.Input(ctx, "/switch ONE")
+	if got, want := drainLines(alice), []string{"<system> Switched to room 'one'\n"}; !equal(got, want) {
+		t.Errorf("existing room at the cap: got %q, want %q", got, want)
+	}
+}

@@ -18,6 +18,7 @@ var (
 	ErrNotBanned    = errors.New("not banned")
 	ErrRoomInvalid  = errors.New("invalid room name")
 	ErrStore        = errors.New("store failed")
+	ErrTooManyRooms = errors.New("too many rooms")
 )
 
 // RefusalText returns the text of the system line that answers a login
@@ -51,6 +52,7 @@ const (
 	TextTooLong      = "Message cannot exceed 450 characters."
 	TextLoginTimeout = "Login timed out, goodbye."
 	TextTooMany      = "Too many connections, please try again later."
+	TextTooManyRooms = "There are too many rooms to create another, please use an existing one."
 )
 
 // DroppedText is the notice a slow reader gets in place of the n lines the

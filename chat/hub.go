@@ -25,7 +25,13 @@ type Config struct {
 	Logger     *slog.Logger // nil: discard
 	Now        func() time.Time
 	HistoryLen int // messages per room kept in memory; DefaultHistoryLen if 0
+	MaxRooms   int // rooms there may be, DefaultRoom included; DefaultMaxRooms if 0
 }
+
+// DefaultMaxRooms caps the rooms of a hub. Rooms are never removed and each
+// keeps up to HistoryLen messages in memory (~175 KB when full of long
+// messages), so without a cap one client could exhaust memory and disk.
+const DefaultMaxRooms = 1000
 
 // Hub is the chat engine: rooms, who is where, admins, bans and commands.
 // It owns all of that state behind one lock that is never held while plugin
@@ -36,6 +42,7 @@ type Hub struct {
 	store      Store
 	now        func() time.Time
 	historyLen int
+	maxRooms   int
 	bots       []*Bot
 	commands   map[string]*Bot // plugin commands by lower-case name
 	reserved   map[string]bool // folded names nobody may log in with
@@ -94,6 +101,9 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	if h.historyLen <= 0 {
 		h.historyLen = DefaultHistoryLen
+	}
+	if h.maxRooms = cfg.MaxRooms; h.maxRooms <= 0 {
+		h.maxRooms = DefaultMaxRooms
 	}
 	if err := h.register(cfg.Plugins); err != nil {
 		return nil, err
@@ -371,9 +381,13 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 	key := Fold(name)
 	h.mu.RLock()
 	r := h.rooms[key]
+	full := len(h.order) >= h.maxRooms
 	h.mu.RUnlock()
 	if r != nil {
 		return r, nil
+	}
+	if full {
+		return nil, ErrTooManyRooms
 	}
 	rec := RoomRecord{Name: name, Creator: creator.name, Created: h.now()}
 	if err := h.store.CreateRoom(ctx, rec); err != nil {

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -202,7 +203,11 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 	}
 	if r == nil {
 		var err error
-		if r, err = h.createRoom(ctx, name, s); err != nil {
+		if r, err = h.createRoom(ctx, name, s); errors.Is(err, ErrTooManyRooms) {
+			h.log.Warn("room refused", "user", s.name, "room", name, "reason", "too many rooms")
+			s.Notify(TextTooManyRooms)
+			return
+		} else if err != nil {
 			h.log.Error("switch", "user", s.name, "room", name, "err", err)
 			s.Notify("Could not create the room '" + name + "', please try again.")
 			return

@@ -58,6 +58,7 @@ type serveFlags struct {
 	floodBurst                   int
 	floodRate                    float64
 	historyPerRoom               int
+	maxRooms                     int
 	maxConns, maxConnsPerIP      int
 	logLevel, logFormat          string
 	pprofAddr                    string
@@ -96,7 +97,7 @@ command line wins over the environment.`,
 			a, err := app.New(cmd.Context(), app.Config{
 				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
 				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
-				HistoryPerRoom: f.historyPerRoom, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP,
+				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP,
 				Logger: log,
 			})
 			if err != nil {
@@ -114,6 +115,7 @@ command line wins over the environment.`,
 	fl.IntVar(&f.floodBurst, "flood-burst", chat.DefaultFloodBurst, "lines a connection may send at once before flood control")
 	fl.Float64Var(&f.floodRate, "flood-rate", chat.DefaultFloodRate, "lines a second a connection may send after the burst; 0 turns flood control off")
 	fl.IntVar(&f.historyPerRoom, "history-per-room", 10000, "messages kept per room")
+	fl.IntVar(&f.maxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms there may be (rooms are never removed); past it /switch creates no new room")
 	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total")
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
