@@ -173,9 +173,14 @@ func (b *Bot) event(text string) *Event {
 	return &Event{Kind: KindBot, From: b.name, Text: text, Time: b.hub.now()}
 }
 
-// find returns the online session called name, or nil.
+// find returns the online session called name, or nil. A session still
+// logging in (its name held while its SSH key is bound) is not online yet:
+// nothing reaches it before "Logging in as".
 func (h *Hub) find(name string) *Session {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.users[Fold(name)]
+	if s := h.users[Fold(name)]; s != nil && s.room != nil {
+		return s
+	}
+	return nil
 }
