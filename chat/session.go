@@ -215,7 +215,8 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 		h.rosterAll()
 	}
 	if err := h.move(s, cur, r, h.systemEvent("Switched to room '"+r.name+"'")); err != nil {
-		return // moved or logged out meanwhile
+		// Moved (kicked) or logged out between the checks and the move.
+		s.Notify("Could not switch to '" + r.name + "', please try again.")
 	}
 }
 
