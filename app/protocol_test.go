@@ -184,15 +184,7 @@ func TestJoinAndLeaveLines(t *testing.T) {
 func TestMessages(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	bob := apptest.Login(t, srv.Telnet, "bob")
-	alice.Expect(joinLine("bob"))
-	carol := apptest.Login(t, srv.Telnet, "carol")
-	alice.Expect(joinLine("carol"))
-	bob.Expect(joinLine("carol"))
-	enter(carol, "carol", "other")
-	alice.Expect(leaveLine("carol"))
-	bob.Expect(leaveLine("carol"))
+	alice, bob, carol := twoAndOneAway(t, srv, "other")
 
 	tests := []struct {
 		name, in string
@@ -347,15 +339,7 @@ func TestHelp(t *testing.T) {
 func TestSwitch(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	bob := apptest.Login(t, srv.Telnet, "bob")
-	alice.Expect(joinLine("bob"))
-	carol := apptest.Login(t, srv.Telnet, "carol")
-	alice.Expect(joinLine("carol"))
-	bob.Expect(joinLine("carol"))
-	enter(carol, "carol", "elsewhere")
-	alice.Expect(leaveLine("carol"))
-	bob.Expect(leaveLine("carol"))
+	alice, bob, carol := twoAndOneAway(t, srv, "elsewhere")
 
 	// A new room: created, shown as first written.
 	enter(alice, "alice", "Lobby")
@@ -769,15 +753,7 @@ func TestUnbanShowsNameAsBanned(t *testing.T) {
 func TestLeave(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	bob := apptest.Login(t, srv.Telnet, "bob")
-	alice.Expect(joinLine("bob"))
-	carol := apptest.Login(t, srv.Telnet, "carol")
-	alice.Expect(joinLine("carol"))
-	bob.Expect(joinLine("carol"))
-	enter(carol, "carol", "other")
-	alice.Expect(leaveLine("carol"))
-	bob.Expect(leaveLine("carol"))
+	alice, bob, carol := twoAndOneAway(t, srv, "other")
 
 	// What follows /leave in the same write is never handled.
 	alice.SendRaw([]byte("/LEAVE\r\nnot delivered\r\n"))
@@ -813,15 +789,7 @@ var historyRe = regexp.MustCompile(`^<system> \[(\d\d:\d\d)\] <([^>]+)> (.*)$`)
 func TestHistory(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	bob := apptest.Login(t, srv.Telnet, "bob")
-	alice.Expect(joinLine("bob"))
-	carol := apptest.Login(t, srv.Telnet, "carol")
-	alice.Expect(joinLine("carol"))
-	bob.Expect(joinLine("carol"))
-	enter(carol, "carol", "other")
-	alice.Expect(leaveLine("carol"))
-	bob.Expect(leaveLine("carol"))
+	alice, bob, carol := twoAndOneAway(t, srv, "other")
 
 	from := time.Now()
 	var b strings.Builder
@@ -885,4 +853,20 @@ func TestTooManyConnections(t *testing.T) {
 		defer c.Conn.Close()
 		return c.Next() == "<system> Welcome to the chat room!"
 	})
+}
+
+// twoAndOneAway logs alice and bob in, who stay in chat, and carol, who moves to
+// room: the cast of a test that proves who hears a line and who does not.
+func twoAndOneAway(t *testing.T, srv *apptest.Server, room string) (alice, bob, carol *apptest.Client) {
+	t.Helper()
+	alice = apptest.Login(t, srv.Telnet, "alice")
+	bob = apptest.Login(t, srv.Telnet, "bob")
+	alice.Expect(joinLine("bob"))
+	carol = apptest.Login(t, srv.Telnet, "carol")
+	alice.Expect(joinLine("carol"))
+	bob.Expect(joinLine("carol"))
+	enter(carol, "carol", room)
+	alice.Expect(leaveLine("carol"))
+	bob.Expect(leaveLine("carol"))
+	return alice, bob, carol
 }
