@@ -15,6 +15,7 @@ import (
 	"chatserver/bots/hellobot"
 	"chatserver/bots/helperbot"
 	"chatserver/chat"
+	"chatserver/chat/chattest"
 	"chatserver/chat/store"
 )
 
@@ -55,23 +56,10 @@ func newHub(tb testing.TB, log *errorLog, plugins ...chat.Plugin) *chat.Hub {
 
 func login(tb testing.TB, h *chat.Hub, name string) *chat.Session {
 	tb.Helper()
-	s, err := h.Login(context.Background(), name, chat.LoginOptions{Door: "test", Outbox: chat.NewOutbox(0)})
-	if err != nil {
-		tb.Fatalf("Login(%q): %v", name, err)
-	}
-	return s
+	return chattest.Login(tb, h, name)
 }
 
-func drainLines(s *chat.Session) []string {
-	evs, _, _ := s.Outbox().Drain(nil)
-	var out []string
-	for _, e := range evs {
-		if l := e.Line(); l != nil {
-			out = append(out, string(l))
-		}
-	}
-	return out
-}
+func drainLines(s *chat.Session) []string { return chattest.Lines(s) }
 
 type panicky struct{ chat.BasePlugin }
 

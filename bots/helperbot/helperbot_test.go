@@ -6,34 +6,21 @@ import (
 
 	"chatserver/bots/helperbot"
 	"chatserver/chat"
-	"chatserver/chat/store"
+	"chatserver/chat/chattest"
 )
-
-func lines(s *chat.Session) []string {
-	evs, _, _ := s.Outbox().Drain(nil)
-	var out []string
-	for _, e := range evs {
-		if l := e.Line(); l != nil {
-			out = append(out, strings.TrimSuffix(string(l), "\n"))
-		}
-	}
-	return out
-}
 
 // TestBanSurvivesReconnect checks the engine-level contract the e2e tests
 // rely on: a ban is kept by name, so logging out and in again does not
 // lift it, and /unban does.
 func TestBanSurvivesReconnect(t *testing.T) {
-	hub, err := chat.New(t.Context(), chat.Config{Store: store.NewMemory(0), Plugins: []chat.Plugin{helperbot.New()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	login := func(name string) *chat.Session {
-		s, err := hub.Login(t.Context(), name, chat.LoginOptions{Outbox: chat.NewOutbox(0)})
-		if err != nil {
-			t.Fatalf("Login(%s): %v", name, err)
+	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	login := func(name string) *chat.Session { return chattest.Login(t, hub, name) }
+	lines := func(s *chat.Session) []string { // without the "\n"
+		got := chattest.Lines(s)
+		for i, l := range got {
+			got[i] = strings.TrimSuffix(l, "\n")
 		}
-		return s
+		return got
 	}
 	admin, bob := login("admin"), login("bob")
 	admin.Input(t.Context(), "/switch den")
