@@ -18,6 +18,7 @@ import (
 	"charm.land/wish/v2"
 	gossh "golang.org/x/crypto/ssh"
 
+	"chatserver/app/conncap"
 	"chatserver/app/lineproto"
 	"chatserver/chat"
 )
@@ -87,7 +88,7 @@ type Door struct {
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
-	perIP    map[string]int
+	caps     *conncap.Counter // the connections that count: all but those being refused
 	refusing int
 }
 
@@ -128,7 +129,7 @@ func New(cfg Config) (*Door, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Door{cfg: cfg, log: log, conns: map[*conn]struct{}{}, perIP: map[string]int{}}
+	d := &Door{cfg: cfg, log: log, conns: map[*conn]struct{}{}, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP)}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithVersion("chatserver"),
@@ -208,14 +209,14 @@ func (d *Door) closeIdle() {
 // be told why it is refused (at most HandshakeTimeout without a session,
 // twice that in all), and past maxRefusing of those it is cut at once.
 func (d *Door) accept(ctx ssh.Context, nc net.Conn) net.Conn {
-	c := &conn{Conn: nc, door: d, ip: hostOf(nc.RemoteAddr())}
+	c := &conn{Conn: nc, door: d, ip: conncap.Host(nc.RemoteAddr())}
 	d.mu.Lock()
 	if d.closing.Load() {
 		d.mu.Unlock()
 		nc.Close()
 		return nil
 	}
-	c.over = len(d.conns)-d.refusing >= d.cfg.MaxConns || d.perIP[c.ip] >= d.cfg.MaxConnsPerIP
+	c.over = !d.caps.Take(c.ip)
 	if c.over && d.refusing >= maxRefusing {
 		d.mu.Unlock()
 		d.log.Warn("connection refused", "door", "ssh", "addr", nc.RemoteAddr().String(), "reason", "too many connections")
@@ -225,8 +226,6 @@ func (d *Door) accept(ctx ssh.Context, nc net.Conn) net.Conn {
 	if c.over {
 		d.refusing++
 		c.limit = time.Now().Add(2 * d.cfg.HandshakeTimeout)
-	} else {
-		d.perIP[c.ip]++
 	}
 	d.conns[c] = struct{}{}
 	d.wg.Add(1)
@@ -243,8 +242,8 @@ func (d *Door) release(c *conn) {
 	delete(d.conns, c)
 	if c.over {
 		d.refusing--
-	} else if d.perIP[c.ip]--; d.perIP[c.ip] <= 0 {
-		delete(d.perIP, c.ip)
+	} else {
+		d.caps.Give(c.ip)
 	}
 	c.idle.Stop()
 	if c.keep != nil {
@@ -353,15 +352,4 @@ func (c *conn) done() {
 	}
 	d.mu.Unlock()
 	d.wg.Done()
-}
-
-func hostOf(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return host
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"chatserver/app/conncap"
 	"chatserver/app/lineproto"
 	"chatserver/chat"
 )
@@ -39,9 +40,10 @@ type Door struct {
 	log *slog.Logger
 	ln  net.Listener
 
+	caps *conncap.Counter
+
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
-	perIP map[string]int
 }
 
 // New listens on cfg.Addr.
@@ -67,7 +69,7 @@ func New(cfg Config) (*Door, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Door{cfg: cfg, log: log, ln: ln, conns: map[net.Conn]struct{}{}, perIP: map[string]int{}}, nil
+	return &Door{cfg: cfg, log: log, ln: ln, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), conns: map[net.Conn]struct{}{}}, nil
 }
 
 // Addr returns the address the door listens on.
@@ -103,7 +105,7 @@ func (d *Door) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = 0
-		ip := hostOf(conn.RemoteAddr())
+		ip := conncap.Host(conn.RemoteAddr())
 		if !d.admit(conn, ip) {
 			d.log.Warn("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "too many connections")
 			wg.Go(func() { refuse(conn) })
@@ -138,23 +140,20 @@ func (d *Door) serve(ctx context.Context, conn net.Conn) {
 }
 
 func (d *Door) admit(conn net.Conn, ip string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.conns) >= d.cfg.MaxConns || d.perIP[ip] >= d.cfg.MaxConnsPerIP {
+	if !d.caps.Take(ip) {
 		return false
 	}
+	d.mu.Lock()
 	d.conns[conn] = struct{}{}
-	d.perIP[ip]++
+	d.mu.Unlock()
 	return true
 }
 
 func (d *Door) release(conn net.Conn, ip string) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	delete(d.conns, conn)
-	if d.perIP[ip]--; d.perIP[ip] <= 0 {
-		delete(d.perIP, ip)
-	}
+	d.mu.Unlock()
+	d.caps.Give(ip)
 }
 
 // refuse tells a connection over the caps why it is closed, and closes it.
@@ -162,15 +161,4 @@ func refuse(conn net.Conn) {
 	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	conn.Write([]byte("<" + chat.SystemName + "> " + chat.TextTooMany + "\n"))
 	conn.Close()
-}
-
-func hostOf(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return host
 }
