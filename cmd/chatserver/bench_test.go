@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"log/slog"
@@ -13,25 +12,12 @@ import (
 	"chatserver/app/loadgen"
 )
 
-// runRoot runs the chatserver command line with args and returns its
-// output and error.
-func runRoot(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	root := newRoot()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.ExecuteContext(t.Context())
-	return out.String(), err
-}
-
 // TestBenchRefusesRemote: chatserver bench loads only this machine unless
 // told otherwise, and says so before dialling anything.
 func TestBenchRefusesRemote(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
-	_, err := runRoot(t, "bench", "--addr", "10.1.2.3:8999", "--users", "2", "--senders", "1", "--duration", "1s")
+	_, err := run(t, "bench", "--addr", "10.1.2.3:8999", "--users", "2", "--senders", "1", "--duration", "1s")
 	if !errors.Is(err, loadgen.ErrRemoteTarget) {
 		t.Errorf("bench --addr 10.1.2.3:8999 = %v, want ErrRemoteTarget", err)
 	}
@@ -42,7 +28,7 @@ func TestBenchRefusesRemote(t *testing.T) {
 
 func TestBenchHelp(t *testing.T) {
 	t.Parallel()
-	out, err := runRoot(t, "bench", "--help")
+	out, err := run(t, "bench", "--help")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +60,7 @@ func TestPprofLoopbackOnly(t *testing.T) {
 			t.Errorf("checkLoopbackListen(%q) = %v, want ok %v", tc.addr, err, tc.ok)
 		}
 	}
-	_, err := runRoot(t, "serve", "--pprof-addr", "0.0.0.0:0", "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "", "--data-dir", t.TempDir())
+	_, err := run(t, "serve", "--pprof-addr", "0.0.0.0:0", "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "", "--data-dir", t.TempDir())
 	if !errors.Is(err, errPprofNotLoopback) {
 		t.Errorf("serve --pprof-addr 0.0.0.0:0 = %v, want errPprofNotLoopback", err)
 	}
