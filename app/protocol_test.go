@@ -568,6 +568,17 @@ func (d *adminRoom) For(t *testing.T) *adminRoom {
 
 func (d *adminRoom) quiet() { allQuiet(d.alice, d.bob, d.carol, d.dave) }
 
+// carolReturns switches carol, back in chat, to den again: den hears her
+// join, chat (dave) her leave, nobody anything else.
+func (d *adminRoom) carolReturns() {
+	d.carol.Send("/switch den")
+	d.carol.Expect(switchedLine("den"), joinLine("carol"))
+	d.alice.Expect(joinLine("carol"))
+	d.bob.Expect(joinLine("carol"))
+	d.dave.Expect(leaveLine("carol"))
+	d.quiet()
+}
+
 func TestKick(t *testing.T) {
 	t.Parallel()
 	d := newAdminRoom(t)
@@ -596,12 +607,7 @@ func TestKick(t *testing.T) {
 	d.quiet()
 
 	// A kick is no ban: carol may come back.
-	carol.Send("/switch den")
-	carol.Expect(switchedLine("den"), joinLine("carol"))
-	alice.Expect(joinLine("carol"))
-	bob.Expect(joinLine("carol"))
-	dave.Expect(leaveLine("carol"))
-	d.quiet()
+	d.carolReturns()
 }
 
 func TestAdminKicksThemselves(t *testing.T) {
@@ -724,12 +730,7 @@ func TestUnban(t *testing.T) {
 	alice.Send("/unban carol")
 	alice.Expect("<helperbot> carol is not banned from 'den'.")
 	d.quiet()
-	carol.Send("/switch den")
-	carol.Expect(switchedLine("den"), joinLine("carol"))
-	alice.Expect(joinLine("carol"))
-	bob.Expect(joinLine("carol"))
-	dave.Expect(leaveLine("carol"))
-	d.quiet()
+	d.carolReturns()
 }
 
 // The name of someone banned while offline is shown as it was when banned.
