@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"chatserver/app/apptest"
+	"chatserver/chat/chattest"
 	"chatserver/chat/store"
 )
 
@@ -576,11 +577,7 @@ func TestStalledReader(t *testing.T) {
 		if l == roomLine("chat") {
 			break
 		}
-		if rest, ok := strings.CutPrefix(l, "<system> "); ok && strings.HasSuffix(rest, " lines were dropped because your connection is too slow.") {
-			k, err := strconv.Atoi(strings.Fields(rest)[0])
-			if err != nil {
-				t.Fatalf("bad notice %q", l)
-			}
+		if k, ok := chattest.Dropped(l); ok {
 			dropped += k
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"chatserver/app/lineproto"
 	"chatserver/bots/helperbot"
 	"chatserver/chat"
+	"chatserver/chat/chattest"
 	"chatserver/chat/store"
 )
 
@@ -273,11 +274,7 @@ func TestServeStalledReaderDropsOldest(t *testing.T) {
 		dropped, delivered := 0, 0
 		last := -1
 		for _, l := range got {
-			if rest, ok := strings.CutPrefix(l, "<system> "); ok && strings.HasSuffix(rest, " lines were dropped because your connection is too slow.") {
-				k, err := strconv.Atoi(strings.Fields(rest)[0])
-				if err != nil {
-					t.Fatalf("bad notice %q", l)
-				}
+			if k, ok := chattest.Dropped(l); ok {
 				dropped += k
 				continue
 			}

@@ -3,6 +3,8 @@
 package chattest
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"chatserver/chat"
@@ -43,4 +45,19 @@ func Lines(s *chat.Session) []string {
 		}
 	}
 	return out
+}
+
+// Dropped reports how many lines a slow-reader notice (chat.DroppedText,
+// as the line door sends it) says were dropped, and whether line is one.
+func Dropped(line string) (n int, ok bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "<"+chat.SystemName+"> ")
+	if !ok {
+		return 0, false
+	}
+	count, tail, _ := strings.Cut(rest, " ")
+	n, err := strconv.Atoi(count)
+	if err != nil || chat.DroppedText(n) != rest || tail == "" {
+		return 0, false
+	}
+	return n, true
 }
