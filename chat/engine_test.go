@@ -249,3 +249,24 @@ func TestRoomCap(t *testing.T) {
 		t.Errorf("existing room at the cap: got %q, want %q", got, want)
 	}
 }
+
+// TestMembersShared: the member list is built once per change and shared
+// by every caller (a UI per user asks on every roster event), and a list
+// handed out before a change still shows the room as it was.
+func TestMembersShared(t *testing.T) {
+	h := chattest.NewHub(t, chat.Config{})
+	chattest.Login(t, h, "alice")
+	first, again := h.Members("chat"), h.Members("chat")
+	if len(first) != 1 || &first[0] != &again[0] {
+		t.Fatalf("two calls with no change in between: %v and %v, not one shared list", first, again)
+	}
+	bob := chattest.Login(t, h, "bob")
+	now := h.Members("chat")
+	if len(now) != 2 || now[1].Name != "bob" || len(first) != 1 || first[0].Name != "alice" {
+		t.Fatalf("after bob joined: %v (the earlier list: %v)", now, first)
+	}
+	bob.Close()
+	if now = h.Members("chat"); len(now) != 1 || now[0].Name != "alice" {
+		t.Fatalf("after bob left: %v", now)
+	}
+}

@@ -65,7 +65,8 @@ type room struct {
 	name    string
 	creator string // folded name of the creator, "" for none
 	bans    map[string]BanRecord
-	members []*Session // in the order they entered
+	members []*Session               // in the order they entered
+	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
 	said    atomic.Uint64
 
 	histMu sync.Mutex
@@ -243,6 +244,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	s.out.Push(h.systemEvent("Logging in as " + name))
 	s.room = r
 	r.members = append(r.members, s)
+	r.roster.Store(nil)
 	if s.roster {
 		h.rosterN++
 	}
@@ -297,7 +299,9 @@ type Member struct {
 }
 
 // Members returns the users in room, in the order they entered, or nil if
-// there is no such room.
+// there is no such room. The slice is shared by every caller until the
+// room's members change (a room of 1 000 watched by 1 000 UIs holds one
+// list, not 1 000): do not modify it.
 func (h *Hub) Members(room string) []Member {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -305,10 +309,16 @@ func (h *Hub) Members(room string) []Member {
 	if r == nil {
 		return nil
 	}
+	if p := r.roster.Load(); p != nil {
+		return *p
+	}
+	// Built under the read lock, so concurrent callers may each build the
+	// same list; changes, under the write lock, cannot interleave.
 	out := make([]Member, len(r.members))
 	for i, s := range r.members {
 		out[i] = Member{Name: s.name, Admin: r.creator != "" && r.creator == s.key}
 	}
+	r.roster.Store(&out)
 	return out
 }
 
@@ -411,11 +421,13 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) error {
 	}
 	old := s.room
 	old.members = remove(old.members, s)
+	old.roster.Store(nil)
 	if first != nil {
 		s.out.Push(first)
 	}
 	s.room = to
 	to.members = append(to.members, s)
+	to.roster.Store(nil)
 	h.mu.Unlock()
 	h.rosterRoom(old)
 	h.rosterRoom(to)

@@ -49,9 +49,10 @@ func (o *Outbox) Push(e *Event) bool {
 	}
 	o.q = append(o.q, e)
 	wake := len(o.q) == 1
+	hook, ready := o.onReady, o.ready
 	o.mu.Unlock()
 	if wake {
-		o.signal()
+		signal(hook, ready)
 	}
 	return true
 }
@@ -59,24 +60,38 @@ func (o *Outbox) Push(e *Event) bool {
 // OnReady makes the outbox call f, instead of signalling Ready, whenever a
 // push finds it empty and when it is closed: for a writer that runs only
 // while there is something to write, so an idle session costs no
-// goroutine. f must not block. Call it before the first Push; Ready is
-// then nil, and its channel is not kept.
-func (o *Outbox) OnReady(f func()) { o.onReady, o.ready = f, nil }
+// goroutine. f must not block. If events are queued already, or the outbox
+// is closed, f is called at once. Ready is then nil, and its channel is
+// not kept.
+func (o *Outbox) OnReady(f func()) {
+	o.mu.Lock()
+	o.onReady, o.ready = f, nil
+	now := len(o.q) > 0 || o.closed
+	o.mu.Unlock()
+	if now {
+		f()
+	}
+}
 
-func (o *Outbox) signal() {
-	if o.onReady != nil {
-		o.onReady()
+// signal wakes the outbox's writer: hook if set, else ready.
+func signal(hook func(), ready chan struct{}) {
+	if hook != nil {
+		hook()
 		return
 	}
 	select {
-	case o.ready <- struct{}{}:
+	case ready <- struct{}{}:
 	default:
 	}
 }
 
 // Ready returns a channel that receives when there may be something to drain
 // or the outbox was closed.
-func (o *Outbox) Ready() <-chan struct{} { return o.ready }
+func (o *Outbox) Ready() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ready
+}
 
 // Drain moves every queued event into buf (reusing its storage) and returns
 // it, with how many events were dropped since the last drain and whether the
@@ -96,8 +111,9 @@ func (o *Outbox) Drain(buf []*Event) (evs []*Event, dropped int, closed bool) {
 func (o *Outbox) Close() {
 	o.mu.Lock()
 	o.closed = true
+	hook, ready := o.onReady, o.ready
 	o.mu.Unlock()
-	o.signal()
+	signal(hook, ready)
 }
 
 // Len returns how many events are queued.

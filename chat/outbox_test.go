@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
@@ -197,5 +198,24 @@ func TestDroppedText(t *testing.T) {
 	t.Parallel()
 	if got, want := chat.DroppedText(256), "256 lines were dropped because your connection is too slow."; got != want {
 		t.Errorf("DroppedText(256) = %q, want %q", got, want)
+	}
+}
+
+// TestOnReadyLate: a hook set after events were queued (a UI attaches to a
+// session that is already logged in) is called at once, so nothing queued
+// before it waits for the next push.
+func TestOnReadyLate(t *testing.T) {
+	o := chat.NewOutbox(8)
+	o.Push(&chat.Event{Kind: chat.KindSystem, Text: "Logging in as alice"})
+	var calls atomic.Int32
+	o.OnReady(func() { calls.Add(1) })
+	if calls.Load() != 1 {
+		t.Fatalf("hook called %d times when set on a non-empty outbox, want 1", calls.Load())
+	}
+	o.Drain(nil)
+	o.Push(&chat.Event{Kind: chat.KindSystem, Text: "hi"})
+	o.Close()
+	if calls.Load() != 3 {
+		t.Fatalf("hook called %d times after a push and a close, want 3", calls.Load())
 	}
 }

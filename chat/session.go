@@ -102,6 +102,7 @@ func (s *Session) Close() {
 	s.closed = true
 	r := s.room
 	r.members = remove(r.members, s)
+	r.roster.Store(nil)
 	if h.users[s.key] == s {
 		delete(h.users, s.key)
 	}
