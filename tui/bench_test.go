@@ -177,7 +177,7 @@ func TestIdleMemory(t *testing.T) {
 		s := login(t, hub, fmt.Sprint("prog", i), true)
 		m := New(Config{Ctx: t.Context(), Hub: hub, Session: s, Width: 80, Height: 24})
 		inr, _ := io.Pipe()
-		p := tea.NewProgram(m, tea.WithContext(t.Context()), tea.WithInput(inr), tea.WithOutput(io.Discard),
+		p := NewProgram(m, tea.WithContext(t.Context()), tea.WithInput(inr), tea.WithOutput(io.Discard),
 			tea.WithWindowSize(80, 24), tea.WithoutSignalHandler(), tea.WithFPS(FPS),
 			tea.WithEnvironment([]string{"TERM=xterm-256color"}))
 		go func() {

@@ -213,23 +213,23 @@ func (m *Model) renderFrame() {
 	if m.sides() {
 		mx = m.roomsW + 1
 	}
-	for i := 0; i < m.bodyH; i++ {
+	for i := range int32(m.bodyH) {
 		if m.sides() {
-			m.segs = append(m.segs, seg{y: i, s: m.roomsLines[i]}, seg{y: i, x: m.roomsW, s: styles.sep})
+			m.segs = append(m.segs, seg{y: i, s: m.roomsLines[i]}, seg{y: i, x: int32(m.roomsW), s: styles.sep})
 		}
-		msg := seg{y: i, x: mx, pad: m.msgW}
-		if i < len(m.win) {
-			msg.s, msg.pad = m.win[i].s, max(m.msgW-m.win[i].w, 0)
+		msg := seg{y: i, x: int32(mx), pad: int32(m.msgW)}
+		if int(i) < len(m.win) {
+			msg.s, msg.pad = m.win[i].s, int32(max(m.msgW-m.win[i].w, 0))
 		}
 		m.segs = append(m.segs, msg)
 		if m.sides() {
-			m.segs = append(m.segs, seg{y: i, x: mx + m.msgW, s: styles.sep}, seg{y: i, x: mx + m.msgW + 1, s: m.usersLines[i]})
+			m.segs = append(m.segs, seg{y: i, x: int32(mx + m.msgW), s: styles.sep}, seg{y: i, x: int32(mx + m.msgW + 1), s: m.usersLines[i]})
 		}
 	}
 	if m.height >= 2 {
-		m.segs = append(m.segs, seg{y: m.bodyH, s: m.status})
+		m.segs = append(m.segs, seg{y: int32(m.bodyH), s: m.status})
 	}
-	m.segs = append(m.segs, seg{y: max(m.height-1, 0), s: m.input, eol: true})
+	m.segs = append(m.segs, seg{y: int32(max(m.height-1, 0)), s: m.input, eol: true})
 	if m.scr == nil { // the stock renderer takes the frame as one string
 		m.frame = m.join()
 	}
@@ -245,7 +245,7 @@ func (m *Model) join() string {
 			b.WriteByte('\n')
 		}
 		b.WriteString(g.s)
-		b.WriteString(m.blank[:min(g.pad, len(m.blank))])
+		b.WriteString(m.blank[:min(int(g.pad), len(m.blank))])
 	}
 	m.frameCap = b.Len() + 64
 	return b.String()

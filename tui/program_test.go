@@ -84,7 +84,7 @@ func runTerm(t *testing.T, m *Model, w, h int) *term {
 		}
 	}()
 
-	p := tea.NewProgram(m,
+	p := NewProgram(m,
 		tea.WithContext(t.Context()),
 		tea.WithInput(inR),
 		tea.WithOutput(outW),

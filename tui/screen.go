@@ -3,6 +3,7 @@ package tui
 import (
 	"io"
 	"strconv"
+	"sync"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -31,32 +32,57 @@ const (
 // idle session holds its segments and nothing else.
 type screen struct {
 	w       io.Writer
+	bufs    *Buffers
 	prev    []seg // the frame on the terminal
-	buf     []byte
 	started bool
+	cleared bool // erase the terminal with the next frame
 	stopped bool
 	bell    bool // ring with the next frame
 	err     error
 }
 
-func newScreen(w io.Writer) *screen { return &screen{w: w} }
+func newScreen(w io.Writer, bufs *Buffers) *screen {
+	if bufs == nil {
+		bufs = NewBuffers()
+	}
+	return &screen{w: w, bufs: bufs}
+}
+
+// Buffers lends screens the buffer a frame is built in, so that an idle
+// session holds none: one for a door, shared by its sessions. Safe for
+// concurrent use.
+type Buffers struct{ p sync.Pool }
+
+// NewBuffers returns an empty set of frame buffers.
+func NewBuffers() *Buffers { return &Buffers{} }
+
+func (b *Buffers) get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return (*v)[:0]
+	}
+	return make([]byte, 0, 4<<10)
+}
+
+func (b *Buffers) put(buf []byte) {
+	if cap(buf) <= 64<<10 { // a huge redraw's buffer is left to the collector
+		b.p.Put(&buf)
+	}
+}
 
 // clear forgets what is on the terminal, so the next frame draws every
 // row; after a resize.
 func (s *screen) clear() {
 	s.prev = s.prev[:0]
-	if s.started {
-		s.buf = append(s.buf, clearAll...)
-	}
+	s.cleared = s.started
 }
 
 // seg is a piece of a screen row: styled text at column x of row y, then
-// pad spaces, or with eol the rest of the row erased.
+// pad spaces, or with eol the rest of the row erased. Coordinates are
+// int32: an idle session keeps two frames of these.
 type seg struct {
-	y, x int
-	s    string
-	pad  int
-	eol  bool
+	s         string
+	y, x, pad int32
+	eol       bool
 }
 
 // draw shows the frame segs, whose segments lie in the same places from
@@ -67,10 +93,14 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 	if s.stopped || s.err != nil {
 		return
 	}
-	b := s.buf
+	b := s.bufs.get()
 	if !s.started {
 		s.started = true
 		b = append(b, setModes...)
+	}
+	if s.cleared {
+		s.cleared = false
+		b = append(b, clearAll...)
 	}
 	b = append(b, syncBegin...)
 	b = append(b, hideCursor...)
@@ -78,7 +108,7 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 		if i < len(s.prev) && s.prev[i] == g {
 			continue
 		}
-		b = moveTo(b, g.y, g.x)
+		b = moveTo(b, int(g.y), int(g.x))
 		b = append(b, resetStyle...)
 		b = append(b, g.s...)
 		for range g.pad {
@@ -108,7 +138,7 @@ func (s *screen) stop(farewell string) {
 		return
 	}
 	s.stopped = true
-	b := s.buf
+	b := s.bufs.get()
 	if s.started {
 		b = append(b, resetModes...)
 	}
@@ -117,17 +147,14 @@ func (s *screen) stop(farewell string) {
 		b = append(b, "\r\n"...)
 	}
 	s.flush(b)
-	s.prev, s.buf = nil, nil
+	s.prev = nil
 }
 
 func (s *screen) flush(b []byte) {
 	if len(b) > 0 && s.err == nil {
 		_, s.err = s.w.Write(b)
 	}
-	if cap(b) > 16<<10 {
-		b = nil // a full redraw's buffer is not kept for an idle session
-	}
-	s.buf = b[:0]
+	s.bufs.put(b)
 }
 
 // moveTo appends the cursor movement to row y, column x (0-based).

@@ -18,6 +18,7 @@ package tui
 import (
 	"context"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/textinput"
@@ -53,6 +54,9 @@ type Config struct {
 	// costs about 0.25 ms at 120x40, and its two cell buffers (~400 KB a
 	// session). Without Output, View returns the frame for the renderer.
 	Output io.Writer
+	// Buffers, with Output, lends the frame buffers; a door shares one
+	// among its sessions. Nil: the session has its own.
+	Buffers *Buffers
 }
 
 // Model is the Bubble Tea model of one session. A *Model implements
@@ -87,6 +91,9 @@ type Model struct {
 	dedupeN   int // batches the dedupe list still applies to
 	evbuf     []*chat.Event
 	closed    bool
+	post      func(tea.Msg) // the program's Send
+	woken     atomic.Bool   // a readyMsg is on its way
+	ticker    *time.Timer   // the rooms refresh
 
 	// input line
 	in      textinput.Model
@@ -135,7 +142,7 @@ func New(cfg Config) *Model {
 		in:      newInput(),
 	}
 	if cfg.Output != nil {
-		m.scr = newScreen(cfg.Output)
+		m.scr = newScreen(cfg.Output, cfg.Buffers)
 	}
 	m.enter(m.sess.Room())
 	for i, r := range m.rooms { // what was said before we came is not unread
@@ -164,6 +171,9 @@ type eventsMsg struct {
 	closed  bool
 }
 
+// readyMsg says the outbox has something to drain.
+type readyMsg struct{}
+
 // tickMsg refreshes the rooms pane.
 type tickMsg struct{}
 
@@ -177,40 +187,55 @@ type olderMsg struct {
 	err  error
 }
 
-// Init starts waiting for the session's events and the rooms refresh tick.
-func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.wait(), tick(), m.present())
+// NewProgram returns the Bubble Tea program that runs m, with opts. The
+// session's events and the rooms refresh wake the program when they come,
+// by Program.Send, so an idle session has no goroutine waiting for them:
+// run a Model with this, not tea.NewProgram.
+func NewProgram(m *Model, opts ...tea.ProgramOption) *tea.Program {
+	p := tea.NewProgram(m, opts...)
+	m.post = p.Send
+	return p
 }
 
-// wait returns the Cmd that waits for the outbox, drains everything
-// queued and delivers it as one eventsMsg.
-func (m *Model) wait() tea.Cmd {
-	out, ctx, buf := m.sess.Outbox(), m.ctx, m.evbuf
-	m.evbuf = nil
-	return func() tea.Msg {
-		for {
-			select {
-			case <-out.Ready():
-			case <-ctx.Done():
-				return nil
-			}
-			evs, dropped, closed := out.Drain(buf)
-			if len(evs) > 0 || dropped > 0 || closed {
-				return eventsMsg{evs, dropped, closed}
-			}
-			buf = evs
-		}
+// Init starts listening to the session's outbox and the rooms refresh,
+// if the model runs in a program from NewProgram (a test that drives
+// Update by hand delivers both itself), and draws the first frame.
+func (m *Model) Init() tea.Cmd {
+	if m.post != nil {
+		m.sess.Outbox().OnReady(m.wake)
+		m.ticker = time.AfterFunc(rosterEvery, func() { m.post(tickMsg{}) })
+	}
+	return m.present()
+}
+
+// wake is the outbox's hook: it runs on the pushing goroutine and must not
+// block, so it sends readyMsg from a goroutine of its own, one at a time.
+func (m *Model) wake() {
+	if m.woken.CompareAndSwap(false, true) {
+		go m.post(readyMsg{})
 	}
 }
 
-func tick() tea.Cmd {
-	return tea.Tick(rosterEvery, func(time.Time) tea.Msg { return tickMsg{} })
+// drain takes everything queued in the outbox. The flag is cleared first,
+// so a push that lands during the drain wakes the program again rather
+// than being missed.
+func (m *Model) drain() tea.Cmd {
+	m.woken.Store(false)
+	evs, dropped, closed := m.sess.Outbox().Drain(m.evbuf)
+	m.evbuf = nil
+	if len(evs) == 0 && dropped == 0 && !closed {
+		m.evbuf = evs
+		return nil
+	}
+	return m.events(eventsMsg{evs, dropped, closed})
 }
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
+	case readyMsg:
+		cmd = m.drain()
 	case eventsMsg:
 		cmd = m.events(msg)
 	case tickMsg:
@@ -220,7 +245,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.sides() { // unread counts show only in the rooms pane
 			m.refreshRooms()
 		}
-		cmd = tick()
+		if m.ticker != nil {
+			m.ticker.Reset(rosterEvery)
+		}
 	case sentMsg:
 		cmd = m.sendNext()
 	case drawMsg:
@@ -280,6 +307,9 @@ func (m *Model) present() tea.Cmd {
 // quit ends the program, first restoring the terminal when the model draws it.
 func (m *Model) quit() tea.Cmd {
 	m.closed = true
+	if m.ticker != nil {
+		m.ticker.Stop()
+	}
 	if m.scr != nil {
 		m.scr.stop(m.farewell)
 	}
@@ -401,17 +431,16 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 		}
 		return m.quit()
 	}
-	cmd := m.wait()
 	if m.bell {
 		m.bell = false
 		if m.scr != nil {
 			m.scr.bell = true
 			m.frameDirty = true
-			return cmd
+			return nil
 		}
-		return tea.Batch(tea.Raw("\a"), cmd) // the bell is the one control character we print
+		return tea.Raw("\a") // the bell is the one control character we print
 	}
-	return cmd
+	return nil
 }
 
 // isDup reports whether ev is one of the messages Recent already showed.
@@ -457,6 +486,9 @@ func (m *Model) refreshRoster() {
 func equalMembers(a, b []chat.Member) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] { // Members shares one list until a change
+		return true
 	}
 	for i := range a {
 		if a[i] != b[i] {

@@ -15,6 +15,7 @@ import (
 	"chatserver/app/lineproto"
 	"chatserver/chat"
 	"chatserver/tui"
+	"chatserver/tui/keyin"
 )
 
 // TextTooManySessions answers a session past the per-connection cap.
@@ -104,7 +105,8 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 	m := tui.New(tui.Config{
 		Ctx: ctx, Hub: d.cfg.Hub, Session: sess, Width: w, Height: h,
 		FloodBurst: d.cfg.Line.FloodBurst, FloodRate: d.cfg.Line.FloodRate,
-		Output: out, // the model draws only the rows that changed; no stock renderer
+		// The model draws only the rows that changed; no stock renderer.
+		Output: chunker{w: out, max: uiWriteMax}, Buffers: d.frames,
 	})
 	opts := append(bubbletea.MakeOptions(s),
 		tea.WithContext(ctx),
@@ -116,8 +118,12 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		tea.WithFPS(1),
 		tea.WithWindowSize(w, h),
 		tea.WithOutput(out),
+		// Bubble Tea's input reader costs ~100 KB of key table and three
+		// goroutines per program; keyin decodes the same keys on ours.
+		tea.WithInput(nil),
 	)
-	p := tea.NewProgram(m, opts...)
+	p := tui.NewProgram(m, opts...)
+	go readKeys(s, keyin.New(p.Send))
 	resized := make(chan struct{})
 	go func() {
 		defer close(resized)
@@ -129,6 +135,46 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 	cancel()
 	<-resized
 	return 0
+}
+
+// uiWriteMax is the largest write the UI makes to its channel. A channel
+// of golang.org/x/crypto/ssh keeps a packet buffer as large as the largest
+// write it was given: unsplit, the first full frame would leave every idle
+// session holding ~10 KB. A frame of scrolled messages at 120x40 is about
+// 4 KB, so the frames of a busy session still leave in one write.
+const uiWriteMax = 4 << 10
+
+// chunker splits writes into pieces of at most max bytes.
+type chunker struct {
+	w   io.Writer
+	max int
+}
+
+// Write writes p in pieces.
+func (c chunker) Write(p []byte) (n int, err error) {
+	for len(p) > 0 {
+		k, err := c.w.Write(p[:min(len(p), c.max)])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// readKeys decodes what the user types until the session's input ends,
+// which it does when the handler returns.
+func readKeys(s ssh.Session, keys *keyin.Decoder) {
+	defer keys.Close()
+	buf := make([]byte, 512)
+	for {
+		n, err := s.Read(buf)
+		keys.Write(buf[:n])
+		if err != nil {
+			return
+		}
+	}
 }
 
 // resizes hands p the window sizes the client sends, clamped, at most one

@@ -21,6 +21,7 @@ import (
 	"chatserver/app/conncap"
 	"chatserver/app/lineproto"
 	"chatserver/chat"
+	"chatserver/tui"
 )
 
 // Defaults for Config fields left zero.
@@ -90,6 +91,8 @@ type Door struct {
 	conns    map[*conn]struct{}
 	caps     *conncap.Counter // the connections that count: all but those being refused
 	refusing int
+
+	frames *tui.Buffers // the UI sessions' frame buffers
 }
 
 // New loads or generates the host key and listens on cfg.Addr.
@@ -129,7 +132,8 @@ func New(cfg Config) (*Door, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Door{cfg: cfg, log: log, conns: map[*conn]struct{}{}, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP)}
+	d := &Door{cfg: cfg, log: log, conns: map[*conn]struct{}{}, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP),
+		frames: tui.NewBuffers()}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithVersion("chatserver"),

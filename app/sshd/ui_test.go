@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"chatserver/app/apptest"
+	"chatserver/chat"
 )
 
 // panes splits the body rows of a screen (all but the status bar and the
@@ -274,4 +275,46 @@ func TestUISanitised(t *testing.T) {
 		t.Errorf("alice got %q", got)
 	}
 	t.Logf("alice got %q", got)
+}
+
+// TestUIKeys: keys reach the input line whole however the client's
+// packets cut them (each byte of an arrow key's sequence in its own
+// write), Esc alone is a key, and a paste far over every limit costs the
+// server nothing: the line is cut, nobody else sees anything, and the
+// user goes on chatting.
+func TestUIKeys(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.FloodRate = 0 // alice fills mike's screen to scroll it
+	srv := apptest.Start(t, cfg)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	mike := apptest.DialScreen(t, srv.SSH, "mike", nil, 80, 24)
+	mike.WaitText("Users (2)")
+	alice.Expect("<helperbot> mike has joined the chat room!")
+
+	mike.Type("abc")
+	for _, b := range "\x1b[D\x1b[D" { // Left, Left, a byte a packet
+		mike.Type(string(b))
+	}
+	mike.Type("X")
+	mike.WaitText("> aXbc")
+	mike.Type("\r")
+	alice.Expect("<mike> aXbc")
+
+	for i := range 40 {
+		alice.Send(fmt.Sprintf("line-%02d", i))
+	}
+	mike.WaitText("line-39")
+	mike.Type("\x1b[5~") // PgUp
+	mike.WaitFor("scrolled back", func(text string) bool { return !strings.Contains(text, "line-39") })
+	mike.Type("\x1b") // Esc alone, after its timeout: back to the newest
+	mike.WaitText("line-39")
+
+	paste := strings.Repeat("spam ", 400<<10/5) // 400 KiB in one paste
+	mike.Type("\x1b[200~" + paste + "\x1b[201~")
+	mike.WaitText("spam spam spam") // the input line shows the end of what it holds
+	mike.Type("\r")
+	mike.WaitText(chat.TextTooLong[:30]) // the line is refused with a reason...
+	mike.Type("still here\r")
+	alice.Expect("<mike> still here") // ...and alice saw nothing before this
 }

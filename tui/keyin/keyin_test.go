@@ -1,0 +1,193 @@
+package keyin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	uv "github.com/charmbracelet/ultraviolet"
+)
+
+// recorder collects what a Decoder sends.
+type recorder struct {
+	mu  sync.Mutex
+	evs []string
+	n   int
+}
+
+func (r *recorder) send(m tea.Msg) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, fmt.Sprintf("%T%+v", m, m))
+	r.n++
+}
+
+func (r *recorder) events() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.evs...)
+}
+
+// decode feeds in to a Decoder in the given chunks, then closes it.
+func decode(chunks ...[]byte) []string {
+	var r recorder
+	d := New(r.send)
+	for _, c := range chunks {
+		d.Write(c)
+	}
+	d.Close()
+	return r.events()
+}
+
+// bubbleTea decodes in with Bubble Tea's own reader, as a program would.
+func bubbleTea(t testing.TB, in []byte) []string {
+	t.Helper()
+	tr := uv.NewTerminalReader(bytes.NewReader(in), "xterm-256color")
+	ch := make(chan uv.Event, 1024)
+	if err := tr.StreamEvents(context.Background(), ch); err != nil {
+		t.Fatalf("bubble tea reader: %v", err)
+	}
+	close(ch)
+	var out []string
+	for ev := range ch {
+		out = append(out, fmt.Sprintf("%T%+v", ev, ev))
+	}
+	return out
+}
+
+// typed is what users type into the chat UI, one entry per keystroke or
+// paste, as xterm-like terminals, tmux, PuTTY and the macOS terminal send it.
+var typed = []string{
+	"hello", "Hello, World!", "é", "日本語", "👍", "👩‍💻", "a\u0301",
+	"\r", "\n", "\t", "\x7f", "\b", "\x01", "\x03", "\x04", "\x0e", "\x10", "\x15", "\x17", "\x00",
+	"\x1b", "\x1ba", "\x1bb", "\x1b\x7f",
+	"\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D", "\x1bOA", "\x1bOB", "\x1bOC", "\x1bOD",
+	"\x1b[1;5C", "\x1b[1;5D", "\x1b[1;2A", "\x1b[1;3B",
+	"\x1b[H", "\x1b[F", "\x1bOH", "\x1bOF", "\x1b[1~", "\x1b[4~", "\x1b[7~", "\x1b[8~",
+	"\x1b[5~", "\x1b[6~", "\x1b[5;5~", "\x1b[3~", "\x1b[2~", "\x1b[Z",
+	"\x1bOP", "\x1bOQ", "\x1b[15~", "\x1b[24~",
+	"\x1b[<64;10;5M", "\x1b[<65;10;5M", "\x1b[<0;3;4M", "\x1b[<0;3;4m", "\x1b[M`!!",
+	"\x1b[I", "\x1b[O",
+	"\x1b[200~pasted text\x1b[201~", "\x1b[200~two\rlines\x1b[201~", "\x1b[200~tab\there é\x1b[201~",
+	"hi\x1b[Athere", "abc\x1b[200~p\x1b[201~def",
+}
+
+// TestSameEventsAsBubbleTea checks that for everything a chat user types
+// the Decoder produces exactly the events Bubble Tea's own reader does, so
+// the UI behaves the same without its per-program key table.
+func TestSameEventsAsBubbleTea(t *testing.T) {
+	for _, in := range typed {
+		got, want := decode([]byte(in)), bubbleTea(t, []byte(in))
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%q:\n got %q\nwant %q", in, got, want)
+		}
+	}
+}
+
+// TestSplitReads checks that a sequence, a rune or a paste cut across
+// reads, as SSH packets can cut them, decodes as if it came whole.
+func TestSplitReads(t *testing.T) {
+	for _, in := range typed {
+		switch in {
+		case "👩‍💻", "a\u0301", "\x1b[M`!!":
+			// A grapheme cluster cut between its runes arrives as two
+			// keys, and an X10 mouse report cut after its CSI as an
+			// unknown sequence and three keys: Bubble Tea's reader does
+			// the same. The UI asks for SGR mouse reports.
+			continue
+		}
+		whole := decode([]byte(in))
+		for cut := 1; cut < len(in); cut++ {
+			got := decode([]byte(in[:cut]), []byte(in[cut:]))
+			if strings.Join(got, "\n") != strings.Join(whole, "\n") {
+				t.Errorf("%q cut at %d:\n got %q\nwant %q", in, cut, got, whole)
+			}
+		}
+	}
+}
+
+// TestLoneEscapeTimesOut checks that Esc pressed alone reaches the model
+// after the timeout, without waiting for another key.
+func TestLoneEscapeTimesOut(t *testing.T) {
+	var r recorder
+	d := New(r.send)
+	defer d.Close()
+	d.Write([]byte("\x1b"))
+	if evs := r.events(); len(evs) != 0 {
+		t.Fatalf("ESC sent before the timeout could tell it from a sequence: %q", evs)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(r.events()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a lone ESC never reached the model")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if evs := r.events(); len(evs) != 1 || !strings.Contains(evs[0], "KeyPressEvent") {
+		t.Fatalf("events = %q, want one key press (escape)", evs)
+	}
+}
+
+// TestHostileInputIsBounded checks that a client cannot make the decoder
+// hold more than its limits: an escape sequence that never ends and a
+// paste that never ends.
+func TestHostileInputIsBounded(t *testing.T) {
+	var r recorder
+	d := New(r.send)
+	defer d.Close()
+	d.Write([]byte("\x1b[200~"))
+	chunk := bytes.Repeat([]byte("x"), 32<<10)
+	for range 64 { // 2 MiB of paste
+		d.Write(chunk)
+	}
+	d.Write([]byte("\x1b[201~"))
+	evs := r.events()
+	if len(evs) != 3 || !strings.HasPrefix(evs[1], "uv.PasteEvent") || len(evs[1]) > MaxPaste+100 {
+		t.Fatalf("got %d events, the second %d bytes; want start, one paste of at most %d bytes, end", len(evs), len(evs[1]), MaxPaste)
+	}
+
+	d.Write([]byte("\x1b["))
+	for range 64 {
+		d.Write(bytes.Repeat([]byte("1;"), 16<<10)) // a CSI with endless parameters
+		if len(d.pending) > MaxPending+32<<10 {
+			t.Fatalf("holding %d undecoded bytes, limit %d", len(d.pending), MaxPending)
+		}
+	}
+	d.Write([]byte("ok"))
+	d.Close()
+	if evs := r.events(); !strings.HasSuffix(evs[len(evs)-1], "KeyPressEventk") {
+		t.Fatalf("typing after a hostile sequence was lost: last events %q", evs[len(evs)-3:])
+	}
+}
+
+// FuzzDecoder checks that no input, whole or cut in two, panics the
+// decoder or makes it hold more than its limits.
+func FuzzDecoder(f *testing.F) {
+	for _, in := range typed {
+		f.Add([]byte(in), uint(len(in)/2))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, cut uint) {
+		c := int(cut % uint(len(in)+1))
+		var r recorder
+		d := New(r.send)
+		for _, part := range [][]byte{in[:c], in[c:]} {
+			d.Write(part)
+			if len(d.pending) > max(MaxPending, len(in)) || len(d.paste) > MaxPaste {
+				t.Fatalf("holding %d undecoded bytes and %d of paste", len(d.pending), len(d.paste))
+			}
+		}
+		d.Close()
+		if len(in) > 0 && r.n == 0 && !bytes.Contains(in, []byte("\x1b[200~")) {
+			// every byte is a key, part of one, or of a sequence; only an
+			// unfinished paste may yield nothing
+			if !bytes.ContainsAny(in, "\x1b\x90\x9b\x9d\x9e\x9f\x98") {
+				t.Fatalf("%q produced no event", in)
+			}
+		}
+	})
+}
