@@ -33,6 +33,10 @@ import (
 // 30 is still smooth to type and scroll at.
 const FPS = 30
 
+// rosterGap is the least time between two frames that change only the
+// rooms pane, the users pane or the status bar.
+const rosterGap = 250 * time.Millisecond
+
 // rosterEvery is how often the rooms pane refreshes its unread counts,
 // which change without a roster event.
 const rosterEvery = time.Second
@@ -118,7 +122,8 @@ type Model struct {
 	scr         *screen
 	lastDraw    time.Time
 	drawPending bool
-	farewell    string // the last system line, shown after the UI closes
+	pendingAt   time.Time // when the pending drawMsg comes
+	farewell    string    // the last system line, shown after the UI closes
 
 	roomsDirty, usersDirty, msgsDirty, statusDirty, inputDirty, frameDirty bool
 }
@@ -291,11 +296,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // least 1/FPS old, or asks for a drawMsg when it will be: events arriving
 // meanwhile are drawn together. It does nothing without Output.
 func (m *Model) present() tea.Cmd {
-	if m.scr == nil || !m.frameDirty || m.drawPending {
+	if m.scr == nil || !m.frameDirty {
 		return nil
 	}
-	if wait := time.Second/FPS - time.Since(m.lastDraw); wait > 0 {
-		m.drawPending = true
+	gap := time.Second / FPS
+	if !m.msgsDirty && !m.inputDirty {
+		// Only the side panes or the status bar changed: during a storm of
+		// logins every UI in the room sees every one, and redrawing each
+		// at FPS made the logins cost N² frames.
+		gap = rosterGap
+	}
+	due := m.lastDraw.Add(gap)
+	if wait := time.Until(due); wait > 0 {
+		if m.drawPending && !m.pendingAt.After(due) {
+			return nil // a drawMsg comes by then
+		}
+		m.drawPending, m.pendingAt = true, due
 		return tea.Tick(wait, func(time.Time) tea.Msg { return drawMsg{} })
 	}
 	m.renderFrame()
