@@ -31,14 +31,16 @@ const (
 // so mostly a pointer comparison) and the bytes of what changed, and an
 // idle session holds its segments and nothing else.
 type screen struct {
-	w       io.Writer
-	bufs    *Buffers
-	prev    []seg // the frame on the terminal
-	started bool
-	cleared bool // erase the terminal with the next frame
-	stopped bool
-	bell    bool // ring with the next frame
-	err     error
+	w        io.Writer
+	bufs     *Buffers
+	prev     []seg // the frame on the terminal
+	started  bool
+	cleared  bool   // erase the terminal with the next frame
+	curShown bool   // the cursor as the last frame left it
+	curAt    [2]int // row, column
+	stopped  bool
+	bell     bool // ring with the next frame
+	err      error
 }
 
 func newScreen(w io.Writer, bufs *Buffers) *screen {
@@ -102,12 +104,15 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 		s.cleared = false
 		b = append(b, clearAll...)
 	}
+	start := len(b)
 	b = append(b, syncBegin...)
 	b = append(b, hideCursor...)
+	changed := false
 	for i, g := range segs {
 		if i < len(s.prev) && s.prev[i] == g {
 			continue
 		}
+		changed = true
 		b = moveTo(b, int(g.y), int(g.x))
 		b = append(b, resetStyle...)
 		b = append(b, g.s...)
@@ -119,6 +124,15 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 		}
 	}
 	s.prev = append(s.prev[:0], segs...)
+	at, shown := [2]int{}, cur != nil
+	if shown {
+		at = [2]int{cur.Position.Y, cur.Position.X}
+	}
+	if !changed && !s.bell && start == 0 && shown == s.curShown && at == s.curAt {
+		s.bufs.put(b) // nothing to show: no write at all
+		return
+	}
+	s.curShown, s.curAt = shown, at
 	if cur != nil {
 		b = moveTo(b, cur.Position.Y, cur.Position.X)
 		b = append(b, showCursor...)

@@ -111,3 +111,25 @@ func TestDirectDrawingResizeRedrawsAll(t *testing.T) {
 		t.Fatalf("side panes still shown at 50 columns:\n%s", d.emu.String())
 	}
 }
+
+// TestDirectDrawingRosterChurn: someone logging in and out again between
+// two frames leaves the users pane as it was, and it is not rewritten
+// (helperbot's join and leave lines are); the users pane shows a newcomer
+// once the roster frame is due.
+func TestDirectDrawingRosterChurn(t *testing.T) {
+	d := newDirect(t, "mike", 80, 24)
+	d.frame()
+	bob := login(t, d.m.hub, "bob", false)
+	bob.Close()
+	d.pump()
+	out := string(d.frame())
+	if !strings.Contains(out, "bob has left") || strings.Contains(out, "Users (") || strings.Contains(out, "bob\x1b") {
+		t.Fatalf("a login and logout between frames wrote %q, want the two lines and no users pane", out)
+	}
+	login(t, d.m.hub, "carol", false)
+	d.pump()
+	d.frame()
+	if got := d.lines()[0]; !strings.Contains(got, "Users (2)") {
+		t.Fatalf("top row = %q after carol logged in, want Users (2)", got)
+	}
+}

@@ -123,6 +123,7 @@ type Model struct {
 	lastDraw    time.Time
 	drawPending bool
 	pendingAt   time.Time // when the pending drawMsg comes
+	rosterStale bool      // the room's users changed since refreshRoster
 	farewell    string    // the last system line, shown after the UI closes
 
 	roomsDirty, usersDirty, msgsDirty, statusDirty, inputDirty, frameDirty bool
@@ -296,7 +297,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // least 1/FPS old, or asks for a drawMsg when it will be: events arriving
 // meanwhile are drawn together. It does nothing without Output.
 func (m *Model) present() tea.Cmd {
-	if m.scr == nil || !m.frameDirty {
+	if m.scr == nil || !m.frameDirty && !m.rosterStale {
 		return nil
 	}
 	gap := time.Second / FPS
@@ -313,6 +314,15 @@ func (m *Model) present() tea.Cmd {
 		}
 		m.drawPending, m.pendingAt = true, due
 		return tea.Tick(wait, func(time.Time) tea.Msg { return drawMsg{} })
+	}
+	if m.rosterStale {
+		// Once a frame, however many logins and logouts came since the last.
+		m.rosterStale = false
+		m.refreshRoster()
+		m.frameDirty = m.frameDirty || m.roomsDirty || m.usersDirty || m.statusDirty
+		if !m.frameDirty {
+			return nil
+		}
 	}
 	m.renderFrame()
 	m.scr.draw(m.segs, m.cursor)
@@ -435,7 +445,11 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 		}
 	}
 	if roster && !msg.closed {
-		m.refreshRoster()
+		if m.scr != nil {
+			m.rosterStale = true // reloaded when the next frame is drawn
+		} else {
+			m.refreshRoster()
+		}
 	}
 	// Keep the drained slice for the next drain unless a burst grew it.
 	if cap(msg.evs) <= 64 {
