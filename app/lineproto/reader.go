@@ -10,7 +10,7 @@ import "io"
 // IAC sequences included, the line end excluded).
 const MaxLine = 8 << 10
 
-const minReadBuffer = 512
+const minReadBuffer = 128
 
 // Telnet protocol bytes.
 const (

@@ -197,7 +197,22 @@ func (c *conn_) run(ctx context.Context) error {
 
 // login tries name; a refusal is answered on the connection.
 func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
-	s, err := c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Outbox: c.out})
+	// Login is the deepest call a connection makes (the hub, the plugins'
+	// hooks, the log line). On the reader it would leave the reader's
+	// stack grown to 8 KB for as long as the user stays; on a goroutine of
+	// its own the stack it grew is reused by the next login, and an idle
+	// telnet user's reader keeps its 4 KB.
+	type result struct {
+		s   *chat.Session
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Outbox: c.out})
+		done <- result{s, err}
+	}()
+	r := <-done
+	s, err := r.s, r.err
 	if err != nil {
 		c.system(chat.RefusalText(err))
 		return nil, err
