@@ -39,6 +39,9 @@ type Door struct {
 	cfg Config
 	log *slog.Logger
 	ln  net.Listener
+	// setSendBuffer: each accepted connection sets its send buffer (the
+	// listener was not made by listen).
+	setSendBuffer bool
 
 	caps *conncap.Counter
 
@@ -58,10 +61,10 @@ func New(cfg Config) (*Door, error) {
 	if cfg.Line.Pool == nil {
 		cfg.Line.Pool = lineproto.NewWritePool()
 	}
-	ln := cfg.Listener
-	if ln == nil {
+	ln, own := cfg.Listener, cfg.Listener == nil
+	if own {
 		var err error
-		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		if ln, err = listen(cfg.Addr); err != nil {
 			return nil, fmt.Errorf("telnet listen %s: %w", cfg.Addr, err)
 		}
 	}
@@ -69,7 +72,8 @@ func New(cfg Config) (*Door, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Door{cfg: cfg, log: log, ln: ln, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), conns: map[net.Conn]struct{}{}}, nil
+	return &Door{cfg: cfg, log: log, ln: ln, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), conns: map[net.Conn]struct{}{},
+		setSendBuffer: !own || !inheritsSendBuffer}, nil
 }
 
 // Addr returns the address the door listens on.
@@ -128,7 +132,7 @@ func (d *Door) CloseAll() {
 }
 
 func (d *Door) serve(ctx context.Context, conn net.Conn) {
-	if tc, ok := conn.(*net.TCPConn); ok {
+	if tc, ok := conn.(*net.TCPConn); ok && d.setSendBuffer {
 		tc.SetWriteBuffer(sendBuffer)
 	}
 	opt := d.cfg.Line
