@@ -270,3 +270,44 @@ func TestMembersShared(t *testing.T) {
 		t.Fatalf("after bob left: %v", now)
 	}
 }
+
+// TestRosterEventCoalesced: a UI gets one roster event for any number of
+// changes until it says it has reloaded the roster, then one for the
+// next change; so a storm of logins costs each UI one wake-up, not one a
+// login.
+func TestRosterEventCoalesced(t *testing.T) {
+	h := chattest.NewHub(t, chat.Config{})
+	ui, err := h.Login(t.Context(), "mike", chat.LoginOptions{Door: "ssh", Outbox: chat.NewOutbox(0), Roster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rosters := func() (n int) {
+		evs, _, _ := ui.Outbox().Drain(nil)
+		for _, ev := range evs {
+			if ev.Kind == chat.KindRoster {
+				n++
+			}
+		}
+		return n
+	}
+	rosters()
+	ui.RosterSeen()
+	for i := range 10 {
+		chattest.Login(t, h, "user"+strconv.Itoa(i))
+	}
+	if n := rosters(); n != 1 {
+		t.Fatalf("10 logins queued %d roster events, want 1", n)
+	}
+	chattest.Login(t, h, "late")
+	if n := rosters(); n != 0 {
+		t.Fatalf("a login before the UI reloaded queued %d more roster events, want 0", n)
+	}
+	ui.RosterSeen()
+	chattest.Login(t, h, "later")
+	if n := rosters(); n != 1 {
+		t.Fatalf("a login after the UI reloaded queued %d roster events, want 1", n)
+	}
+	if got := len(h.Members("chat")); got != 13 {
+		t.Fatalf("%d members, want 13", got)
+	}
+}

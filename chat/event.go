@@ -25,7 +25,8 @@ const (
 	// "<system> [HH:MM] <From> Text".
 	KindHistory
 	// KindRoster says the session's room, its members or the room list
-	// changed. It has no line; only sessions that asked for it get it.
+	// changed. It has no line; only sessions that asked for it get it, and
+	// one stands for every change until the session calls RosterSeen.
 	KindRoster
 )
 

@@ -364,7 +364,7 @@ func (h *Hub) rosterRoom(r *room) {
 	}
 	for _, s := range r.members {
 		if s.roster {
-			s.out.Push(h.rosterEv)
+			s.pushRoster(h.rosterEv)
 		}
 	}
 }
@@ -378,7 +378,7 @@ func (h *Hub) rosterAll() {
 	}
 	for _, s := range h.users {
 		if s.roster && s.room != nil {
-			s.out.Push(h.rosterEv)
+			s.pushRoster(h.rosterEv)
 		}
 	}
 }

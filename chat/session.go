@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,8 @@ type Session struct {
 	out    *Outbox
 	roster bool
 
+	rosterQueued atomic.Bool // a KindRoster event is queued, not yet seen
+
 	// guarded by hub.mu
 	room   *room
 	closed bool
@@ -30,6 +33,19 @@ func (s *Session) Name() string { return s.name }
 
 // Outbox returns the queue of events for this session.
 func (s *Session) Outbox() *Outbox { return s.out }
+
+// pushRoster queues ev, a KindRoster event, unless one is already on its
+// way: in a storm of logins a UI gets one, not one a login.
+func (s *Session) pushRoster(ev *Event) {
+	if s.rosterQueued.CompareAndSwap(false, true) {
+		s.out.Push(ev)
+	}
+}
+
+// RosterSeen says the door is about to reload what the roster shows (the
+// room, its members, the room list): the next change sends a KindRoster
+// event again. Call it before reading, so no change is missed.
+func (s *Session) RosterSeen() { s.rosterQueued.Store(false) }
 
 // Room returns the name of the room the user is in.
 func (s *Session) Room() string {

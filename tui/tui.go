@@ -505,6 +505,7 @@ func (m *Model) enter(r string) {
 
 // refreshRoster reloads the rooms and the users of the current room.
 func (m *Model) refreshRoster() {
+	m.sess.RosterSeen()
 	m.refreshRooms()
 	members := m.hub.Members(m.room)
 	if !equalMembers(members, m.members) {
