@@ -139,10 +139,11 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 
 // uiWriteMax is the largest write the UI makes to its channel. A channel
 // of golang.org/x/crypto/ssh keeps a packet buffer as large as the largest
-// write it was given: unsplit, the first full frame would leave every idle
-// session holding ~10 KB. A frame of scrolled messages at 120x40 is about
-// 4 KB, so the frames of a busy session still leave in one write.
-const uiWriteMax = 4 << 10
+// write it was given, for as long as the session lasts: one redraw of a
+// huge terminal would stay in every idle session's memory. Frames measured
+// in the tui tests: a whole 80x24 screen is 3.9 KB, a whole 120x40 one
+// 8.0 KB, a new message at 120x40 4.2 KB, so usual frames leave in one write.
+const uiWriteMax = 8 << 10
 
 // chunker splits writes into pieces of at most max bytes.
 type chunker struct {
