@@ -310,6 +310,9 @@ func TestUIKeys(t *testing.T) {
 	mike.Type("\x1b") // Esc alone, after its timeout: back to the newest
 	mike.WaitText("line-39")
 
+	mike.Type("\x1b[200~two\rlines\tand a tab\x1b[201~\r") // a paste's breaks do not send it
+	alice.Expect("<mike> two lines and a tab")
+
 	paste := strings.Repeat("spam ", 400<<10/5) // 400 KiB in one paste
 	mike.Type("\x1b[200~" + paste + "\x1b[201~")
 	mike.WaitText("spam spam spam") // the input line shows the end of what it holds
