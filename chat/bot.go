@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 )
 
@@ -87,8 +88,9 @@ func (b *Bot) Find(name string) (User, bool) {
 	return User{Name: s.name, Room: s.room.name}, true
 }
 
-// Members returns the users of room in the order they entered, admins marked.
-func (b *Bot) Members(room string) []Member { return b.hub.Members(room) }
+// Members returns the users of room in the order they entered, admins
+// marked. The slice is the plugin's own to keep or change.
+func (b *Bot) Members(room string) []Member { return slices.Clone(b.hub.Members(room)) }
 
 // Rooms returns every room in creation order, DefaultRoom first.
 func (b *Bot) Rooms() []RoomInfo { return b.hub.Rooms() }

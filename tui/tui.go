@@ -3,9 +3,10 @@
 // right, an input line and a status bar, all driven by one chat.Session.
 //
 // Everything the user types goes through Session.Input, so every command
-// behaves as on the line door. Events come from the session's outbox: a
-// Cmd waits for it, drains everything queued into one message and re-arms,
-// so a burst of a thousand events is one Update and one frame.
+// behaves as on the line door. Events come from the session's outbox,
+// whose hook wakes the program (Program.Send) when something arrives; the
+// wake-up drains everything queued, so a burst of a thousand events is one
+// Update and one frame, and an idle session has no goroutine waiting.
 //
 // A frame is not cheap, so the model draws as little as it can: each
 // message is styled and wrapped once, the first time it shows, and again
@@ -293,9 +294,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// present draws the frame now if it changed and the last frame is at
-// least 1/FPS old, or asks for a drawMsg when it will be: events arriving
-// meanwhile are drawn together. It does nothing without Output.
+// present draws the frame now if it changed and the last frame is old
+// enough, or asks for a drawMsg when it will be: events arriving meanwhile
+// are drawn together. Old enough is 1/FPS when messages or the input line
+// changed, rosterGap when only the side panes or the status bar did. It
+// does nothing without Output.
 func (m *Model) present() tea.Cmd {
 	if m.scr == nil || !m.frameDirty && !m.rosterStale {
 		return nil
@@ -418,7 +421,9 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 		m.refreshRooms() // count the old room's messages as seen
 		m.enter(r)
 	}
-	roster := false
+	// Lines dropped for a slow client may have taken a roster event with
+	// them, and the next comes only once the roster is reloaded.
+	roster := msg.dropped > 0
 	for _, ev := range msg.evs {
 		switch {
 		case ev.Kind == chat.KindRoster:

@@ -629,3 +629,20 @@ func TestNameColourStable(t *testing.T) {
 
 // the renderer clock is real time; tests that wait use this deadline.
 const waitFor = 5 * time.Second
+
+// TestRosterAfterOverflow: when a burst overflows the outbox and the
+// roster event is among the lines dropped, the users pane still catches
+// up, and keeps following later logins.
+func TestRosterAfterOverflow(t *testing.T) {
+	h, _ := newHub(t)
+	u := newUI(t, h, "alice", 120, 40)
+	bob := login(t, h, "bob", false)
+	for i := range chat.DefaultOutboxLen + 100 {
+		bob.Input(t.Context(), fmt.Sprintf("flood-%04d", i))
+	}
+	u.pump()
+	u.contains("Users (2)")
+	login(t, h, "carol", false)
+	u.pump()
+	u.contains("Users (3)", "carol")
+}

@@ -139,7 +139,8 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 
 // uiWriteMax is the largest write the UI makes to its channel. A channel
 // of golang.org/x/crypto/ssh keeps a packet buffer as large as the largest
-// write it was given, for as long as the session lasts: one redraw of a
+// write it was given (up to the client's packet size, usually 32 KiB), for
+// as long as the session lasts: one redraw of a
 // huge terminal would stay in every idle session's memory. Frames measured
 // in the tui tests: a whole 80x24 screen is 3.9 KB, a whole 120x40 one
 // 8.0 KB, a new message at 120x40 4.2 KB, so usual frames leave in one write.
@@ -164,12 +165,14 @@ func (c chunker) Write(p []byte) (n int, err error) {
 	return n, nil
 }
 
-// readKeys decodes what the user types until the session's input ends,
-// which it does when the handler returns.
+// readKeys decodes what the user types until the session's input ends:
+// when the handler has returned and the channel is closed, or the
+// connection is gone. Each read gets a buffer of its own, since an event
+// may keep a slice of the bytes it came from.
 func readKeys(s ssh.Session, keys *keyin.Decoder) {
 	defer keys.Close()
-	buf := make([]byte, 512)
 	for {
+		buf := make([]byte, 512)
 		n, err := s.Read(buf)
 		keys.Write(buf[:n])
 		if err != nil {

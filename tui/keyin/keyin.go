@@ -34,19 +34,21 @@ const MaxPending = 4 << 10
 const MaxPaste = 64 << 10
 
 // Decoder decodes a terminal's input and hands each event to a send
-// function, in order. Safe for concurrent use; the ESC timeout fires on a
-// timer goroutine only while a sequence is incomplete.
+// function, in order. Safe for concurrent use. While bytes are held (the
+// start of a sequence, or of a rune), a timer runs: when the terminal has
+// sent nothing for EscTimeout, what is held is decoded as it stands.
 type Decoder struct {
 	send func(tea.Msg)
 
-	mu      sync.Mutex
-	dec     uv.EventDecoder
-	pending []byte // bytes not decoded yet: the start of a sequence
-	paste   []byte // the bracketed paste being collected
-	pasting bool
-	timer   *time.Timer // ESC timeout, armed while pending is not empty
-	armed   bool
-	closed  bool
+	mu       sync.Mutex
+	dec      uv.EventDecoder
+	pending  []byte // bytes not decoded yet: the start of a sequence
+	paste    []byte // the bracketed paste being collected
+	pasting  bool
+	timer    *time.Timer // the ESC timeout; it may fire early (see expire)
+	armed    bool        // timer is set to fire
+	deadline time.Time   // when what is held expires
+	closed   bool
 }
 
 // New returns a Decoder that hands each decoded event to send, for
@@ -90,7 +92,9 @@ func (d *Decoder) Close() error {
 	return nil
 }
 
-// expire is the ESC timeout: what is held is complete as it stands.
+// expire is the ESC timeout. A firing set for bytes that have since been
+// decoded, or before input pushed the deadline back, sets the timer again
+// for what is left instead.
 func (d *Decoder) expire() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -98,31 +102,44 @@ func (d *Decoder) expire() {
 	if d.closed || len(d.pending) == 0 {
 		return
 	}
+	if wait := time.Until(d.deadline); wait > 0 {
+		d.arm(wait)
+		return
+	}
 	d.keep(d.scan(d.pending, true))
 }
 
-// keep holds rest, the undecoded tail, and arms the timeout for it. The
-// timeout is not pushed back by later input, so a sequence that never ends
-// waits EscTimeout at most.
+// keep holds rest, the undecoded tail, until more input completes it or
+// the terminal has been silent for EscTimeout, as Bubble Tea's reader
+// does. Holding is bounded by MaxPending, so input that keeps coming
+// cannot hold bytes for ever.
 func (d *Decoder) keep(rest []byte) {
 	if len(rest) == 0 {
 		d.pending = d.pending[:0]
 		if cap(d.pending) > 256 {
 			d.pending = nil // a long sequence's buffer is not kept for an idle user
 		}
+		if d.armed {
+			d.armed = !d.timer.Stop() // a firing already under way finds nothing held
+		}
 		return
 	}
 	// rest is a tail of the caller's p, which must not be kept, or of
 	// pending itself; append copies either way (overlap is safe).
 	d.pending = append(d.pending[:0], rest...)
-	if d.armed {
-		return
+	d.deadline = time.Now().Add(EscTimeout)
+	if !d.armed {
+		d.arm(EscTimeout)
 	}
+}
+
+// arm sets the timer to fire after wait.
+func (d *Decoder) arm(wait time.Duration) {
 	d.armed = true
 	if d.timer == nil {
-		d.timer = time.AfterFunc(EscTimeout, d.expire)
+		d.timer = time.AfterFunc(wait, d.expire)
 	} else {
-		d.timer.Reset(EscTimeout)
+		d.timer.Reset(wait)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -112,25 +113,61 @@ func TestSplitReads(t *testing.T) {
 }
 
 // TestLoneEscapeTimesOut checks that Esc pressed alone reaches the model
-// after the timeout, without waiting for another key.
+// once the timeout tells it from the start of a sequence, without
+// waiting for another key.
 func TestLoneEscapeTimesOut(t *testing.T) {
-	var r recorder
-	d := New(r.send)
-	defer d.Close()
-	d.Write([]byte("\x1b"))
-	if evs := r.events(); len(evs) != 0 {
-		t.Fatalf("ESC sent before the timeout could tell it from a sequence: %q", evs)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(r.events()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("a lone ESC never reached the model")
+	synctest.Test(t, func(t *testing.T) {
+		var r recorder
+		d := New(r.send)
+		defer d.Close()
+		d.Write([]byte("\x1b"))
+		synctest.Wait()
+		if evs := r.events(); len(evs) != 0 {
+			t.Fatalf("ESC sent before the timeout could tell it from a sequence: %q", evs)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	if evs := r.events(); len(evs) != 1 || !strings.Contains(evs[0], "KeyPressEvent") {
-		t.Fatalf("events = %q, want one key press (escape)", evs)
-	}
+		time.Sleep(EscTimeout)
+		synctest.Wait()
+		if evs := r.events(); len(evs) != 1 || evs[0] != "uv.KeyPressEventesc" {
+			t.Fatalf("events = %q, want one key press (esc)", evs)
+		}
+	})
+}
+
+// TestTimeoutFollowsInput: over a real link a rune or a sequence comes in
+// pieces, milliseconds apart. Each piece pushes the ESC timeout back, as
+// in Bubble Tea's reader, and a timer set for an earlier piece never cuts
+// a later one short: a rune, then a paste's end marker, each cut in
+// pieces 15 ms apart and starting 30 ms after an earlier cut rune, decode
+// whole.
+func TestTimeoutFollowsInput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r recorder
+		d := New(r.send)
+		defer d.Close()
+		feed := func(gap time.Duration, parts ...string) {
+			for i, p := range parts {
+				if i > 0 {
+					time.Sleep(gap)
+				}
+				d.Write([]byte(p))
+			}
+		}
+		feed(0, "\xc3", "\xa9") // é, cut
+		time.Sleep(30 * time.Millisecond)
+		feed(15*time.Millisecond, "\xe6", "\x97", "\xa5") // 日, in three pieces
+		time.Sleep(200 * time.Millisecond)
+		feed(0, "\x1b[200~hello\xc3", "\xa9")
+		time.Sleep(30 * time.Millisecond)
+		feed(15*time.Millisecond, "\x1b[20", "1", "~typed")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		got := strings.Join(r.events(), "|")
+		want := "uv.KeyPressEventé|uv.KeyPressEvent日|uv.PasteStartEvent{}|uv.PasteEventhelloé|uv.PasteEndEvent{}|" +
+			"uv.KeyPressEventt|uv.KeyPressEventy|uv.KeyPressEventp|uv.KeyPressEvente|uv.KeyPressEventd"
+		if got != want {
+			t.Fatalf("events\n got %s\nwant %s", got, want)
+		}
+	})
 }
 
 // TestHostileInputIsBounded checks that a client cannot make the decoder
