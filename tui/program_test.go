@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -12,6 +13,9 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
 	"github.com/charmbracelet/x/vt"
+
+	"chatserver/chat"
+	"chatserver/tui/keyin"
 )
 
 // term runs a model in a real tea.Program whose output goes through an
@@ -86,7 +90,7 @@ func runTerm(t *testing.T, m *Model, w, h int) *term {
 
 	p := NewProgram(m,
 		tea.WithContext(t.Context()),
-		tea.WithInput(inR),
+		tea.WithInput(nil), // keys are decoded by keyin, as the SSH door does
 		tea.WithOutput(outW),
 		tea.WithWindowSize(w, h),
 		tea.WithEnvironment([]string{"TERM=xterm-256color"}),
@@ -95,6 +99,20 @@ func runTerm(t *testing.T, m *Model, w, h int) *term {
 		tea.WithFPS(FPS),
 	)
 	tm.prog = p
+	keysRead := make(chan struct{})
+	go func() {
+		defer close(keysRead)
+		keys := keyin.New(p.Send)
+		defer keys.Close()
+		buf := make([]byte, 4096)
+		for {
+			n, err := inR.Read(buf)
+			keys.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
 	go func() {
 		_, err := p.Run()
 		tm.done <- err
@@ -106,6 +124,7 @@ func runTerm(t *testing.T, m *Model, w, h int) *term {
 		outW.Close()
 		<-copied
 		inR.Close()
+		<-keysRead
 		stop.Store(true)
 		tm.locked(func(e *vt.Emulator) { e.SendText(" ") })
 		<-forwarded
@@ -231,4 +250,30 @@ func TestProgramOnTerminal(t *testing.T) {
 	case <-time.After(waitFor):
 		t.Fatal("the program did not end after /leave")
 	}
+}
+
+// TestProgramConcurrentSenders: three users talking at once, each push
+// waking the program from its own goroutine, and the screen ends up with
+// everything: the last line sent after them shows, the users pane counts
+// all four.
+func TestProgramConcurrentSenders(t *testing.T) {
+	h, _ := newHub(t)
+	alice := login(t, h, "alice", true)
+	m := New(Config{Ctx: t.Context(), Hub: h, Session: alice, Width: 80, Height: 24})
+	tm := runTerm(t, m, 80, 24)
+	tm.waitScreen("Users (1)")
+	var wg sync.WaitGroup
+	var last *chat.Session
+	for _, name := range []string{"bob", "carol", "dave"} {
+		s := login(t, h, name, false)
+		last = s
+		wg.Go(func() {
+			for j := range 200 {
+				s.Input(t.Context(), fmt.Sprintf("%s-%03d", name, j))
+			}
+		})
+	}
+	wg.Wait()
+	last.Input(t.Context(), "all done")
+	tm.waitScreen("dave: all done", "Users (4)")
 }
