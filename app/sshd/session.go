@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -230,27 +231,63 @@ func (d *Door) clamp(win ssh.Window) (w, h int) {
 
 // stallGuard cuts the connection when a write to it blocks for longer than
 // timeout: a client that stopped reading must not hold a session forever.
-// One timer serves every write. Safe for concurrent use.
+// A write costs two atomic stores and an uncontended lock; the one timer
+// is set again only when a write finds it stopped, and stops itself once
+// it finds no write under way, so an idle session has none running. Safe
+// for concurrent use.
 type stallGuard struct {
 	w       io.Writer
 	c       *conn
 	timeout time.Duration
 
-	mu sync.Mutex
-	t  *time.Timer
+	mu    sync.Mutex   // one write at a time
+	since atomic.Int64 // when the write under way began (nanoseconds on the guard's clock), 0 if none
+	epoch time.Time    // the guard's clock starts here
+
+	watch sync.Mutex // guards t and armed
+	t     *time.Timer
+	armed bool
 }
 
 // Write writes p, cutting the connection if that takes longer than the timeout.
 func (g *stallGuard) Write(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.t == nil {
-		g.t = time.AfterFunc(g.timeout, g.c.cut)
-	} else {
-		g.t.Reset(g.timeout)
+	g.watch.Lock()
+	if g.epoch.IsZero() {
+		g.epoch = time.Now()
 	}
-	defer g.t.Stop()
-	return g.w.Write(p)
+	g.since.Store(max(int64(time.Since(g.epoch)), 1))
+	if !g.armed {
+		g.armed = true
+		if g.t == nil {
+			g.t = time.AfterFunc(g.timeout, g.check)
+		} else {
+			g.t.Reset(g.timeout)
+		}
+	}
+	g.watch.Unlock()
+	n, err := g.w.Write(p)
+	g.since.Store(0)
+	return n, err
+}
+
+// check runs on the timer: it cuts the connection if the write under way
+// began a timeout ago, waits for the rest of the timeout if it began
+// later, and stops if no write is under way.
+func (g *stallGuard) check() {
+	g.watch.Lock()
+	defer g.watch.Unlock()
+	since := g.since.Load()
+	if since == 0 {
+		g.armed = false
+		return
+	}
+	if wait := g.timeout - (time.Since(g.epoch) - time.Duration(since)); wait > 0 {
+		g.t.Reset(wait)
+		return
+	}
+	g.c.cut()
 }
 
 // cut closes the TCP connection under the SSH server, which ends every

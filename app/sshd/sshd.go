@@ -267,7 +267,10 @@ type conn struct {
 	ip    string
 	over  bool      // accepted over a cap: it only gets told so
 	limit time.Time // no deadline is set later than this, if not zero
-	once  sync.Once
+	// deadline is the deadline last set, in unix nanoseconds (0: none).
+	// Racing setters may both pass theirs on; then either may stay.
+	deadline atomic.Int64
+	once     sync.Once
 
 	// guarded by door.mu
 	gone     bool // released: no session may start
@@ -285,12 +288,31 @@ func (c *conn) Close() error {
 }
 
 // SetDeadline sets the read and write deadlines, never later than c.limit.
-// The SSH server calls it for its handshake and idle timeouts.
+// The SSH server calls it for its handshake and idle timeouts, before
+// every read and every write, each time a little later; moving the
+// runtime's two deadline timers cost more than encrypting the packet. A
+// deadline less than deadlineSlack after the one set is therefore not
+// passed on: the idle timeout may end a connection up to that much early.
+// Earlier and cleared deadlines always are.
 func (c *conn) SetDeadline(t time.Time) error {
 	if !c.limit.IsZero() && (t.IsZero() || t.After(c.limit)) {
 		t = c.limit
 	}
+	var at int64 // unix nanoseconds, 0 for none
+	if !t.IsZero() {
+		at = t.UnixNano()
+		if set := c.deadline.Load(); set != 0 && at >= set && at-set < int64(c.door.deadlineSlack()) {
+			return nil
+		}
+	}
+	c.deadline.Store(at)
 	return c.Conn.SetDeadline(t)
+}
+
+// deadlineSlack is how much later than the one set a deadline must be to
+// be passed on: an eighth of the idle timeout, at most 10 s.
+func (d *Door) deadlineSlack() time.Duration {
+	return min(d.cfg.IdleTimeout/8, 10*time.Second)
 }
 
 func (c *conn) closeIfIdle() {
