@@ -3,7 +3,6 @@ package tui
 import (
 	"io"
 	"strconv"
-	"sync"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -32,7 +31,7 @@ const (
 // idle session holds its segments and nothing else.
 type screen struct {
 	w        io.Writer
-	bufs     *Buffers
+	shared   *Shared
 	prev     []seg // the frame on the terminal
 	started  bool
 	cleared  bool   // erase the terminal with the next frame
@@ -43,32 +42,8 @@ type screen struct {
 	err      error
 }
 
-func newScreen(w io.Writer, bufs *Buffers) *screen {
-	if bufs == nil {
-		bufs = NewBuffers()
-	}
-	return &screen{w: w, bufs: bufs}
-}
-
-// Buffers lends screens the buffer a frame is built in, so that an idle
-// session holds none: one for a door, shared by its sessions. Safe for
-// concurrent use.
-type Buffers struct{ p sync.Pool }
-
-// NewBuffers returns an empty set of frame buffers.
-func NewBuffers() *Buffers { return &Buffers{} }
-
-func (b *Buffers) get() []byte {
-	if v, ok := b.p.Get().(*[]byte); ok {
-		return (*v)[:0]
-	}
-	return make([]byte, 0, 4<<10)
-}
-
-func (b *Buffers) put(buf []byte) {
-	if cap(buf) <= 64<<10 { // a huge redraw's buffer is left to the collector
-		b.p.Put(&buf)
-	}
+func newScreen(w io.Writer, shared *Shared) *screen {
+	return &screen{w: w, shared: shared}
 }
 
 // clear forgets what is on the terminal, so the next frame draws every
@@ -95,7 +70,7 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 	if s.stopped || s.err != nil {
 		return
 	}
-	b := s.bufs.get()
+	b := s.shared.frame()
 	if !s.started {
 		s.started = true
 		b = append(b, setModes...)
@@ -129,7 +104,7 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 		at = [2]int{cur.Position.Y, cur.Position.X}
 	}
 	if !changed && !s.bell && start == 0 && shown == s.curShown && at == s.curAt {
-		s.bufs.put(b) // nothing to show: no write at all
+		s.shared.done(b) // nothing to show: no write at all
 		return
 	}
 	s.curShown, s.curAt = shown, at
@@ -152,7 +127,7 @@ func (s *screen) stop(farewell string) {
 		return
 	}
 	s.stopped = true
-	b := s.bufs.get()
+	b := s.shared.frame()
 	if s.started {
 		b = append(b, resetModes...)
 	}
@@ -168,7 +143,7 @@ func (s *screen) flush(b []byte) {
 	if len(b) > 0 && s.err == nil {
 		_, s.err = s.w.Write(b)
 	}
-	s.bufs.put(b)
+	s.shared.done(b)
 }
 
 // moveTo appends the cursor movement to row y, column x (0-based).

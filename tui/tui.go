@@ -59,9 +59,9 @@ type Config struct {
 	// costs about 0.25 ms at 120x40, and its two cell buffers (~400 KB a
 	// session). Without Output, View returns the frame for the renderer.
 	Output io.Writer
-	// Buffers, with Output, lends the frame buffers; a door shares one
-	// among its sessions. Nil: the session has its own.
-	Buffers *Buffers
+	// Shared is what the door's sessions share (NewShared); nil: the
+	// session makes its own.
+	Shared *Shared
 }
 
 // Model is the Bubble Tea model of one session. A *Model implements
@@ -146,10 +146,14 @@ func New(cfg Config) *Model {
 		width:   cfg.Width,
 		height:  cfg.Height,
 		follow:  true,
-		in:      newInput(),
 	}
+	shared := cfg.Shared
+	if shared == nil {
+		shared = NewShared()
+	}
+	m.in = shared.input
 	if cfg.Output != nil {
-		m.scr = newScreen(cfg.Output, cfg.Buffers)
+		m.scr = newScreen(cfg.Output, shared)
 	}
 	m.enter(m.sess.Room())
 	for i, r := range m.rooms { // what was said before we came is not unread
@@ -158,17 +162,6 @@ func New(cfg Config) *Model {
 	m.layout()
 	m.frameDirty = true
 	return m
-}
-
-func newInput() textinput.Model {
-	in := textinput.New()
-	in.Prompt = "> "
-	in.Placeholder = "message or /help"
-	in.CharLimit = inputLimit
-	in.SetVirtualCursor(false)        // the terminal's cursor: no blink ticks
-	in.KeyMap.Paste.SetEnabled(false) // it would read the server's clipboard; bracketed paste works
-	in.Focus()
-	return in
 }
 
 // eventsMsg is what one drain of the outbox brought.

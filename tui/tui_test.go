@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -645,4 +646,31 @@ func TestRosterAfterOverflow(t *testing.T) {
 	login(t, h, "carol", false)
 	u.pump()
 	u.contains("Users (3)", "carol")
+}
+
+// TestSharedInputIsPerSession: sessions of one door start from one input
+// line, yet what each types stays its own, even typed at the same time.
+func TestSharedInputIsPerSession(t *testing.T) {
+	h, _ := newHub(t)
+	shared := NewShared()
+	a := New(Config{Ctx: t.Context(), Hub: h, Session: login(t, h, "alice", true), Width: 80, Height: 24, Shared: shared})
+	b := New(Config{Ctx: t.Context(), Hub: h, Session: login(t, h, "bob", true), Width: 80, Height: 24, Shared: shared})
+	var wg sync.WaitGroup
+	for m, r := range map[*Model]rune{a: 'x', b: 'y'} {
+		wg.Go(func() {
+			for range 100 {
+				m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+			}
+		})
+	}
+	wg.Wait()
+	if got := a.in.Value(); got != strings.Repeat("x", 100) {
+		t.Errorf("alice's input line holds %q", got)
+	}
+	if got := b.in.Value(); got != strings.Repeat("y", 100) {
+		t.Errorf("bob's input line holds %q", got)
+	}
+	if got := shared.input.Value(); got != "" {
+		t.Errorf("the shared input line was changed: %q", got)
+	}
 }

@@ -107,7 +107,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		Ctx: ctx, Hub: d.cfg.Hub, Session: sess, Width: w, Height: h,
 		FloodBurst: d.cfg.Line.FloodBurst, FloodRate: d.cfg.Line.FloodRate,
 		// The model draws only the rows that changed; no stock renderer.
-		Output: chunker{w: out, max: uiWriteMax}, Buffers: d.frames,
+		Output: chunker{w: out, max: uiWriteMax}, Shared: d.shared,
 	})
 	opts := append(bubbletea.MakeOptions(s),
 		tea.WithContext(ctx),

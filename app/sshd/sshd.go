@@ -92,7 +92,7 @@ type Door struct {
 	caps     *conncap.Counter // the connections that count: all but those being refused
 	refusing int
 
-	frames *tui.Buffers // the UI sessions' frame buffers
+	shared *tui.Shared // what the UI sessions share
 }
 
 // New loads or generates the host key and listens on cfg.Addr.
@@ -133,7 +133,7 @@ func New(cfg Config) (*Door, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Door{cfg: cfg, log: log, conns: map[*conn]struct{}{}, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP),
-		frames: tui.NewBuffers()}
+		shared: tui.NewShared()}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithVersion("chatserver"),
