@@ -13,6 +13,7 @@
 package keyin
 
 import (
+	"bytes"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -148,6 +149,18 @@ func (d *Decoder) arm(wait time.Duration) {
 // the rest of buf from there.
 func (d *Decoder) scan(buf []byte, expired bool) (rest []byte) {
 	for len(buf) > 0 {
+		if d.pasting && buf[0] != 0x1b {
+			// Inside a paste only an escape sequence can matter (the end
+			// marker): the text up to the next ESC is taken as it is, not
+			// a key at a time; invalid UTF-8 is dropped when it ends.
+			n := bytes.IndexByte(buf, 0x1b)
+			if n < 0 {
+				n = len(buf)
+			}
+			d.collect(buf[:n])
+			buf = buf[n:]
+			continue
+		}
 		n, ev := d.dec.Decode(buf)
 		if n <= 0 {
 			return nil // nothing the decoder can use: drop it
@@ -158,13 +171,13 @@ func (d *Decoder) scan(buf []byte, expired bool) (rest []byte) {
 				switch ev := ev.(type) {
 				case uv.KeyPressEvent:
 					if ev.Text != "" {
-						d.collect(ev.Text)
+						d.collect([]byte(ev.Text))
 						break
 					}
 					if short && !expired {
 						return buf
 					}
-					d.collect(string(buf[:n]))
+					d.collect(buf[:n])
 				case uv.UnknownEvent:
 					if !expired {
 						return buf
@@ -208,10 +221,10 @@ func (d *Decoder) scan(buf []byte, expired bool) (rest []byte) {
 	return nil
 }
 
-// collect adds s to the paste, up to MaxPaste bytes.
-func (d *Decoder) collect(s string) {
+// collect adds b to the paste, up to MaxPaste bytes.
+func (d *Decoder) collect(b []byte) {
 	if room := MaxPaste - len(d.paste); room > 0 {
-		d.paste = append(d.paste, s[:min(len(s), room)]...)
+		d.paste = append(d.paste, b[:min(len(b), room)]...)
 	}
 }
 

@@ -228,3 +228,23 @@ func FuzzDecoder(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecoder: a keystroke, and a 4 KiB paste in one read.
+func BenchmarkDecoder(b *testing.B) {
+	d := New(func(tea.Msg) {})
+	b.Run("key", func(b *testing.B) {
+		key := []byte("a")
+		b.ReportAllocs()
+		for range b.N {
+			d.Write(key)
+		}
+	})
+	b.Run("paste4k", func(b *testing.B) {
+		paste := []byte("\x1b[200~" + strings.Repeat("hello, world ", 4096/13) + "\x1b[201~")
+		b.SetBytes(int64(len(paste)))
+		b.ReportAllocs()
+		for range b.N {
+			d.Write(paste)
+		}
+	})
+}
