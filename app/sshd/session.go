@@ -78,6 +78,7 @@ func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
 	opt.Addr, opt.Name, opt.KeyID = s.RemoteAddr().String(), s.User(), keyID
 	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
 	lc := &lineConn{Session: s, c: c, guard: stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout}}
+	defer lc.guard.stop()
 	err := lineproto.Serve(s.Context(), d.cfg.Hub, lc, opt)
 	if errors.Is(err, lineproto.ErrRefused) {
 		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", opt.Addr, "err", err)
@@ -103,6 +104,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 	defer sess.Close() // whatever ended the program, no ghost stays online
 	w, h := d.clamp(pty.Window)
 	out := &stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout}
+	defer out.stop()
 	m := tui.New(tui.Config{
 		Ctx: ctx, Hub: d.cfg.Hub, Session: sess, Width: w, Height: h,
 		FloodBurst: d.cfg.Line.FloodBurst, FloodRate: d.cfg.Line.FloodRate,
@@ -168,8 +170,8 @@ func (c chunker) Write(p []byte) (n int, err error) {
 
 // readKeys decodes what the user types until the session's input ends:
 // when the handler has returned and the channel is closed, or the
-// connection is gone. Each read gets a buffer of its own, since an event
-// may keep a slice of the bytes it came from.
+// connection is gone. Each read gets a buffer of its own: a rare event
+// (a Kitty graphics reply) keeps a slice of the bytes it came from.
 func readKeys(s ssh.Session, keys *keyin.Decoder) {
 	defer keys.Close()
 	for {
@@ -231,9 +233,10 @@ func (d *Door) clamp(win ssh.Window) (w, h int) {
 
 // stallGuard cuts the connection when a write to it blocks for longer than
 // timeout: a client that stopped reading must not hold a session forever.
-// A write costs two atomic stores and an uncontended lock; the one timer
-// is set again only when a write finds it stopped, and stops itself once
-// it finds no write under way, so an idle session has none running. Safe
+// A write reads the clock, stores two atomics and takes two uncontended
+// locks, and moves no timer: the one timer is set again only when a write
+// finds it stopped, and stops itself once it finds no write under way, so
+// an idle session has none running. Call stop when the session ends. Safe
 // for concurrent use.
 type stallGuard struct {
 	w       io.Writer
@@ -244,9 +247,10 @@ type stallGuard struct {
 	since atomic.Int64 // when the write under way began (nanoseconds on the guard's clock), 0 if none
 	epoch time.Time    // the guard's clock starts here
 
-	watch sync.Mutex // guards t and armed
-	t     *time.Timer
-	armed bool
+	watch   sync.Mutex // guards epoch, t, armed and stopped
+	t       *time.Timer
+	armed   bool
+	stopped bool
 }
 
 // Write writes p, cutting the connection if that takes longer than the timeout.
@@ -258,7 +262,7 @@ func (g *stallGuard) Write(p []byte) (int, error) {
 		g.epoch = time.Now()
 	}
 	g.since.Store(max(int64(time.Since(g.epoch)), 1))
-	if !g.armed {
+	if !g.armed && !g.stopped {
 		g.armed = true
 		if g.t == nil {
 			g.t = time.AfterFunc(g.timeout, g.check)
@@ -272,6 +276,18 @@ func (g *stallGuard) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// stop stops the timer for good: a timer left armed by the session's last
+// write would keep the session, its channel and the connection reachable
+// until it fired.
+func (g *stallGuard) stop() {
+	g.watch.Lock()
+	defer g.watch.Unlock()
+	g.stopped = true
+	if g.t != nil {
+		g.t.Stop()
+	}
+}
+
 // check runs on the timer: it cuts the connection if the write under way
 // began a timeout ago, waits for the rest of the timeout if it began
 // later, and stops if no write is under way.
@@ -279,7 +295,7 @@ func (g *stallGuard) check() {
 	g.watch.Lock()
 	defer g.watch.Unlock()
 	since := g.since.Load()
-	if since == 0 {
+	if since == 0 || g.stopped {
 		g.armed = false
 		return
 	}

@@ -51,3 +51,94 @@ func TestStallGuard(t *testing.T) {
 		}
 	})
 }
+
+// TestStallGuardLateStall: a write that stalls late in the timer's period
+// is cut one timeout after it began, not when the timer armed by an
+// earlier write first fires; and a stopped guard (the session ended)
+// keeps no timer.
+func TestStallGuardLateStall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = time.Second
+		server, client := net.Pipe()
+		defer client.Close()
+		g := &stallGuard{w: server, c: &conn{Conn: server}, timeout: timeout}
+		read := make(chan struct{})
+		go func() { // reads one write, then stops reading
+			buf := make([]byte, 64)
+			client.Read(buf)
+			close(read)
+		}()
+		g.Write([]byte("quick")) // arms the timer
+		<-read
+		time.Sleep(timeout * 9 / 10)
+		start := time.Now()
+		if _, err := g.Write([]byte("stuck")); err == nil {
+			t.Fatal("a write nobody read returned without error")
+		}
+		if took := time.Since(start); took != timeout {
+			t.Fatalf("the late stall was cut after %v, want %v", took, timeout)
+		}
+
+		other, peer := net.Pipe()
+		defer peer.Close()
+		go io.Copy(io.Discard, peer)
+		g = &stallGuard{w: other, c: &conn{Conn: other}, timeout: timeout}
+		g.Write([]byte("last line"))
+		g.stop()
+		g.Write([]byte("after the end"))
+		g.watch.Lock()
+		running := g.t.Stop() // true if it was still set to fire
+		g.watch.Unlock()
+		if running {
+			t.Fatal("a stopped guard still had its timer set, keeping the session reachable")
+		}
+	})
+}
+
+// deadlineConn records the deadlines passed on to it.
+type deadlineConn struct {
+	net.Conn
+	set []time.Time
+}
+
+func (d *deadlineConn) SetDeadline(t time.Time) error {
+	d.set = append(d.set, t)
+	return nil
+}
+
+// TestLazyDeadline: the idle deadline, moved before every read and write,
+// reaches the socket only once it is the slack past the one set; an
+// earlier deadline (the handshake's), a cleared one and the cap on a
+// connection admitted over its limits always do.
+func TestLazyDeadline(t *testing.T) {
+	d := &Door{cfg: Config{IdleTimeout: 80 * time.Second}} // slack 10 s
+	under := &deadlineConn{}
+	c := &conn{Conn: under, door: d}
+	now := time.Unix(1_000_000, 0)
+	c.SetDeadline(now.Add(20 * time.Second)) // the handshake's
+	c.SetDeadline(now.Add(20 * time.Second)) // again, from another read
+	c.SetDeadline(now.Add(80 * time.Second)) // handshake done: the idle one
+	for s := range 9 {                       // reads and writes, a second apart, within the slack
+		c.SetDeadline(now.Add(time.Duration(81+s) * time.Second))
+	}
+	c.SetDeadline(now.Add(95 * time.Second)) // the slack past 80 s
+	c.SetDeadline(now.Add(50 * time.Second)) // earlier
+	c.SetDeadline(time.Time{})               // cleared
+	want := []time.Time{now.Add(20 * time.Second), now.Add(80 * time.Second), now.Add(95 * time.Second), now.Add(50 * time.Second), {}}
+	if len(under.set) != len(want) {
+		t.Fatalf("deadlines passed on: %v, want %v", under.set, want)
+	}
+	for i := range want {
+		if !under.set[i].Equal(want[i]) {
+			t.Fatalf("deadlines passed on: %v, want %v", under.set, want)
+		}
+	}
+
+	limited := &deadlineConn{}
+	c = &conn{Conn: limited, door: d, limit: now.Add(40 * time.Second)}
+	c.SetDeadline(now.Add(80 * time.Second))
+	c.SetDeadline(time.Time{})
+	if len(limited.set) != 1 || !limited.set[0].Equal(now.Add(40*time.Second)) {
+		t.Fatalf("a connection capped at 40 s got deadlines %v", limited.set)
+	}
+}
