@@ -9,7 +9,10 @@
 //
 // What the table added and a Decoder does not know: the rare sequences
 // that only rxvt and the Linux console send for a few function keys; they
-// arrive as unknown events, which a model ignores.
+// arrive as unknown events, which a model ignores. One more difference:
+// inside a bracketed paste only ESC starts a sequence, so an 8-bit C1 byte
+// (0x9b) cannot end a paste or hide text as it can in Bubble Tea's reader;
+// it is dropped, as invalid UTF-8, when the paste ends.
 package keyin
 
 import (
@@ -29,6 +32,10 @@ const EscTimeout = uv.DefaultEscTimeout
 // MaxPending is how many undecoded bytes are kept waiting for the end of a
 // sequence; past it, what is held is decoded as it stands.
 const MaxPending = 4 << 10
+
+// maxSequence is the longest escape sequence kept whole when MaxPending
+// forces what is held to be decoded.
+const maxSequence = 64
 
 // MaxPaste is the longest bracketed paste kept; the rest of a longer one is
 // discarded, so a client cannot grow the server's memory by pasting.
@@ -71,8 +78,19 @@ func (d *Decoder) Write(p []byte) (int, error) {
 		d.pending = append(d.pending, p...)
 		buf = d.pending
 	}
-	rest := d.scan(buf, len(buf) > MaxPending)
-	d.keep(rest)
+	if len(buf) > MaxPending {
+		// Too much held: decode it as it stands, but for a last escape
+		// sequence that may still be coming in (a paste's end marker cut
+		// by the read), which stays held.
+		if i := bytes.LastIndexByte(buf, 0x1b); i > 0 && len(buf)-i <= maxSequence {
+			d.scan(buf[:i], true)
+			buf = buf[i:]
+		} else {
+			d.keep(d.scan(buf, true))
+			return len(p), nil
+		}
+	}
+	d.keep(d.scan(buf, false))
 	return len(p), nil
 }
 

@@ -170,6 +170,39 @@ func TestTimeoutFollowsInput(t *testing.T) {
 	})
 }
 
+// TestLongPasteHeldBack: a paste holding an escape sequence early on
+// makes the decoder hold what follows until MaxPending forces it out; if
+// that read ends inside the paste's end marker, the marker is still
+// recognised when its rest comes, and what is typed afterwards is typed.
+func TestLongPasteHeldBack(t *testing.T) {
+	for ys := 4490; ys <= 4505; ys++ { // the 9th 512-byte read ends before, in and after the marker
+		in := "\x1b[200~" + strings.Repeat("x", 100) + "\x1ba" + strings.Repeat("y", ys) + "\x1b[201~typed"
+		var chunks [][]byte
+		for rest := in; len(rest) > 0; {
+			n := min(512, len(rest))
+			chunks = append(chunks, []byte(rest[:n]))
+			rest = rest[n:]
+		}
+		got := strings.Join(decode(chunks...), "|")
+		if !strings.Contains(got, "uv.PasteEndEvent{}|uv.KeyPressEventt|uv.KeyPressEventy|uv.KeyPressEventp|uv.KeyPressEvente|uv.KeyPressEventd") {
+			t.Errorf("%d y: the paste did not end before the typing: …%s", ys, got[max(0, len(got)-120):])
+		}
+	}
+}
+
+// TestC1InPaste: inside a paste only ESC starts a sequence; an 8-bit CSI
+// neither ends the paste nor hides text, and is dropped as invalid UTF-8.
+func TestC1InPaste(t *testing.T) {
+	for in, want := range map[string]string{
+		"\x1b[200~a\x9b201~b\x1b[201~": "uv.PasteStartEvent{}|uv.PasteEventa201~b|uv.PasteEndEvent{}",
+		"\x1b[200~\x9b31mred\x1b[201~":  "uv.PasteStartEvent{}|uv.PasteEvent31mred|uv.PasteEndEvent{}",
+	} {
+		if got := strings.Join(decode([]byte(in)), "|"); got != want {
+			t.Errorf("%q:\n got %s\nwant %s", in, got, want)
+		}
+	}
+}
+
 // TestHostileInputIsBounded checks that a client cannot make the decoder
 // hold more than its limits: an escape sequence that never ends and a
 // paste that never ends.
