@@ -195,7 +195,7 @@ func TestLongPasteHeldBack(t *testing.T) {
 func TestC1InPaste(t *testing.T) {
 	for in, want := range map[string]string{
 		"\x1b[200~a\x9b201~b\x1b[201~": "uv.PasteStartEvent{}|uv.PasteEventa201~b|uv.PasteEndEvent{}",
-		"\x1b[200~\x9b31mred\x1b[201~":  "uv.PasteStartEvent{}|uv.PasteEvent31mred|uv.PasteEndEvent{}",
+		"\x1b[200~\x9b31mred\x1b[201~": "uv.PasteStartEvent{}|uv.PasteEvent31mred|uv.PasteEndEvent{}",
 	} {
 		if got := strings.Join(decode([]byte(in)), "|"); got != want {
 			t.Errorf("%q:\n got %s\nwant %s", in, got, want)
