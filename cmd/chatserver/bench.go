@@ -56,6 +56,9 @@ per process (ulimit -n).
 flight (sent but not yet seen by every reader of its room) and sends as
 fast as they are delivered.
 
+Two runs at once against one server need different rooms (--room): each
+would count the other's lines as stray.
+
 Only loopback targets are allowed unless --allow-remote is given.`,
 		Example: `  chatserver bench --users 1000 --senders 10 --rate 5 --duration 10s --server-pid $(pgrep -n chatserver)
   chatserver bench --users 1000 --senders 10 --rate 0 --duration 10s
