@@ -139,10 +139,9 @@ func wordRuneAt(s string, i int) bool {
 	return isWordRune(r)
 }
 
-// render styles and wraps en for a pane w cells wide. It returns at least
-// one line, none wider than w.
-func render(en *entry, w int) []line {
-	t := styles
+// render styles en with t and wraps it for a pane w cells wide. It
+// returns at least one line, none wider than w.
+func render(t *theme, en *entry, w int) []line {
 	stamp := w >= 24
 	bw := w
 	if stamp {
@@ -222,7 +221,7 @@ func render(en *entry, w int) []line {
 func (m *Model) lines(i int) []line {
 	en := &m.entries[i]
 	if en.lines == nil {
-		en.lines = render(en, m.msgW)
+		en.lines = render(m.th, en, m.msgW)
 	}
 	return en.lines
 }

@@ -65,7 +65,7 @@ func (m *Model) fit(s string, width int) string {
 // unread counts on the others. When the rooms do not fit, the list is
 // scrolled so that the current one shows.
 func (m *Model) renderRooms() {
-	t, w, h := styles, m.roomsW, m.bodyH
+	t, w, h := m.th, m.roomsW, m.bodyH
 	m.roomsLines = m.roomsLines[:0]
 	if h == 0 {
 		return
@@ -110,7 +110,7 @@ func (m *Model) renderRooms() {
 // renderUsers draws the users pane: the users of the current room in the
 // order they came, admins marked with '@', you in bold.
 func (m *Model) renderUsers() {
-	t, w, h := styles, m.usersW, m.bodyH
+	t, w, h := m.th, m.usersW, m.bodyH
 	m.usersLines = m.usersLines[:0]
 	if h == 0 {
 		return
@@ -173,7 +173,7 @@ func (m *Model) renderStatus() {
 			break
 		}
 	}
-	m.status = styles.status + s + styles.reset
+	m.status = m.th.status + s + m.th.reset
 	m.statusDirty = false
 }
 
@@ -215,7 +215,7 @@ func (m *Model) renderFrame() {
 	}
 	for i := range int32(m.bodyH) {
 		if m.sides() {
-			m.segs = append(m.segs, seg{y: i, s: m.roomsLines[i]}, seg{y: i, x: int32(m.roomsW), s: styles.sep})
+			m.segs = append(m.segs, seg{y: i, s: m.roomsLines[i]}, seg{y: i, x: int32(m.roomsW), s: m.th.sep})
 		}
 		msg := seg{y: i, x: int32(mx), pad: int32(m.msgW)}
 		if int(i) < len(m.win) {
@@ -223,7 +223,7 @@ func (m *Model) renderFrame() {
 		}
 		m.segs = append(m.segs, msg)
 		if m.sides() {
-			m.segs = append(m.segs, seg{y: i, x: int32(mx + m.msgW), s: styles.sep}, seg{y: i, x: int32(mx + m.msgW + 1), s: m.usersLines[i]})
+			m.segs = append(m.segs, seg{y: i, x: int32(mx + m.msgW), s: m.th.sep}, seg{y: i, x: int32(mx + m.msgW + 1), s: m.usersLines[i]})
 		}
 	}
 	if m.height >= 2 {

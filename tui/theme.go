@@ -1,11 +1,14 @@
 package tui
 
-import "github.com/charmbracelet/x/ansi"
+import (
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+)
 
-// theme holds the SGR sequences the UI is drawn with. They are built once
-// and shared read-only by every session: styling a line is concatenating
-// strings, with no per-session style objects. The renderer downsamples the
-// colours to what the terminal supports.
+// theme holds the SGR sequences the UI is drawn with, for one colour
+// profile. A door builds one a profile and its sessions share it
+// read-only (see Shared): styling a line is concatenating strings, with no
+// per-session style objects.
 type theme struct {
 	reset   string
 	faint   string // timestamps, separators
@@ -28,29 +31,36 @@ type theme struct {
 // that read on dark and on light backgrounds.
 var namePalette = [...]uint8{33, 37, 41, 69, 99, 105, 135, 141, 166, 170, 172, 178, 203, 208, 39, 77}
 
-// styles is the one theme; it is never modified after package init.
-var styles = newTheme()
-
-func newTheme() *theme {
+// newTheme builds the theme for a terminal of profile p: the xterm-256
+// colours as they are, the 16 ANSI colours nearest them for an ANSI
+// terminal, and no colour at all, only bold, italic and the like, for
+// ASCII (NO_COLOR) and anything less.
+func newTheme(p colorprofile.Profile) *theme {
 	s := ansi.NewStyle
+	fg := func(st ansi.Style, c uint8) ansi.Style {
+		if cc := p.Convert(ansi.IndexedColor(c)); cc != nil {
+			st = st.ForegroundColor(cc)
+		}
+		return st
+	}
 	t := &theme{
 		reset:   ansi.ResetStyle,
 		faint:   s().Faint().String(),
 		system:  s().Faint().Italic(true).String(),
-		bot:     s().ForegroundColor(ansi.IndexedColor(37)).String(),
-		botName: s().Bold().ForegroundColor(ansi.IndexedColor(37)).String(),
-		whisper: s().Italic(true).ForegroundColor(ansi.IndexedColor(170)).String(),
-		mention: s().Bold().ForegroundColor(ansi.IndexedColor(178)).String(),
+		bot:     fg(s(), 37).String(),
+		botName: fg(s().Bold(), 37).String(),
+		whisper: fg(s().Italic(true), 170).String(),
+		mention: fg(s().Bold(), 178).String(),
 		header:  s().Bold().Underline(true).String(),
 		current: s().Bold().Reverse(true).String(),
-		unread:  s().Bold().ForegroundColor(ansi.IndexedColor(178)).String(),
-		admin:   s().Bold().ForegroundColor(ansi.IndexedColor(178)).String(),
+		unread:  fg(s().Bold(), 178).String(),
+		admin:   fg(s().Bold(), 178).String(),
 		status:  s().Reverse(true).String(),
 		bold:    s().Bold().String(),
 	}
 	t.sep = t.faint + separator + t.reset
 	for i, c := range namePalette {
-		t.names[i] = s().Bold().ForegroundColor(ansi.IndexedColor(c)).String()
+		t.names[i] = fg(s().Bold(), c).String()
 	}
 	return t
 }

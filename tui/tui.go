@@ -24,6 +24,7 @@ import (
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"chatserver/chat"
 )
@@ -62,6 +63,10 @@ type Config struct {
 	// Shared is what the door's sessions share (NewShared); nil: the
 	// session makes its own.
 	Shared *Shared
+	// Profile is what the terminal can show, as colorprofile.Env tells
+	// from its TERM and environment (NO_COLOR); the colours are brought
+	// down to it. Unknown is taken as ANSI256.
+	Profile colorprofile.Profile
 }
 
 // Model is the Bubble Tea model of one session. A *Model implements
@@ -110,6 +115,8 @@ type Model struct {
 	sending bool
 	bell    bool
 
+	th *theme // the colours, for the terminal's profile
+
 	// drawn parts and the frame they make
 	roomsLines, usersLines []string
 	win                    []line
@@ -151,7 +158,8 @@ func New(cfg Config) *Model {
 	if shared == nil {
 		shared = NewShared()
 	}
-	m.in = shared.input
+	look := shared.look(cfg.Profile)
+	m.in, m.th = look.input, look.theme
 	if cfg.Output != nil {
 		m.scr = newScreen(cfg.Output, shared)
 	}

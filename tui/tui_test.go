@@ -3,12 +3,14 @@ package tui
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 
 	"chatserver/bots/helperbot"
@@ -416,11 +418,11 @@ func TestMentionRingsBell(t *testing.T) {
 	if !u.hasBell(u.pump()) {
 		t.Error("a mention did not ring the bell")
 	}
-	if !strings.Contains(u.m.View().Content, styles.mention+": hey Alice, look") {
+	if !strings.Contains(u.m.View().Content, u.m.th.mention+": hey Alice, look") {
 		t.Error("the mention is not highlighted")
 	}
 	u.say("alice talks about alice")
-	if strings.Contains(u.m.View().Content, styles.mention+": alice talks") {
+	if strings.Contains(u.m.View().Content, u.m.th.mention+": alice talks") {
 		t.Error("your own message is highlighted as a mention")
 	}
 }
@@ -444,7 +446,7 @@ func TestWhisperAndBotLines(t *testing.T) {
 	u.say("/users")
 	// A listing is one block: its lines follow the first, under one tag.
 	u.contains("bob whispered to you: psst, a secret", "helperbot: Current online users:", "      2. alice")
-	if !strings.Contains(u.m.View().Content, styles.whisper+"bob whispered") {
+	if !strings.Contains(u.m.View().Content, u.m.th.whisper+"bob whispered") {
 		t.Error("the whisper is not highlighted")
 	}
 	u.say("/help")
@@ -616,6 +618,7 @@ func TestMentions(t *testing.T) {
 }
 
 func TestNameColourStable(t *testing.T) {
+	styles := newTheme(colorprofile.ANSI256)
 	if styles.nameColour("alice") != styles.nameColour("alice") {
 		t.Fatal("colour of a name changes")
 	}
@@ -625,6 +628,43 @@ func TestNameColourStable(t *testing.T) {
 	}
 	if len(seen) < 8 {
 		t.Errorf("50 names share %d colours", len(seen))
+	}
+}
+
+// TestColourProfiles: a terminal that shows 16 colours gets no 256-colour
+// sequence, one with NO_COLOR (ASCII) no colour at all but still bold and
+// reverse, and a 256-colour one the palette as it is.
+func TestColourProfiles(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	for _, tc := range []struct {
+		profile      colorprofile.Profile
+		want, forbid []string
+	}{
+		{colorprofile.ANSI256, []string{"38;5;"}, nil},
+		{colorprofile.ANSI, []string{"\x1b[1;3"}, []string{"38;5;", "38;2;"}},
+		{colorprofile.ASCII, []string{"\x1b[1m", "\x1b[7m"}, []string{"38;", "\x1b[3"}},
+	} {
+		s := login(t, h, "mike"+strconv.Itoa(int(tc.profile)), true)
+		m := New(Config{Ctx: t.Context(), Hub: h, Session: s, Width: 120, Height: 40, Profile: tc.profile})
+		u := &ui{tb: t, m: m, sess: s}
+		bob.Input(t.Context(), "hi, in colour")
+		u.pump()
+		frame := m.View().Content
+		if !strings.Contains(frame, "hi, in colour") {
+			t.Fatalf("%v: the message is not on screen", tc.profile)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(frame, w) {
+				t.Errorf("%v: frame has no %q", tc.profile, w)
+			}
+		}
+		for _, f := range tc.forbid {
+			if strings.Contains(frame, f) {
+				t.Errorf("%v: frame has %q: %q", tc.profile, f, frame[max(0, strings.Index(frame, f)-80):strings.Index(frame, f)+20])
+			}
+		}
+		s.Close()
 	}
 }
 
@@ -670,7 +710,7 @@ func TestSharedInputIsPerSession(t *testing.T) {
 	if got := b.in.Value(); got != strings.Repeat("y", 100) {
 		t.Errorf("bob's input line holds %q", got)
 	}
-	if got := shared.input.Value(); got != "" {
+	if got := shared.look(colorprofile.Unknown).input.Value(); got != "" {
 		t.Errorf("the shared input line was changed: %q", got)
 	}
 }

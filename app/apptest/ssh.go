@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"image/color"
 	"io"
 	"net"
 	"strings"
@@ -162,6 +163,12 @@ type Screen struct {
 // a clamped size).
 func DialScreen(t testing.TB, addr, user string, key gossh.Signer, w, h int, emuSize ...int) *Screen {
 	t.Helper()
+	return DialScreenTerm(t, addr, user, key, "xterm-256color", w, h, emuSize...)
+}
+
+// DialScreenTerm is DialScreen with the pty's TERM given.
+func DialScreenTerm(t testing.TB, addr, user string, key gossh.Signer, term string, w, h int, emuSize ...int) *Screen {
+	t.Helper()
 	sc := DialSSH(t, addr, user, key, nil)
 	sess, err := sc.NewSession()
 	if err != nil {
@@ -179,7 +186,7 @@ func DialScreen(t testing.TB, addr, user string, key gossh.Signer, w, h int, emu
 	if err != nil {
 		t.Fatalf("stdout: %v", err)
 	}
-	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+	if err := sess.RequestPty(term, h, w, gossh.TerminalModes{}); err != nil {
 		t.Fatalf("pty: %v", err)
 	}
 	if err := sess.Shell(); err != nil {
@@ -305,4 +312,15 @@ func (s *Screen) Ended() bool {
 	default:
 		return false
 	}
+}
+
+// Colour returns the foreground colour of the cell at column x, row y of
+// the screen, nil for the default.
+func (s *Screen) Colour(x, y int) color.Color {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.emu.CellAt(x, y); c != nil {
+		return c.Style.Fg
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2/bubbletea"
+	"github.com/charmbracelet/colorprofile"
 	gossh "golang.org/x/crypto/ssh"
 
 	"chatserver/app/lineproto"
@@ -110,6 +111,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		FloodBurst: d.cfg.Line.FloodBurst, FloodRate: d.cfg.Line.FloodRate,
 		// The model draws only the rows that changed; no stock renderer.
 		Output: chunker{w: out, max: uiWriteMax}, Shared: d.shared,
+		Profile: colourProfile(s, pty),
 	})
 	opts := append(bubbletea.MakeOptions(s),
 		tea.WithContext(ctx),
@@ -138,6 +140,17 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 	cancel()
 	<-resized
 	return 0
+}
+
+// colourProfile is what the user's terminal can show, from the pty's
+// TERM and the environment the client sent (NO_COLOR, COLORTERM), as wish
+// decides it for its own programs: TERM=xterm gets the 16 ANSI colours,
+// xterm-256color 256. Without a TERM, 256.
+func colourProfile(s ssh.Session, pty ssh.Pty) colorprofile.Profile {
+	if pty.Term == "" {
+		return colorprofile.ANSI256
+	}
+	return colorprofile.Env(append(s.Environ(), "TERM="+pty.Term))
 }
 
 // uiWriteMax is the largest write the UI makes to its channel. A channel

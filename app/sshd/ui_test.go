@@ -321,3 +321,34 @@ func TestUIKeys(t *testing.T) {
 	mike.Type("still here\r")
 	alice.Expect("<mike> still here") // ...and alice saw nothing before this
 }
+
+// TestUIColourProfile: a terminal that says it shows 16 colours (TERM=xterm)
+// gets names in the 16 ANSI colours, one that shows 256 the 256-colour
+// palette: nobody gets sequences their terminal cannot show.
+func TestUIColourProfile(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, apptest.Config(t))
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	for _, tc := range []struct {
+		term string
+		want string // the colour type a name is drawn in
+	}{
+		{"xterm", "ansi.BasicColor"},
+		{"xterm-256color", "ansi.IndexedColor"},
+	} {
+		name := "m" + strings.ReplaceAll(tc.term, "-", "")
+		scr := apptest.DialScreenTerm(t, srv.SSH, name, nil, tc.term, 80, 24)
+		scr.WaitText("Users (")
+		alice.Send("colours for " + name)
+		scr.WaitText("alice: colours for " + name)
+		var x, y int
+		for i, line := range strings.Split(scr.Text(), "\n") {
+			if j := strings.Index(line, "alice: colours for "+name); j >= 0 {
+				x, y = len([]rune(line[:j])), i
+			}
+		}
+		if got := fmt.Sprintf("%T", scr.Colour(x, y)); got != tc.want {
+			t.Errorf("TERM=%s: alice's name is drawn in a %s, want %s", tc.term, got, tc.want)
+		}
+	}
+}
