@@ -91,9 +91,7 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 		b = moveTo(b, int(g.y), int(g.x))
 		b = append(b, resetStyle...)
 		b = append(b, g.s...)
-		for range g.pad {
-			b = append(b, ' ')
-		}
+		b = pad(b, int(g.pad))
 		if g.eol {
 			b = append(b, eraseLine...)
 		}
@@ -144,6 +142,24 @@ func (s *screen) flush(b []byte) {
 		_, s.err = s.w.Write(b)
 	}
 	s.shared.done(b)
+}
+
+// pad appends n blank cells after the cursor. Past a few, it erases them
+// (ECH, from the default style: every segment's text ends with a reset)
+// instead of writing spaces: a message row at 120x40 is padded by ~50
+// cells, which was a third of a scrolled frame's bytes. ECH leaves the
+// cursor where it was, which is fine: every segment starts with a move.
+func pad(b []byte, n int) []byte {
+	if n <= 5 {
+		for range n {
+			b = append(b, ' ')
+		}
+		return b
+	}
+	b = append(b, resetStyle...)
+	b = append(b, "\x1b["...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, 'X')
 }
 
 // moveTo appends the cursor movement to row y, column x (0-based).

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,26 @@ func TestDirectDrawingRosterChurn(t *testing.T) {
 	d.frame()
 	if got := d.lines()[0]; !strings.Contains(got, "Users (2)") {
 		t.Fatalf("top row = %q after carol logged in, want Users (2)", got)
+	}
+}
+
+// TestDirectDrawingPadsWithErase: a short line drawn where a long one was
+// leaves nothing of it on screen, and the blank after a short line costs
+// an erase, not a row of spaces.
+func TestDirectDrawingPadsWithErase(t *testing.T) {
+	d := newDirect(t, "mike", 120, 40)
+	d.frame()
+	d.say("a long line, long enough to reach far into the pane: " + strings.Repeat("word ", 10))
+	d.frame()
+	for i := range 40 { // scroll the long line off, short lines in its rows
+		d.say("s" + strconv.Itoa(i))
+		d.frame()
+	}
+	if strings.Contains(d.emu.String(), "word") || strings.Contains(d.emu.String(), "long") {
+		t.Fatalf("a longer line's end stayed on screen:\n%s", d.emu.String())
+	}
+	d.say("ok")
+	if out := d.frame(); strings.Contains(string(out), strings.Repeat(" ", 20)) {
+		t.Errorf("a frame of short lines pads with spaces: %d bytes", len(out))
 	}
 }
