@@ -54,7 +54,7 @@ func (s *screen) clear() {
 }
 
 // seg is a piece of a screen row: styled text at column x of row y, then
-// pad spaces, or with eol the rest of the row erased. Coordinates are
+// pad blank cells, or with eol the rest of the row erased. Coordinates are
 // int32: an idle session keeps two frames of these.
 type seg struct {
 	s         string
@@ -144,13 +144,13 @@ func (s *screen) flush(b []byte) {
 	s.shared.done(b)
 }
 
-// pad appends n blank cells after the cursor. Past a few, it erases them
-// (ECH, from the default style: every segment's text ends with a reset)
-// instead of writing spaces: a message row at 120x40 is padded by ~50
-// cells, which was a third of a scrolled frame's bytes. ECH leaves the
-// cursor where it was, which is fine: every segment starts with a move.
+// pad appends n blank cells after the cursor. Past 8, it erases them
+// (ECH, after a reset, so that they take the default background) instead
+// of writing spaces: a message row at 120x40 may be padded by ~50 cells,
+// which was a third of a scrolled frame's bytes. ECH leaves the cursor
+// where it was, which is fine: every segment starts with a move.
 func pad(b []byte, n int) []byte {
-	if n <= 5 {
+	if n <= 8 { // "\x1b[m\x1b[9X" is 8 bytes
 		for range n {
 			b = append(b, ' ')
 		}

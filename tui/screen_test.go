@@ -155,3 +155,37 @@ func TestDirectDrawingPadsWithErase(t *testing.T) {
 		t.Errorf("a frame of short lines pads with spaces: %d bytes", len(out))
 	}
 }
+
+// TestDirectDrawingIncrementalIsWhole: a screen built up frame by frame,
+// each frame writing only what changed, shows exactly what a whole redraw
+// of the same state shows: for wide characters, emoji, wrapped lines and
+// the blank ends of rows, with and without the side panes.
+func TestDirectDrawingIncrementalIsWhole(t *testing.T) {
+	lines := []string{
+		"short", "日本語のメッセージです", "emoji 👍🏽 and flags 🇫🇷 too",
+		"a long line that wraps, " + strings.Repeat("wrapping words ", 8), "x", "",
+	}
+	for _, w := range []int{120, 61, 50} {
+		d := newDirect(t, "mike", w, 20)
+		bob := login(t, d.m.hub, "bob", false)
+		d.pump()
+		d.frame()
+		for i := range 40 {
+			if l := lines[i%len(lines)]; l != "" {
+				bob.Input(t.Context(), l)
+			} else {
+				d.say("own " + strconv.Itoa(i))
+			}
+			d.pump()
+			d.frame()
+		}
+		built := d.emu.String()
+		d.m.scr.clear()
+		d.m.frameDirty = true
+		whole := vt.NewEmulator(w, 20)
+		whole.Write(d.frame())
+		if got := whole.String(); got != built {
+			t.Errorf("at %d columns the screen built frame by frame differs from a whole redraw:\n%s\n---\n%s", w, built, got)
+		}
+	}
+}

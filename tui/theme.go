@@ -31,15 +31,28 @@ type theme struct {
 // that read on dark and on light backgrounds.
 var namePalette = [...]uint8{33, 37, 41, 69, 99, 105, 135, 141, 166, 170, 172, 178, 203, 208, 39, 77}
 
+// nameBasic is what names are drawn in on a 16-colour terminal, by
+// namePalette's index: the ten colours that are neither grey nor yellow
+// (yellow is for mentions), so that names stay apart. The nearest basic
+// colour of each would put 12 of the 16 on bright blue and bright red.
+var nameBasic = [len(namePalette)]ansi.BasicColor{
+	ansi.Blue, ansi.Cyan, ansi.Green, ansi.BrightBlue, ansi.Magenta, ansi.BrightMagenta, ansi.Red, ansi.BrightCyan,
+	ansi.BrightRed, ansi.BrightGreen, ansi.Blue, ansi.Cyan, ansi.Green, ansi.BrightBlue, ansi.Magenta, ansi.BrightMagenta,
+}
+
 // newTheme builds the theme for a terminal of profile p: the xterm-256
-// colours as they are, the 16 ANSI colours nearest them for an ANSI
-// terminal, and no colour at all, only bold, italic and the like, for
-// ASCII (NO_COLOR) and anything less.
+// colours for 256 colours and more; for 16 colours, colours picked to
+// mean the same (yellow for what names you, cyan for plugins, magenta for
+// whispers, ten apart for names); and for ASCII (NO_COLOR) and anything
+// less no colour at all, only bold, italic and the like.
 func newTheme(p colorprofile.Profile) *theme {
 	s := ansi.NewStyle
-	fg := func(st ansi.Style, c uint8) ansi.Style {
-		if cc := p.Convert(ansi.IndexedColor(c)); cc != nil {
-			st = st.ForegroundColor(cc)
+	fg := func(st ansi.Style, c256 uint8, c16 ansi.BasicColor) ansi.Style {
+		switch {
+		case p >= colorprofile.ANSI256:
+			return st.ForegroundColor(ansi.IndexedColor(c256))
+		case p == colorprofile.ANSI:
+			return st.ForegroundColor(c16)
 		}
 		return st
 	}
@@ -47,20 +60,20 @@ func newTheme(p colorprofile.Profile) *theme {
 		reset:   ansi.ResetStyle,
 		faint:   s().Faint().String(),
 		system:  s().Faint().Italic(true).String(),
-		bot:     fg(s(), 37).String(),
-		botName: fg(s().Bold(), 37).String(),
-		whisper: fg(s().Italic(true), 170).String(),
-		mention: fg(s().Bold(), 178).String(),
+		bot:     fg(s(), 37, ansi.Cyan).String(),
+		botName: fg(s().Bold(), 37, ansi.Cyan).String(),
+		whisper: fg(s().Italic(true), 170, ansi.Magenta).String(),
+		mention: fg(s().Bold(), 178, ansi.Yellow).String(),
 		header:  s().Bold().Underline(true).String(),
 		current: s().Bold().Reverse(true).String(),
-		unread:  fg(s().Bold(), 178).String(),
-		admin:   fg(s().Bold(), 178).String(),
+		unread:  fg(s().Bold(), 178, ansi.Yellow).String(),
+		admin:   fg(s().Bold(), 178, ansi.Yellow).String(),
 		status:  s().Reverse(true).String(),
 		bold:    s().Bold().String(),
 	}
 	t.sep = t.faint + separator + t.reset
 	for i, c := range namePalette {
-		t.names[i] = fg(s().Bold(), c).String()
+		t.names[i] = fg(s().Bold(), c, nameBasic[i]).String()
 	}
 	return t
 }

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -638,33 +640,77 @@ func TestColourProfiles(t *testing.T) {
 	h, _ := newHub(t)
 	bob := login(t, h, "bob", false)
 	for _, tc := range []struct {
-		profile      colorprofile.Profile
-		want, forbid []string
+		profile colorprofile.Profile
+		want    string // the kinds of foreground colour the frame must use, and no other
 	}{
-		{colorprofile.ANSI256, []string{"38;5;"}, nil},
-		{colorprofile.ANSI, []string{"\x1b[1;3"}, []string{"38;5;", "38;2;"}},
-		{colorprofile.ASCII, []string{"\x1b[1m", "\x1b[7m"}, []string{"38;", "\x1b[3"}},
+		{colorprofile.ANSI256, "256"},
+		{colorprofile.ANSI, "16"},
+		{colorprofile.ASCII, ""},
 	} {
 		s := login(t, h, "mike"+strconv.Itoa(int(tc.profile)), true)
 		m := New(Config{Ctx: t.Context(), Hub: h, Session: s, Width: 120, Height: 40, Profile: tc.profile})
 		u := &ui{tb: t, m: m, sess: s}
-		bob.Input(t.Context(), "hi, in colour")
+		bob.Input(t.Context(), "hi mike"+strconv.Itoa(int(tc.profile))+", in colour")
+		bob.Input(t.Context(), "/w mike"+strconv.Itoa(int(tc.profile))+" a whisper")
 		u.pump()
 		frame := m.View().Content
-		if !strings.Contains(frame, "hi, in colour") {
-			t.Fatalf("%v: the message is not on screen", tc.profile)
+		if !strings.Contains(frame, ", in colour") || !strings.Contains(frame, "a whisper") {
+			t.Fatalf("%v: the messages are not on screen", tc.profile)
 		}
-		for _, w := range tc.want {
-			if !strings.Contains(frame, w) {
-				t.Errorf("%v: frame has no %q", tc.profile, w)
-			}
+		if got := strings.Join(slices.Sorted(maps.Keys(foregrounds(frame))), ","); got != tc.want {
+			t.Errorf("%v: frame uses %q foreground colours, want %q", tc.profile, got, tc.want)
 		}
-		for _, f := range tc.forbid {
-			if strings.Contains(frame, f) {
-				t.Errorf("%v: frame has %q: %q", tc.profile, f, frame[max(0, strings.Index(frame, f)-80):strings.Index(frame, f)+20])
-			}
+		if tc.profile == colorprofile.ASCII && (!strings.Contains(frame, "\x1b[1m") || !strings.Contains(frame, "\x1b[7m")) {
+			t.Errorf("%v: bold or reverse missing without colour", tc.profile)
 		}
 		s.Close()
+	}
+}
+
+// foregrounds returns the kinds of foreground colour the SGR sequences of
+// frame set: "16" (30-37, 90-97), "256" (38;5), "rgb" (38;2).
+func foregrounds(frame string) map[string]bool {
+	kinds := map[string]bool{}
+	for rest := frame; ; {
+		i := strings.Index(rest, "\x1b[")
+		if i < 0 {
+			return kinds
+		}
+		rest = rest[i+2:]
+		end := strings.IndexFunc(rest, func(r rune) bool { return r >= 0x40 && r <= 0x7e })
+		if end < 0 || rest[end] != 'm' {
+			continue
+		}
+		ps := strings.Split(rest[:end], ";")
+		for k := 0; k < len(ps); k++ {
+			switch n, _ := strconv.Atoi(ps[k]); {
+			case n >= 30 && n <= 37, n >= 90 && n <= 97:
+				kinds["16"] = true
+			case n == 38 && k+1 < len(ps) && ps[k+1] == "5":
+				kinds["256"] = true
+				k += 2
+			case n == 38 && k+1 < len(ps) && ps[k+1] == "2":
+				kinds["rgb"] = true
+				k += 4
+			}
+		}
+	}
+}
+
+// TestNamesApartAt16Colours: on a 16-colour terminal names still get
+// many colours, none of them the yellow of a mention.
+func TestNamesApartAt16Colours(t *testing.T) {
+	th := newTheme(colorprofile.ANSI)
+	seen := map[string]bool{}
+	for i := range 50 {
+		c := th.nameColour(fmt.Sprint("user", i))
+		if c == th.mention || strings.Contains(c, "33m") || strings.Contains(c, "93m") {
+			t.Fatalf("a name is drawn like a mention: %q", c)
+		}
+		seen[c] = true
+	}
+	if len(seen) < 8 {
+		t.Errorf("50 names share %d colours at 16 colours", len(seen))
 	}
 }
 

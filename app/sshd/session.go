@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,7 +112,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		FloodBurst: d.cfg.Line.FloodBurst, FloodRate: d.cfg.Line.FloodRate,
 		// The model draws only the rows that changed; no stock renderer.
 		Output: chunker{w: out, max: uiWriteMax}, Shared: d.shared,
-		Profile: colourProfile(s, pty),
+		Profile: colourProfile(s.Environ(), pty.Term),
 	})
 	opts := append(bubbletea.MakeOptions(s),
 		tea.WithContext(ctx),
@@ -143,14 +144,16 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 }
 
 // colourProfile is what the user's terminal can show, from the pty's
-// TERM and the environment the client sent (NO_COLOR, COLORTERM), as wish
-// decides it for its own programs: TERM=xterm gets the 16 ANSI colours,
-// xterm-256color 256. Without a TERM, 256.
-func colourProfile(s ssh.Session, pty ssh.Pty) colorprofile.Profile {
-	if pty.Term == "" {
-		return colorprofile.ANSI256
+// TERM and the environment the client sent (NO_COLOR, COLORTERM), by
+// colorprofile.Env, which is what wish uses for its own programs' emulated
+// ptys: TERM=xterm gets the 16 ANSI colours, xterm-256color 256, dumb
+// none. A pty without a TERM is taken as xterm-256color (wish would give
+// it no colour), and NO_COLOR still applies.
+func colourProfile(environ []string, term string) colorprofile.Profile {
+	if term == "" {
+		term = "xterm-256color"
 	}
-	return colorprofile.Env(append(s.Environ(), "TERM="+pty.Term))
+	return colorprofile.Env(append(slices.Clip(environ), "TERM="+term))
 }
 
 // uiWriteMax is the largest write the UI makes to its channel. A channel

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/charmbracelet/colorprofile"
 )
 
 // TestStallGuard: a write stuck on a client that stopped reading cuts the
@@ -140,5 +142,28 @@ func TestLazyDeadline(t *testing.T) {
 	c.SetDeadline(time.Time{})
 	if len(limited.set) != 1 || !limited.set[0].Equal(now.Add(40*time.Second)) {
 		t.Fatalf("a connection capped at 40 s got deadlines %v", limited.set)
+	}
+}
+
+// TestColourProfile: what the UI may draw with, from the pty's TERM and
+// the environment the client sent.
+func TestColourProfile(t *testing.T) {
+	for _, tc := range []struct {
+		term    string
+		environ []string
+		want    colorprofile.Profile
+	}{
+		{"xterm-256color", nil, colorprofile.ANSI256},
+		{"xterm", nil, colorprofile.ANSI},
+		{"screen", nil, colorprofile.ANSI256},
+		{"xterm-256color", []string{"COLORTERM=truecolor"}, colorprofile.TrueColor},
+		{"xterm-256color", []string{"NO_COLOR=1"}, colorprofile.ASCII},
+		{"", nil, colorprofile.ANSI256},
+		{"", []string{"NO_COLOR=1"}, colorprofile.ASCII},
+		{"dumb", nil, colorprofile.NoTTY},
+	} {
+		if got := colourProfile(tc.environ, tc.term); got != tc.want {
+			t.Errorf("TERM=%q %v: %v, want %v", tc.term, tc.environ, got, tc.want)
+		}
 	}
 }
