@@ -568,21 +568,45 @@ func (d *adminRoom) For(t *testing.T) *adminRoom {
 
 func (d *adminRoom) quiet() { allQuiet(d.alice, d.bob, d.carol, d.dave) }
 
-// carolReturns switches carol, back in chat, to den again: den hears her
-// join, chat (dave) her leave, nobody anything else.
-func (d *adminRoom) carolReturns() {
-	d.carol.Send("/switch den")
-	d.carol.Expect(switchedLine("den"), joinLine("carol"))
-	d.alice.Expect(joinLine("carol"))
-	d.bob.Expect(joinLine("carol"))
-	d.dave.Expect(leaveLine("carol"))
+// inDen returns the users d starts with in den, by name.
+func (d *adminRoom) inDen() map[string]*apptest.Client {
+	return map[string]*apptest.Client{"alice": d.alice, "bob": d.bob, "carol": d.carol}
+}
+
+// removed checks what the room hears when who, one of den's three, is
+// kicked or banned (how) from it: who is back in chat and told so, the
+// other two hear the leave line, chat (dave) the join line.
+func (d *adminRoom) removed(who, how string) {
+	for name, c := range d.inDen() {
+		if name == who {
+			c.Expect(joinLine(who), "<helperbot> You've been "+how+" from the 'den' room. You've been returned to 'chat'.")
+		} else {
+			c.Expect(leaveLine(who))
+		}
+	}
+	d.dave.Expect(joinLine(who))
+}
+
+// returns switches who, back in chat, to den again: den hears the join,
+// chat (dave) the leave, nobody anything else.
+func (d *adminRoom) returns(who string) {
+	den := d.inDen()
+	den[who].Send("/switch den")
+	for name, c := range den {
+		if name == who {
+			c.Expect(switchedLine("den"), joinLine(who))
+		} else {
+			c.Expect(joinLine(who))
+		}
+	}
+	d.dave.Expect(leaveLine(who))
 	d.quiet()
 }
 
 func TestKick(t *testing.T) {
 	t.Parallel()
 	d := newAdminRoom(t)
-	alice, bob, carol, dave := d.alice, d.bob, d.carol, d.dave
+	alice, bob, carol := d.alice, d.bob, d.carol
 
 	// Not an admin of the room.
 	bob.Send("/kick carol")
@@ -598,39 +622,25 @@ func TestKick(t *testing.T) {
 	// Kicked, in another case, further arguments ignored: the room hears
 	// the leave line, chat the join line, then carol is told.
 	alice.Send("/kick CAROL because   reasons")
-	carol.Expect(joinLine("carol"), "<helperbot> You've been kicked from the 'den' room. You've been returned to 'chat'.")
-	alice.Expect(leaveLine("carol"))
-	bob.Expect(leaveLine("carol"))
-	dave.Expect(joinLine("carol"))
+	d.removed("carol", "kicked")
 	carol.Send("/room")
 	carol.Expect(roomLine("chat"))
 	d.quiet()
 
 	// A kick is no ban: carol may come back.
-	d.carolReturns()
+	d.returns("carol")
 }
 
 func TestAdminKicksThemselves(t *testing.T) {
 	t.Parallel()
 	d := newAdminRoom(t)
-	alice, bob, carol, dave := d.alice, d.bob, d.carol, d.dave
-	alice.Send("/kick alice")
-	alice.Expect(joinLine("alice"), "<helperbot> You've been kicked from the 'den' room. You've been returned to 'chat'.")
-	bob.Expect(leaveLine("alice"))
-	carol.Expect(leaveLine("alice"))
-	dave.Expect(joinLine("alice"))
+	d.alice.Send("/kick alice")
+	d.removed("alice", "kicked")
 	d.quiet()
 	// Still the admin when back.
-	alice.Send("/switch den")
-	alice.Expect(switchedLine("den"), joinLine("alice"))
-	bob.Expect(joinLine("alice"))
-	carol.Expect(joinLine("alice"))
-	dave.Expect(leaveLine("alice"))
-	alice.Send("/kick bob")
-	bob.Expect(joinLine("bob"), "<helperbot> You've been kicked from the 'den' room. You've been returned to 'chat'.")
-	alice.Expect(leaveLine("bob"))
-	carol.Expect(leaveLine("bob"))
-	dave.Expect(joinLine("bob"))
+	d.returns("alice")
+	d.alice.Send("/kick bob")
+	d.removed("bob", "kicked")
 	d.quiet()
 }
 
@@ -649,10 +659,7 @@ func TestBan(t *testing.T) {
 	}
 
 	alice.Send("/ban Carol for good")
-	carol.Expect(joinLine("carol"), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
-	alice.Expect(leaveLine("carol"))
-	bob.Expect(leaveLine("carol"))
-	dave.Expect(joinLine("carol"))
+	d.removed("carol", "banned")
 	d.quiet()
 
 	// Banned: that line and nothing else, whatever the case, from
@@ -692,12 +699,9 @@ func TestBan(t *testing.T) {
 func TestUnban(t *testing.T) {
 	t.Parallel()
 	d := newAdminRoom(t)
-	alice, bob, carol, dave := d.alice, d.bob, d.carol, d.dave
+	alice, bob, dave := d.alice, d.bob, d.dave
 	alice.Send("/ban carol")
-	carol.Expect(joinLine("carol"), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
-	alice.Expect(leaveLine("carol"))
-	bob.Expect(leaveLine("carol"))
-	dave.Expect(joinLine("carol"))
+	d.removed("carol", "banned")
 
 	tests := []struct {
 		name string
@@ -730,7 +734,7 @@ func TestUnban(t *testing.T) {
 	alice.Send("/unban carol")
 	alice.Expect("<helperbot> carol is not banned from 'den'.")
 	d.quiet()
-	d.carolReturns()
+	d.returns("carol")
 }
 
 // The name of someone banned while offline is shown as it was when banned.
