@@ -15,13 +15,6 @@ import (
 	"chatserver/chat/store"
 )
 
-// enterRoom sends /switch room and reads the switch line and the user's own
-// join line; shown is the room's name as first created.
-func enterRoom(c *apptest.Client, name, room, shown string) {
-	c.Send("/switch " + room)
-	c.Expect("<system> Switched to room '"+shown+"'", "<helperbot> "+name+" has joined the chat room!")
-}
-
 // TestRestartKeepsState runs a server on a data folder, stops it, starts a
 // new one on the same folder and checks that rooms (in order, as first
 // written), admins, bans, unbans, history and SSH name ownership are back,

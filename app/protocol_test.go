@@ -42,9 +42,13 @@ func startNoFlood(t *testing.T) *apptest.Server {
 
 // enter moves c, logged in as name, to room and reads the two lines that
 // answer it.
-func enter(c *apptest.Client, name, room string) {
+func enter(c *apptest.Client, name, room string) { enterRoom(c, name, room, room) }
+
+// enterRoom sends /switch room and reads the switch line and the user's own
+// join line; shown is the room's name as first created.
+func enterRoom(c *apptest.Client, name, room, shown string) {
 	c.Send("/switch " + room)
-	c.Expect(switchedLine(room), joinLine(name))
+	c.Expect(switchedLine(shown), joinLine(name))
 }
 
 // allQuiet asserts that none of cs got anything.
