@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"chatserver/app"
 	"chatserver/app/apptest"
 	"chatserver/chat"
 )
@@ -73,6 +74,18 @@ func clean(text string, w, h int, user, room string) string {
 	return ""
 }
 
+// aliceAndMike starts a server on cfg with alice on telnet and mike on an
+// 80x24 SSH screen, both in chat, each having seen the other arrive.
+func aliceAndMike(t *testing.T, cfg app.Config) (alice *apptest.Client, mike *apptest.Screen) {
+	t.Helper()
+	srv := apptest.Start(t, cfg)
+	alice = apptest.Login(t, srv.Telnet, "alice")
+	mike = apptest.DialScreen(t, srv.SSH, "mike", nil, 80, 24)
+	mike.WaitText("Users (2)")
+	alice.Expect("<helperbot> mike has joined the chat room!")
+	return alice, mike
+}
+
 // TestUIChat: the UI shows the rooms, the users and the messages; a telnet
 // user's message shows on the SSH screen and the SSH user's line reaches
 // the telnet user.
@@ -102,11 +115,7 @@ func TestUIChat(t *testing.T) {
 // messages; the other room hears of it.
 func TestUISwitch(t *testing.T) {
 	t.Parallel()
-	srv := apptest.Start(t, apptest.Config(t))
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	mike := apptest.DialScreen(t, srv.SSH, "mike", nil, 80, 24)
-	mike.WaitText("Users (2)")
-	alice.Expect("<helperbot> mike has joined the chat room!")
+	alice, mike := aliceAndMike(t, apptest.Config(t))
 
 	mike.Type("/switch lobby\r")
 	mike.WaitFor("all three panes in lobby", func(text string) bool {
@@ -264,11 +273,7 @@ func TestUIShutdown(t *testing.T) {
 // reach anyone else raw.
 func TestUISanitised(t *testing.T) {
 	t.Parallel()
-	srv := apptest.Start(t, apptest.Config(t))
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	mike := apptest.DialScreen(t, srv.SSH, "mike", nil, 80, 24)
-	mike.WaitText("Users (2)")
-	alice.Expect("<helperbot> mike has joined the chat room!")
+	alice, mike := aliceAndMike(t, apptest.Config(t))
 	mike.Type("\x1b[200~pasted \x1b[31mred\x1b[0m \x1b]0;title\x07\u202eevil\x1b[201~\r")
 	got := alice.Next()
 	if strings.ContainsAny(got, "\x1b\x07\u202e") || !strings.HasPrefix(got, "<mike> pasted") {
@@ -286,11 +291,7 @@ func TestUIKeys(t *testing.T) {
 	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.FloodRate = 0 // alice fills mike's screen to scroll it
-	srv := apptest.Start(t, cfg)
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	mike := apptest.DialScreen(t, srv.SSH, "mike", nil, 80, 24)
-	mike.WaitText("Users (2)")
-	alice.Expect("<helperbot> mike has joined the chat room!")
+	alice, mike := aliceAndMike(t, cfg)
 
 	mike.Type("abc")
 	for _, b := range "\x1b[D\x1b[D" { // Left, Left, a byte a packet
