@@ -52,26 +52,7 @@ func (s *sshSession) Close() error {
 }
 
 func (d *sshDoor) login(ctx context.Context, r *run, u *user) (session, error) {
-	conn, err := r.dial(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	s, err := d.open(conn, r, u)
-	if err != nil {
-		conn.Close()
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
-		}
-		return nil, err
-	}
-	if !stop() {
-		s.Close()
-		return nil, ctx.Err()
-	}
-	conn.SetDeadline(time.Time{})
-	return s, nil
+	return r.connect(ctx, u, func(conn net.Conn) (session, error) { return d.open(conn, r, u) })
 }
 
 func (d *sshDoor) open(conn net.Conn, r *run, u *user) (*sshSession, error) {

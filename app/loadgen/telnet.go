@@ -51,14 +51,27 @@ type telnetSession struct {
 }
 
 func (telnetDoor) login(ctx context.Context, r *run, u *user) (session, error) {
+	return r.connect(ctx, u, func(conn net.Conn) (session, error) {
+		lr := newLineReader(conn)
+		if err := lineLogin(lr, conn, u.name, r.rooms[u.room], "\r\n", true); err != nil {
+			return nil, err
+		}
+		return &telnetSession{Conn: conn, lr: lr}, nil
+	})
+}
+
+// connect dials u and runs login on the connection; the end of ctx cuts
+// login short by expiring the connection's deadline. If login fails, or
+// ctx ended meanwhile, the connection is closed.
+func (r *run) connect(ctx context.Context, u *user, login func(net.Conn) (session, error)) (session, error) {
 	conn, err := r.dial(ctx, u)
 	if err != nil {
 		return nil, err
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	lr := newLineReader(conn)
-	if err := lineLogin(lr, conn, u.name, r.rooms[u.room], "\r\n", true); err != nil {
+	s, err := login(conn)
+	if err != nil {
 		conn.Close()
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
@@ -66,10 +79,11 @@ func (telnetDoor) login(ctx context.Context, r *run, u *user) (session, error) {
 		return nil, err
 	}
 	if !stop() {
-		conn.Close()
+		s.Close()
 		return nil, ctx.Err()
 	}
-	return &telnetSession{Conn: conn, lr: lr}, nil
+	conn.SetDeadline(time.Time{})
+	return s, nil
 }
 
 // lineLogin speaks the login of the line protocol: wait for the prompt
