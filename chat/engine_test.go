@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,11 +82,11 @@ func TestPanickingPluginIsSkipped(t *testing.T) {
 	alice.Input(ctx, "hello bob")
 	alice.Input(ctx, "/boom")
 	alice.Input(ctx, "/users")
-	if got, want := drainLines(bob), []string{"<alice> hello bob\n"}; !equal(got, want) {
+	if got, want := drainLines(bob), []string{"<alice> hello bob\n"}; !slices.Equal(got, want) {
 		t.Errorf("bob got %q, want %q", got, want)
 	}
 	want := []string{"<hellobot> Hello, alice\n", "<helperbot> Current online users:\n<helperbot> 1. alice\n<helperbot> 2. bob\n"}
-	if got := drainLines(alice); !equal(got, want) {
+	if got := drainLines(alice); !slices.Equal(got, want) {
 		t.Errorf("alice got %q, want %q", got, want)
 	}
 	if errs := log.errors(); len(errs) != 2 || errs[0] != "plugin panicked" {
@@ -238,14 +239,14 @@ func TestRoomCap(t *testing.T) {
 	alice.Input(ctx, "/switch two")
 	drainLines(alice)
 	alice.Input(ctx, "/switch three")
-	if got, want := drainLines(alice), []string{"<system> " + chat.TextTooManyRooms + "\n"}; !equal(got, want) {
+	if got, want := drainLines(alice), []string{"<system> " + chat.TextTooManyRooms + "\n"}; !slices.Equal(got, want) {
 		t.Errorf("fourth room: got %q, want %q", got, want)
 	}
 	if r := alice.Room(); r != "two" {
 		t.Errorf("after the refusal alice is in %q, want two", r)
 	}
 	alice.Input(ctx, "/switch ONE")
-	if got, want := drainLines(alice), []string{"<system> Switched to room 'one'\n"}; !equal(got, want) {
+	if got, want := drainLines(alice), []string{"<system> Switched to room 'one'\n"}; !slices.Equal(got, want) {
 		t.Errorf("existing room at the cap: got %q, want %q", got, want)
 	}
 }

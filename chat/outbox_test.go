@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -19,18 +20,6 @@ func texts(evs []*chat.Event) []string {
 		out[i] = e.Text
 	}
 	return out
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func seq(from, to int) []string {
@@ -53,7 +42,7 @@ func TestOutboxKeepsOrder(t *testing.T) {
 		t.Errorf("Len = %d, want 5", o.Len())
 	}
 	evs, dropped, closed := o.Drain(nil)
-	if got := texts(evs); !equal(got, seq(0, 4)) || dropped != 0 || closed {
+	if got := texts(evs); !slices.Equal(got, seq(0, 4)) || dropped != 0 || closed {
 		t.Errorf("Drain = %q, %d, %v; want 0..4, 0, false", got, dropped, closed)
 	}
 	if o.Len() != 0 {
@@ -75,7 +64,7 @@ func TestOutboxOverflowDropsOldestAndCounts(t *testing.T) {
 	if dropped+len(got) != 9 {
 		t.Errorf("%d delivered + %d counted as dropped, want 9 in all", len(got), dropped)
 	}
-	if !equal(got, seq(9-len(got), 8)) {
+	if !slices.Equal(got, seq(9-len(got), 8)) {
 		t.Errorf("kept %q, want the newest lines in order", got)
 	}
 	// The count is reported once.
@@ -105,7 +94,7 @@ func TestOutboxStaysBoundedUnderAFlood(t *testing.T) {
 		if dropped+len(got) != n {
 			t.Errorf("max %d: %d kept + %d dropped != %d pushed", max, len(got), dropped, n)
 		}
-		if !equal(got, seq(n-len(got), n-1)) {
+		if !slices.Equal(got, seq(n-len(got), n-1)) {
 			t.Errorf("max %d: kept lines are not the newest in order: %q", max, got)
 		}
 	}
@@ -124,7 +113,7 @@ func TestOutboxClose(t *testing.T) {
 		t.Errorf("Closed = false after Close")
 	}
 	evs, _, closed := o.Drain(nil)
-	if got := texts(evs); !equal(got, []string{"1"}) || !closed {
+	if got := texts(evs); !slices.Equal(got, []string{"1"}) || !closed {
 		t.Errorf("Drain after Close = %q, closed %v; want what was queued before, true", got, closed)
 	}
 }

@@ -19,6 +19,7 @@ package tui
 import (
 	"context"
 	"io"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -521,18 +522,10 @@ func (m *Model) refreshRoster() {
 }
 
 func equalMembers(a, b []chat.Member) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) == 0 || &a[0] == &b[0] { // Members shares one list until a change
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) { // Members shares one list until a change
 		return true
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a, b)
 }
 
 // refreshRooms reloads the room list and marks the pane dirty if what it

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -62,18 +63,6 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func eq(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestReaderLineEnds(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -96,10 +85,10 @@ func TestReaderLineEnds(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, telnet := range []bool{false, true} {
-				if got := readAll(t, strings.NewReader(tc.in), telnet); !eq(got, tc.want) {
+				if got := readAll(t, strings.NewReader(tc.in), telnet); !slices.Equal(got, tc.want) {
 					t.Errorf("telnet %v: lines of %q = %q, want %q", telnet, tc.in, got, tc.want)
 				}
-				if got := readAll(t, iotest.OneByteReader(strings.NewReader(tc.in)), telnet); !eq(got, tc.want) {
+				if got := readAll(t, iotest.OneByteReader(strings.NewReader(tc.in)), telnet); !slices.Equal(got, tc.want) {
 					t.Errorf("telnet %v, one byte a read: lines of %q = %q, want %q", telnet, tc.in, got, tc.want)
 				}
 			}
@@ -119,12 +108,12 @@ func TestReaderSplitReads(t *testing.T) {
 	}
 	for k := 0; k <= len(in); k++ {
 		r := io.MultiReader(strings.NewReader(in[:k]), strings.NewReader(in[k:]))
-		if got := readAll(t, r, true); !eq(got, want) {
+		if got := readAll(t, r, true); !slices.Equal(got, want) {
 			t.Fatalf("split at %d: %q, want %q", k, got, want)
 		}
 	}
 	for _, sizes := range [][]int{{1}, {2}, {3}, {1, 7, 2}, {511}, {512}, {513}, {4096}} {
-		if got := readAll(t, &chunkReader{data: []byte(in), sizes: sizes}, true); !eq(got, want) {
+		if got := readAll(t, &chunkReader{data: []byte(in), sizes: sizes}, true); !slices.Equal(got, want) {
 			t.Errorf("reads of %v bytes: %q, want %q", sizes, got, want)
 		}
 	}
@@ -151,16 +140,16 @@ func TestReaderTelnet(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := readAll(t, strings.NewReader(tc.in), true); !eq(got, tc.want) {
+			if got := readAll(t, strings.NewReader(tc.in), true); !slices.Equal(got, tc.want) {
 				t.Errorf("lines of %q = %q, want %q", tc.in, got, tc.want)
 			}
-			if got := readAll(t, iotest.OneByteReader(strings.NewReader(tc.in)), true); !eq(got, tc.want) {
+			if got := readAll(t, iotest.OneByteReader(strings.NewReader(tc.in)), true); !slices.Equal(got, tc.want) {
 				t.Errorf("one byte a read: lines of %q = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
 	// Without telnet (SSH) the bytes are data.
-	if got := readAll(t, strings.NewReader("a\xff\xfbb\n"), false); !eq(got, []string{"a\xff\xfbb"}) {
+	if got := readAll(t, strings.NewReader("a\xff\xfbb\n"), false); !slices.Equal(got, []string{"a\xff\xfbb"}) {
 		t.Errorf("telnet off: %q", got)
 	}
 }
@@ -191,10 +180,10 @@ func TestReaderMaxLine(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := readAll(t, strings.NewReader(tc.in), true); !eq(got, tc.want) {
+			if got := readAll(t, strings.NewReader(tc.in), true); !slices.Equal(got, tc.want) {
 				t.Errorf("lines = %.60q, want %.60q", got, tc.want)
 			}
-			if got := readAll(t, &chunkReader{data: []byte(tc.in), sizes: []int{1, 100, 3}}, true); !eq(got, tc.want) {
+			if got := readAll(t, &chunkReader{data: []byte(tc.in), sizes: []int{1, 100, 3}}, true); !slices.Equal(got, tc.want) {
 				t.Errorf("split reads: lines = %.60q, want %.60q", got, tc.want)
 			}
 		})
@@ -349,10 +338,10 @@ func FuzzReader(f *testing.F) {
 		want := reference(data, telnet)
 		k := int(split) % (len(data) + 1)
 		two := io.MultiReader(bytes.NewReader(data[:k]), bytes.NewReader(data[k:]))
-		if got := readAll(t, two, telnet); !eq(got, want) {
+		if got := readAll(t, two, telnet); !slices.Equal(got, want) {
 			t.Fatalf("split at %d: %q, want %q", k, got, want)
 		}
-		if got := readAll(t, &chunkReader{data: data, sizes: []int{1 + k%7, 1 + k%13, 1}}, telnet); !eq(got, want) {
+		if got := readAll(t, &chunkReader{data: data, sizes: []int{1 + k%7, 1 + k%13, 1}}, telnet); !slices.Equal(got, want) {
 			t.Fatalf("chunked reads: %q, want %q", got, want)
 		}
 	})

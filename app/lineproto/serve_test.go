@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,7 +131,7 @@ var welcome = []string{
 
 func expectLines(t *testing.T, who string, got []string, want ...string) {
 	t.Helper()
-	if !eq(got, want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("%s got %q, want %q", who, got, want)
 	}
 }
