@@ -19,10 +19,17 @@ func startServer(t *testing.T) *apptest.Server {
 	return apptest.Start(t, cfg)
 }
 
-// checkDelivery fails the test unless every line sent reached every other
-// reader of its room exactly once. It asserts nothing about time.
-func checkDelivery(t *testing.T, res *loadgen.Result, users int) {
+// smoke runs cfg (with the tests' patience for draining and logging in)
+// and fails the test unless every line sent reached every other reader of
+// its room exactly once. It asserts nothing about time.
+func smoke(t *testing.T, cfg loadgen.Config) {
 	t.Helper()
+	cfg.Drain, cfg.LoginTimeout = apptest.Wait, apptest.Wait
+	res, err := loadgen.Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	users := cfg.Users
 	if res.Logins != users {
 		t.Errorf("logins = %d, want %d", res.Logins, users)
 	}
@@ -46,14 +53,9 @@ func checkDelivery(t *testing.T, res *loadgen.Result, users int) {
 func TestSmokeTelnet(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	res, err := loadgen.Run(t.Context(), loadgen.Config{
+	smoke(t, loadgen.Config{
 		Addr: srv.Telnet, Users: 20, Senders: 2, Rate: 20, Duration: time.Second,
-		Drain: apptest.Wait, LoginTimeout: apptest.Wait,
 	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	checkDelivery(t, res, 20)
 }
 
 // TestSmokeRoomsStalledCeiling: rooms, stalled readers and the rate-0
@@ -61,29 +63,20 @@ func TestSmokeTelnet(t *testing.T) {
 func TestSmokeRoomsStalledCeiling(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	res, err := loadgen.Run(t.Context(), loadgen.Config{
+	smoke(t, loadgen.Config{
 		Addr: srv.Telnet, Users: 20, Senders: 4, Rate: 0, Window: 20, Duration: 500 * time.Millisecond,
 		Rooms: 2, Room: "bench", Stalled: 2, SourceIPs: 3,
-		Drain: apptest.Wait, LoginTimeout: apptest.Wait,
 	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	checkDelivery(t, res, 20)
 }
 
 // TestSmokeSSHLines is the telnet smoke run over SSH without a pty.
 func TestSmokeSSHLines(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	res, err := loadgen.Run(t.Context(), loadgen.Config{
+	smoke(t, loadgen.Config{
 		Addr: srv.SSH, Door: loadgen.DoorSSHNoPty, Users: 20, Senders: 2, Rate: 20, Duration: time.Second,
-		Rooms: 2, Drain: apptest.Wait, LoginTimeout: apptest.Wait,
+		Rooms: 2,
 	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	checkDelivery(t, res, 20)
 }
 
 // TestRefusesRemoteTarget: a target off the loopback is refused before
@@ -126,13 +119,9 @@ func TestRefusesRemoteTarget(t *testing.T) {
 func TestSmokeSSHPty(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	res, err := loadgen.Run(t.Context(), loadgen.Config{
+	smoke(t, loadgen.Config{
 		Addr: srv.SSH, Door: loadgen.DoorSSH, Users: 10, Senders: 2, Rate: 2, Duration: 1500 * time.Millisecond,
 		Rooms: 2, Room: "ui",
-		PtyWidth: 120, PtyHeight: 40, Drain: apptest.Wait, LoginTimeout: apptest.Wait,
+		PtyWidth: 120, PtyHeight: 40,
 	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	checkDelivery(t, res, 10)
 }
