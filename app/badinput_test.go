@@ -92,11 +92,7 @@ func TestSplitLine(t *testing.T) {
 func TestPipelinedLines(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	bob := apptest.Login(t, srv.Telnet, "bob")
-	carol := apptest.Login(t, srv.Telnet, "carol")
-	bob.Expect(joinLine("carol"))
-	enter(carol, "carol", "p1")
-	bob.Expect(leaveLine("carol"))
+	bob, carol := oneAway(t, srv, "bob", "carol", "p1")
 
 	// Logging in and a walk through two rooms, in one write: handled in
 	// order, each line seen by the room alice was in at the time.

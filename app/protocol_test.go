@@ -61,11 +61,7 @@ func allQuiet(cs ...*apptest.Client) {
 func TestLoginRefused(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	watcher := apptest.Login(t, srv.Telnet, "watcher")
-	away := apptest.Login(t, srv.Telnet, "Elsewhere")
-	watcher.Expect(joinLine("Elsewhere"))
-	enter(away, "Elsewhere", "other")
-	watcher.Expect(leaveLine("Elsewhere"))
+	watcher, away := oneAway(t, srv, "watcher", "Elsewhere", "other")
 	for _, name := range []string{"Jürgen", "kate"} {
 		apptest.Login(t, srv.Telnet, name)
 		watcher.Expect(joinLine(name))
@@ -121,11 +117,7 @@ func TestLoginRefused(t *testing.T) {
 func TestLoginAccepted(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	watcher := apptest.Login(t, srv.Telnet, "watcher")
-	away := apptest.Login(t, srv.Telnet, "away")
-	watcher.Expect(joinLine("away"))
-	enter(away, "away", "other")
-	watcher.Expect(leaveLine("away"))
+	watcher, away := oneAway(t, srv, "watcher", "away", "other")
 
 	tests := []struct{ name, in, shown string }{
 		{"ascii", "alice", "alice"},
@@ -160,11 +152,7 @@ func TestLoginAccepted(t *testing.T) {
 func TestJoinAndLeaveLines(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	carol := apptest.Login(t, srv.Telnet, "carol")
-	alice.Expect(joinLine("carol"))
-	enter(carol, "carol", "Other")
-	alice.Expect(leaveLine("carol"))
+	alice, carol := oneAway(t, srv, "alice", "carol", "Other")
 
 	// Logging in: everyone in chat, the newcomer included (Login checks
 	// the newcomer's own line); nobody elsewhere.
@@ -240,11 +228,7 @@ func TestHelloBot(t *testing.T) {
 func TestCommandReplies(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	bystander := apptest.Login(t, srv.Telnet, "bystander")
-	away := apptest.Login(t, srv.Telnet, "away")
-	bystander.Expect(joinLine("away"))
-	enter(away, "away", "Away")
-	bystander.Expect(leaveLine("away"))
+	bystander, away := oneAway(t, srv, "bystander", "away", "Away")
 
 	tests := []struct {
 		name, in string
@@ -779,11 +763,7 @@ func TestLeave(t *testing.T) {
 func TestShutdown(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
-	alice := apptest.Login(t, srv.Telnet, "alice")
-	bob := apptest.Login(t, srv.Telnet, "bob")
-	alice.Expect(joinLine("bob"))
-	enter(bob, "bob", "other")
-	alice.Expect(leaveLine("bob"))
+	alice, bob := oneAway(t, srv, "alice", "bob", "other")
 	prompt := apptest.Dial(t, srv.Telnet) // not logged in yet
 	prompt.Welcome()
 	srv.Stop(t)
@@ -862,6 +842,18 @@ func TestTooManyConnections(t *testing.T) {
 		defer c.Conn.Close()
 		return c.Next() == "<system> Welcome to the chat room!"
 	})
+}
+
+// oneAway logs in here, who stays in chat, and away, who moves to room;
+// here sees away come and go.
+func oneAway(t *testing.T, srv *apptest.Server, here, away, room string) (h, a *apptest.Client) {
+	t.Helper()
+	h = apptest.Login(t, srv.Telnet, here)
+	a = apptest.Login(t, srv.Telnet, away)
+	h.Expect(joinLine(away))
+	enter(a, away, room)
+	h.Expect(leaveLine(away))
+	return h, a
 }
 
 // twoAndOneAway logs alice and bob in, who stay in chat, and carol, who moves to
