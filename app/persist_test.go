@@ -266,3 +266,37 @@ func TestDataFolderCreated(t *testing.T) {
 		t.Errorf("database mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestAdminBannedByOldDataGetsIn: a database from before admins could not
+// be banned may hold a ban of a room's creator from their own room. The
+// creator still gets in, is its admin, and may lift the ban.
+func TestAdminBannedByOldDataGetsIn(t *testing.T) {
+	cfg := apptest.Config(t)
+	db, err := store.Open(t.Context(), filepath.Join(cfg.DataDir, app.DBFile), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		db.CreateRoom(t.Context(), chat.RoomRecord{Name: "ops", Creator: "Mike"}),
+		db.SaveBan(t.Context(), chat.BanRecord{Room: "ops", Name: "mike", By: "helperbot"}),
+		db.SaveBan(t.Context(), chat.BanRecord{Room: "ops", Name: "eve", By: "helperbot"}),
+		db.Close(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := apptest.Start(t, cfg)
+	mike := apptest.Login(t, srv.Telnet, "MIKE")
+	enterRoom(mike, "MIKE", "ops", "ops")
+	mike.Send("/users")
+	mike.Expect("<helperbot> Current online users:", "<helperbot> 1. MIKE (admin)")
+	mike.Send("/ban mike")
+	mike.Expect("<helperbot> You cannot ban an admin of 'ops'.")
+	eve := apptest.Login(t, srv.Telnet, "eve") // other bans still hold
+	eve.Send("/switch ops")
+	eve.Expect("<helperbot> You're banned from this room and cannot join.")
+	mike.Send("/unban mike")
+	mike.Expect("<helperbot> mike is no longer banned from 'ops'.")
+	allQuiet(mike, eve)
+}

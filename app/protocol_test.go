@@ -673,14 +673,28 @@ func TestBan(t *testing.T) {
 	again.Expect("<helperbot> You're banned from this room and cannot join.")
 	allQuiet(again, alice, bob, dave)
 
-	// An admin may ban themselves, and is then banned too.
-	alice.Send("/ban alice")
-	alice.Expect(joinLine("alice"), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
+	// An admin of the room cannot be banned from it, themselves included,
+	// in any case: that line to the admin, and nothing changes.
+	for _, in := range []string{"/ban alice", "/ban ALICE for good"} {
+		alice.Send(in)
+		alice.Expect("<helperbot> You cannot ban an admin of 'den'.")
+		allQuiet(alice, bob, dave, again)
+	}
+	alice.Send("/room")
+	alice.Expect(roomLine("den"))
+	alice.Send("/users")
+	alice.Expect("<helperbot> Current online users:", "<helperbot> 1. alice (admin)", "<helperbot> 2. bob")
+	// A kick of oneself is still allowed, and the way back stays open.
+	alice.Send("/kick alice")
+	alice.Expect(joinLine("alice"), "<helperbot> You've been kicked from the 'den' room. You've been returned to 'chat'.")
 	bob.Expect(leaveLine("alice"))
 	dave.Expect(joinLine("alice"))
 	again.Expect(joinLine("alice"))
 	alice.Send("/switch den")
-	alice.Expect("<helperbot> You're banned from this room and cannot join.")
+	alice.Expect(switchedLine("den"), joinLine("alice"))
+	bob.Expect(joinLine("alice"))
+	dave.Expect(leaveLine("alice"))
+	again.Expect(leaveLine("alice"))
 	allQuiet(alice, bob, dave, again)
 }
 

@@ -101,7 +101,7 @@ func (b *Bot) IsAdmin(room, name string) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	r := h.rooms[Fold(room)]
-	return r != nil && r.creator != "" && r.creator == Fold(name)
+	return r != nil && r.isAdmin(Fold(name))
 }
 
 // Move moves the user called name from room from to room to, with the
@@ -126,14 +126,19 @@ func (b *Bot) Move(name, from, to string) (User, error) {
 
 // Ban bans the user called name from room; the refusal line they get when
 // they try to come back is tagged with this plugin's name. The ban is
-// durable when Ban returns nil.
+// durable when Ban returns nil. An admin of the room cannot be banned from
+// it: that returns ErrIsAdmin.
 func (b *Bot) Ban(ctx context.Context, room, name string) error {
 	h := b.hub
 	h.mu.RLock()
 	r := h.rooms[Fold(room)]
+	admin := r != nil && r.isAdmin(Fold(name))
 	h.mu.RUnlock()
 	if r == nil {
 		return ErrNotFound
+	}
+	if admin {
+		return ErrIsAdmin
 	}
 	rec := BanRecord{Room: r.name, Name: name, By: b.name, Time: h.now()}
 	if err := h.store.SaveBan(ctx, rec); err != nil {

@@ -74,6 +74,11 @@ type room struct {
 	next   int
 }
 
+// isAdmin reports whether the user whose folded name is key is an admin of
+// r: today its creator. It is the one test of admin rights; the caller
+// holds Hub.mu.
+func (r *room) isAdmin(key string) bool { return r.creator != "" && r.creator == key }
+
 // systemCommands are the engine's own commands, in /help order.
 var systemCommands = [...]string{"leave", "room", "switch", "history"}
 
@@ -316,7 +321,7 @@ func (h *Hub) Members(room string) []Member {
 	// same list; changes, under the write lock, cannot interleave.
 	out := make([]Member, len(r.members))
 	for i, s := range r.members {
-		out[i] = Member{Name: s.name, Admin: r.creator != "" && r.creator == s.key}
+		out[i] = Member{Name: s.name, Admin: r.isAdmin(s.key)}
 	}
 	r.roster.Store(&out)
 	return out

@@ -206,7 +206,7 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 	cur, r := s.room, h.rooms[key]
 	var ban BanRecord
 	banned := false
-	if r != nil {
+	if r != nil && !r.isAdmin(s.key) { // an admin is never kept out, whatever old data says
 		ban, banned = r.bans[s.key]
 	}
 	h.mu.RUnlock()

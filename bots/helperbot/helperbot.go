@@ -109,13 +109,20 @@ func remove(ctx context.Context, b *chat.Bot, c chat.Command, ban bool) {
 		return
 	}
 	name, _ := chat.CutArg(c.Args)
+	if ban && name != "" && b.IsAdmin(c.Room, name) {
+		b.Reply(c.From, cannotText(verb, c.Room))
+		return
+	}
 	u, ok := b.Find(name)
 	if name == "" || !ok || chat.Fold(u.Room) != chat.Fold(c.Room) {
 		b.Reply(c.From, notFound)
 		return
 	}
 	if ban {
-		if err := b.Ban(ctx, c.Room, u.Name); err != nil {
+		if err := b.Ban(ctx, c.Room, u.Name); errors.Is(err, chat.ErrIsAdmin) {
+			b.Reply(c.From, cannotText(verb, c.Room))
+			return
+		} else if err != nil {
 			b.Log().Error("ban", "user", u.Name, "room", c.Room, "err", err)
 			b.Reply(c.From, "Could not ban "+u.Name+", please try again.")
 			return
@@ -129,6 +136,13 @@ func remove(ctx context.Context, b *chat.Bot, c chat.Command, ban bool) {
 		return
 	}
 	b.Reply(moved.Name, "You've been "+done+" from the '"+u.Room+"' room. You've been returned to '"+chat.DefaultRoom+"'.")
+}
+
+// cannotText answers an admin who tries to ban one of the room's admins,
+// themselves included: admins are never kept out of their room. verb is
+// "ban", or "mute" for a mute.
+func cannotText(verb, room string) string {
+	return "You cannot " + verb + " an admin of '" + room + "'."
 }
 
 func unban(ctx context.Context, b *chat.Bot, c chat.Command) {
