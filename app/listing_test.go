@@ -17,6 +17,7 @@ func TestLongListingArrivesWhole(t *testing.T) {
 	cfg.FloodRate = 0
 	cfg.Store = store.NewMemory(0) // 2 000 rooms without 2 000 fsyncs
 	cfg.MaxRooms = 3000
+	cfg.RoomsPerHour = 0 // 2 000 rooms from one address
 	srv := apptest.Start(t, cfg)
 	alice := apptest.Login(t, srv.Telnet, "alice")
 	const rooms = 2000

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"chatserver/app"
 	"chatserver/app/apptest"
@@ -299,4 +300,35 @@ func TestAdminBannedByOldDataGetsIn(t *testing.T) {
 	mike.Send("/unban mike")
 	mike.Expect("<helperbot> mike is no longer banned from 'ops'.")
 	allQuiet(mike, eve)
+}
+
+// TestExpiredRoomGoneAfterRestart: a room that was empty, without bans and
+// messages, for --room-expiry is gone after a restart, with its creator's
+// rights, and the name is free for someone else; a room with a ban stays.
+func TestExpiredRoomGoneAfterRestart(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.FloodRate = 0
+	srv := apptest.Start(t, cfg)
+	bob, alice := oneAway(t, srv, "bob", "alice", "den")
+	alice.Send("words that expire with den")
+	enter(alice, "alice", "vault")
+	enter(bob, "bob", "vault")
+	alice.Expect(joinLine("bob"))
+	alice.Send("/ban bob")
+	alice.Until(leaveLine("bob"))
+	srv.Stop(t)
+
+	cfg.RoomExpiry = time.Nanosecond // both rooms are older than that now
+	srv = apptest.Start(t, cfg)
+	bob = apptest.Login(t, srv.Telnet, "bob")
+	bob.Send("/rooms")
+	bob.Expect("<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. vault")
+	enter(bob, "bob", "DEN")
+	bob.Send("/users")
+	bob.Expect("<helperbot> Current online users:", "<helperbot> 1. bob (admin)")
+	bob.Send("/history")
+	bob.Expect("<system> No messages yet in 'DEN'.")
+	bob.Send("/switch vault")
+	bob.Expect("<helperbot> You're banned from this room and cannot join.")
+	bob.Quiet()
 }

@@ -466,6 +466,36 @@ func TestEmptyRoomKeepsAdminAndBans(t *testing.T) {
 	allQuiet(alice, bob)
 }
 
+// TestRoomsPerHour: past --rooms-per-hour new rooms an hour, /switch to a
+// room that does not exist gets one line and nothing else, for that name
+// and for anyone from that address; existing rooms stay open.
+func TestRoomsPerHour(t *testing.T) {
+	t.Parallel()
+	srv := startNoFlood(t) // at the default, 5
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	bob := apptest.Login(t, srv.Telnet, "bob") // from the same address
+	alice.Expect(joinLine("bob"))
+	for i := range chat.DefaultRoomsPerHour {
+		enter(alice, "alice", "r"+strconv.Itoa(i))
+		if i == 0 {
+			bob.Expect(leaveLine("alice"))
+		}
+	}
+	const tooFast = "<system> You've created too many rooms lately, please use an existing one."
+	for _, c := range []*apptest.Client{alice, bob} {
+		c.Send("/switch another")
+		c.Expect(tooFast)
+		allQuiet(alice, bob)
+	}
+	alice.Send("/room")
+	alice.Expect(roomLine("r4"))
+	enterRoom(bob, "bob", "R0", "r0")
+	bob.Send("/rooms")
+	bob.Expect("<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. r0", "<helperbot> 3. r1",
+		"<helperbot> 4. r2", "<helperbot> 5. r3", "<helperbot> 6. r4")
+	allQuiet(alice, bob)
+}
+
 func TestWhisper(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)

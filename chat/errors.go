@@ -20,6 +20,7 @@ var (
 	ErrStore        = errors.New("store failed")
 	ErrTooManyRooms = errors.New("too many rooms")
 	ErrIsAdmin      = errors.New("is an admin of the room")
+	ErrRoomsTooFast = errors.New("too many rooms created lately")
 )
 
 // RefusalText returns the text of the system line that answers a login
@@ -54,6 +55,7 @@ const (
 	TextLoginTimeout = "Login timed out, goodbye."
 	TextTooMany      = "Too many connections, please try again later."
 	TextTooManyRooms = "There are too many rooms to create another, please use an existing one."
+	TextRoomsTooFast = "You've created too many rooms lately, please use an existing one."
 )
 
 // DroppedText is the notice a slow reader gets in place of the n lines the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,12 +27,25 @@ type Config struct {
 	Now        func() time.Time
 	HistoryLen int // messages per room kept in memory; DefaultHistoryLen if 0
 	MaxRooms   int // rooms there may be, DefaultRoom included; DefaultMaxRooms if 0
+	// RoomsPerHour is how many rooms one name, and one source address, may
+	// create within an hour; 0: no limit.
+	RoomsPerHour int
+	// RoomExpiry removes a room that has been empty, without topic, bans or
+	// messages, for that long (see Hub.sweep); 0: rooms are never removed.
+	RoomExpiry time.Duration
 }
 
-// DefaultMaxRooms caps the rooms of a hub. Rooms are never removed and each
-// keeps up to HistoryLen messages in memory (~175 KB when full of long
-// messages), so without a cap one client could exhaust memory and disk.
+// DefaultMaxRooms caps the rooms of a hub. Each keeps up to HistoryLen
+// messages in memory (~175 KB when full of long messages), and only idle
+// rooms expire, so without a cap one client could exhaust memory and disk.
 const DefaultMaxRooms = 1000
+
+// Defaults of the settings that bound what one person can claim; the
+// zero values of Config turn them off.
+const (
+	DefaultRoomsPerHour = 5
+	DefaultRoomExpiry   = 30 * 24 * time.Hour
+)
 
 // Hub is the chat engine: rooms, who is where, admins, bans and commands.
 // It owns all of that state behind one lock that is never held while plugin
@@ -49,7 +63,9 @@ type Hub struct {
 	help       string
 	rosterEv   *Event // the one KindRoster event, shared
 
-	createMu sync.Mutex // serialises room creation, whose store write runs outside mu
+	createMu sync.Mutex     // serialises room creation and removal, whose store writes run outside mu
+	created  *creationLimit // rooms created lately per name and address
+	expiry   time.Duration  // Config.RoomExpiry
 
 	mu      sync.RWMutex
 	rooms   map[string]*room    // by folded name
@@ -64,10 +80,13 @@ type Hub struct {
 type room struct {
 	name    string
 	creator string // folded name of the creator, "" for none
+	created time.Time
+	gone    bool // removed by sweep: nobody may enter it any more
 	bans    map[string]BanRecord
 	members []*Session               // in the order they entered
 	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
 	said    atomic.Uint64
+	lastMsg atomic.Int64 // when the last message was said, Unix nanoseconds; 0 for none
 
 	histMu sync.Mutex
 	hist   []*Event // ring of the last historyLen messages
@@ -98,6 +117,8 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		users:      map[string]*Session{},
 		owners:     map[string]string{},
 		rosterEv:   &Event{Kind: KindRoster},
+		created:    newCreationLimit(cfg.RoomsPerHour),
+		expiry:     max(cfg.RoomExpiry, 0),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -118,10 +139,10 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
-	h.addRoom(DefaultRoom, "")
+	h.addRoom(DefaultRoom, "", time.Time{})
 	for _, r := range snap.Rooms {
 		if h.rooms[Fold(r.Name)] == nil {
-			h.addRoom(r.Name, Fold(r.Creator))
+			h.addRoom(r.Name, Fold(r.Creator), r.Created)
 		}
 	}
 	for _, b := range snap.Bans {
@@ -141,6 +162,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 			r.remember(&Event{Kind: KindChat, Room: r.name, From: m.From, Text: m.Text, Time: m.Time}, h.historyLen)
 		}
 	}
+	h.sweep(ctx, h.now())
 	return h, nil
 }
 
@@ -178,8 +200,8 @@ func (h *Hub) register(plugins []Plugin) error {
 }
 
 // addRoom adds a room to the in-memory state; the caller holds mu or owns h.
-func (h *Hub) addRoom(name, creator string) *room {
-	r := &room{name: name, creator: creator, bans: map[string]BanRecord{}}
+func (h *Hub) addRoom(name, creator string, created time.Time) *room {
+	r := &room{name: name, creator: creator, created: created, bans: map[string]BanRecord{}}
 	h.rooms[Fold(name)] = r
 	h.order = append(h.order, r)
 	return r
@@ -389,30 +411,101 @@ func (h *Hub) rosterAll() {
 }
 
 // createRoom returns the room called name, creating it with creator as its
-// admin once the store has it.
+// admin once the store has it. A room of that name that expired is removed
+// first, so the name is free for a new creator. A new room counts against
+// Config.RoomsPerHour (ErrRoomsTooFast) and Config.MaxRooms
+// (ErrTooManyRooms, once expired rooms are swept).
 func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*room, error) {
 	h.createMu.Lock()
 	defer h.createMu.Unlock()
-	key := Fold(name)
-	h.mu.RLock()
-	r := h.rooms[key]
-	full := len(h.order) >= h.maxRooms
-	h.mu.RUnlock()
-	if r != nil {
+	key, now := Fold(name), h.now()
+	r, stale, full := h.lookupRoom(key, now)
+	if r != nil && !stale {
 		return r, nil
 	}
-	if full {
-		return nil, ErrTooManyRooms
+	if !h.created.allow(now, creator.key, creator.addr) {
+		return nil, ErrRoomsTooFast
 	}
-	rec := RoomRecord{Name: name, Creator: creator.name, Created: h.now()}
+	if stale || full {
+		h.sweep(ctx, now)
+		if r, _, full = h.lookupRoom(key, now); r != nil {
+			return r, nil // entered, so kept, between the two looks
+		}
+		if full {
+			return nil, ErrTooManyRooms
+		}
+	}
+	rec := RoomRecord{Name: name, Creator: creator.name, Created: now}
 	if err := h.store.CreateRoom(ctx, rec); err != nil {
 		return nil, fmt.Errorf("create room %s: %w: %w", name, ErrStore, err)
 	}
+	h.created.add(now, creator.key, creator.addr)
 	h.mu.Lock()
-	r = h.addRoom(name, creator.key)
+	r = h.addRoom(name, creator.key, now)
 	h.mu.Unlock()
-	h.log.Info("room created", "room", name, "admin", creator.name)
+	h.log.Info("room created", "room", name, "admin", creator.name, "addr", creator.addr)
 	return r, nil
+}
+
+// lookupRoom returns the room whose folded name is key (nil if none),
+// whether it has expired at now, and whether the room table is full.
+func (h *Hub) lookupRoom(key string, now time.Time) (r *room, expired, full bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	r = h.rooms[key]
+	return r, r != nil && h.expired(r, now), len(h.order) >= h.maxRooms
+}
+
+// expired reports whether r may be removed at now: Config.RoomExpiry is
+// set, r is not DefaultRoom, and it has no member, no topic, no ban and no
+// message since RoomExpiry before now (or since it was created). The
+// caller holds mu.
+func (h *Hub) expired(r *room, now time.Time) bool {
+	if h.expiry <= 0 || r.gone || len(r.members) > 0 || len(r.bans) > 0 || r.hasTopic() || Fold(r.name) == Fold(DefaultRoom) {
+		return false
+	}
+	last := r.created
+	if n := r.lastMsg.Load(); n != 0 && time.Unix(0, n).After(last) {
+		last = time.Unix(0, n)
+	}
+	return now.Sub(last) >= h.expiry
+}
+
+// hasTopic reports whether r has a topic, which keeps it from expiring.
+// Rooms have none yet: /topic will set one.
+func (r *room) hasTopic() bool { return false }
+
+// sweep removes every room that has expired at now, from memory and then
+// from the store, with its creator's rights, so that its name may be
+// created again by anyone. It runs when the hub is built (New) and from
+// createRoom when the room table is full or the room asked for has
+// expired, under createMu: no goroutine and no timer of its own. A room
+// whose store record cannot be removed is logged; it is gone until the
+// next start, which sweeps it again.
+func (h *Hub) sweep(ctx context.Context, now time.Time) {
+	h.mu.Lock()
+	var gone []*room
+	for _, r := range h.order {
+		if h.expired(r, now) {
+			r.gone = true
+			delete(h.rooms, Fold(r.name))
+			gone = append(gone, r)
+		}
+	}
+	if len(gone) > 0 {
+		h.order = slices.DeleteFunc(h.order, func(r *room) bool { return r.gone })
+	}
+	h.mu.Unlock()
+	for _, r := range gone {
+		if err := h.store.DeleteRoom(ctx, r.name); err != nil {
+			h.log.Error("remove expired room", "room", r.name, "err", err)
+			continue
+		}
+		h.log.Info("room expired", "room", r.name, "admin", r.creator)
+	}
+	if len(gone) > 0 {
+		h.rosterAll()
+	}
 }
 
 // move puts s into to, from wherever it is. If s is not in from (when from
@@ -420,7 +513,7 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 // to hears of it. The caller runs the hooks.
 func (h *Hub) move(s *Session, from, to *room, first *Event) error {
 	h.mu.Lock()
-	if s.closed || (from != nil && s.room != from) {
+	if s.closed || (from != nil && s.room != from) || to.gone {
 		h.mu.Unlock()
 		return ErrNotFound
 	}
@@ -455,6 +548,7 @@ func remove(list []*Session, s *Session) []*Session {
 
 // remember keeps e in the room's recent history.
 func (r *room) remember(e *Event, max int) {
+	r.lastMsg.Store(e.Time.UnixNano())
 	r.histMu.Lock()
 	if len(r.hist) < max {
 		r.hist = append(r.hist, e)

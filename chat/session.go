@@ -204,6 +204,9 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 	key := Fold(name)
 	h.mu.RLock()
 	cur, r := s.room, h.rooms[key]
+	if r != nil && h.expired(r, h.now()) {
+		r = nil // created anew, by this user
+	}
 	var ban BanRecord
 	banned := false
 	if r != nil && !r.isAdmin(s.key) { // an admin is never kept out, whatever old data says
@@ -223,6 +226,10 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 		if r, err = h.createRoom(ctx, name, s); errors.Is(err, ErrTooManyRooms) {
 			h.log.Warn("room refused", "user", s.name, "room", name, "reason", "too many rooms")
 			s.Notify(TextTooManyRooms)
+			return
+		} else if errors.Is(err, ErrRoomsTooFast) {
+			h.log.Warn("room refused", "user", s.name, "addr", s.addr, "room", name, "reason", "too many rooms lately")
+			s.Notify(TextRoomsTooFast)
 			return
 		} else if err != nil {
 			h.log.Error("switch", "user", s.name, "room", name, "err", err)

@@ -14,6 +14,9 @@ type Store interface {
 	// CreateRoom records a new room and its creator; it returns once the
 	// record is durable.
 	CreateRoom(ctx context.Context, r RoomRecord) error
+	// DeleteRoom removes the room called name (compared with Fold), its
+	// bans and its messages; it returns once the removal is durable.
+	DeleteRoom(ctx context.Context, name string) error
 	// SaveBan records a ban; it returns once the record is durable.
 	SaveBan(ctx context.Context, b BanRecord) error
 	// DeleteBan removes the ban of name (compared with Fold) from room.

@@ -34,15 +34,20 @@ type Server struct {
 }
 
 // Config returns an app.Config for tests: both doors on 127.0.0.1:0,
-// helperbot and hellobot, flood control at its defaults, a fresh data dir.
+// helperbot and hellobot, flood control and the limits on rooms at their
+// defaults, a fresh data dir. Every test user comes from 127.0.0.1, so a
+// test that creates more than chat.DefaultRoomsPerHour rooms sets
+// RoomsPerHour to 0.
 func Config(t testing.TB) app.Config {
 	return app.Config{
-		TelnetAddr: "127.0.0.1:0",
-		SSHAddr:    "127.0.0.1:0",
-		DataDir:    t.TempDir(),
-		Plugins:    []chat.Plugin{helperbot.New(), hellobot.Bot{}},
-		FloodBurst: chat.DefaultFloodBurst,
-		FloodRate:  chat.DefaultFloodRate,
+		TelnetAddr:   "127.0.0.1:0",
+		SSHAddr:      "127.0.0.1:0",
+		DataDir:      t.TempDir(),
+		Plugins:      []chat.Plugin{helperbot.New(), hellobot.Bot{}},
+		FloodBurst:   chat.DefaultFloodBurst,
+		FloodRate:    chat.DefaultFloodRate,
+		RoomsPerHour: chat.DefaultRoomsPerHour,
+		RoomExpiry:   chat.DefaultRoomExpiry,
 	}
 }
 

@@ -53,6 +53,21 @@ func (m *Memory) CreateRoom(_ context.Context, r chat.RoomRecord) error {
 	return nil
 }
 
+// DeleteRoom removes the room called name, its bans and its messages.
+func (m *Memory) DeleteRoom(_ context.Context, name string) error {
+	key := chat.Fold(name)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rooms = slices.DeleteFunc(m.rooms, func(r chat.RoomRecord) bool { return chat.Fold(r.Name) == key })
+	for k := range m.bans {
+		if k[0] == key {
+			delete(m.bans, k)
+		}
+	}
+	delete(m.msgs, key)
+	return nil
+}
+
 // SaveBan records b.
 func (m *Memory) SaveBan(_ context.Context, b chat.BanRecord) error {
 	m.mu.Lock()

@@ -292,6 +292,34 @@ func (s *SQLite) CreateRoom(ctx context.Context, r chat.RoomRecord) error {
 	return nil
 }
 
+// DeleteRoom removes the room called name (compared with chat.Fold), its
+// bans and its messages, in one transaction. It returns once the removal
+// is durable.
+func (s *SQLite) DeleteRoom(ctx context.Context, name string) error {
+	if err := s.deleteRoom(ctx, chat.Fold(name)); err != nil {
+		return fmt.Errorf("delete room %s: %w", name, err)
+	}
+	return nil
+}
+
+func (s *SQLite) deleteRoom(ctx context.Context, key string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		"DELETE FROM rooms WHERE key = ?",
+		"DELETE FROM bans WHERE room_key = ?",
+		"DELETE FROM messages WHERE room_key = ?",
+	} {
+		if _, err := tx.ExecContext(ctx, q, key); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
 // SaveBan records b, replacing an earlier ban of the same user from the
 // same room. It returns once the record is durable.
 func (s *SQLite) SaveBan(ctx context.Context, b chat.BanRecord) error {

@@ -45,7 +45,7 @@ progress bar on a terminal, or --json for scripts. It exits 1 if a line was
 lost, doubled or misdirected, or a sender could not send.
 
 Run the server with flood control off, or it will drop the senders' lines:
-  chatserver serve --flood-rate 0 --max-conns-per-ip 100000
+  chatserver serve --flood-rate 0 --max-conns-per-ip 100000 --rooms-per-hour 0
 and pass --server-pid to read its CPU time and memory from /proc: CPU µs per
 delivery during the send phase, and memory per logged-in user. With large
 --users, also --plugins "" on the server: every login's join line goes to

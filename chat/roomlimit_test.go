@@ -1,0 +1,231 @@
+package chat_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"chatserver/bots/helperbot"
+	"chatserver/chat"
+	"chatserver/chat/store"
+)
+
+// clock is a settable clock for chat.Config.Now.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock                   { c := &clock{}; c.ns.Store(t0.UnixNano()); return c }
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// claimHub is a hub on st (a fresh in-memory store if nil) with helperbot,
+// the clock c and the claim limits given.
+func claimHub(t *testing.T, st chat.Store, c *clock, perHour int, expiry time.Duration, maxRooms int) *chat.Hub {
+	t.Helper()
+	if st == nil {
+		st = store.NewMemory(0)
+	}
+	h, err := chat.New(t.Context(), chat.Config{
+		Store: st, Plugins: []chat.Plugin{helperbot.New()}, Now: c.Now,
+		RoomsPerHour: perHour, RoomExpiry: expiry, MaxRooms: maxRooms,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// loginFrom logs name in from addr and drains its login lines.
+func loginFrom(t *testing.T, h *chat.Hub, name, addr string) *chat.Session {
+	t.Helper()
+	s, err := h.Login(t.Context(), name, chat.LoginOptions{Door: "test", Addr: addr, Outbox: chat.NewOutbox(0)})
+	if err != nil {
+		t.Fatalf("Login(%q): %v", name, err)
+	}
+	drainLines(s)
+	return s
+}
+
+// switchTo sends /switch room and returns the lines s got for it, not
+// those from before.
+func switchTo(s *chat.Session, room string) []string {
+	drainLines(s)
+	s.Input(context.Background(), "/switch "+room)
+	return drainLines(s)
+}
+
+const tooFastLine = "<system> You've created too many rooms lately, please use an existing one.\n"
+
+func TestRoomsPerHour(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	h := claimHub(t, nil, c, 2, 0, 0)
+	alice := loginFrom(t, h, "alice", "10.0.0.1:4000")
+	bob := loginFrom(t, h, "bob", "10.0.0.1:4001")     // alice's address
+	carol := loginFrom(t, h, "carol", "10.0.0.2:4000") // another one
+	refused := func(s *chat.Session, room, stays string) {
+		t.Helper()
+		if got := switchTo(s, room); !slices.Equal(got, []string{tooFastLine}) {
+			t.Errorf("%s: /switch %s = %q, want only %q", s.Name(), room, got, tooFastLine)
+		}
+		if got := s.Room(); got != stays {
+			t.Errorf("%s is in %q after the refusal, want %q", s.Name(), got, stays)
+		}
+	}
+	switchTo(alice, "one")
+	c.Advance(30 * time.Minute)
+	switchTo(alice, "two")
+	refused(alice, "three", "two")
+	refused(bob, "three", "chat") // per address
+	if got := switchTo(carol, "three"); len(got) == 0 || got[0] != "<system> Switched to room 'three'\n" {
+		t.Errorf("carol, from another address: %q", got)
+	}
+	// An existing room is no creation.
+	if got := switchTo(bob, "ONE"); len(got) == 0 || got[0] != "<system> Switched to room 'one'\n" {
+		t.Errorf("bob to an existing room: %q", got)
+	}
+	// The same name from another address: per name.
+	alice.Close()
+	alice = loginFrom(t, h, "ALICE", "10.0.0.9:1")
+	refused(alice, "four", "chat")
+	// The window slides: an hour after the first room, one more.
+	c.Advance(30 * time.Minute)
+	switchTo(alice, "four")
+	refused(alice, "five", "four")
+	c.Advance(30 * time.Minute)
+	switchTo(alice, "five")
+	if got := alice.Room(); got != "five" {
+		t.Errorf("alice is in %q an hour after her second room, want five", got)
+	}
+}
+
+func TestRoomsPerHourOff(t *testing.T) {
+	t.Parallel()
+	h := claimHub(t, nil, newClock(), 0, 0, 0)
+	alice := loginFrom(t, h, "alice", "10.0.0.1:4000")
+	for i := range 50 {
+		room := "r" + strings.Repeat("x", i%20) + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		if got := switchTo(alice, room); len(got) == 0 || !strings.HasPrefix(got[0], "<system> Switched to room") {
+			t.Fatalf("room %d with no limit: %q", i, got)
+		}
+	}
+}
+
+// TestRoomExpiry: a room empty, without bans and messages for RoomExpiry
+// is gone with its creator's rights; the next to ask for the name creates
+// it. A room with a ban, or someone in it, or a recent message stays, and
+// chat always does.
+func TestRoomExpiry(t *testing.T) {
+	t.Parallel()
+	const expiry = 30 * 24 * time.Hour
+	c := newClock()
+	st := store.NewMemory(0)
+	h := claimHub(t, st, c, 0, expiry, 0)
+	alice := loginFrom(t, h, "alice", "")
+	bob := loginFrom(t, h, "bob", "")
+	ctx := t.Context()
+
+	switchTo(bob, "banned")
+	switchTo(alice, "banned")
+	bob.Input(ctx, "/ban alice") // alice is back in chat; banned keeps a ban
+	switchTo(bob, "busy")        // bob stays in busy
+	switchTo(alice, "den")
+	alice.Input(ctx, "last words")
+	switchTo(alice, "quiet") // never a message
+	switchTo(alice, "chat")
+	drainLines(bob)
+
+	c.Advance(expiry - time.Second)
+	switchTo(alice, "DEN") // not yet: the old room, alice still its admin
+	alice.Input(ctx, "/users")
+	if got := drainLines(alice); len(got) != 1 || !strings.Contains(got[0], "1. alice (admin)") {
+		t.Fatalf("den before it expired: %q", got)
+	}
+	switchTo(alice, "chat") // den's last message is still a second from expiring
+	c.Advance(time.Second)
+
+	carol := loginFrom(t, h, "carol", "")
+	if got := switchTo(carol, "Den"); len(got) == 0 || got[0] != "<system> Switched to room 'Den'\n" {
+		t.Fatalf("carol to an expired den: %q", got)
+	}
+	carol.Input(ctx, "/users")
+	carol.Input(ctx, "/history")
+	if got, want := drainLines(carol), []string{
+		"<helperbot> Current online users:\n<helperbot> 1. carol (admin)\n",
+		"<system> No messages yet in 'Den'.\n",
+	}; !slices.Equal(got, want) {
+		t.Fatalf("the new Den: %q, want %q", got, want)
+	}
+	// quiet went too (the sweep takes every expired room), the rest stay.
+	if got, want := roomNames(h), []string{"chat", "banned", "busy", "Den"}; !slices.Equal(got, want) {
+		t.Errorf("rooms = %q, want %q", got, want)
+	}
+	snap, _ := st.Load(ctx)
+	var stored []string
+	for _, r := range snap.Rooms {
+		stored = append(stored, r.Name+"/"+r.Creator)
+	}
+	if want := []string{"banned/bob", "busy/bob", "Den/carol"}; !slices.Equal(stored, want) {
+		t.Errorf("stored rooms = %q, want %q", stored, want)
+	}
+	if msgs, _ := st.History(ctx, "den", c.Now().Add(time.Hour), 10); len(msgs) != 0 {
+		t.Errorf("den's messages were kept: %v", msgs)
+	}
+}
+
+func roomNames(h *chat.Hub) []string {
+	var out []string
+	for _, r := range h.Rooms() {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// TestRoomExpiryWhenFull: at the room cap, expired rooms make way for a
+// new one; without any, the cap's line stays.
+func TestRoomExpiryWhenFull(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	h := claimHub(t, nil, c, 0, time.Hour, 3)
+	alice := loginFrom(t, h, "alice", "")
+	switchTo(alice, "one")
+	switchTo(alice, "two")
+	if got, want := switchTo(alice, "three"), []string{"<system> " + chat.TextTooManyRooms + "\n"}; !slices.Equal(got, want) {
+		t.Fatalf("at the cap: %q, want %q", got, want)
+	}
+	switchTo(alice, "chat")
+	c.Advance(time.Hour)
+	if got := switchTo(alice, "three"); len(got) == 0 || got[0] != "<system> Switched to room 'three'\n" {
+		t.Fatalf("at the cap with two expired rooms: %q", got)
+	}
+	if got, want := roomNames(h), []string{"chat", "three"}; !slices.Equal(got, want) {
+		t.Errorf("rooms = %q, want %q", got, want)
+	}
+}
+
+// TestRoomExpiryAtStart: a hub built on a store with expired rooms removes
+// them from the store too; rooms with a recent message stay, and nothing
+// expires with RoomExpiry 0.
+func TestRoomExpiryAtStart(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := newClock()
+	st := store.NewMemory(0)
+	old := c.Now().Add(-48 * time.Hour)
+	for _, name := range []string{"stale", "talked"} {
+		if err := st.CreateRoom(ctx, chat.RoomRecord{Name: name, Creator: "alice", Created: old}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.AppendMessage(chat.Message{Room: "talked", From: "alice", Text: "hi", Time: c.Now().Add(-time.Hour)})
+	claimHub(t, st, c, 0, 0, 0) // no expiry: nothing goes
+	h := claimHub(t, st, c, 0, 24*time.Hour, 0)
+	if got, want := roomNames(h), []string{"chat", "talked"}; !slices.Equal(got, want) {
+		t.Errorf("rooms = %q, want %q", got, want)
+	}
+	if snap, _ := st.Load(ctx); len(snap.Rooms) != 1 || snap.Rooms[0].Name != "talked" {
+		t.Errorf("stored rooms = %v, want talked only", snap.Rooms)
+	}
+}
