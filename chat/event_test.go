@@ -27,6 +27,10 @@ func TestEventLine(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// What an outbox counts for it, reckoned before it is rendered.
+			if got := chat.EventSize(tc.ev); got != len(tc.want) {
+				t.Errorf("its size in an outbox = %d, want %d", got, len(tc.want))
+			}
 			if got := string(tc.ev.Line()); got != tc.want {
 				t.Errorf("Line() = %q, want %q", got, tc.want)
 			}
@@ -36,8 +40,8 @@ func TestEventLine(t *testing.T) {
 		})
 	}
 	roster := &chat.Event{Kind: chat.KindRoster}
-	if l := roster.Line(); l != nil {
-		t.Errorf("roster event Line() = %q, want nil", l)
+	if l, size := roster.Line(), chat.EventSize(roster); l != nil || size != 0 {
+		t.Errorf("roster event Line() = %q, size %d; want nil, 0", l, size)
 	}
 }
 

@@ -66,6 +66,7 @@ type Hub struct {
 	createMu sync.Mutex     // serialises room creation and removal, whose store writes run outside mu
 	created  *creationLimit // rooms created lately per name and address
 	expiry   time.Duration  // Config.RoomExpiry
+	slow     SlowClients
 
 	mu      sync.RWMutex
 	rooms   map[string]*room    // by folded name
@@ -231,6 +232,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrNameReserved
 	}
 	s := &Session{hub: h, name: name, key: key, door: opt.Door, addr: opt.Addr, out: opt.Outbox, roster: opt.Roster}
+	s.out.countDrops(&h.slow)
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()

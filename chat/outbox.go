@@ -1,32 +1,43 @@
 package chat
 
-import "sync"
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+)
 
-// DefaultOutboxLen is how many undelivered events a session may have queued
-// before the oldest are dropped.
-const DefaultOutboxLen = 1024
+// DefaultOutboxBytes is how many bytes of undelivered lines a session may
+// have queued before the oldest are dropped.
+const DefaultOutboxBytes = 256 << 10
 
 // Outbox is the bounded queue of events waiting for one session's writer.
 // The engine pushes without ever blocking; the door's writer drains
-// everything queued at once, so lines that pile up leave in one write. When
-// the queue is full the oldest quarter is dropped and counted, and the
-// writer tells the user how many lines they missed.
+// everything queued at once, so lines that pile up leave in one write. The
+// queue is bounded in bytes, each event counting the bytes of its lines as
+// the line door sends them (a /rooms listing of 1 000 lines counts them
+// all). When a push would pass the bound, the oldest events are dropped
+// until a quarter of it is free, and counted (in lines), and the writer
+// tells the user how many lines they missed. An event bigger than the
+// bound on its own is queued alone and is the first to go.
 type Outbox struct {
 	mu      sync.Mutex
 	q       []*Event
-	max     int
-	dropped int
+	bytes   int // what q holds, by eventSize
+	max     int // bytes
+	dropped int // lines
 	closed  bool
 	ready   chan struct{}
 	onReady func()
+	slow    *SlowClients // counts the lines dropped; nil until the session logs in
 }
 
-// NewOutbox returns an outbox that holds at most max events (DefaultOutboxLen if max <= 0).
-func NewOutbox(max int) *Outbox {
-	if max <= 0 {
-		max = DefaultOutboxLen
+// NewOutbox returns an outbox that holds at most maxBytes bytes of lines
+// (DefaultOutboxBytes if maxBytes <= 0).
+func NewOutbox(maxBytes int) *Outbox {
+	if maxBytes <= 0 {
+		maxBytes = DefaultOutboxBytes
 	}
-	return &Outbox{max: max, ready: make(chan struct{}, 1)}
+	return &Outbox{max: maxBytes, ready: make(chan struct{}, 1)}
 }
 
 // Push queues e. It never blocks and is safe from any goroutine. It reports
@@ -37,17 +48,12 @@ func (o *Outbox) Push(e *Event) bool {
 		o.mu.Unlock()
 		return false
 	}
-	if len(o.q) >= o.max {
-		n := o.max / 4
-		if n < 1 {
-			n = 1
-		}
-		o.dropped += n
-		k := copy(o.q, o.q[n:])
-		clear(o.q[k:])
-		o.q = o.q[:k]
+	size := eventSize(e)
+	if o.bytes+size > o.max && len(o.q) > 0 {
+		o.dropOldest(o.bytes + size - (o.max - o.max/4))
 	}
 	o.q = append(o.q, e)
+	o.bytes += size
 	wake := len(o.q) == 1
 	hook, ready := o.onReady, o.ready
 	o.mu.Unlock()
@@ -55,6 +61,55 @@ func (o *Outbox) Push(e *Event) bool {
 		signal(hook, ready)
 	}
 	return true
+}
+
+// dropOldest drops the oldest events until at least need bytes are free,
+// or none is left, and counts their lines. The caller holds mu.
+func (o *Outbox) dropOldest(need int) {
+	n, freed, lines := 0, 0, 0
+	for ; n < len(o.q) && freed < need; n++ {
+		freed += eventSize(o.q[n])
+		lines += eventLines(o.q[n])
+	}
+	k := copy(o.q, o.q[n:])
+	clear(o.q[k:])
+	o.q = o.q[:k]
+	o.bytes -= freed
+	o.dropped += lines
+	if o.slow != nil {
+		o.slow.dropped.Add(uint64(lines))
+	}
+}
+
+// eventSize is what e costs an outbox: the bytes of its lines as the line
+// door sends them, '\n' included. The kinds a room's history keeps are
+// reckoned without rendering them (a screen never does, and the rendered
+// line would live as long as the history); the rest are rendered, once per
+// event, as the line door does anyway. KindRoster has no line and costs
+// nothing; a session has at most one queued.
+func eventSize(e *Event) int {
+	const tag = len("<> \n") // around the sender's name, and the line's end
+	switch e.Kind {
+	case KindChat:
+		return tag + len(e.From) + len(e.Text)
+	case KindSystem:
+		return tag + len(SystemName) + len(e.Text)
+	case KindWhisper:
+		return tag + len(e.Bot) + len(e.From) + len(" whispered to you: ") + len(e.Text)
+	case KindHistory:
+		return tag + len(SystemName) + len("[15:04] <> ") + len(e.From) + len(e.Text)
+	}
+	return len(e.Line())
+}
+
+// eventLines is how many lines e stands for when it is dropped: a bot's
+// block counts each of its lines, anything else (a roster event too, so
+// that a screen learns it missed one) one.
+func eventLines(e *Event) int {
+	if e.Kind == KindBot {
+		return 1 + strings.Count(e.Text, "\n")
+	}
+	return 1
 }
 
 // OnReady makes the outbox call f, instead of signalling Ready, whenever a
@@ -100,6 +155,7 @@ func (o *Outbox) Drain(buf []*Event) (evs []*Event, dropped int, closed bool) {
 	clear(buf)
 	o.mu.Lock()
 	evs, o.q = o.q, buf[:0]
+	o.bytes = 0
 	dropped, o.dropped = o.dropped, 0
 	closed = o.closed
 	o.mu.Unlock()
@@ -123,9 +179,57 @@ func (o *Outbox) Len() int {
 	return len(o.q)
 }
 
+// Bytes returns how many bytes of lines are queued, as Push reckons them.
+func (o *Outbox) Bytes() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.bytes
+}
+
 // Closed reports whether the outbox was closed.
 func (o *Outbox) Closed() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.closed
+}
+
+// SlowClients counts what the engine did about clients that read slower
+// than their chat arrives: lines dropped from full outboxes, and sessions
+// cut because their client took nothing for the doors' write timeout. For
+// metrics: the counts only grow. Safe for concurrent use.
+type SlowClients struct {
+	dropped atomic.Uint64
+	cut     atomic.Uint64
+}
+
+// Dropped returns how many lines were dropped from full outboxes.
+func (s *SlowClients) Dropped() uint64 { return s.dropped.Load() }
+
+// Cut returns how many sessions were cut for not reading.
+func (s *SlowClients) Cut() uint64 { return s.cut.Load() }
+
+// CountCut counts a session cut for not reading; the door that cuts it
+// calls it.
+func (s *SlowClients) CountCut() { s.cut.Add(1) }
+
+// SlowClients returns the hub's slow-client counters.
+func (h *Hub) SlowClients() *SlowClients { return &h.slow }
+
+// QueuedBytes returns how many bytes of lines wait in the outboxes of all
+// logged-in users: what slow readers cost the server right now.
+func (h *Hub) QueuedBytes() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, s := range h.users {
+		n += s.out.Bytes()
+	}
+	return n
+}
+
+// countDrops makes o count the lines it drops in slow.
+func (o *Outbox) countDrops(slow *SlowClients) {
+	o.mu.Lock()
+	o.slow = slow
+	o.mu.Unlock()
 }

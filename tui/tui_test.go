@@ -724,7 +724,7 @@ func TestRosterAfterOverflow(t *testing.T) {
 	h, _ := newHub(t)
 	u := newUI(t, h, "alice", 120, 40)
 	bob := login(t, h, "bob", false)
-	for i := range chat.DefaultOutboxLen + 100 {
+	for i := range chat.DefaultOutboxBytes / 16 { // each line over 16 bytes
 		bob.Input(t.Context(), fmt.Sprintf("flood-%04d", i))
 	}
 	u.pump()

@@ -33,8 +33,8 @@ type Options struct {
 	LoginTimeout time.Duration
 	WriteTimeout time.Duration // a write blocked this long ends the connection
 	FloodBurst   int
-	FloodRate    float64 // lines a second; 0 turns flood control off
-	OutboxLen    int
+	FloodRate    float64    // lines a second; 0 turns flood control off
+	OutboxBytes  int        // bytes of lines queued for a slow reader; chat.DefaultOutboxBytes if 0
 	Pool         *WritePool // shared by a door's connections; nil: one per connection
 	// KeepWriter gives the connection a writer goroutine for its whole
 	// life instead of one started for each burst. An idle connection then
@@ -84,7 +84,7 @@ func Serve(ctx context.Context, hub *chat.Hub, conn io.ReadWriteCloser, opt Opti
 	if opt.Pool == nil {
 		opt.Pool = NewWritePool()
 	}
-	c := &conn_{hub: hub, conn: conn, opt: opt, out: chat.NewOutbox(opt.OutboxLen)}
+	c := &conn_{hub: hub, conn: conn, opt: opt, out: chat.NewOutbox(opt.OutboxBytes)}
 	c.dl, _ = conn.(deadliner)
 	c.done = make(chan struct{})
 	if opt.KeepWriter {
@@ -310,6 +310,9 @@ func (c *conn_) write(b []byte) bool {
 		}
 	}
 	_, err := c.conn.Write(b)
+	if isTimeout(err) {
+		c.hub.SlowClients().CountCut() // the writer ends and closes the connection
+	}
 	return err == nil
 }
 

@@ -260,7 +260,8 @@ func TestServeStalledReaderDropsOldest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHub(t)
 		bob := engineUser(t, h, "bob")
-		u := serve(t, t.Context(), h, lineproto.Options{OutboxLen: 64, WriteTimeout: time.Minute})
+		// 64 lines of "<bob> message 4999\n"
+		u := serve(t, t.Context(), h, lineproto.Options{OutboxBytes: 64 * 19, WriteTimeout: time.Minute})
 		u.send("alice\r\n") // the client does not read: the welcome is stuck in the pipe
 		synctest.Wait()
 		lines(bob)
@@ -294,7 +295,7 @@ func TestServeStalledReaderDropsOldest(t *testing.T) {
 			t.Errorf("%d delivered + %d counted as dropped, want %d", delivered, dropped, total)
 		}
 		if dropped == 0 || delivered > 64+3+1 {
-			t.Errorf("%d delivered, %d dropped: the outbox of 64 was not bounded", delivered, dropped)
+			t.Errorf("%d delivered, %d dropped: the outbox of 64 lines was not bounded", delivered, dropped)
 		}
 		if last != n-1 {
 			t.Errorf("the last message delivered is %d, want the newest, %d", last, n-1)
@@ -321,7 +322,7 @@ func TestServeStalledReaderIsCut(t *testing.T) {
 		}
 		time.Sleep(9 * time.Second)
 		synctest.Wait()
-		if h.Online() != 2 {
+		if h.Online() != 2 || h.SlowClients().Cut() != 0 {
 			t.Fatalf("alice cut before the write timeout")
 		}
 		time.Sleep(2 * time.Second)
@@ -333,6 +334,9 @@ func TestServeStalledReaderIsCut(t *testing.T) {
 			}
 		default:
 			t.Fatalf("Serve still running after the write timeout")
+		}
+		if got := h.SlowClients().Cut(); got != 1 {
+			t.Errorf("SlowClients().Cut() = %d, want 1", got)
 		}
 		expectLines(t, "bob", lines(bob), "<helperbot> alice has left the chat room!")
 		if h.Online() != 1 {

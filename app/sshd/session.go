@@ -79,7 +79,7 @@ func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
 	opt := d.cfg.Line
 	opt.Addr, opt.Name, opt.KeyID = s.RemoteAddr().String(), s.User(), keyID
 	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
-	lc := &lineConn{Session: s, c: c, guard: stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout}}
+	lc := &lineConn{Session: s, c: c, guard: stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout, slow: d.cfg.Hub.SlowClients()}}
 	defer lc.guard.stop()
 	err := lineproto.Serve(s.Context(), d.cfg.Hub, lc, opt)
 	if errors.Is(err, lineproto.ErrRefused) {
@@ -96,7 +96,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 	defer cancel()
 	addr := s.RemoteAddr().String()
 	sess, err := d.cfg.Hub.Login(ctx, s.User(), chat.LoginOptions{
-		Door: "ssh", Addr: addr, KeyID: keyID, Outbox: chat.NewOutbox(d.cfg.Line.OutboxLen), Roster: true,
+		Door: "ssh", Addr: addr, KeyID: keyID, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
 	})
 	if err != nil {
 		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", addr, "err", err)
@@ -105,7 +105,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 	}
 	defer sess.Close() // whatever ended the program, no ghost stays online
 	w, h := d.clamp(pty.Window)
-	out := &stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout}
+	out := &stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout, slow: d.cfg.Hub.SlowClients()}
 	defer out.stop()
 	m := tui.New(tui.Config{
 		Ctx: ctx, Hub: d.cfg.Hub, Session: sess, Width: w, Height: h,
@@ -258,6 +258,7 @@ type stallGuard struct {
 	w       io.Writer
 	c       *conn
 	timeout time.Duration
+	slow    *chat.SlowClients // counts the cut; nil: not counted
 
 	mu    sync.Mutex   // one write at a time
 	since atomic.Int64 // when the write under way began (nanoseconds on the guard's clock), 0 if none
@@ -318,6 +319,9 @@ func (g *stallGuard) check() {
 	if wait := g.timeout - (time.Since(g.epoch) - time.Duration(since)); wait > 0 {
 		g.t.Reset(wait)
 		return
+	}
+	if g.slow != nil {
+		g.slow.CountCut()
 	}
 	g.c.cut()
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/charmbracelet/colorprofile"
+
+	"chatserver/chat"
 )
 
 // TestStallGuard: a write stuck on a client that stopped reading cuts the
@@ -42,11 +44,15 @@ func TestStallGuard(t *testing.T) {
 		stalled, reader := net.Pipe()
 		defer reader.Close()
 		c = &conn{Conn: stalled}
-		g = &stallGuard{w: stalled, c: c, timeout: timeout}
+		var slow chat.SlowClients
+		g = &stallGuard{w: stalled, c: c, timeout: timeout, slow: &slow}
 		start = time.Now()
 		_, err := g.Write([]byte("nobody reads this")) // blocks: the other end never reads
 		if err == nil {
 			t.Fatal("a write nobody read returned without error")
+		}
+		if slow.Cut() != 1 {
+			t.Errorf("%d cuts counted, want 1", slow.Cut())
 		}
 		if took := time.Since(start); took < timeout || took > timeout+timeout/10 {
 			t.Fatalf("the stalled write was cut after %v, want %v", took, timeout)
