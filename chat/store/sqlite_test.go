@@ -410,3 +410,39 @@ func TestStoreInterface(t *testing.T) {
 	var _ chat.Store = store.NewMemory(0)
 	_ = context.Background
 }
+
+// TestDeleteRoom: an expired room goes from both stores with its bans and
+// messages, whatever the case of its name; other rooms keep theirs.
+func TestDeleteRoom(t *testing.T) {
+	for name, s := range map[string]chat.Store{
+		"memory": store.NewMemory(0),
+		"sqlite": open(t, filepath.Join(t.TempDir(), "chat.db"), store.Options{}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			for _, room := range []string{"Zeta", "alpha"} {
+				must(t, s.CreateRoom(ctx, chat.RoomRecord{Name: room, Creator: "alice", Created: t0}))
+				must(t, s.SaveBan(ctx, chat.BanRecord{Room: room, Name: "mallory", By: "helperbot", Time: t0}))
+				for i := range 3 {
+					s.AppendMessage(msg(room, i))
+				}
+			}
+			if db, ok := s.(*store.SQLite); ok {
+				must(t, db.Flush(ctx))
+			}
+			must(t, s.DeleteRoom(ctx, "ZETA"))
+			snap, err := s.Load(ctx)
+			must(t, err)
+			if len(snap.Rooms) != 1 || snap.Rooms[0].Name != "alpha" || len(snap.Bans) != 1 || snap.Bans[0].Room != "alpha" {
+				t.Errorf("after DeleteRoom: rooms %v, bans %v; want alpha's alone", snap.Rooms, snap.Bans)
+			}
+			for room, want := range map[string]int{"zeta": 0, "alpha": 3} {
+				msgs, err := s.History(ctx, room, t0.Add(time.Hour), 10)
+				must(t, err)
+				if len(msgs) != want {
+					t.Errorf("%s keeps %d messages, want %d", room, len(msgs), want)
+				}
+			}
+		})
+	}
+}
