@@ -82,7 +82,9 @@ func (m *Model) sendNext() tea.Cmd {
 
 // local shows a system line that only this screen makes.
 func (m *Model) local(text string) {
-	m.appendEntry(entry{kind: entrySystem, from: chat.SystemName, text: text, at: m.now().UnixNano()})
+	en := entry{kind: entrySystem, from: chat.SystemName, text: text, at: m.now().UnixNano()}
+	m.keepOwn(en)
+	m.appendEntry(en)
 	m.trim()
 }
 

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -18,6 +19,7 @@ const (
 	maxLive    = 1000
 	maxKept    = 2000
 	recentLen  = 100 // messages shown on entering a room
+	maxOwn     = 200 // the session's own lines kept across rooms (as a room's history)
 	olderBatch = 100 // messages loaded by one scroll past the top
 	wheelLines = 3   // lines a mouse wheel notch scrolls
 	stampWidth = 6   // "15:04 "
@@ -30,6 +32,7 @@ const (
 	entryChat entryKind = iota
 	entryHistory
 	entryWhisper
+	entryWhisperSent // from is the user it went to
 	entrySystem
 	entryBot
 )
@@ -71,6 +74,8 @@ func (m *Model) entryOf(ev *chat.Event) (en entry, ok bool) {
 		en.kind = entryHistory
 	case chat.KindWhisper:
 		en.kind = entryWhisper
+	case chat.KindWhisperSent:
+		en.kind, en.from = entryWhisperSent, ev.To
 	case chat.KindSystem:
 		en.kind = entrySystem
 	case chat.KindBot:
@@ -162,6 +167,9 @@ func render(t *theme, en *entry, w int) []line {
 		}
 	case entryWhisper:
 		plain = en.from + " whispered to you: " + en.text
+		bodyStyle = t.whisper
+	case entryWhisperSent:
+		plain = "you whispered to " + en.from + ": " + en.text
 		bodyStyle = t.whisper
 	case entryBot:
 		head, headStyle, bodyStyle = en.from, t.botName, t.bot
@@ -366,23 +374,57 @@ func (m *Model) prepend(msgs []chat.Message) {
 	if len(msgs) == 0 {
 		return
 	}
-	old := m.entries
-	m.entries = make([]entry, 0, len(msgs)+len(old)+16)
-	for _, msg := range msgs {
+	older := make([]entry, len(msgs))
+	for i, msg := range msgs {
 		en := entry{kind: entryChat, from: msg.From, text: msg.Text, at: msg.Time.UnixNano()}
 		if msg.From == m.name {
 			en.flags |= flagOwn
 		} else if mentions(msg.Text, m.name) {
 			en.flags |= flagMention
 		}
-		m.entries = append(m.entries, en)
+		older[i] = en
 	}
-	m.entries = append(m.entries, old...)
+	// The session's own lines above the room's oldest message may be older
+	// still than some of these: merge, and keep the anchor on its entry.
 	if !m.follow {
-		m.anchor.e += len(msgs)
+		at := m.entries[m.anchor.e].at
+		m.anchor.e += sort.Search(len(older), func(i int) bool { return older[i].at > at })
 	}
+	m.entries = merge(older, m.entries, 16)
 	m.msgsDirty = true
 }
+
+// merge returns a and b, each in time order, as one list in time order,
+// a's entry first of two at the same time, with room for extra more.
+func merge(a, b []entry, extra int) []entry {
+	out := make([]entry, 0, len(a)+len(b)+extra)
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].at < a[0].at {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
+}
+
+// keepOwn keeps en, one of the session's own lines (a whisper, a notice, a
+// reply), to show again in whatever room is entered next: the last maxOwn
+// of them. The list is cut back to maxOwn when it reaches twice that, so
+// that keeping a line is not a copy of the list.
+func (m *Model) keepOwn(en entry) {
+	en.lines = nil // rendered again where it is shown next
+	if len(m.own) >= 2*maxOwn {
+		n := copy(m.own, m.own[len(m.own)-maxOwn+1:])
+		clear(m.own[n:])
+		m.own = m.own[:n]
+	}
+	m.own = append(m.own, en)
+}
+
+// ownLines returns the session's own lines to show: the last maxOwn.
+func (m *Model) ownLines() []entry { return m.own[max(len(m.own)-maxOwn, 0):] }
 
 // oldestTime returns the time to load older messages before: that of the
 // oldest room message shown, or of the oldest line if there is none.

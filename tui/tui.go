@@ -91,13 +91,14 @@ type Model struct {
 	members []chat.Member
 
 	// messages pane
-	entries   []entry
-	follow    bool // stick to the bottom
-	anchor    pos  // the bottom line when not following
-	unseen    int  // entries arrived while scrolled back
-	loading   bool // an Older call is in flight
-	exhausted bool // the store has nothing older
-	gen       int  // bumped on entering a room: late Older results are dropped
+	entries   []entry // the room's messages and own, in time order
+	own       []entry // the session's own lines (Room ""), kept across rooms
+	follow    bool    // stick to the bottom
+	anchor    pos     // the bottom line when not following
+	unseen    int     // entries arrived while scrolled back
+	loading   bool    // an Older call is in flight
+	exhausted bool    // the store has nothing older
+	gen       int     // bumped on entering a room: late Older results are dropped
 	dedupe    []*chat.Event
 	dedupeN   int // batches the dedupe list still applies to
 	evbuf     []*chat.Event
@@ -440,6 +441,9 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 		if !ok {
 			continue
 		}
+		if ev.Room == "" { // whispers, notices, replies: this session's, whatever the room
+			m.keepOwn(en)
+		}
 		if en.flags&flagMention != 0 {
 			m.bell = true
 		}
@@ -497,12 +501,15 @@ func (m *Model) enter(r string) {
 	m.loading, m.exhausted = false, false
 	m.follow, m.unseen, m.anchor = true, 0, pos{}
 	recent := m.sess.Recent(recentLen)
-	m.entries = make([]entry, 0, len(recent)+16) // a busy room's buffer is not kept for a quiet one
+	msgs := make([]entry, 0, len(recent))
 	for _, ev := range recent {
 		if en, ok := m.entryOf(ev); ok {
-			m.entries = append(m.entries, en)
+			msgs = append(msgs, en)
 		}
 	}
+	// A busy room's buffer is not kept for a quiet one; the session's own
+	// lines go with it, between the room's by time.
+	m.entries = merge(msgs, m.ownLines(), 16)
 	// Messages said while Recent ran may also be queued in the outbox:
 	// until the next drain has been handled, skip those already shown.
 	m.dedupe, m.dedupeN = recent, 2

@@ -760,3 +760,95 @@ func TestSharedInputIsPerSession(t *testing.T) {
 		t.Errorf("the shared input line was changed: %q", got)
 	}
 }
+
+// order fails the test unless every one of want is on the screen, each
+// below the one before.
+func (u *ui) order(want ...string) {
+	u.tb.Helper()
+	scr, at := u.screen(), 0
+	for _, w := range want {
+		i := strings.Index(scr[at:], w)
+		if i < 0 {
+			u.tb.Errorf("screen lacks %q below %q:\n%s", w, scr[:at], scr)
+			return
+		}
+		at += i + len(w)
+	}
+}
+
+// TestOwnLinesStay: whispers both ways, and the notices that are the
+// session's own, stay on the screen whatever room is shown, between the
+// room's messages by time; the room's messages stay with the room.
+func TestOwnLinesStay(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	u := newUI(t, h, "alice", 120, 40)
+	bob.Input(t.Context(), "before the whisper")
+	bob.Input(t.Context(), "/w alice psst, a secret")
+	bob.Input(t.Context(), "after the whisper")
+	u.pump()
+	u.say("/w bob right back at you")
+	u.say("/nosuchcommand")
+	want := []string{"bob: before the whisper", "bob whispered to you: psst, a secret", "bob: after the whisper",
+		"you whispered to bob: right back at you", "Command not found."}
+	u.order(want...)
+
+	u.say("/switch games")
+	u.order("bob whispered to you: psst, a secret", "you whispered to bob: right back at you", "Command not found.",
+		"Switched to room 'games'")
+	u.lacks("before the whisper", "after the whisper")
+	bob.Input(t.Context(), "/w alice while you were away")
+	u.pump()
+
+	u.say("/switch chat")
+	u.order(append(want, "Switched to room 'games'", "bob whispered to you: while you were away", "Switched to room 'chat'")...)
+	if n := strings.Count(u.screen(), "psst, a secret"); n != 1 {
+		t.Errorf("the whisper shows %d times, want 1", n)
+	}
+}
+
+// TestOwnLinesBounded: the session keeps its last maxOwn lines.
+func TestOwnLinesBounded(t *testing.T) {
+	h, _ := newHub(t)
+	u := newUI(t, h, "alice", 80, 24)
+	for i := range 5 * maxOwn {
+		u.m.local(fmt.Sprintf("notice %d", i))
+		if len(u.m.own) > 2*maxOwn {
+			t.Fatalf("%d own lines held", len(u.m.own))
+		}
+	}
+	own := u.m.ownLines()
+	if len(own) != maxOwn || own[0].text != fmt.Sprintf("notice %d", 4*maxOwn) || own[maxOwn-1].text != fmt.Sprintf("notice %d", 5*maxOwn-1) {
+		t.Errorf("own lines %q … %q (%d), want the last %d", own[0].text, own[len(own)-1].text, len(own), maxOwn)
+	}
+}
+
+// TestOwnLinesOlderThanScrollback: loading older messages puts them
+// between the session's own lines by time, and the view stays where it was.
+func TestOwnLinesOlderThanScrollback(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	u := newUI(t, h, "alice", 80, 24)
+	u.say("/w bob early whisper")
+	for i := range 150 {
+		bob.Input(t.Context(), fmt.Sprintf("line-%03d", i))
+	}
+	u.say("/switch games")
+	u.say("/switch chat")
+	u.pump()
+	for range 200 {
+		if cmd := u.key(keyPgUp); cmd != nil {
+			before := u.m.entries[u.m.anchor.e].text
+			u.m.Update(cmd())
+			if got := u.m.entries[u.m.anchor.e].text; got != before {
+				t.Fatalf("loading older messages moved the bottom of the view from %q to %q", before, got)
+			}
+		}
+	}
+	for i := 1; i < len(u.m.entries); i++ {
+		if u.m.entries[i].at < u.m.entries[i-1].at {
+			t.Fatalf("entries out of order at %d: %q after %q", i, u.m.entries[i].text, u.m.entries[i-1].text)
+		}
+	}
+	u.order("Logging in as alice", "you whispered to bob: early whisper", "line-000")
+}
