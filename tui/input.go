@@ -193,20 +193,22 @@ func contains(list []string, s string) bool {
 }
 
 // switchRoom sends "/switch" to the next (dir 1) or previous (dir -1) room
-// in the rooms pane, as Ctrl+N and Ctrl+P do.
+// in the rooms pane that the user may enter, as Ctrl+N and Ctrl+P do:
+// a room they are banned from is passed over.
 func (m *Model) switchRoom(dir int) tea.Cmd {
 	n := len(m.rooms)
-	if n < 2 {
-		return nil
-	}
 	cur := 0
 	for i, r := range m.rooms {
 		if r.Name == m.room {
 			cur = i
 		}
 	}
-	next := m.rooms[((cur+dir)%n+n)%n].Name
-	return m.send("/switch " + next)
+	for step := 1; step < n; step++ {
+		if next := m.rooms[((cur+dir*step)%n+n)%n].Name; m.hub.CanEnter(next, m.name) {
+			return m.send("/switch " + next)
+		}
+	}
+	return nil
 }
 
 // now is the clock of the flood limiter and local lines.

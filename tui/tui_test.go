@@ -852,3 +852,32 @@ func TestOwnLinesOlderThanScrollback(t *testing.T) {
 	}
 	u.order("Logging in as alice", "you whispered to bob: early whisper", "line-000")
 }
+
+// TestCtrlNSkipsBannedRooms: Ctrl+N and Ctrl+P pass over a room the user
+// is banned from instead of stopping in front of it.
+func TestCtrlNSkipsBannedRooms(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	bob.Input(t.Context(), "/switch den")
+	u := newUI(t, h, "alice", 120, 40)
+	u.say("/switch den")
+	bob.Input(t.Context(), "/ban alice")
+	u.pump()
+	bob.Input(t.Context(), "/switch games")
+	u.pump()
+	u.contains("▸ chat", "banned from the 'den' room")
+	for _, step := range []struct {
+		key  tea.KeyPressMsg
+		want string
+	}{
+		{keyCtrlN, "games"}, // chat → (den) → games
+		{keyCtrlP, "chat"},  // games → (den) → chat
+		{keyCtrlP, "games"}, // chat → games, around the end
+		{keyCtrlN, "chat"},
+	} {
+		u.send(u.key(step.key))
+		u.pump()
+		u.contains("▸ " + step.want)
+		u.lacks("cannot join")
+	}
+}
