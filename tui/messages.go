@@ -145,7 +145,8 @@ func wordRuneAt(s string, i int) bool {
 }
 
 // render styles en with t and wraps it for a pane w cells wide. It
-// returns at least one line, none wider than w.
+// returns at least one line, none wider than w in any terminal. It runs
+// once per entry and width: the lines are kept in the entry.
 func render(t *theme, en *entry, w int) []line {
 	stamp := w >= 24
 	bw := w
@@ -181,6 +182,7 @@ func render(t *theme, en *entry, w int) []line {
 	if strings.IndexByte(plain, '\t') >= 0 { // a plugin's text; the engine's own lines are handled above
 		plain = strings.ReplaceAll(plain, "\t", "  ")
 	}
+	plain = shown(plain) // in cells every terminal agrees on (width.go)
 	wrapped := ansi.Wrap(plain, bw, "")
 	n := strings.Count(wrapped, "\n") + 1
 	out := make([]line, 0, n)
