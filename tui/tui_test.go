@@ -245,7 +245,7 @@ func TestInputHistory(t *testing.T) {
 	}
 	for i, s := range steps {
 		u.key(s.key)
-		if got := u.m.in.Value(); got != s.want {
+		if got := u.m.input.in.Value(); got != s.want {
 			t.Errorf("step %d: input = %q, want %q", i, got, s.want)
 		}
 	}
@@ -276,12 +276,12 @@ func TestTabCompletion(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			u.m.in.Reset()
+			u.m.input.in.Reset()
 			u.typ(tc.typed)
 			for range tc.tabs {
 				u.key(keyTab)
 			}
-			if got := u.m.in.Value(); got != tc.want {
+			if got := u.m.input.in.Value(); got != tc.want {
 				t.Errorf("%q + %d×Tab = %q, want %q", tc.typed, tc.tabs, got, tc.want)
 			}
 		})
@@ -335,7 +335,7 @@ func TestScrollBackLoadsOlder(t *testing.T) {
 		bob.Input(t.Context(), fmt.Sprintf("line-%03d", i))
 	}
 	u := newUI(t, h, "alice", 80, 24)
-	if n := len(u.m.entries); n > recentLen+5 {
+	if n := len(u.m.msgs.entries); n > recentLen+5 {
 		t.Fatalf("%d entries on entering, want about %d", n, recentLen)
 	}
 	var loads int
@@ -354,8 +354,8 @@ func TestScrollBackLoadsOlder(t *testing.T) {
 	if loads < 2 {
 		t.Errorf("%d loads of older messages, want at least 2", loads)
 	}
-	for i := 1; i < len(u.m.entries); i++ {
-		if u.m.entries[i].at < u.m.entries[i-1].at {
+	for i := 1; i < len(u.m.msgs.entries); i++ {
+		if u.m.msgs.entries[i].at < u.m.msgs.entries[i-1].at {
 			t.Fatalf("entries out of order at %d", i)
 		}
 	}
@@ -380,7 +380,7 @@ func TestBurstIsOneUpdate(t *testing.T) {
 	u.m.Update(eventsMsg{evs: evs})
 	u.contains("burst-0999", "burst-0970")
 	rendered := 0
-	for _, en := range u.m.entries {
+	for _, en := range u.m.msgs.entries {
 		if en.lines != nil {
 			rendered++
 		}
@@ -395,7 +395,7 @@ func TestBurstIsOneUpdate(t *testing.T) {
 		}
 	}
 	u.pump()
-	if n := len(u.m.entries); n > maxLive+maxLive/4 {
+	if n := len(u.m.msgs.entries); n > maxLive+maxLive/4 {
 		t.Errorf("%d entries kept, want at most %d", n, maxLive+maxLive/4)
 	}
 	u.contains("more-2999")
@@ -750,10 +750,10 @@ func TestSharedInputIsPerSession(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := a.in.Value(); got != strings.Repeat("x", 100) {
+	if got := a.input.in.Value(); got != strings.Repeat("x", 100) {
 		t.Errorf("alice's input line holds %q", got)
 	}
-	if got := b.in.Value(); got != strings.Repeat("y", 100) {
+	if got := b.input.in.Value(); got != strings.Repeat("y", 100) {
 		t.Errorf("bob's input line holds %q", got)
 	}
 	if got := shared.look(colorprofile.Unknown).input.Value(); got != "" {
@@ -813,11 +813,11 @@ func TestOwnLinesBounded(t *testing.T) {
 	u := newUI(t, h, "alice", 80, 24)
 	for i := range 5 * maxOwn {
 		u.m.local(fmt.Sprintf("notice %d", i))
-		if len(u.m.own) > 2*maxOwn {
-			t.Fatalf("%d own lines held", len(u.m.own))
+		if len(u.m.msgs.own) > 2*maxOwn {
+			t.Fatalf("%d own lines held", len(u.m.msgs.own))
 		}
 	}
-	own := u.m.ownLines()
+	own := u.m.msgs.ownLines()
 	if len(own) != maxOwn || own[0].text != fmt.Sprintf("notice %d", 4*maxOwn) || own[maxOwn-1].text != fmt.Sprintf("notice %d", 5*maxOwn-1) {
 		t.Errorf("own lines %q … %q (%d), want the last %d", own[0].text, own[len(own)-1].text, len(own), maxOwn)
 	}
@@ -838,16 +838,16 @@ func TestOwnLinesOlderThanScrollback(t *testing.T) {
 	u.pump()
 	for range 200 {
 		if cmd := u.key(keyPgUp); cmd != nil {
-			before := u.m.entries[u.m.anchor.e].text
+			before := u.m.msgs.entries[u.m.msgs.anchor.e].text
 			u.m.Update(cmd())
-			if got := u.m.entries[u.m.anchor.e].text; got != before {
+			if got := u.m.msgs.entries[u.m.msgs.anchor.e].text; got != before {
 				t.Fatalf("loading older messages moved the bottom of the view from %q to %q", before, got)
 			}
 		}
 	}
-	for i := 1; i < len(u.m.entries); i++ {
-		if u.m.entries[i].at < u.m.entries[i-1].at {
-			t.Fatalf("entries out of order at %d: %q after %q", i, u.m.entries[i].text, u.m.entries[i-1].text)
+	for i := 1; i < len(u.m.msgs.entries); i++ {
+		if u.m.msgs.entries[i].at < u.m.msgs.entries[i-1].at {
+			t.Fatalf("entries out of order at %d: %q after %q", i, u.m.msgs.entries[i].text, u.m.msgs.entries[i-1].text)
 		}
 	}
 	u.order("Logging in as alice", "you whispered to bob: early whisper", "line-000")
