@@ -49,6 +49,38 @@ type line struct {
 	w int
 }
 
+// column is what the side panes share: lines of one width down the body,
+// drawn anew only when dirty, and nothing while hidden (width 0).
+type column struct {
+	w, h  int
+	lines []line
+	dirty bool
+}
+
+// SetSize sizes the column; width 0 hides it.
+func (c *column) SetSize(w, h int) { c.w, c.h, c.dirty = w, h, true }
+
+// Dirty reports whether View will draw anew (never while hidden).
+func (c *column) Dirty() bool { return c.dirty && c.w > 0 }
+
+// view returns the column's lines: if dirty, those draw appends to an
+// empty list, then blank rows down to the height.
+func (c *column) view(draw func(lines []line) []line) []line {
+	if !c.dirty {
+		return c.lines
+	}
+	c.dirty = false
+	c.lines = c.lines[:0]
+	if c.h == 0 || c.w == 0 {
+		return c.lines
+	}
+	c.lines = draw(c.lines)
+	for len(c.lines) < c.h {
+		c.lines = append(c.lines, line{blank(c.w), c.w})
+	}
+	return c.lines
+}
+
 // enterMsg tells the panes the session is now in room.
 type enterMsg struct{ room string }
 

@@ -17,16 +17,13 @@ type roomsPane struct {
 	room  string // the current room
 	rooms []chat.RoomInfo
 	seen  []uint64 // per room of rooms: messages seen (or counted as seen)
-
-	w, h  int // w is 0 while the pane is hidden
-	lines []line
-	dirty bool
+	column
 }
 
 // newRoomsPane returns the rooms pane of a session in room: what was said
 // before it came is not unread.
 func newRoomsPane(hub *chat.Hub, th *theme, room string) *roomsPane {
-	p := &roomsPane{hub: hub, th: th, room: room, dirty: true}
+	p := &roomsPane{hub: hub, th: th, room: room, column: column{dirty: true}}
 	p.refresh()
 	for i, r := range p.rooms {
 		p.seen[i] = r.Messages
@@ -54,12 +51,6 @@ func (p *roomsPane) Update(msg tea.Msg) tea.Cmd {
 	}
 	return nil
 }
-
-// SetSize sizes the pane; width 0 hides it.
-func (p *roomsPane) SetSize(w, h int) { p.w, p.h, p.dirty = w, h, true }
-
-// Dirty reports whether View will draw anew (never while hidden).
-func (p *roomsPane) Dirty() bool { return p.dirty && p.w > 0 }
 
 // refresh reloads the room list and marks the pane dirty if what it shows
 // changed. Rooms are never removed and keep their order, so seen is kept
@@ -116,26 +107,20 @@ func (p *roomsPane) next(dir int, ok func(room string) bool) string {
 }
 
 // View draws the pane.
-func (p *roomsPane) View() []line {
-	if !p.dirty {
-		return p.lines
-	}
-	p.dirty = false
+func (p *roomsPane) View() []line { return p.view(p.draw) }
+
+func (p *roomsPane) draw(lines []line) []line {
 	t, w, h := p.th, p.w, p.h
-	p.lines = p.lines[:0]
-	if h == 0 || w == 0 {
-		return p.lines
-	}
-	p.lines = append(p.lines, line{t.header + "Rooms" + t.reset + blank(w-5), w})
+	lines = append(lines, line{t.header + "Rooms" + t.reset + blank(w-5), w})
 	cur := p.current()
 	first := 0
 	if fit := h - 1; len(p.rooms) > fit {
 		first = min(max(cur-fit/2, 0), len(p.rooms)-fit)
 	}
-	for i := first; i < len(p.rooms) && len(p.lines) < h; i++ {
+	for i := first; i < len(p.rooms) && len(lines) < h; i++ {
 		r := p.rooms[i]
 		if i == cur {
-			p.lines = append(p.lines, line{t.current + fit("▸ "+r.Name, w) + t.reset, w})
+			lines = append(lines, line{t.current + fit("▸ "+r.Name, w) + t.reset, w})
 			continue
 		}
 		var count string
@@ -150,10 +135,7 @@ func (p *roomsPane) View() []line {
 		if count != "" {
 			name += t.unread + count + t.reset
 		}
-		p.lines = append(p.lines, line{name, w})
+		lines = append(lines, line{name, w})
 	}
-	for len(p.lines) < h {
-		p.lines = append(p.lines, line{blank(w), w})
-	}
-	return p.lines
+	return lines
 }

@@ -18,14 +18,11 @@ type usersPane struct {
 	name    string // the session's user
 	room    string
 	members []chat.Member // shared with the hub (Hub.Members): never changed
-
-	w, h  int
-	lines []line
-	dirty bool
+	column
 }
 
 func newUsersPane(hub *chat.Hub, th *theme, name, room string) *usersPane {
-	p := &usersPane{hub: hub, th: th, name: name, room: room, dirty: true}
+	p := &usersPane{hub: hub, th: th, name: name, room: room, column: column{dirty: true}}
 	p.refresh()
 	return p
 }
@@ -45,12 +42,6 @@ func (p *usersPane) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// SetSize sizes the pane; width 0 hides it.
-func (p *usersPane) SetSize(w, h int) { p.w, p.h, p.dirty = w, h, true }
-
-// Dirty reports whether View will draw anew (never while hidden).
-func (p *usersPane) Dirty() bool { return p.dirty && p.w > 0 }
-
 // refresh reloads the users of the room, marking the pane dirty if they
 // changed.
 func (p *usersPane) refresh() {
@@ -68,21 +59,15 @@ func equalMembers(a, b []chat.Member) bool {
 }
 
 // View draws the pane.
-func (p *usersPane) View() []line {
-	if !p.dirty {
-		return p.lines
-	}
-	p.dirty = false
+func (p *usersPane) View() []line { return p.view(p.draw) }
+
+func (p *usersPane) draw(lines []line) []line {
 	t, w, h := p.th, p.w, p.h
-	p.lines = p.lines[:0]
-	if h == 0 || w == 0 {
-		return p.lines
-	}
 	head := " Users (" + strconv.Itoa(len(p.members)) + ")"
-	p.lines = append(p.lines, line{t.header + fit(head, w) + t.reset, w})
+	lines = append(lines, line{t.header + fit(head, w) + t.reset, w})
 	for i, u := range p.members {
-		if len(p.lines) == h-1 && i < len(p.members)-1 {
-			p.lines = append(p.lines, line{fit(" +"+strconv.Itoa(len(p.members)-i)+" more", w), w})
+		if len(lines) == h-1 && i < len(p.members)-1 {
+			lines = append(lines, line{fit(" +"+strconv.Itoa(len(p.members)-i)+" more", w), w})
 			break
 		}
 		mark := " "
@@ -101,10 +86,7 @@ func (p *usersPane) View() []line {
 			name += "*"
 			nw++
 		}
-		p.lines = append(p.lines, line{" " + mark + style + name + t.reset + blank(w-2-nw), w})
+		lines = append(lines, line{" " + mark + style + name + t.reset + blank(w-2-nw), w})
 	}
-	for len(p.lines) < h {
-		p.lines = append(p.lines, line{blank(w), w})
-	}
-	return p.lines
+	return lines
 }
