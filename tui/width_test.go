@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -58,4 +59,29 @@ func TestShown(t *testing.T) {
 	if allocs := testing.AllocsPerRun(100, func() { shown(plain) }); allocs != 0 {
 		t.Errorf("shown of text with nothing to change allocates %.0f times", allocs)
 	}
+}
+
+// FuzzShown: what shown returns has none of the code points it removes
+// (a tone only at the start of a line), is valid UTF-8 when the text was,
+// and is its own shown form.
+func FuzzShown(f *testing.F) {
+	for _, s := range []string{"👍🏽", "👨‍👩‍👧", "🏳️‍🌈", "❤️", "🇫🇷🇩", "🏽\n🏽a🏽", "1️⃣", "e\u0301", "日本語", "plain", "\xff🇫"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := shown(s)
+		if again := shown(got); again != got {
+			t.Fatalf("shown(%q) = %q, and shown of that %q", s, got, again)
+		}
+		if utf8.ValidString(s) && !utf8.ValidString(got) {
+			t.Fatalf("shown(%q) = %q, not valid UTF-8", s, got)
+		}
+		for i, l := range strings.Split(got, "\n") {
+			for j, r := range l {
+				if r == zwj || r == vs15 || r == vs16 || (j > 0 && r >= toneFirst && r <= toneLast) {
+					t.Fatalf("shown(%q) = %q keeps %U in line %d", s, got, r, i)
+				}
+			}
+		}
+	})
 }
