@@ -53,11 +53,15 @@ func (p *roomsPane) Update(msg tea.Msg) tea.Cmd {
 }
 
 // refresh reloads the room list and marks the pane dirty if what it shows
-// changed. Rooms are never removed and keep their order, so seen is kept
-// by index.
+// changed. Rooms keep their order, so seen is kept by index; when rooms
+// were removed (--room-expiry), seen follows the rooms by name.
 func (p *roomsPane) refresh() {
 	rooms := p.hub.Rooms()
 	changed := len(rooms) != len(p.rooms)
+	if len(rooms) < len(p.rooms) || len(rooms) > 0 && len(p.rooms) > 0 && !sameRoom(rooms, p.rooms) {
+		p.seen = follow(p.seen, p.rooms, rooms)
+		changed = true
+	}
 	for i := range rooms {
 		if i >= len(p.seen) {
 			p.seen = append(p.seen, 0)
@@ -74,6 +78,29 @@ func (p *roomsPane) refresh() {
 	if changed {
 		p.dirty = true
 	}
+}
+
+// sameRoom reports whether the last room of the shorter list is at the
+// same place in both: rooms are only added at the end, so it is unless
+// one was removed.
+func sameRoom(a, b []chat.RoomInfo) bool {
+	i := min(len(a), len(b)) - 1
+	return a[i].Name == b[i].Name
+}
+
+// follow returns seen, kept for the rooms old, for the rooms now.
+func follow(seen []uint64, old, now []chat.RoomInfo) []uint64 {
+	byName := make(map[string]uint64, len(old))
+	for i, r := range old {
+		if i < len(seen) {
+			byName[r.Name] = seen[i]
+		}
+	}
+	out := make([]uint64, len(now))
+	for i, r := range now {
+		out[i] = byName[r.Name]
+	}
+	return out
 }
 
 func unread(r chat.RoomInfo, seen uint64) uint64 {

@@ -881,3 +881,35 @@ func TestCtrlNSkipsBannedRooms(t *testing.T) {
 		u.lacks("cannot join")
 	}
 }
+
+// TestSeenFollowsRemovedRooms: when rooms are removed (--room-expiry), the
+// messages seen in each room stay with that room, not with its index.
+func TestSeenFollowsRemovedRooms(t *testing.T) {
+	rooms := func(names ...string) []chat.RoomInfo {
+		out := make([]chat.RoomInfo, len(names))
+		for i, n := range names {
+			out[i] = chat.RoomInfo{Name: n}
+		}
+		return out
+	}
+	old := rooms("chat", "old", "games", "den")
+	for _, tc := range []struct {
+		name string
+		now  []chat.RoomInfo
+		want []uint64
+	}{
+		{"one removed", rooms("chat", "games", "den"), []uint64{1, 3, 4}},
+		{"removed and added", rooms("chat", "games", "den", "new"), []uint64{1, 3, 4, 0}},
+		{"last removed", rooms("chat", "old", "games"), []uint64{1, 2, 3}},
+	} {
+		if seen := follow([]uint64{1, 2, 3, 4}, old, tc.now); !slices.Equal(seen, tc.want) {
+			t.Errorf("%s: seen %v, want %v", tc.name, seen, tc.want)
+		}
+		if sameRoom(tc.now, old) && len(tc.now) >= len(old) {
+			t.Errorf("%s: not seen as a removal", tc.name)
+		}
+	}
+	if !sameRoom(rooms("chat", "old", "games", "den", "new"), old) {
+		t.Error("a room added at the end looks like a removal")
+	}
+}
