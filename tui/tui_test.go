@@ -913,3 +913,19 @@ func TestSeenFollowsRemovedRooms(t *testing.T) {
 		t.Error("a room added at the end looks like a removal")
 	}
 }
+
+// TestKickNoticeStays: the notice of a kick is the session's own: it
+// stays on the screen in the rooms the user goes to next.
+func TestKickNoticeStays(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	bob.Input(t.Context(), "/switch den")
+	u := newUI(t, h, "alice", 120, 40)
+	u.say("/switch den")
+	bob.Input(t.Context(), "/kick alice")
+	u.pump()
+	for _, room := range []string{"games", "chat", "den"} {
+		u.say("/switch " + room)
+		u.contains("▸ "+room, "You've been kicked from the 'den' room.")
+	}
+}
