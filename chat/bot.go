@@ -75,6 +75,15 @@ func (b *Bot) Whisper(from, to, text string) error {
 	return nil
 }
 
+// WhisperSent tells the user from that their whisper of text reached the
+// user to (a KindWhisperSent event, which has no line). It does nothing if
+// from is offline.
+func (b *Bot) WhisperSent(from, to, text string) {
+	if s := b.hub.find(from); s != nil {
+		s.out.Push(&Event{Kind: KindWhisperSent, From: s.name, To: to, Bot: b.name, Text: text, Time: b.hub.now()})
+	}
+}
+
 // Find returns the online user called name (compared case-insensitively)
 // with their name as they logged in and their room.
 func (b *Bot) Find(name string) (User, bool) {

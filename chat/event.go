@@ -28,6 +28,11 @@ const (
 	// changed. It has no line; only sessions that asked for it get it, and
 	// one stands for every change until the session calls RosterSeen.
 	KindRoster
+	// KindWhisperSent tells the sender of a whisper that it was delivered:
+	// From whispered Text to To. It has no line: the line protocol gives
+	// the sender no echo, and a line door writes nothing for it; a screen
+	// shows "you whispered to To: Text".
+	KindWhisperSent
 )
 
 // SystemName is the sender tag of the server's own lines, reserved as a user name.
@@ -41,6 +46,7 @@ type Event struct {
 	Room string    // the room it happened in, "" for a private line
 	From string    // the author: a user, "system" or a plugin
 	Bot  string    // for KindWhisper, the plugin that relayed it
+	To   string    // for KindWhisperSent, the user it went to
 	Text string    // already sanitised
 	Time time.Time // when the engine made it
 

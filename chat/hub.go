@@ -358,6 +358,20 @@ func (h *Hub) Online() int {
 	return len(h.users)
 }
 
+// CanEnter reports whether the user called name may /switch to room: they
+// are not banned from it. A room that does not exist yet may be created by
+// anyone.
+func (h *Hub) CanEnter(room, name string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	r := h.rooms[Fold(room)]
+	if r == nil {
+		return true
+	}
+	_, banned := r.bans[Fold(name)]
+	return !banned
+}
+
 // Help returns the text of the /help line (after "<system> ").
 func (h *Hub) Help() string { return h.help }
 

@@ -61,7 +61,7 @@ func BenchmarkViewFrame(b *testing.B) {
 			u := benchUI(b, size[0], size[1])
 			b.ReportAllocs()
 			for b.Loop() {
-				u.m.msgsDirty, u.m.frameDirty = true, true
+				u.m.msgs.dirty, u.m.frameDirty = true, true
 				u.m.View()
 			}
 		})

@@ -4,7 +4,9 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"chatserver/chat"
 )
@@ -15,27 +17,221 @@ const (
 	inputLimit = 1000
 )
 
+// inputLine is the line the user types in, at the bottom: the lines sent
+// before (↑/↓) and Tab completion.
+type inputLine struct {
+	in      textinput.Model
+	history []string
+	histPos int
+	draft   string
+	comp    completion
+	// pool returns the words Tab may complete the word after before with
+	// (commands, rooms, users: the model knows them).
+	pool func(before, word string) []string
+
+	row    int // the terminal row it is drawn on
+	lines  []line
+	cursor *tea.Cursor
+	dirty  bool
+}
+
+// Init does nothing: the cursor is the terminal's and does not blink.
+func (l *inputLine) Init() tea.Cmd { return nil }
+
+// Update takes the keys the model routes to the line (all but the ones
+// for the screen) and pastes.
+func (l *inputLine) Update(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		// By code, not k.String(), which allocates: what the model routed
+		// here already cost one.
+		tab := k.Code == tea.KeyTab && (k.Mod == 0 || k.Mod == tea.ModShift)
+		if !tab {
+			l.comp = completion{}
+		}
+		switch {
+		case tab && k.Mod == 0:
+			l.complete(1)
+			return nil
+		case tab:
+			l.complete(-1)
+			return nil
+		case k.Code == tea.KeyUp && k.Mod == 0:
+			l.recall(-1)
+			return nil
+		case k.Code == tea.KeyDown && k.Mod == 0:
+			l.recall(1)
+			return nil
+		}
+	}
+	var cmd tea.Cmd
+	l.in, cmd = l.in.Update(msg)
+	l.dirty = true
+	return cmd
+}
+
+// SetSize sizes the line; it is one row high.
+func (l *inputLine) SetSize(w, _ int) {
+	l.in.SetWidth(max(w-ansi.StringWidth(l.in.Prompt)-1, 1))
+	l.dirty = true
+}
+
+// Dirty reports whether View will draw anew.
+func (l *inputLine) Dirty() bool { return l.dirty }
+
+// View draws the line and places the cursor (Cursor).
+func (l *inputLine) View() []line {
+	if !l.dirty && l.lines != nil {
+		return l.lines
+	}
+	l.dirty = false
+	l.lines = append(l.lines[:0], line{s: l.in.View()})
+	l.cursor = l.in.Cursor()
+	if l.cursor != nil {
+		l.cursor.Position.Y = l.row
+	}
+	return l.lines
+}
+
+// take empties the line, as Enter does, and returns what it held, kept in
+// the history unless blank or the same as the line before.
+func (l *inputLine) take() string {
+	line := l.in.Value()
+	l.in.Reset()
+	l.dirty = true
+	l.comp = completion{}
+	l.histPos, l.draft = len(l.history), ""
+	if strings.TrimSpace(line) == "" {
+		return ""
+	}
+	if n := len(l.history); n == 0 || l.history[n-1] != line {
+		if n == historyLen {
+			copy(l.history, l.history[1:])
+			l.history = l.history[:n-1]
+		}
+		l.history = append(l.history, line)
+		l.histPos = len(l.history)
+	}
+	return line
+}
+
+// recall shows the previous (dir < 0) or next line of the history; past
+// the newest it restores what was being typed.
+func (l *inputLine) recall(dir int) {
+	p := l.histPos + dir
+	if p < 0 || p > len(l.history) {
+		return
+	}
+	if l.histPos == len(l.history) {
+		l.draft = l.in.Value()
+	}
+	l.histPos = p
+	if p == len(l.history) {
+		l.in.SetValue(l.draft)
+	} else {
+		l.in.SetValue(l.history[p])
+	}
+	l.in.CursorEnd()
+	l.dirty = true
+}
+
+// completion is the state of Tab completion between two presses.
+type completion struct {
+	prefix string   // the line before the completed word
+	suffix string   // the line after the cursor
+	cands  []string // candidates, in order
+	i      int      // the one shown
+	shown  string   // the line as completion left it
+}
+
+// complete completes the word before the cursor from pool. Pressing Tab
+// again shows the next candidate (dir -1: the previous one).
+func (l *inputLine) complete(dir int) {
+	val := l.in.Value()
+	if l.comp.cands != nil && val == l.comp.shown {
+		n := len(l.comp.cands)
+		l.comp.i = ((l.comp.i+dir)%n + n) % n
+		l.applyCompletion()
+		return
+	}
+	runes := []rune(val)
+	cur := min(l.in.Position(), len(runes))
+	before, after := string(runes[:cur]), string(runes[cur:])
+	start := strings.LastIndexByte(before, ' ') + 1
+	word := before[start:]
+	var cands []string
+	for _, c := range l.pool(before, word) {
+		if len(c) >= len(word) && strings.EqualFold(c[:len(word)], word) && !contains(cands, c) {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	l.comp = completion{prefix: before[:start], suffix: after, cands: cands}
+	if dir < 0 {
+		l.comp.i = len(cands) - 1
+	}
+	l.applyCompletion()
+}
+
+func (l *inputLine) applyCompletion() {
+	c := l.comp.cands[l.comp.i]
+	if len(l.comp.cands) == 1 && l.comp.suffix == "" {
+		c += " "
+	}
+	head := l.comp.prefix + c
+	l.in.SetValue(head + l.comp.suffix)
+	l.in.SetCursor(len([]rune(head)))
+	l.comp.shown = l.in.Value()
+	l.dirty = true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// completions is the input line's pool: a command after a '/' at the start
+// of the line, a room after "/switch ", else a user of the room or a room;
+// nothing for an empty word but a command or a room.
+func (m *Model) completions(before, word string) []string {
+	var pool []string
+	switch {
+	case len(word) == len(before) && strings.HasPrefix(word, "/"):
+		for _, c := range m.hub.CommandNames() {
+			pool = append(pool, "/"+c)
+		}
+	case strings.HasPrefix(strings.ToLower(before), "/switch "):
+		for _, r := range m.rooms.rooms {
+			pool = append(pool, r.Name)
+		}
+	default:
+		if word == "" {
+			return nil
+		}
+		for _, u := range m.users.members {
+			pool = append(pool, u.Name)
+		}
+		for _, r := range m.rooms.rooms {
+			pool = append(pool, r.Name)
+		}
+	}
+	return pool
+}
+
 // sentMsg says Session.Input returned for the line sent last.
 type sentMsg struct{}
 
 // submit handles Enter: the line goes through the flood limiter, into the
 // history and to the engine.
 func (m *Model) submit() tea.Cmd {
-	line := m.in.Value()
-	m.in.Reset()
-	m.inputDirty = true
-	m.comp = completion{}
-	m.histPos, m.draft = len(m.history), ""
-	if strings.TrimSpace(line) == "" {
+	line := m.input.take()
+	if line == "" {
 		return nil
-	}
-	if n := len(m.history); n == 0 || m.history[n-1] != line {
-		if n == historyLen {
-			copy(m.history, m.history[1:])
-			m.history = m.history[:n-1]
-		}
-		m.history = append(m.history, line)
-		m.histPos = len(m.history)
 	}
 	return m.send(line)
 }
@@ -55,7 +251,7 @@ func (m *Model) send(line string) tea.Cmd {
 		m.local(chat.TextTooFast)
 		return nil
 	}
-	m.toBottom()
+	m.msgs.toBottom()
 	m.pending = append(m.pending, line)
 	if m.sending {
 		return nil
@@ -82,128 +278,17 @@ func (m *Model) sendNext() tea.Cmd {
 
 // local shows a system line that only this screen makes.
 func (m *Model) local(text string) {
-	m.appendEntry(entry{kind: entrySystem, from: chat.SystemName, text: text, at: m.now().UnixNano()})
-	m.trim()
-}
-
-// recall shows the previous (dir < 0) or next line of the history; past
-// the newest it restores what was being typed.
-func (m *Model) recall(dir int) {
-	p := m.histPos + dir
-	if p < 0 || p > len(m.history) {
-		return
-	}
-	if m.histPos == len(m.history) {
-		m.draft = m.in.Value()
-	}
-	m.histPos = p
-	if p == len(m.history) {
-		m.in.SetValue(m.draft)
-	} else {
-		m.in.SetValue(m.history[p])
-	}
-	m.in.CursorEnd()
-	m.inputDirty = true
-}
-
-// completion is the state of Tab completion between two presses.
-type completion struct {
-	prefix string   // the line before the completed word
-	suffix string   // the line after the cursor
-	cands  []string // candidates, in order
-	i      int      // the one shown
-	shown  string   // the line as completion left it
-}
-
-// complete completes the word before the cursor: a command after a '/' at
-// the start of the line, a room after "/switch ", else a user of the room
-// or a room. Pressing Tab again shows the next candidate (dir -1: the
-// previous one).
-func (m *Model) complete(dir int) {
-	val := m.in.Value()
-	if m.comp.cands != nil && val == m.comp.shown {
-		n := len(m.comp.cands)
-		m.comp.i = ((m.comp.i+dir)%n + n) % n
-		m.applyCompletion()
-		return
-	}
-	runes := []rune(val)
-	cur := min(m.in.Position(), len(runes))
-	before, after := string(runes[:cur]), string(runes[cur:])
-	start := strings.LastIndexByte(before, ' ') + 1
-	word := before[start:]
-	var pool []string
-	switch {
-	case start == 0 && strings.HasPrefix(word, "/"):
-		for _, c := range m.hub.CommandNames() {
-			pool = append(pool, "/"+c)
-		}
-	case strings.HasPrefix(strings.ToLower(before), "/switch "):
-		for _, r := range m.rooms {
-			pool = append(pool, r.Name)
-		}
-	default:
-		if word == "" {
-			return
-		}
-		for _, u := range m.members {
-			pool = append(pool, u.Name)
-		}
-		for _, r := range m.rooms {
-			pool = append(pool, r.Name)
-		}
-	}
-	var cands []string
-	for _, c := range pool {
-		if len(c) >= len(word) && strings.EqualFold(c[:len(word)], word) && !contains(cands, c) {
-			cands = append(cands, c)
-		}
-	}
-	if len(cands) == 0 {
-		return
-	}
-	m.comp = completion{prefix: before[:start], suffix: after, cands: cands}
-	if dir < 0 {
-		m.comp.i = len(cands) - 1
-	}
-	m.applyCompletion()
-}
-
-func (m *Model) applyCompletion() {
-	c := m.comp.cands[m.comp.i]
-	if len(m.comp.cands) == 1 && m.comp.suffix == "" {
-		c += " "
-	}
-	head := m.comp.prefix + c
-	m.in.SetValue(head + m.comp.suffix)
-	m.in.SetCursor(len([]rune(head)))
-	m.comp.shown = m.in.Value()
-	m.inputDirty = true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
+	m.msgs.local(text, m.now())
 }
 
 // switchRoom sends "/switch" to the next (dir 1) or previous (dir -1) room
-// in the rooms pane, as Ctrl+N and Ctrl+P do.
+// in the rooms pane that the user may enter, as Ctrl+N and Ctrl+P do:
+// a room they are banned from is passed over.
 func (m *Model) switchRoom(dir int) tea.Cmd {
-	n := len(m.rooms)
-	if n < 2 {
+	next := m.rooms.next(dir, func(room string) bool { return m.hub.CanEnter(room, m.name) })
+	if next == "" {
 		return nil
 	}
-	cur := 0
-	for i, r := range m.rooms {
-		if r.Name == m.room {
-			cur = i
-		}
-	}
-	next := m.rooms[((cur+dir)%n+n)%n].Name
 	return m.send("/switch " + next)
 }
 

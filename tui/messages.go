@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"context"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"chatserver/chat"
@@ -13,11 +16,12 @@ import (
 
 // Message buffer bounds. The pane keeps the last maxLive messages; scrolling
 // back may load older ones from the store up to maxKept in all, and the
-// extra is dropped again once the user is back at the bottom.
+// extra is dropped again once the user is back at the bottop.
 const (
 	maxLive    = 1000
 	maxKept    = 2000
 	recentLen  = 100 // messages shown on entering a room
+	maxOwn     = 200 // the session's own lines kept across rooms (as a room's history)
 	olderBatch = 100 // messages loaded by one scroll past the top
 	wheelLines = 3   // lines a mouse wheel notch scrolls
 	stampWidth = 6   // "15:04 "
@@ -30,6 +34,7 @@ const (
 	entryChat entryKind = iota
 	entryHistory
 	entryWhisper
+	entryWhisperSent // from is the user it went to
 	entrySystem
 	entryBot
 )
@@ -49,20 +54,209 @@ type entry struct {
 	at    int64 // unix nanoseconds
 	from  string
 	text  string
-	lines []line // rendered at Model.msgW, nil until drawn
-}
-
-// line is one styled screen line and its width in cells.
-type line struct {
-	s string
-	w int
+	lines []line // rendered at the pane's width, nil until drawn
 }
 
 // pos is a line of the messages pane: line l of entry e.
 type pos struct{ e, l int }
 
+// messagesPane is the messages in the centre: the room's and the
+// session's own lines (whispers, notices, replies) in time order, scrolled
+// by keys and the wheel, older ones loaded from the store past the top.
+type messagesPane struct {
+	ctx  context.Context // the connection's, for loading older messages
+	sess *chat.Session
+	th   *theme
+	name string // the session's user, for mentions
+
+	entries   []entry // the room's messages and own, in time order
+	own       []entry // the session's own lines (Room ""), kept across rooms
+	follow    bool    // stick to the bottom
+	anchor    pos     // the bottom line when not following
+	unseen    int     // entries arrived while scrolled back
+	loading   bool    // an Older call is in flight
+	exhausted bool    // the store has nothing older
+	gen       int     // bumped on entering a room: late Older results are dropped
+	dedupe    []*chat.Event
+	dedupeN   int  // batches the dedupe list still applies to
+	bell      bool // a line that names the user came; the model rings
+
+	w, h  int
+	win   []line
+	dirty bool
+}
+
+func newMessagesPane(ctx context.Context, sess *chat.Session, th *theme, room string) *messagesPane {
+	p := &messagesPane{ctx: ctx, sess: sess, th: th, name: sess.Name(), follow: true}
+	p.Update(enterMsg{room})
+	return p
+}
+
+// Init does nothing.
+func (p *messagesPane) Init() tea.Cmd { return nil }
+
+// Update takes the keys and wheel that scroll, what a scroll past the top
+// loaded, and a change of room.
+func (p *messagesPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch msg.String() {
+		case "pgup":
+			return p.scrollUp(max(p.h-1, 1))
+		case "pgdown":
+			p.scroll(max(p.h-1, 1))
+		case "esc":
+			p.toBottom()
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			return p.scrollUp(wheelLines)
+		case tea.MouseWheelDown:
+			p.scroll(wheelLines)
+		}
+	case olderMsg:
+		p.older(msg)
+	case enterMsg:
+		p.enter()
+	}
+	return nil
+}
+
+// SetSize sizes the pane; a new width wraps every message again.
+func (p *messagesPane) SetSize(w, h int) {
+	old := p.w
+	p.w, p.h, p.dirty = w, h, true
+	if w != old {
+		p.rewrap()
+	}
+}
+
+// Dirty reports whether View will draw anew.
+func (p *messagesPane) Dirty() bool { return p.dirty }
+
+// View returns the lines of the pane, top first, fewer than its height
+// when the messages do not fill it.
+func (p *messagesPane) View() []line {
+	if p.dirty {
+		p.window()
+		p.dirty = false
+	}
+	return p.win
+}
+
+// status fills in what the status bar says of the pane.
+func (p *messagesPane) status(st *statusMsg) {
+	st.back, st.unseen, st.loading = !p.follow, p.unseen, p.loading
+	if p.follow {
+		st.unseen = 0
+	}
+}
+
+// enter shows the session's room: its last messages, and the session's
+// own lines between them.
+func (p *messagesPane) enter() {
+	p.gen++
+	p.loading, p.exhausted = false, false
+	p.follow, p.unseen, p.anchor = true, 0, pos{}
+	recent := p.sess.Recent(recentLen)
+	msgs := make([]entry, 0, len(recent))
+	for _, ev := range recent {
+		if en, ok := p.entryOf(ev); ok {
+			msgs = append(msgs, en)
+		}
+	}
+	// A busy room's buffer is not kept for a quiet one; the session's own
+	// lines go with it, between the room's by time.
+	p.entries = merge(msgs, p.ownLines(), 16)
+	// Messages said while Recent ran may also be queued in the outbox:
+	// until the next drain has been handled, skip those already shown.
+	p.dedupe, p.dedupeN = recent, 2
+	p.dirty = true
+}
+
+// add shows what ev says, if anything, unless it was said in a room other
+// than room, or already shown by Recent. The session's own lines are kept
+// for the next room too.
+func (p *messagesPane) add(ev *chat.Event, room string) {
+	switch {
+	case (ev.Kind == chat.KindChat || ev.Kind == chat.KindBot) && ev.Room != "" && ev.Room != room:
+		return // said in the room we just left
+	case ev.Kind == chat.KindChat && p.isDup(ev):
+		return // already shown by Recent
+	}
+	en, ok := p.entryOf(ev)
+	if !ok {
+		return
+	}
+	if ev.Room == "" { // whispers, notices, replies: this session's, whatever the room
+		p.keepOwn(en)
+	}
+	if en.flags&flagMention != 0 {
+		p.bell = true
+	}
+	p.appendEntry(en)
+}
+
+// added ends a drain's worth of add: the oldest entries past the bounds go.
+func (p *messagesPane) added() {
+	p.trim()
+	if p.dedupeN > 0 {
+		if p.dedupeN--; p.dedupeN == 0 {
+			p.dedupe = nil
+		}
+	}
+}
+
+// isDup reports whether ev is one of the messages Recent already showed.
+func (p *messagesPane) isDup(ev *chat.Event) bool {
+	for _, d := range p.dedupe {
+		if d == ev {
+			return true
+		}
+	}
+	return false
+}
+
+// local shows a system line that only this screen makes, made at now.
+func (p *messagesPane) local(text string, now time.Time) {
+	en := entry{kind: entrySystem, from: chat.SystemName, text: text, at: now.UnixNano()}
+	p.keepOwn(en)
+	p.appendEntry(en)
+	p.trim()
+}
+
+// scrollUp scrolls back n lines and, at the top, loads older messages.
+func (p *messagesPane) scrollUp(n int) tea.Cmd {
+	if !p.scroll(-n) || p.loading || p.exhausted {
+		return nil
+	}
+	p.loading = true
+	s, ctx, gen, before := p.sess, p.ctx, p.gen, p.oldestTime()
+	return func() tea.Msg {
+		msgs, err := s.Older(ctx, before, olderBatch)
+		return olderMsg{gen: gen, msgs: msgs, err: err}
+	}
+}
+
+// older shows what a scroll past the top loaded.
+func (p *messagesPane) older(msg olderMsg) {
+	if msg.gen != p.gen {
+		return // from a room we left
+	}
+	p.loading = false
+	if msg.err != nil {
+		p.local("Could not load older messages.", time.Now())
+		return
+	}
+	if len(msg.msgs) < olderBatch {
+		p.exhausted = true
+	}
+	p.prepend(msg.msgs)
+}
+
 // entryOf turns an event into an entry. ok is false for events with no line.
-func (m *Model) entryOf(ev *chat.Event) (en entry, ok bool) {
+func (p *messagesPane) entryOf(ev *chat.Event) (en entry, ok bool) {
 	en = entry{from: ev.From, text: ev.Text, at: ev.Time.UnixNano()}
 	switch ev.Kind {
 	case chat.KindChat:
@@ -71,6 +265,8 @@ func (m *Model) entryOf(ev *chat.Event) (en entry, ok bool) {
 		en.kind = entryHistory
 	case chat.KindWhisper:
 		en.kind = entryWhisper
+	case chat.KindWhisperSent:
+		en.kind, en.from = entryWhisperSent, ev.To
 	case chat.KindSystem:
 		en.kind = entrySystem
 	case chat.KindBot:
@@ -80,9 +276,9 @@ func (m *Model) entryOf(ev *chat.Event) (en entry, ok bool) {
 	}
 	if en.kind == entryChat || en.kind == entryHistory {
 		switch {
-		case ev.From == m.name:
+		case ev.From == p.name:
 			en.flags |= flagOwn
-		case mentions(ev.Text, m.name):
+		case mentions(ev.Text, p.name):
 			en.flags |= flagMention
 		}
 	}
@@ -140,7 +336,8 @@ func wordRuneAt(s string, i int) bool {
 }
 
 // render styles en with t and wraps it for a pane w cells wide. It
-// returns at least one line, none wider than w.
+// returns at least one line, none wider than w in any terminal. It runs
+// once per entry and width: the lines are kept in the entry.
 func render(t *theme, en *entry, w int) []line {
 	stamp := w >= 24
 	bw := w
@@ -163,6 +360,9 @@ func render(t *theme, en *entry, w int) []line {
 	case entryWhisper:
 		plain = en.from + " whispered to you: " + en.text
 		bodyStyle = t.whisper
+	case entryWhisperSent:
+		plain = "you whispered to " + en.from + ": " + en.text
+		bodyStyle = t.whisper
 	case entryBot:
 		head, headStyle, bodyStyle = en.from, t.botName, t.bot
 		plain = en.from + ": " + en.text
@@ -173,6 +373,7 @@ func render(t *theme, en *entry, w int) []line {
 	if strings.IndexByte(plain, '\t') >= 0 { // a plugin's text; the engine's own lines are handled above
 		plain = strings.ReplaceAll(plain, "\t", "  ")
 	}
+	plain = shown(plain) // in cells every terminal agrees on (width.go)
 	wrapped := ansi.Wrap(plain, bw, "")
 	n := strings.Count(wrapped, "\n") + 1
 	out := make([]line, 0, n)
@@ -218,219 +419,251 @@ func render(t *theme, en *entry, w int) []line {
 }
 
 // lines returns entry i rendered at the pane's width.
-func (m *Model) lines(i int) []line {
-	en := &m.entries[i]
+func (p *messagesPane) lines(i int) []line {
+	en := &p.entries[i]
 	if en.lines == nil {
-		en.lines = render(m.th, en, m.msgW)
+		en.lines = render(p.th, en, p.w)
 	}
 	return en.lines
 }
 
 // last returns the position of the last line.
-func (m *Model) last() pos {
-	e := len(m.entries) - 1
-	return pos{e, len(m.lines(e)) - 1}
+func (p *messagesPane) last() pos {
+	e := len(p.entries) - 1
+	return pos{e, len(p.lines(e)) - 1}
 }
 
-// back returns p moved up by up to n lines and how far it moved.
-func (m *Model) back(p pos, n int) (pos, int) {
+// back returns at moved up by up to n lines and how far it moved.
+func (p *messagesPane) back(at pos, n int) (pos, int) {
 	moved := 0
 	for moved < n {
-		if p.l > 0 {
-			step := min(p.l, n-moved)
-			p.l -= step
+		if at.l > 0 {
+			step := min(at.l, n-moved)
+			at.l -= step
 			moved += step
 			continue
 		}
-		if p.e == 0 {
+		if at.e == 0 {
 			break
 		}
-		p.e--
-		p.l = len(m.lines(p.e)) - 1
+		at.e--
+		at.l = len(p.lines(at.e)) - 1
 		moved++
 	}
-	return p, moved
+	return at, moved
 }
 
-// forward returns p moved down by up to n lines and how far it moved.
-func (m *Model) forward(p pos, n int) (pos, int) {
+// forward returns at moved down by up to n lines and how far it moved.
+func (p *messagesPane) forward(at pos, n int) (pos, int) {
 	moved := 0
 	for moved < n {
-		if ll := len(m.lines(p.e)); p.l < ll-1 {
-			step := min(ll-1-p.l, n-moved)
-			p.l += step
+		if ll := len(p.lines(at.e)); at.l < ll-1 {
+			step := min(ll-1-at.l, n-moved)
+			at.l += step
 			moved += step
 			continue
 		}
-		if p.e == len(m.entries)-1 {
+		if at.e == len(p.entries)-1 {
 			break
 		}
-		p.e++
-		p.l = 0
+		at.e++
+		at.l = 0
 		moved++
 	}
-	return p, moved
+	return at, moved
 }
 
 // bottom returns the last visible line of the pane.
-func (m *Model) bottom() pos {
-	if m.follow {
-		return m.last()
+func (p *messagesPane) bottom() pos {
+	if p.follow {
+		return p.last()
 	}
-	return m.anchor
+	return p.anchor
 }
 
 // scroll moves the pane by n lines, up if n < 0. It reports whether the
 // top of the buffer is now on screen, to load older messages.
-func (m *Model) scroll(n int) (atTop bool) {
-	if len(m.entries) == 0 || m.bodyH <= 0 {
+func (p *messagesPane) scroll(n int) (atTop bool) {
+	if len(p.entries) == 0 || p.h <= 0 {
 		return true
 	}
-	p := m.bottom()
+	at := p.bottom()
 	if n < 0 {
-		p, _ = m.back(p, -n)
+		at, _ = p.back(at, -n)
 	} else {
-		p, _ = m.forward(p, n)
+		at, _ = p.forward(at, n)
 	}
-	// Keep the window full: the bottom line is at least bodyH-1 lines down.
-	if _, up := m.back(p, m.bodyH-1); up < m.bodyH-1 {
-		p, _ = m.forward(pos{0, 0}, m.bodyH-1)
+	// Keep the window full: the bottom line is at least h-1 lines down.
+	if _, up := p.back(at, p.h-1); up < p.h-1 {
+		at, _ = p.forward(pos{0, 0}, p.h-1)
 		atTop = true
 	}
-	m.anchor = p
-	m.follow = p == m.last()
-	if m.follow {
-		m.unseen = 0
+	p.anchor = at
+	p.follow = at == p.last()
+	if p.follow {
+		p.unseen = 0
 	}
-	m.msgsDirty = true
-	m.statusDirty = true
+	p.dirty = true
 	return atTop
 }
 
 // toBottom makes the pane follow new messages again.
-func (m *Model) toBottom() {
-	if !m.follow {
-		m.follow, m.unseen = true, 0
-		m.msgsDirty, m.statusDirty = true, true
+func (p *messagesPane) toBottom() {
+	if !p.follow {
+		p.follow, p.unseen = true, 0
+		p.dirty = true
 	}
 }
 
 // appendEntry adds en at the bottom, dropping the oldest entries past the
 // bounds.
-func (m *Model) appendEntry(en entry) {
-	m.entries = append(m.entries, en)
-	if !m.follow {
-		m.unseen++
-		m.statusDirty = true
+func (p *messagesPane) appendEntry(en entry) {
+	p.entries = append(p.entries, en)
+	if !p.follow {
+		p.unseen++
 	}
-	m.msgsDirty = true
+	p.dirty = true
 }
 
 // trim drops the oldest entries past the bounds: maxLive while following,
 // maxKept while scrolled back. It drops in batches, so a steady stream of
 // messages copies the buffer once every maxLive/4 messages.
-func (m *Model) trim() {
+func (p *messagesPane) trim() {
 	limit := maxLive
-	if !m.follow {
+	if !p.follow {
 		limit = maxKept
 	}
-	if len(m.entries) <= limit+limit/4 {
+	if len(p.entries) <= limit+limit/4 {
 		return
 	}
-	k := len(m.entries) - limit
-	m.dropFront(k)
+	k := len(p.entries) - limit
+	p.dropFront(k)
 }
 
 // dropFront drops the k oldest entries.
-func (m *Model) dropFront(k int) {
-	n := copy(m.entries, m.entries[k:])
-	clear(m.entries[n:])
-	m.entries = m.entries[:n]
-	m.exhausted = false // the store has what was dropped
-	if !m.follow {
-		m.anchor.e -= k
-		if m.anchor.e < 0 {
-			m.anchor = pos{0, 0}
-			m.scroll(0)
+func (p *messagesPane) dropFront(k int) {
+	n := copy(p.entries, p.entries[k:])
+	clear(p.entries[n:])
+	p.entries = p.entries[:n]
+	p.exhausted = false // the store has what was dropped
+	if !p.follow {
+		p.anchor.e -= k
+		if p.anchor.e < 0 {
+			p.anchor = pos{0, 0}
+			p.scroll(0)
 		}
 	}
-	m.msgsDirty = true
+	p.dirty = true
 }
 
 // prepend adds older messages above the first entry.
-func (m *Model) prepend(msgs []chat.Message) {
-	if room := len(msgs) + len(m.entries) - maxKept; room > 0 {
+func (p *messagesPane) prepend(msgs []chat.Message) {
+	if room := len(msgs) + len(p.entries) - maxKept; room > 0 {
 		msgs = msgs[min(room, len(msgs)):]
-		m.exhausted = true
+		p.exhausted = true
 	}
 	if len(msgs) == 0 {
 		return
 	}
-	old := m.entries
-	m.entries = make([]entry, 0, len(msgs)+len(old)+16)
-	for _, msg := range msgs {
+	older := make([]entry, len(msgs))
+	for i, msg := range msgs {
 		en := entry{kind: entryChat, from: msg.From, text: msg.Text, at: msg.Time.UnixNano()}
-		if msg.From == m.name {
+		if msg.From == p.name {
 			en.flags |= flagOwn
-		} else if mentions(msg.Text, m.name) {
+		} else if mentions(msg.Text, p.name) {
 			en.flags |= flagMention
 		}
-		m.entries = append(m.entries, en)
+		older[i] = en
 	}
-	m.entries = append(m.entries, old...)
-	if !m.follow {
-		m.anchor.e += len(msgs)
+	// The session's own lines above the room's oldest message may be older
+	// still than some of these: merge, and keep the anchor on its entry.
+	if !p.follow {
+		at := p.entries[p.anchor.e].at
+		p.anchor.e += sort.Search(len(older), func(i int) bool { return older[i].at > at })
 	}
-	m.msgsDirty = true
+	p.entries = merge(older, p.entries, 16)
+	p.dirty = true
 }
+
+// merge returns a and b, each in time order, as one list in time order,
+// a's entry first of two at the same time, with room for extra more.
+func merge(a, b []entry, extra int) []entry {
+	out := make([]entry, 0, len(a)+len(b)+extra)
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].at < a[0].at {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
+}
+
+// keepOwn keeps en, one of the session's own lines (a whisper, a notice, a
+// reply), to show again in whatever room is entered next: the last maxOwn
+// of thep. The list is cut back to maxOwn when it reaches twice that, so
+// that keeping a line is not a copy of the list.
+func (p *messagesPane) keepOwn(en entry) {
+	en.lines = nil // rendered again where it is shown next
+	if len(p.own) >= 2*maxOwn {
+		n := copy(p.own, p.own[len(p.own)-maxOwn+1:])
+		clear(p.own[n:])
+		p.own = p.own[:n]
+	}
+	p.own = append(p.own, en)
+}
+
+// ownLines returns the session's own lines to show: the last maxOwn.
+func (p *messagesPane) ownLines() []entry { return p.own[max(len(p.own)-maxOwn, 0):] }
 
 // oldestTime returns the time to load older messages before: that of the
 // oldest room message shown, or of the oldest line if there is none.
-func (m *Model) oldestTime() time.Time {
-	for i := range m.entries {
-		if k := m.entries[i].kind; k == entryChat || k == entryHistory {
-			return time.Unix(0, m.entries[i].at)
+func (p *messagesPane) oldestTime() time.Time {
+	for i := range p.entries {
+		if k := p.entries[i].kind; k == entryChat || k == entryHistory {
+			return time.Unix(0, p.entries[i].at)
 		}
 	}
-	if len(m.entries) > 0 {
-		return time.Unix(0, m.entries[0].at)
+	if len(p.entries) > 0 {
+		return time.Unix(0, p.entries[0].at)
 	}
 	return time.Now()
 }
 
-// window fills m.win with the lines of the pane, top first.
-func (m *Model) window() {
-	m.win = m.win[:0]
-	if len(m.entries) == 0 || m.bodyH <= 0 {
+// window fills p.win with the lines of the pane, top first.
+func (p *messagesPane) window() {
+	p.win = p.win[:0]
+	if len(p.entries) == 0 || p.h <= 0 {
 		return
 	}
-	p := m.bottom()
-	for n := 0; n < m.bodyH; n++ {
-		m.win = append(m.win, m.lines(p.e)[p.l])
-		if p.l > 0 {
-			p.l--
+	at := p.bottom()
+	for n := 0; n < p.h; n++ {
+		p.win = append(p.win, p.lines(at.e)[at.l])
+		if at.l > 0 {
+			at.l--
 			continue
 		}
-		if p.e == 0 {
+		if at.e == 0 {
 			break
 		}
-		p.e--
-		p.l = len(m.lines(p.e)) - 1
+		at.e--
+		at.l = len(p.lines(at.e)) - 1
 	}
-	for i, j := 0, len(m.win)-1; i < j; i, j = i+1, j-1 {
-		m.win[i], m.win[j] = m.win[j], m.win[i]
+	for i, j := 0, len(p.win)-1; i < j; i, j = i+1, j-1 {
+		p.win[i], p.win[j] = p.win[j], p.win[i]
 	}
 }
 
 // rewrap forgets every rendered line after the pane's width changed and
 // keeps the scroll position on the same entry.
-func (m *Model) rewrap() {
-	for i := range m.entries {
-		m.entries[i].lines = nil
+func (p *messagesPane) rewrap() {
+	for i := range p.entries {
+		p.entries[i].lines = nil
 	}
-	if !m.follow && len(m.entries) > 0 {
-		m.anchor.l = len(m.lines(m.anchor.e)) - 1
-		m.scroll(0)
+	if !p.follow && len(p.entries) > 0 {
+		p.anchor.l = len(p.lines(p.anchor.e)) - 1
+		p.scroll(0)
 	}
-	m.msgsDirty = true
+	p.dirty = true
 }

@@ -19,11 +19,9 @@ package tui
 import (
 	"context"
 	"io"
-	"slices"
 	"sync/atomic"
 	"time"
 
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
@@ -73,69 +71,50 @@ type Config struct {
 // Model is the Bubble Tea model of one session. A *Model implements
 // tea.Model. It is driven by one tea.Program and is not safe for
 // concurrent use; it only talks to the engine through its Session and Hub.
+//
+// The screen is five panes (see pane), each over its own state: the rooms,
+// the messages, the users, the status bar and the input line. The model
+// lays them out, routes each message to the panes it concerns, sends what
+// the user typed to the engine, and joins the panes' lines into frames.
 type Model struct {
 	ctx     context.Context
 	hub     *chat.Hub
 	sess    *chat.Session
 	name    string
 	limiter *chat.Limiter
+	th      *theme // the colours, for the terminal's profile
 
-	width, height               int
-	roomsW, usersW, msgW, bodyH int
-	blank                       string // width spaces, sliced for padding
+	width, height int
+	room          string // the room shown
 
-	// rooms pane and users pane
-	room    string // the room shown
-	rooms   []chat.RoomInfo
-	seen    []uint64 // per room of rooms: messages seen (or counted as seen)
-	members []chat.Member
+	rooms  *roomsPane
+	msgs   *messagesPane
+	users  *usersPane
+	status *statusBar
+	input  *inputLine
 
-	// messages pane
-	entries   []entry
-	follow    bool // stick to the bottom
-	anchor    pos  // the bottom line when not following
-	unseen    int  // entries arrived while scrolled back
-	loading   bool // an Older call is in flight
-	exhausted bool // the store has nothing older
-	gen       int  // bumped on entering a room: late Older results are dropped
-	dedupe    []*chat.Event
-	dedupeN   int // batches the dedupe list still applies to
-	evbuf     []*chat.Event
-	closed    bool
-	post      func(tea.Msg) // the program's Send
-	woken     atomic.Bool   // a readyMsg is on its way
-	ticker    *time.Timer   // the rooms refresh
-
-	// input line
-	in      textinput.Model
-	history []string
-	histPos int
-	draft   string
-	comp    completion
-	pending []string
+	// the outbox and the engine
+	evbuf   []*chat.Event
+	closed  bool
+	post    func(tea.Msg) // the program's Send
+	woken   atomic.Bool   // a readyMsg is on its way
+	ticker  *time.Timer   // the rooms refresh
+	pending []string      // typed lines waiting for Session.Input
 	sending bool
-	bell    bool
 
-	th *theme // the colours, for the terminal's profile
-
-	// drawn parts and the frame they make
-	roomsLines, usersLines []string
-	win                    []line
-	status, input          string
-	cursor                 *tea.Cursor
-	segs                   []seg  // the frame, as pieces of rows
-	frame                  string // segs joined, for View
-	frameCap               int
+	// the frame: the panes' lines as pieces of rows
+	segs       []seg
+	frame      string // segs joined, for View
+	frameCap   int
+	frameDirty bool // drawn anew even if no pane changed (a resize, the bell)
 
 	// drawing without the stock renderer (Config.Output)
 	scr         *screen
 	lastDraw    time.Time
 	drawPending bool
 	pendingAt   time.Time // when the pending drawMsg comes
-	rosterStale bool      // the room's users changed since refreshRoster
+	rosterStale bool      // the room's users changed since the panes reloaded them
 	farewell    string    // the last system line, shown after the UI closes
-
-	roomsDirty, usersDirty, msgsDirty, statusDirty, inputDirty, frameDirty bool
 }
 
 // New returns the model for cfg.Session, showing the last messages of its
@@ -153,22 +132,25 @@ func New(cfg Config) *Model {
 		limiter: chat.NewLimiter(cfg.FloodBurst, cfg.FloodRate),
 		width:   cfg.Width,
 		height:  cfg.Height,
-		follow:  true,
 	}
 	shared := cfg.Shared
 	if shared == nil {
 		shared = NewShared()
 	}
 	look := shared.look(cfg.Profile)
-	m.in, m.th = look.input, look.theme
+	m.th = look.theme
 	if cfg.Output != nil {
 		m.scr = newScreen(cfg.Output, shared)
 	}
-	m.enter(m.sess.Room())
-	for i, r := range m.rooms { // what was said before we came is not unread
-		m.seen[i] = r.Messages
-	}
+	m.room = m.sess.Room()
+	m.sess.RosterSeen()
+	m.rooms = newRoomsPane(m.hub, m.th, m.room)
+	m.users = newUsersPane(m.hub, m.th, m.name, m.room)
+	m.msgs = newMessagesPane(ctx, m.sess, m.th, m.room)
+	m.status = &statusBar{th: m.th}
+	m.input = &inputLine{in: look.input, pool: m.completions}
 	m.layout()
+	m.syncStatus()
 	m.frameDirty = true
 	return m
 }
@@ -239,7 +221,7 @@ func (m *Model) drain() tea.Cmd {
 	return m.events(eventsMsg{evs, dropped, closed})
 }
 
-// Update handles one message.
+// Update handles one message, routing it to the panes it concerns.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
@@ -251,9 +233,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.closed {
 			return m, nil
 		}
-		if m.sides() { // unread counts show only in the rooms pane
-			m.refreshRooms()
-		}
+		m.rooms.Update(msg)
 		if m.ticker != nil {
 			m.ticker.Reset(rosterEvery)
 		}
@@ -262,7 +242,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case drawMsg:
 		m.drawPending = false
 	case olderMsg:
-		m.older(msg)
+		m.msgs.Update(msg)
 	case tea.WindowSizeMsg:
 		if msg.Width != m.width || msg.Height != m.height {
 			m.width, m.height = msg.Width, msg.Height
@@ -270,30 +250,31 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.scr.clear()
 			}
 			m.layout()
-			if m.sides() {
-				m.refreshRooms() // not refreshed while hidden
-			}
+			m.rooms.Update(tickMsg{}) // not refreshed while hidden
+			m.frameDirty = true
 		}
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	case tea.PasteMsg:
-		m.in, cmd = m.in.Update(msg)
-		m.inputDirty = true
+		cmd = m.input.Update(msg)
 	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			cmd = m.scrollUp(wheelLines)
-		case tea.MouseWheelDown:
-			m.scroll(wheelLines)
-		}
+		cmd = m.msgs.Update(msg)
 	default:
 		return m, nil
 	}
-	m.frameDirty = m.frameDirty || m.roomsDirty || m.usersDirty || m.msgsDirty || m.statusDirty || m.inputDirty
+	m.syncStatus()
+	m.frameDirty = m.frameDirty || m.dirty()
 	if m.scr != nil && !m.closed {
 		cmd = tea.Batch(cmd, m.present())
 	}
 	return m, cmd
+}
+
+// syncStatus tells the status bar what the other panes show.
+func (m *Model) syncStatus() {
+	st := statusMsg{name: m.name, room: m.room, here: len(m.users.members)}
+	m.msgs.status(&st)
+	m.status.Update(st)
 }
 
 // present draws the frame now if it changed and the last frame is old
@@ -306,7 +287,7 @@ func (m *Model) present() tea.Cmd {
 		return nil
 	}
 	gap := time.Second / FPS
-	if !m.msgsDirty && !m.inputDirty {
+	if !m.msgs.Dirty() && !m.input.Dirty() {
 		// Only the side panes or the status bar changed: during a storm of
 		// logins every UI in the room sees every one, and redrawing each
 		// at FPS made the logins cost N² frames.
@@ -324,13 +305,14 @@ func (m *Model) present() tea.Cmd {
 		// Once a frame, however many logins and logouts came since the last.
 		m.rosterStale = false
 		m.refreshRoster()
-		m.frameDirty = m.frameDirty || m.roomsDirty || m.usersDirty || m.statusDirty
+		m.syncStatus()
+		m.frameDirty = m.frameDirty || m.dirty()
 		if !m.frameDirty {
 			return nil
 		}
 	}
 	m.renderFrame()
-	m.scr.draw(m.segs, m.cursor)
+	m.scr.draw(m.segs, m.input.cursor)
 	m.lastDraw = time.Now()
 	return nil
 }
@@ -347,71 +329,27 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// key handles a key press.
+// key routes a key press: the screen's keys to the model, scrolling to the
+// messages pane, the rest to the input line.
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	s := k.String()
 	if s != "tab" && s != "shift+tab" {
-		m.comp = completion{}
+		m.input.comp = completion{}
 	}
 	switch s {
 	case "ctrl+c":
 		return m.quit()
 	case "enter":
 		return m.submit()
-	case "up":
-		m.recall(-1)
-	case "down":
-		m.recall(1)
-	case "tab":
-		m.complete(1)
-	case "shift+tab":
-		m.complete(-1)
-	case "pgup":
-		return m.scrollUp(max(m.bodyH-1, 1))
-	case "pgdown":
-		m.scroll(max(m.bodyH-1, 1))
-	case "esc":
-		m.toBottom()
+	case "pgup", "pgdown", "esc":
+		return m.msgs.Update(k)
 	case "ctrl+n":
 		return m.switchRoom(1)
 	case "ctrl+p":
 		return m.switchRoom(-1)
 	default:
-		var cmd tea.Cmd
-		m.in, cmd = m.in.Update(k)
-		m.inputDirty = true
-		return cmd
+		return m.input.Update(k)
 	}
-	return nil
-}
-
-// scrollUp scrolls back n lines and, at the top, loads older messages.
-func (m *Model) scrollUp(n int) tea.Cmd {
-	if !m.scroll(-n) || m.loading || m.exhausted {
-		return nil
-	}
-	m.loading, m.statusDirty = true, true
-	s, ctx, gen, before := m.sess, m.ctx, m.gen, m.oldestTime()
-	return func() tea.Msg {
-		msgs, err := s.Older(ctx, before, olderBatch)
-		return olderMsg{gen: gen, msgs: msgs, err: err}
-	}
-}
-
-// older shows what a scroll past the top loaded.
-func (m *Model) older(msg olderMsg) {
-	if msg.gen != m.gen {
-		return // from a room we left
-	}
-	m.loading, m.statusDirty = false, true
-	if msg.err != nil {
-		m.local("Could not load older messages.")
-		return
-	}
-	if len(msg.msgs) < olderBatch {
-		m.exhausted = true
-	}
-	m.prepend(msg.msgs)
 }
 
 // events handles one drain of the outbox.
@@ -420,37 +358,19 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 		m.local(chat.DroppedText(msg.dropped))
 	}
 	if r := m.sess.Room(); r != m.room && !msg.closed {
-		m.refreshRooms() // count the old room's messages as seen
 		m.enter(r)
 	}
 	// Lines dropped for a slow client may have taken a roster event with
 	// them, and the next comes only once the roster is reloaded.
 	roster := msg.dropped > 0
 	for _, ev := range msg.evs {
-		switch {
-		case ev.Kind == chat.KindRoster:
+		if ev.Kind == chat.KindRoster {
 			roster = true
 			continue
-		case (ev.Kind == chat.KindChat || ev.Kind == chat.KindBot) && ev.Room != "" && ev.Room != m.room:
-			continue // said in the room we just left
-		case ev.Kind == chat.KindChat && m.isDup(ev):
-			continue // already shown by Recent
 		}
-		en, ok := m.entryOf(ev)
-		if !ok {
-			continue
-		}
-		if en.flags&flagMention != 0 {
-			m.bell = true
-		}
-		m.appendEntry(en)
+		m.msgs.add(ev, m.room)
 	}
-	m.trim()
-	if m.dedupeN > 0 {
-		if m.dedupeN--; m.dedupeN == 0 {
-			m.dedupe = nil
-		}
-	}
+	m.msgs.added()
 	if roster && !msg.closed {
 		if m.scr != nil {
 			m.rosterStale = true // reloaded when the next frame is drawn
@@ -468,8 +388,8 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 		}
 		return m.quit()
 	}
-	if m.bell {
-		m.bell = false
+	if m.msgs.bell {
+		m.msgs.bell = false
 		if m.scr != nil {
 			m.scr.bell = true
 			m.frameDirty = true
@@ -480,83 +400,20 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 	return nil
 }
 
-// isDup reports whether ev is one of the messages Recent already showed.
-func (m *Model) isDup(ev *chat.Event) bool {
-	for _, d := range m.dedupe {
-		if d == ev {
-			return true
-		}
-	}
-	return false
-}
-
-// enter shows room r: its last messages, its users, the rooms pane.
+// enter shows room r in every pane.
 func (m *Model) enter(r string) {
 	m.room = r
-	m.gen++
-	m.loading, m.exhausted = false, false
-	m.follow, m.unseen, m.anchor = true, 0, pos{}
-	recent := m.sess.Recent(recentLen)
-	m.entries = make([]entry, 0, len(recent)+16) // a busy room's buffer is not kept for a quiet one
-	for _, ev := range recent {
-		if en, ok := m.entryOf(ev); ok {
-			m.entries = append(m.entries, en)
-		}
+	m.sess.RosterSeen()
+	for _, p := range [...]pane{m.rooms, m.users, m.msgs} {
+		p.Update(enterMsg{r})
 	}
-	// Messages said while Recent ran may also be queued in the outbox:
-	// until the next drain has been handled, skip those already shown.
-	m.dedupe, m.dedupeN = recent, 2
-	m.refreshRoster()
-	m.roomsDirty, m.usersDirty, m.msgsDirty, m.statusDirty = true, true, true, true
 }
 
 // refreshRoster reloads the rooms and the users of the current room.
 func (m *Model) refreshRoster() {
 	m.sess.RosterSeen()
-	m.refreshRooms()
-	members := m.hub.Members(m.room)
-	if !equalMembers(members, m.members) {
-		m.members = members
-		m.usersDirty, m.statusDirty = true, true
-	}
-}
-
-func equalMembers(a, b []chat.Member) bool {
-	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) { // Members shares one list until a change
-		return true
-	}
-	return slices.Equal(a, b)
-}
-
-// refreshRooms reloads the room list and marks the pane dirty if what it
-// shows changed. Rooms are never removed and keep their order, so seen is
-// kept by index.
-func (m *Model) refreshRooms() {
-	rooms := m.hub.Rooms()
-	changed := len(rooms) != len(m.rooms)
-	for i := range rooms {
-		if i >= len(m.seen) {
-			m.seen = append(m.seen, 0)
-		}
-		if rooms[i].Name == m.room {
-			m.seen[i] = rooms[i].Messages
-		}
-		if !changed && (rooms[i].Name != m.rooms[i].Name ||
-			unread(rooms[i], m.seen[i]) != unread(m.rooms[i], m.seen[i])) {
-			changed = true
-		}
-	}
-	m.rooms = rooms
-	if changed {
-		m.roomsDirty = true
-	}
-}
-
-func unread(r chat.RoomInfo, seen uint64) uint64 {
-	if r.Messages < seen {
-		return 0
-	}
-	return r.Messages - seen
+	m.rooms.Update(rosterMsg{})
+	m.users.Update(rosterMsg{})
 }
 
 // View returns the screen. It is the same string as long as nothing
@@ -571,6 +428,6 @@ func (m *Model) View() tea.View {
 	v := tea.NewView(m.frame)
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
-	v.Cursor = m.cursor
+	v.Cursor = m.input.cursor
 	return v
 }

@@ -245,7 +245,7 @@ func TestInputHistory(t *testing.T) {
 	}
 	for i, s := range steps {
 		u.key(s.key)
-		if got := u.m.in.Value(); got != s.want {
+		if got := u.m.input.in.Value(); got != s.want {
 			t.Errorf("step %d: input = %q, want %q", i, got, s.want)
 		}
 	}
@@ -276,12 +276,12 @@ func TestTabCompletion(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			u.m.in.Reset()
+			u.m.input.in.Reset()
 			u.typ(tc.typed)
 			for range tc.tabs {
 				u.key(keyTab)
 			}
-			if got := u.m.in.Value(); got != tc.want {
+			if got := u.m.input.in.Value(); got != tc.want {
 				t.Errorf("%q + %d×Tab = %q, want %q", tc.typed, tc.tabs, got, tc.want)
 			}
 		})
@@ -335,7 +335,7 @@ func TestScrollBackLoadsOlder(t *testing.T) {
 		bob.Input(t.Context(), fmt.Sprintf("line-%03d", i))
 	}
 	u := newUI(t, h, "alice", 80, 24)
-	if n := len(u.m.entries); n > recentLen+5 {
+	if n := len(u.m.msgs.entries); n > recentLen+5 {
 		t.Fatalf("%d entries on entering, want about %d", n, recentLen)
 	}
 	var loads int
@@ -354,8 +354,8 @@ func TestScrollBackLoadsOlder(t *testing.T) {
 	if loads < 2 {
 		t.Errorf("%d loads of older messages, want at least 2", loads)
 	}
-	for i := 1; i < len(u.m.entries); i++ {
-		if u.m.entries[i].at < u.m.entries[i-1].at {
+	for i := 1; i < len(u.m.msgs.entries); i++ {
+		if u.m.msgs.entries[i].at < u.m.msgs.entries[i-1].at {
 			t.Fatalf("entries out of order at %d", i)
 		}
 	}
@@ -380,7 +380,7 @@ func TestBurstIsOneUpdate(t *testing.T) {
 	u.m.Update(eventsMsg{evs: evs})
 	u.contains("burst-0999", "burst-0970")
 	rendered := 0
-	for _, en := range u.m.entries {
+	for _, en := range u.m.msgs.entries {
 		if en.lines != nil {
 			rendered++
 		}
@@ -395,7 +395,7 @@ func TestBurstIsOneUpdate(t *testing.T) {
 		}
 	}
 	u.pump()
-	if n := len(u.m.entries); n > maxLive+maxLive/4 {
+	if n := len(u.m.msgs.entries); n > maxLive+maxLive/4 {
 		t.Errorf("%d entries kept, want at most %d", n, maxLive+maxLive/4)
 	}
 	u.contains("more-2999")
@@ -621,7 +621,7 @@ func TestMentions(t *testing.T) {
 
 func TestNameColourStable(t *testing.T) {
 	styles := newTheme(colorprofile.ANSI256)
-	if styles.nameColour("alice") != styles.nameColour("alice") {
+	if styles.nameColour("alice") != newTheme(colorprofile.ANSI256).nameColour("alice") { // as another session draws it
 		t.Fatal("colour of a name changes")
 	}
 	seen := map[string]bool{}
@@ -750,13 +750,182 @@ func TestSharedInputIsPerSession(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := a.in.Value(); got != strings.Repeat("x", 100) {
+	if got := a.input.in.Value(); got != strings.Repeat("x", 100) {
 		t.Errorf("alice's input line holds %q", got)
 	}
-	if got := b.in.Value(); got != strings.Repeat("y", 100) {
+	if got := b.input.in.Value(); got != strings.Repeat("y", 100) {
 		t.Errorf("bob's input line holds %q", got)
 	}
 	if got := shared.look(colorprofile.Unknown).input.Value(); got != "" {
 		t.Errorf("the shared input line was changed: %q", got)
+	}
+}
+
+// order fails the test unless every one of want is on the screen, each
+// below the one before.
+func (u *ui) order(want ...string) {
+	u.tb.Helper()
+	scr, at := u.screen(), 0
+	for _, w := range want {
+		i := strings.Index(scr[at:], w)
+		if i < 0 {
+			u.tb.Errorf("screen lacks %q below %q:\n%s", w, scr[:at], scr)
+			return
+		}
+		at += i + len(w)
+	}
+}
+
+// TestOwnLinesStay: whispers both ways, and the notices that are the
+// session's own, stay on the screen whatever room is shown, between the
+// room's messages by time; the room's messages stay with the room.
+func TestOwnLinesStay(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	u := newUI(t, h, "alice", 120, 40)
+	bob.Input(t.Context(), "before the whisper")
+	bob.Input(t.Context(), "/w alice psst, a secret")
+	bob.Input(t.Context(), "after the whisper")
+	u.pump()
+	u.say("/w bob right back at you")
+	u.say("/nosuchcommand")
+	want := []string{"bob: before the whisper", "bob whispered to you: psst, a secret", "bob: after the whisper",
+		"you whispered to bob: right back at you", "Command not found."}
+	u.order(want...)
+
+	u.say("/switch games")
+	u.order("bob whispered to you: psst, a secret", "you whispered to bob: right back at you", "Command not found.",
+		"Switched to room 'games'")
+	u.lacks("before the whisper", "after the whisper")
+	bob.Input(t.Context(), "/w alice while you were away")
+	u.pump()
+
+	u.say("/switch chat")
+	u.order(append(want, "Switched to room 'games'", "bob whispered to you: while you were away", "Switched to room 'chat'")...)
+	if n := strings.Count(u.screen(), "psst, a secret"); n != 1 {
+		t.Errorf("the whisper shows %d times, want 1", n)
+	}
+}
+
+// TestOwnLinesBounded: the session keeps its last maxOwn lines.
+func TestOwnLinesBounded(t *testing.T) {
+	h, _ := newHub(t)
+	u := newUI(t, h, "alice", 80, 24)
+	for i := range 5 * maxOwn {
+		u.m.local(fmt.Sprintf("notice %d", i))
+		if len(u.m.msgs.own) > 2*maxOwn {
+			t.Fatalf("%d own lines held", len(u.m.msgs.own))
+		}
+	}
+	own := u.m.msgs.ownLines()
+	if len(own) != maxOwn || own[0].text != fmt.Sprintf("notice %d", 4*maxOwn) || own[maxOwn-1].text != fmt.Sprintf("notice %d", 5*maxOwn-1) {
+		t.Errorf("own lines %q … %q (%d), want the last %d", own[0].text, own[len(own)-1].text, len(own), maxOwn)
+	}
+}
+
+// TestOwnLinesOlderThanScrollback: loading older messages puts them
+// between the session's own lines by time, and the view stays where it was.
+func TestOwnLinesOlderThanScrollback(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	u := newUI(t, h, "alice", 80, 24)
+	u.say("/w bob early whisper")
+	for i := range 150 {
+		bob.Input(t.Context(), fmt.Sprintf("line-%03d", i))
+	}
+	u.say("/switch games")
+	u.say("/switch chat")
+	u.pump()
+	for range 200 {
+		if cmd := u.key(keyPgUp); cmd != nil {
+			before := u.m.msgs.entries[u.m.msgs.anchor.e].text
+			u.m.Update(cmd())
+			if got := u.m.msgs.entries[u.m.msgs.anchor.e].text; got != before {
+				t.Fatalf("loading older messages moved the bottom of the view from %q to %q", before, got)
+			}
+		}
+	}
+	for i := 1; i < len(u.m.msgs.entries); i++ {
+		if u.m.msgs.entries[i].at < u.m.msgs.entries[i-1].at {
+			t.Fatalf("entries out of order at %d: %q after %q", i, u.m.msgs.entries[i].text, u.m.msgs.entries[i-1].text)
+		}
+	}
+	u.order("Logging in as alice", "you whispered to bob: early whisper", "line-000")
+}
+
+// TestCtrlNSkipsBannedRooms: Ctrl+N and Ctrl+P pass over a room the user
+// is banned from instead of stopping in front of it.
+func TestCtrlNSkipsBannedRooms(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	bob.Input(t.Context(), "/switch den")
+	u := newUI(t, h, "alice", 120, 40)
+	u.say("/switch den")
+	bob.Input(t.Context(), "/ban alice")
+	u.pump()
+	bob.Input(t.Context(), "/switch games")
+	u.pump()
+	u.contains("▸ chat", "banned from the 'den' room")
+	for _, step := range []struct {
+		key  tea.KeyPressMsg
+		want string
+	}{
+		{keyCtrlN, "games"}, // chat → (den) → games
+		{keyCtrlP, "chat"},  // games → (den) → chat
+		{keyCtrlP, "games"}, // chat → games, around the end
+		{keyCtrlN, "chat"},
+	} {
+		u.send(u.key(step.key))
+		u.pump()
+		u.contains("▸ " + step.want)
+		u.lacks("cannot join")
+	}
+}
+
+// TestSeenFollowsRemovedRooms: when rooms are removed (--room-expiry), the
+// messages seen in each room stay with that room, not with its index.
+func TestSeenFollowsRemovedRooms(t *testing.T) {
+	rooms := func(names ...string) []chat.RoomInfo {
+		out := make([]chat.RoomInfo, len(names))
+		for i, n := range names {
+			out[i] = chat.RoomInfo{Name: n}
+		}
+		return out
+	}
+	old := rooms("chat", "old", "games", "den")
+	for _, tc := range []struct {
+		name string
+		now  []chat.RoomInfo
+		want []uint64
+	}{
+		{"one removed", rooms("chat", "games", "den"), []uint64{1, 3, 4}},
+		{"removed and added", rooms("chat", "games", "den", "new"), []uint64{1, 3, 4, 0}},
+		{"last removed", rooms("chat", "old", "games"), []uint64{1, 2, 3}},
+	} {
+		if seen := follow([]uint64{1, 2, 3, 4}, old, tc.now); !slices.Equal(seen, tc.want) {
+			t.Errorf("%s: seen %v, want %v", tc.name, seen, tc.want)
+		}
+		if sameRoom(tc.now, old) && len(tc.now) >= len(old) {
+			t.Errorf("%s: not seen as a removal", tc.name)
+		}
+	}
+	if !sameRoom(rooms("chat", "old", "games", "den", "new"), old) {
+		t.Error("a room added at the end looks like a removal")
+	}
+}
+
+// TestKickNoticeStays: the notice of a kick is the session's own: it
+// stays on the screen in the rooms the user goes to next.
+func TestKickNoticeStays(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	bob.Input(t.Context(), "/switch den")
+	u := newUI(t, h, "alice", 120, 40)
+	u.say("/switch den")
+	bob.Input(t.Context(), "/kick alice")
+	u.pump()
+	for _, room := range []string{"games", "chat", "den"} {
+		u.say("/switch " + room)
+		u.contains("▸ "+room, "You've been kicked from the 'den' room.")
 	}
 }

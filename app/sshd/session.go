@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,12 +149,24 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 // colorprofile.Env, which is what wish uses for its own programs' emulated
 // ptys: TERM=xterm gets the 16 ANSI colours, xterm-256color 256, dumb
 // none. A pty without a TERM is taken as xterm-256color (wish would give
-// it no colour), and NO_COLOR still applies.
+// it no colour), and NO_COLOR still applies: any value but the empty
+// string turns colours off (no-color.org), where colorprofile only takes
+// the values strconv.ParseBool reads as true ("yes" kept the colours).
 func colourProfile(environ []string, term string) colorprofile.Profile {
 	if term == "" {
 		term = "xterm-256color"
 	}
-	return colorprofile.Env(append(slices.Clip(environ), "TERM="+term))
+	p := colorprofile.Env(append(slices.Clip(environ), "TERM="+term))
+	noColor := ""
+	for _, kv := range environ { // the last one counts, as for a shell
+		if v, ok := strings.CutPrefix(kv, "NO_COLOR="); ok {
+			noColor = v
+		}
+	}
+	if noColor != "" && p > colorprofile.ASCII {
+		p = colorprofile.ASCII
+	}
+	return p
 }
 
 // uiWriteMax is the largest write the UI makes to its channel. A channel

@@ -166,6 +166,12 @@ func TestColourProfile(t *testing.T) {
 		{"xterm-256color", []string{"NO_COLOR=1"}, colorprofile.ASCII},
 		{"", nil, colorprofile.ANSI256},
 		{"", []string{"NO_COLOR=1"}, colorprofile.ASCII},
+		{"xterm-256color", []string{"NO_COLOR=yes"}, colorprofile.ASCII}, // any non-empty value (no-color.org)
+		{"xterm", []string{"NO_COLOR=0"}, colorprofile.ASCII},
+		{"xterm-256color", []string{"COLORTERM=truecolor", "NO_COLOR=anything"}, colorprofile.ASCII},
+		{"xterm-256color", []string{"NO_COLOR="}, colorprofile.ANSI256}, // empty: as if unset
+		{"xterm-256color", []string{"NO_COLOR=1", "NO_COLOR="}, colorprofile.ANSI256},
+		{"dumb", []string{"NO_COLOR=yes"}, colorprofile.NoTTY},
 		{"dumb", nil, colorprofile.NoTTY},
 	} {
 		if got := colourProfile(tc.environ, tc.term); got != tc.want {

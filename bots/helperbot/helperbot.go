@@ -94,7 +94,9 @@ func whisper(b *chat.Bot, c chat.Command) {
 	default:
 		if err := b.Whisper(c.From, u.Name, text); err != nil {
 			b.Reply(c.From, notFound)
+			return
 		}
+		b.WhisperSent(c.From, u.Name, text) // a screen shows it; a line door writes nothing
 	}
 }
 

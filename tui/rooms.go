@@ -1,0 +1,168 @@
+package tui
+
+import (
+	"strconv"
+
+	tea "charm.land/bubbletea/v2"
+
+	"chatserver/chat"
+)
+
+// roomsPane is the rooms on the left: every room, the current one marked,
+// unread counts on the others. When the rooms do not fit, the list is
+// scrolled so that the current one shows.
+type roomsPane struct {
+	hub   *chat.Hub
+	th    *theme
+	room  string // the current room
+	rooms []chat.RoomInfo
+	seen  []uint64 // per room of rooms: messages seen (or counted as seen)
+	column
+}
+
+// newRoomsPane returns the rooms pane of a session in room: what was said
+// before it came is not unread.
+func newRoomsPane(hub *chat.Hub, th *theme, room string) *roomsPane {
+	p := &roomsPane{hub: hub, th: th, room: room, column: column{dirty: true}}
+	p.refresh()
+	for i, r := range p.rooms {
+		p.seen[i] = r.Messages
+	}
+	return p
+}
+
+// Init does nothing: the model refreshes the pane on its ticks.
+func (p *roomsPane) Init() tea.Cmd { return nil }
+
+// Update takes the rooms refresh (tickMsg, only while shown: unread counts
+// show nowhere else), a roster change and a change of room.
+func (p *roomsPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tickMsg:
+		if p.w > 0 {
+			p.refresh()
+		}
+	case rosterMsg:
+		p.refresh()
+	case enterMsg:
+		p.refresh() // count the old room's messages as seen
+		p.room, p.dirty = msg.room, true
+		p.refresh()
+	}
+	return nil
+}
+
+// refresh reloads the room list and marks the pane dirty if what it shows
+// changed. Rooms keep their order, so seen is kept by index; when rooms
+// were removed (--room-expiry), seen follows the rooms by name.
+func (p *roomsPane) refresh() {
+	rooms := p.hub.Rooms()
+	changed := len(rooms) != len(p.rooms)
+	if len(rooms) < len(p.rooms) || len(rooms) > 0 && len(p.rooms) > 0 && !sameRoom(rooms, p.rooms) {
+		p.seen = follow(p.seen, p.rooms, rooms)
+		changed = true
+	}
+	for i := range rooms {
+		if i >= len(p.seen) {
+			p.seen = append(p.seen, 0)
+		}
+		if rooms[i].Name == p.room {
+			p.seen[i] = rooms[i].Messages
+		}
+		if !changed && (rooms[i].Name != p.rooms[i].Name ||
+			unread(rooms[i], p.seen[i]) != unread(p.rooms[i], p.seen[i])) {
+			changed = true
+		}
+	}
+	p.rooms = rooms
+	if changed {
+		p.dirty = true
+	}
+}
+
+// sameRoom reports whether the last room of the shorter list is at the
+// same place in both: rooms are only added at the end, so it is unless
+// one was removed.
+func sameRoom(a, b []chat.RoomInfo) bool {
+	i := min(len(a), len(b)) - 1
+	return a[i].Name == b[i].Name
+}
+
+// follow returns seen, kept for the rooms old, for the rooms now.
+func follow(seen []uint64, old, now []chat.RoomInfo) []uint64 {
+	byName := make(map[string]uint64, len(old))
+	for i, r := range old {
+		if i < len(seen) {
+			byName[r.Name] = seen[i]
+		}
+	}
+	out := make([]uint64, len(now))
+	for i, r := range now {
+		out[i] = byName[r.Name]
+	}
+	return out
+}
+
+func unread(r chat.RoomInfo, seen uint64) uint64 {
+	if r.Messages < seen {
+		return 0
+	}
+	return r.Messages - seen
+}
+
+// current returns the index of the current room in rooms.
+func (p *roomsPane) current() int {
+	cur := 0
+	for i, r := range p.rooms {
+		if r.Name == p.room {
+			cur = i
+		}
+	}
+	return cur
+}
+
+// next returns the next (dir 1) or previous (dir -1) room after the
+// current one for which ok holds, or "" if there is none.
+func (p *roomsPane) next(dir int, ok func(room string) bool) string {
+	n, cur := len(p.rooms), p.current()
+	for step := 1; step < n; step++ {
+		if r := p.rooms[((cur+dir*step)%n+n)%n].Name; ok(r) {
+			return r
+		}
+	}
+	return ""
+}
+
+// View draws the pane.
+func (p *roomsPane) View() []line { return p.view(p.draw) }
+
+func (p *roomsPane) draw(lines []line) []line {
+	t, w, h := p.th, p.w, p.h
+	lines = append(lines, line{t.header + "Rooms" + t.reset + blank(w-5), w})
+	cur := p.current()
+	first := 0
+	if fit := h - 1; len(p.rooms) > fit {
+		first = min(max(cur-fit/2, 0), len(p.rooms)-fit)
+	}
+	for i := first; i < len(p.rooms) && len(lines) < h; i++ {
+		r := p.rooms[i]
+		if i == cur {
+			lines = append(lines, line{t.current + fit("▸ "+r.Name, w) + t.reset, w})
+			continue
+		}
+		var count string
+		if n := r.Messages - p.seen[i]; n > 0 {
+			if n > 999 {
+				count = " 999+"
+			} else {
+				count = " " + strconv.FormatUint(n, 10)
+			}
+		}
+		name := fit("  "+r.Name, w-len(count))
+		if count != "" {
+			name += t.unread + count + t.reset
+		}
+		lines = append(lines, line{name, w})
+	}
+	return lines
+}

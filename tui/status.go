@@ -1,0 +1,81 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// statusMsg is what the status bar shows; the model sends it after every
+// update, and the bar redraws only when it differs from what it shows.
+type statusMsg struct {
+	name, room string
+	here       int  // users in the room
+	back       bool // the messages pane is scrolled back
+	unseen     int  // messages arrived meanwhile
+	loading    bool // older messages are being loaded
+}
+
+// statusBar is the line under the panes: who, where, how many, and a key
+// hint as far as the width allows.
+type statusBar struct {
+	th    *theme
+	st    statusMsg
+	w     int
+	lines []line
+	dirty bool
+}
+
+// Init does nothing.
+func (b *statusBar) Init() tea.Cmd { return nil }
+
+// Update takes what to show.
+func (b *statusBar) Update(msg tea.Msg) tea.Cmd {
+	if st, ok := msg.(statusMsg); ok && st != b.st {
+		b.st, b.dirty = st, true
+	}
+	return nil
+}
+
+// SetSize sizes the bar; it is one line high.
+func (b *statusBar) SetSize(w, _ int) { b.w, b.dirty = w, true }
+
+// Dirty reports whether View will draw anew.
+func (b *statusBar) Dirty() bool { return b.dirty }
+
+// View draws the bar.
+func (b *statusBar) View() []line {
+	if !b.dirty && b.lines != nil {
+		return b.lines
+	}
+	b.dirty = false
+	var sb strings.Builder
+	sb.WriteString(" ")
+	sb.WriteString(b.st.name)
+	sb.WriteString(" │ #")
+	sb.WriteString(b.st.room)
+	sb.WriteString(" │ ")
+	sb.WriteString(strconv.Itoa(b.st.here))
+	sb.WriteString(" here")
+	if b.st.back {
+		sb.WriteString(" │ ↓ ")
+		sb.WriteString(strconv.Itoa(b.st.unseen))
+		sb.WriteString(" new (Esc)")
+	}
+	if b.st.loading {
+		sb.WriteString(" │ loading…")
+	}
+	left := sb.String()
+	lw := ansi.StringWidth(left)
+	s := fit(left, max(b.w, 1))
+	for _, hint := range [...]string{"PgUp/PgDn scroll · ^N/^P room · Tab complete · ^C quit ", "^N/^P room · ^C quit "} {
+		if hw := ansi.StringWidth(hint); lw+2+hw <= b.w {
+			s = left + blank(b.w-lw-hw) + hint
+			break
+		}
+	}
+	b.lines = append(b.lines[:0], line{b.th.status + s + b.th.reset, max(b.w, 1)})
+	return b.lines
+}

@@ -1,0 +1,92 @@
+package tui
+
+import (
+	"slices"
+	"strconv"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"chatserver/chat"
+)
+
+// usersPane is the users of the current room on the right, in the order
+// they came, admins marked with '@', the session's own user with '*'.
+type usersPane struct {
+	hub     *chat.Hub
+	th      *theme
+	name    string // the session's user
+	room    string
+	members []chat.Member // shared with the hub (Hub.Members): never changed
+	column
+}
+
+func newUsersPane(hub *chat.Hub, th *theme, name, room string) *usersPane {
+	p := &usersPane{hub: hub, th: th, name: name, room: room, column: column{dirty: true}}
+	p.refresh()
+	return p
+}
+
+// Init does nothing.
+func (p *usersPane) Init() tea.Cmd { return nil }
+
+// Update takes a roster change and a change of room.
+func (p *usersPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case rosterMsg:
+		p.refresh()
+	case enterMsg:
+		p.room = msg.room
+		p.refresh()
+	}
+	return nil
+}
+
+// refresh reloads the users of the room, marking the pane dirty if they
+// changed.
+func (p *usersPane) refresh() {
+	members := p.hub.Members(p.room)
+	if !equalMembers(members, p.members) {
+		p.members, p.dirty = members, true
+	}
+}
+
+func equalMembers(a, b []chat.Member) bool {
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) { // Members shares one list until a change
+		return true
+	}
+	return slices.Equal(a, b)
+}
+
+// View draws the pane.
+func (p *usersPane) View() []line { return p.view(p.draw) }
+
+func (p *usersPane) draw(lines []line) []line {
+	t, w, h := p.th, p.w, p.h
+	head := " Users (" + strconv.Itoa(len(p.members)) + ")"
+	lines = append(lines, line{t.header + fit(head, w) + t.reset, w})
+	for i, u := range p.members {
+		if len(lines) == h-1 && i < len(p.members)-1 {
+			lines = append(lines, line{fit(" +"+strconv.Itoa(len(p.members)-i)+" more", w), w})
+			break
+		}
+		mark := " "
+		if u.Admin {
+			mark = t.admin + "@" + t.reset
+		}
+		own := u.Name == p.name
+		limit := w - 2
+		if own {
+			limit--
+		}
+		name := ansi.Truncate(u.Name, limit, "…")
+		nw := ansi.StringWidth(name)
+		style := t.nameColour(u.Name)
+		if own {
+			name += "*"
+			nw++
+		}
+		lines = append(lines, line{" " + mark + style + name + t.reset + blank(w-2-nw), w})
+	}
+	return lines
+}
