@@ -99,6 +99,17 @@ type room struct {
 // holds Hub.mu.
 func (r *room) isAdmin(key string) bool { return r.creator != "" && r.creator == key }
 
+// keepsOut returns the ban that keeps the user whose folded name is key out
+// of r, if any. An admin is never kept out, whatever old data says. The
+// caller holds Hub.mu.
+func (r *room) keepsOut(key string) (BanRecord, bool) {
+	if r.isAdmin(key) {
+		return BanRecord{}, false
+	}
+	ban, ok := r.bans[key]
+	return ban, ok
+}
+
 // systemCommands are the engine's own commands, in /help order.
 var systemCommands = [...]string{"leave", "room", "switch", "history"}
 
@@ -368,7 +379,7 @@ func (h *Hub) CanEnter(room, name string) bool {
 	if r == nil {
 		return true
 	}
-	_, banned := r.bans[Fold(name)]
+	_, banned := r.keepsOut(Fold(name))
 	return !banned
 }
 

@@ -98,6 +98,8 @@ func eventSize(e *Event) int {
 		return tag + len(e.Bot) + len(e.From) + len(" whispered to you: ") + len(e.Text)
 	case KindHistory:
 		return tag + len(SystemName) + len("[15:04] <> ") + len(e.From) + len(e.Text)
+	case KindWhisperSent: // no line, but a screen keeps its text
+		return tag + len("you whispered to : ") + len(e.To) + len(e.Text)
 	}
 	return len(e.Line())
 }

@@ -209,8 +209,8 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 	}
 	var ban BanRecord
 	banned := false
-	if r != nil && !r.isAdmin(s.key) { // an admin is never kept out, whatever old data says
-		ban, banned = r.bans[s.key]
+	if r != nil {
+		ban, banned = r.keepsOut(s.key)
 	}
 	h.mu.RUnlock()
 	switch {
