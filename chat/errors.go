@@ -2,6 +2,7 @@ package chat
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -19,7 +20,19 @@ var (
 	ErrRoomInvalid  = errors.New("invalid room name")
 	ErrStore        = errors.New("store failed")
 	ErrTooManyRooms = errors.New("too many rooms")
+	ErrTooManyNames = errors.New("ssh key owns too many names")
 )
+
+// TooManyNamesError refuses a login that would bind a new name to an SSH
+// key that owns Max names already. It wraps ErrTooManyNames.
+type TooManyNamesError struct{ Max int }
+
+func (e *TooManyNamesError) Error() string {
+	return fmt.Sprintf("%v (%d)", ErrTooManyNames, e.Max)
+}
+
+// Unwrap returns ErrTooManyNames.
+func (e *TooManyNamesError) Unwrap() error { return ErrTooManyNames }
 
 // RefusalText returns the text of the system line that answers a login
 // refused with err, as PROTOCOL.md words it.
@@ -35,6 +48,12 @@ func RefusalText(err error) string {
 		return "That username is already taken, please try another one."
 	case errors.Is(err, ErrNameOwned):
 		return "That username belongs to another SSH key, please try another one."
+	case errors.Is(err, ErrTooManyNames):
+		n := 0
+		if e, ok := errors.AsType[*TooManyNamesError](err); ok {
+			n = e.Max
+		}
+		return "Your SSH key already owns " + strconv.Itoa(n) + " names, please log in with one of them."
 	case errors.Is(err, ErrShutdown):
 		return TextShutdown
 	default:

@@ -121,6 +121,7 @@ func (s *Session) Close() {
 	r.roster.Store(nil)
 	if h.users[s.key] == s {
 		delete(h.users, s.key)
+		h.online.remove(s.name, s.key)
 	}
 	if s.roster {
 		h.rosterN--
@@ -197,7 +198,7 @@ func (s *Session) command(ctx context.Context, line string) {
 // switchTo moves the user to the room called name, creating it if needed.
 func (s *Session) switchTo(ctx context.Context, name string) {
 	h := s.hub
-	if !ValidRoomName(name) {
+	if name = Normalize(name); !ValidRoomName(name) || h.looksLikeRoom(name) {
 		s.Notify("Room names may only use letters, digits, '-', '_' and '.' (at most 32).")
 		return
 	}
@@ -207,7 +208,7 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 	var ban BanRecord
 	banned := false
 	if r != nil {
-		ban, banned = r.bans[s.key]
+		ban, _, banned = r.banOf(s.name, s.key)
 	}
 	h.mu.RUnlock()
 	switch {

@@ -1,0 +1,151 @@
+package chat
+
+import (
+	"slices"
+	"time"
+)
+
+// Name bindings: a name an SSH key used is bound to it (its owner) and
+// refused to anyone else. A key owns at most Config.NamesPerKey names, and a
+// binding its key has not used for Config.NameExpiry lapses.
+//
+// Lapsed bindings are dropped from memory, never by a timer: at New, which
+// loads only those still in force, and when a login asks for a lapsed name
+// (or a look-alike of it), or a key at its cap asks for a new name and one
+// of its own has lapsed. A dropped binding's row stays in the store, skipped
+// by every later New, until the name is bound again, which replaces it.
+// Each login with an owned name refreshes its binding's last use, written
+// to the store at most once per refreshEvery so that logins cost no
+// write; a login whose refresh fails to be stored goes on.
+//
+// All of this runs under Hub.mu.
+
+// claim checks that the name called name (key Fold(name), skeletons sks)
+// is free for a login with the SSH key keyID (or "") at now, and binds it to
+// keyID if it is unowned and keyID is not "". It returns the binding that
+// the store must record: a new one (bound) or a refreshed one (refresh).
+func (h *Hub) claim(name, key string, sks [2]string, keyID string, now time.Time) (rec NameRecord, bound, refresh bool, err error) {
+	if h.users[key] != nil {
+		return rec, false, false, ErrNameTaken
+	}
+	if _, like := h.online.findSkeletons(sks, key); like {
+		return rec, false, false, ErrNameTaken
+	}
+	rec, owned := h.owners[key]
+	if owned && h.lapsed(rec, now) {
+		h.unbind(key)
+		owned = false
+	}
+	if owned && rec.KeyID != keyID {
+		return rec, false, false, ErrNameOwned
+	}
+	for {
+		other, like := h.ownedLike.findSkeletons(sks, key)
+		if !like {
+			break
+		}
+		if !h.lapsed(h.owners[other], now) {
+			return rec, false, false, ErrNameTaken
+		}
+		h.unbind(other)
+	}
+	if owned {
+		if now.Sub(rec.LastUsed) < h.refreshEvery() {
+			return rec, false, false, nil
+		}
+		rec.LastUsed = now
+		h.owners[key] = rec
+		return rec, false, true, nil
+	}
+	if keyID == "" {
+		return NameRecord{}, false, false, nil
+	}
+	if h.namesPerKey > 0 && len(h.keyNames[keyID]) >= h.namesPerKey {
+		for _, k := range slices.Clone(h.keyNames[keyID]) {
+			if h.lapsed(h.owners[k], now) {
+				h.unbind(k)
+			}
+		}
+		if len(h.keyNames[keyID]) >= h.namesPerKey {
+			return NameRecord{}, false, false, &TooManyNamesError{Max: h.namesPerKey}
+		}
+	}
+	rec = NameRecord{Name: name, KeyID: keyID, LastUsed: now}
+	h.bind(key, rec)
+	return rec, true, false, nil
+}
+
+// refreshEvery is how stale a binding's last use may be before a login
+// writes it again: a day, or a tenth of the expiry if that is shorter.
+func (h *Hub) refreshEvery() time.Duration {
+	if h.nameExpiry > 0 {
+		return min(24*time.Hour, h.nameExpiry/10)
+	}
+	return 24 * time.Hour
+}
+
+// lapsed reports whether rec was last used NameExpiry or more before now.
+func (h *Hub) lapsed(rec NameRecord, now time.Time) bool {
+	return h.nameExpiry > 0 && now.Sub(rec.LastUsed) >= h.nameExpiry
+}
+
+// bind records that key, the folded rec.Name, belongs to rec.KeyID.
+func (h *Hub) bind(key string, rec NameRecord) {
+	h.owners[key] = rec
+	h.keyNames[rec.KeyID] = append(h.keyNames[rec.KeyID], key)
+	h.ownedLike.add(rec.Name, key)
+}
+
+// unbind forgets the binding of key.
+func (h *Hub) unbind(key string) {
+	rec, ok := h.owners[key]
+	if !ok {
+		return
+	}
+	delete(h.owners, key)
+	names := slices.DeleteFunc(h.keyNames[rec.KeyID], func(k string) bool { return k == key })
+	if len(names) == 0 {
+		delete(h.keyNames, rec.KeyID)
+	} else {
+		h.keyNames[rec.KeyID] = names
+	}
+	h.ownedLike.remove(rec.Name, key)
+	h.log.Info("name binding dropped", "user", rec.Name, "key", rec.KeyID, "last_used", rec.LastUsed)
+}
+
+// loadNames binds the names of a snapshot, but lapsed ones; of two names
+// that fold together (a store written before names were normalised), the
+// first is kept. A record without a last use counts as used now.
+func (h *Hub) loadNames(recs []NameRecord) {
+	now := h.now()
+	lapsed := 0
+	for _, rec := range recs {
+		if rec.LastUsed.IsZero() {
+			rec.LastUsed = now
+		}
+		key := Fold(rec.Name)
+		switch old, dup := h.owners[key]; {
+		case h.lapsed(rec, now):
+			lapsed++
+		case dup:
+			h.log.Warn("name binding not loaded: same name as an earlier one", "user", rec.Name, "key", rec.KeyID, "kept", old.Name)
+		default:
+			h.bind(key, rec)
+		}
+	}
+	if lapsed > 0 {
+		h.log.Info("name bindings lapsed", "count", lapsed)
+	}
+}
+
+// initNames sets up the hub's names and look-alikes from cfg.
+func (h *Hub) initNames(cfg Config) {
+	h.reservedLike = lookalikes{}
+	h.namesPerKey = max(cfg.NamesPerKey, 0)
+	h.nameExpiry = max(cfg.NameExpiry, 0)
+	h.owners = map[string]NameRecord{}
+	h.keyNames = map[string][]string{}
+	h.ownedLike = lookalikes{}
+	h.online = lookalikes{}
+	h.roomLike = lookalikes{}
+}

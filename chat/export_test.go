@@ -1,0 +1,19 @@
+package chat
+
+// IsIgnorable exposes isIgnorable to the tests of package chat_test.
+var IsIgnorable = isIgnorable
+
+// LooksAlike reports whether the hub would take a and b for look-alikes.
+func LooksAlike(a, b string) bool {
+	l := lookalikes{}
+	l.add(a, "a")
+	_, like := l.find(b, "b")
+	return like
+}
+
+// CheckNameForLogin runs the checks Login runs on a name before it looks
+// at who is online or owns what.
+func CheckNameForLogin(name string) error {
+	_, _, _, err := loginName(name)
+	return err
+}

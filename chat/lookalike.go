@@ -1,0 +1,226 @@
+package chat
+
+//go:generate go run gen_ignorable.go -ucd /usr/share/unicode/DerivedCoreProperties.txt -o ignorable_table.go
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mtibben/confusables"
+)
+
+// oneScript reports whether the letters of s are of one script, Common
+// and Inherited (digits, combining marks, '-', '_', '.') going with any, or
+// of a set of scripts that UTS #39's "highly restrictive" level allows
+// together: Latin, Han, Hiragana and Katakana (Japanese); Latin, Han and
+// Bopomofo (Chinese); Latin, Han and Hangul (Korean). "аlice", with a
+// Cyrillic а, mixes Cyrillic and Latin and is refused.
+//
+// Scripts are Go's unicode.Scripts (the Unicode Scripts property, not
+// Script_Extensions). A name has at most 20 runes; the script of the
+// previous letter is tried first, so a name of one script costs one lookup
+// in the table of scripts.
+func oneScript(s string) bool {
+	var seen scriptSet
+	var last, otherTable *unicode.RangeTable
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' {
+				seen |= latin
+			}
+			continue
+		case last != nil && unicode.Is(last, r):
+			continue
+		}
+		name, table := scriptOf(r)
+		if table == nil {
+			continue // Common, Inherited
+		}
+		last = table
+		set := setOf(name)
+		if set == other {
+			if otherTable != nil && otherTable != table {
+				return false // two scripts outside the CJK family and Latin
+			}
+			otherTable = table
+		}
+		seen |= set
+	}
+	return seen.allowed()
+}
+
+// scriptSet is a set of scripts: Latin and the CJK ones each have a bit,
+// every other script shares the bit other (oneScript refuses two of them
+// before they meet here).
+type scriptSet uint8
+
+const (
+	latin scriptSet = 1 << iota
+	han
+	hiragana
+	katakana
+	bopomofo
+	hangul
+	other // one script outside the above
+)
+
+func setOf(name string) scriptSet {
+	switch name {
+	case "Latin":
+		return latin
+	case "Han":
+		return han
+	case "Hiragana":
+		return hiragana
+	case "Katakana":
+		return katakana
+	case "Bopomofo":
+		return bopomofo
+	case "Hangul":
+		return hangul
+	}
+	return other
+}
+
+// allowed reports whether a string whose letters are of the scripts in s
+// is highly restrictive in UTS #39's sense.
+func (s scriptSet) allowed() bool {
+	if s&(s-1) == 0 { // at most one script
+		return true
+	}
+	if s&other != 0 {
+		return false
+	}
+	const japanese = latin | han | hiragana | katakana
+	const chinese = latin | han | bopomofo
+	const korean = latin | han | hangul
+	return s&^japanese == 0 || s&^chinese == 0 || s&^korean == 0
+}
+
+// scriptOf returns the script of r and its table, or a nil table for
+// Common and Inherited (or an unassigned r).
+func scriptOf(r rune) (string, *unicode.RangeTable) {
+	if unicode.Is(unicode.Common, r) || unicode.Is(unicode.Inherited, r) {
+		return "", nil
+	}
+	for name, table := range unicode.Scripts {
+		if unicode.Is(table, r) {
+			return name, table
+		}
+	}
+	return "", nil
+}
+
+// skeleton returns the key under which look-alike names compare: the
+// confusable skeleton of UTS #39 (NFD, each character mapped to its
+// prototype, NFD again) of Normalize(s), lower-cased, and the skeleton of
+// that again, so that case does not hide a look-alike: "ѕystem", "SYSTEM",
+// "bоb" and "b0b" have the skeletons of "system", "system", "bob" and
+// "bob". Equal skeletons mean the names look alike; the skeleton is a key,
+// never shown.
+//
+// The table is github.com/mtibben/confusables, generated from UTS #39's
+// confusables.txt, version 13.0.0 (2020-02-13).
+func skeleton(s string) string {
+	return confusables.Skeleton(strings.ToLower(confusables.Skeleton(Normalize(s))))
+}
+
+// skeletons returns the keys under which s is compared with names it may
+// be mistaken for: skeleton(s), and the skeleton of s lower-cased, which
+// differs when a capital letter has a prototype of its own (the skeleton of
+// "ALICE" is that of "allce", with I's prototype l; lower-cased it is that
+// of "alice"). Two names look alike when they share a key.
+func skeletons(s string) [2]string {
+	a, b := skeleton(s), confusables.Skeleton(strings.ToLower(Normalize(s)))
+	if a == b {
+		b = ""
+	}
+	return [2]string{a, b}
+}
+
+// lookalikes finds, for a name, a name it may be mistaken for among those
+// added: a map from each of a name's skeletons to its key (Fold). The
+// first name added under a skeleton keeps it. Not safe for concurrent use:
+// the Hub guards it.
+type lookalikes map[string]string
+
+// add records name, whose key is key.
+func (l lookalikes) add(name, key string) {
+	for _, sk := range skeletons(name) {
+		if _, ok := l[sk]; sk != "" && !ok {
+			l[sk] = key
+		}
+	}
+}
+
+// remove forgets name, whose key is key; skeletons another name holds stay.
+func (l lookalikes) remove(name, key string) {
+	for _, sk := range skeletons(name) {
+		if l[sk] == key {
+			delete(l, sk)
+		}
+	}
+}
+
+// find returns the key of a name added that looks like name and is not
+// name itself (whose key is key).
+func (l lookalikes) find(name, key string) (string, bool) {
+	return l.findSkeletons(skeletons(name), key)
+}
+
+func (l lookalikes) findSkeletons(sks [2]string, key string) (string, bool) {
+	for _, sk := range sks {
+		if k, ok := l[sk]; sk != "" && ok && k != key {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// addBan records b in the room. The caller holds Hub.mu or owns the hub.
+func (r *room) addBan(b BanRecord) {
+	key := Fold(b.Name)
+	r.bans[key] = b
+	r.banLike.add(b.Name, key)
+}
+
+// removeBan lifts the ban that banOf found under key. The caller holds
+// Hub.mu.
+func (r *room) removeBan(key string) {
+	if b, ok := r.bans[key]; ok {
+		delete(r.bans, key)
+		r.banLike.remove(b.Name, key)
+	}
+}
+
+// banOf returns the ban of the user called name (key Fold(name)) from the
+// room, or of a name that looks like it ("bоb" is banned with "bob"), and
+// the key it is kept under. The caller holds Hub.mu.
+func (r *room) banOf(name, key string) (BanRecord, string, bool) {
+	if b, ok := r.bans[key]; ok {
+		return b, key, true
+	}
+	if len(r.bans) == 0 {
+		return BanRecord{}, "", false
+	}
+	if k, like := r.banLike.find(name, key); like {
+		b, ok := r.bans[k]
+		return b, k, ok
+	}
+	return BanRecord{}, "", false
+}
+
+// looksLikeRoom reports whether there is no room called name but one whose
+// name looks like it: "сhat" (Cyrillic с) must not become a second "chat".
+func (h *Hub) looksLikeRoom(name string) bool {
+	key := Fold(name)
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.rooms[key] != nil {
+		return false
+	}
+	k, like := h.roomLike.find(name, key)
+	return like && h.rooms[k] != nil
+}
