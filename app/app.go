@@ -29,6 +29,8 @@ type Config struct {
 	FloodRate      float64       // lines a second after the burst; 0 turns flood control off
 	HistoryPerRoom int           // messages kept per room
 	MaxRooms       int           // rooms there may be; chat.DefaultMaxRooms if 0
+	NamesPerKey    int           // names one SSH key may own; 0: no limit
+	NameExpiry     time.Duration // a name binding unused this long lapses; 0: never
 	MaxConns       int           // connections per door in total
 	MaxConnsPerIP  int           // connections per door from one address
 	ShutdownGrace  time.Duration // how long users get to be told of a shutdown
@@ -74,7 +76,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		defer closeOnError(db, &err)
 		st = db
 	}
-	hub, err := chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms})
+	hub, err := chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
+		NamesPerKey: cfg.NamesPerKey, NameExpiry: cfg.NameExpiry})
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}

@@ -24,7 +24,7 @@ import (
 // is free for a login with the SSH key keyID (or "") at now, and binds it to
 // keyID if it is unowned and keyID is not "". It returns the binding that
 // the store must record: a new one (bound) or a refreshed one (refresh).
-func (h *Hub) claim(name, key string, sks [2]string, keyID string, now time.Time) (rec NameRecord, bound, refresh bool, err error) {
+func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time) (rec NameRecord, bound, refresh bool, err error) {
 	if h.users[key] != nil {
 		return rec, false, false, ErrNameTaken
 	}

@@ -3,6 +3,7 @@ package chat
 //go:generate go run gen_ignorable.go -ucd /usr/share/unicode/DerivedCoreProperties.txt -o ignorable_table.go
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -113,31 +114,26 @@ func scriptOf(r rune) (string, *unicode.RangeTable) {
 	return "", nil
 }
 
-// skeleton returns the key under which look-alike names compare: the
-// confusable skeleton of UTS #39 (NFD, each character mapped to its
-// prototype, NFD again) of Normalize(s), lower-cased, and the skeleton of
-// that again, so that case does not hide a look-alike: "ѕystem", "SYSTEM",
-// "bоb" and "b0b" have the skeletons of "system", "system", "bob" and
-// "bob". Equal skeletons mean the names look alike; the skeleton is a key,
-// never shown.
+// skeletons returns the keys under which s is compared with the names it
+// may be mistaken for: the confusable skeletons of UTS #39 (NFD, each
+// character mapped to its prototype, NFD again) of Normalize(s) as it is,
+// in lower case and in upper case, the duplicates left empty. Names are
+// the same whatever their case, so a user is shown in the case they typed:
+// "MlKE" (small L) looks like mike as MIKE, "b0b" like bob as BOB, "аlice"
+// (Cyrillic а) like alice as it is. Two names look alike when they share a
+// skeleton. A skeleton is a key, never shown.
 //
 // The table is github.com/mtibben/confusables, generated from UTS #39's
 // confusables.txt, version 13.0.0 (2020-02-13).
-func skeleton(s string) string {
-	return confusables.Skeleton(strings.ToLower(confusables.Skeleton(Normalize(s))))
-}
-
-// skeletons returns the keys under which s is compared with names it may
-// be mistaken for: skeleton(s), and the skeleton of s lower-cased, which
-// differs when a capital letter has a prototype of its own (the skeleton of
-// "ALICE" is that of "allce", with I's prototype l; lower-cased it is that
-// of "alice"). Two names look alike when they share a key.
-func skeletons(s string) [2]string {
-	a, b := skeleton(s), confusables.Skeleton(strings.ToLower(Normalize(s)))
-	if a == b {
-		b = ""
+func skeletons(s string) [3]string {
+	s = Normalize(s)
+	var out [3]string
+	for i, v := range [3]string{s, strings.ToLower(s), strings.ToUpper(s)} {
+		if sk := confusables.Skeleton(v); !slices.Contains(out[:i], sk) {
+			out[i] = sk
+		}
 	}
-	return [2]string{a, b}
+	return out
 }
 
 // lookalikes finds, for a name, a name it may be mistaken for among those
@@ -170,7 +166,7 @@ func (l lookalikes) find(name, key string) (string, bool) {
 	return l.findSkeletons(skeletons(name), key)
 }
 
-func (l lookalikes) findSkeletons(sks [2]string, key string) (string, bool) {
+func (l lookalikes) findSkeletons(sks [3]string, key string) (string, bool) {
 	for _, sk := range sks {
 		if k, ok := l[sk]; sk != "" && ok && k != key {
 			return k, true

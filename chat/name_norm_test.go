@@ -66,6 +66,7 @@ func TestLookAlike(t *testing.T) {
 		{"chat", "сhat"},
 		{"paypal", "ρ⍺у𝓅𝒂ן"},
 		{"alice", "ａｌｉｃｅ"},
+		{"mike", "MlKE"}, // small L: MIKE
 	}
 	for _, p := range alike {
 		if !chat.LooksAlike(p[0], p[1]) {
@@ -77,6 +78,8 @@ func TestLookAlike(t *testing.T) {
 		{"bob", "rob"},
 		{"мир", "мар"},
 		{"josé", "jose"},
+		{"mike", "MLKE"},
+		{"alice", "ALLCE"},
 	}
 	for _, p := range differ {
 		if chat.LooksAlike(p[0], p[1]) {

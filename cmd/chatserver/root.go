@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -59,6 +60,8 @@ type serveFlags struct {
 	floodRate                    float64
 	historyPerRoom               int
 	maxRooms                     int
+	namesPerKey                  int
+	nameExpiry                   time.Duration
 	maxConns, maxConnsPerIP      int
 	logLevel, logFormat          string
 	pprofAddr                    string
@@ -98,6 +101,7 @@ command line wins over the environment.`,
 				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
 				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
 				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP,
+				NamesPerKey: f.namesPerKey, NameExpiry: f.nameExpiry,
 				Logger: log,
 			})
 			if err != nil {
@@ -116,6 +120,8 @@ command line wins over the environment.`,
 	fl.Float64Var(&f.floodRate, "flood-rate", chat.DefaultFloodRate, "lines a second a connection may send after the burst; 0 turns flood control off")
 	fl.IntVar(&f.historyPerRoom, "history-per-room", 10000, "messages kept per room")
 	fl.IntVar(&f.maxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms there may be (rooms are never removed); past it /switch creates no new room")
+	fl.IntVar(&f.namesPerKey, "names-per-key", 3, "names one SSH key may own; past it a new name is refused (0: no limit)")
+	fl.DurationVar(&f.nameExpiry, "name-expiry", 180*24*time.Hour, "a name its SSH key has not used for this long is free again (0: never)")
 	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total")
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
