@@ -3,6 +3,7 @@ package chat_test
 import (
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -174,12 +175,34 @@ func TestNamesPerKey(t *testing.T) {
 }
 
 // TestNameExpiry: a binding lapses after NameExpiry without use, a login
-// refreshes it, and both hold across a restart on the same store.
+// refreshes it, and both hold across a restart, on either store.
 func TestNameExpiry(t *testing.T) {
 	t.Parallel()
+	t.Run("memory", func(t *testing.T) {
+		st := store.NewMemory(0)
+		testNameExpiry(t, func() chat.Store { return st })
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "chat.db")
+		var st *store.SQLite
+		testNameExpiry(t, func() chat.Store {
+			if st != nil {
+				must(t, st.Close())
+			}
+			var err error
+			st, err = store.Open(t.Context(), path, store.Options{})
+			must(t, err)
+			t.Cleanup(func() { st.Close() })
+			return st
+		})
+	})
+}
+
+// testNameExpiry runs TestNameExpiry on the store that restart returns,
+// which is the store of before as a restarted server finds it.
+func testNameExpiry(t *testing.T, restart func() chat.Store) {
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	st := store.NewMemory(0)
-	cfg := chat.Config{Store: st, Now: clk.now, NameExpiry: 24 * time.Hour, NamesPerKey: 2}
+	cfg := chat.Config{Store: restart(), Now: clk.now, NameExpiry: 24 * time.Hour, NamesPerKey: 2}
 	h := chattest.NewHub(t, cfg)
 	bindName(t, h, "alice", "k1")
 	bindName(t, h, "carol", "k1")
@@ -197,8 +220,9 @@ func TestNameExpiry(t *testing.T) {
 	}
 	bindName(t, h, "dave", "k1") // k1 owns carol only now
 
-	// A restart on the same store: k2 owns alice, k1 carol and dave.
+	// A restart: k2 owns alice, k1 carol and dave.
 	clk.advance(10 * time.Hour)
+	cfg.Store = restart()
 	h = chattest.NewHub(t, cfg)
 	if _, err := keyLogin(t, h, "alice", "k1"); !errors.Is(err, chat.ErrNameOwned) {
 		t.Errorf("alice after a restart: %v, want ErrNameOwned", err)
@@ -207,6 +231,7 @@ func TestNameExpiry(t *testing.T) {
 		t.Errorf("a third name of k1 after a restart: %v, want ErrTooManyNames", err)
 	}
 	clk.advance(15 * time.Hour) // carol unused for 30h: lapsed at load
+	cfg.Store = restart()
 	h = chattest.NewHub(t, cfg)
 	bindName(t, h, "carol", "k2")
 	bindName(t, h, "eve", "k1")
