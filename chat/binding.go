@@ -5,25 +5,23 @@ import (
 	"time"
 )
 
-// Name bindings: a name an SSH key used is bound to it (its owner) and
-// refused to anyone else. A key owns at most Config.NamesPerKey names, and a
-// binding its key has not used for Config.NameExpiry lapses.
-//
-// Lapsed bindings are dropped from memory, never by a timer: at New, which
-// loads only those still in force, and when a login asks for a lapsed name
-// (or a look-alike of it), or a key at its cap asks for a new name and one
-// of its own has lapsed. A dropped binding's row stays in the store, skipped
-// by every later New, until the name is bound again, which replaces it.
-// Each login with an owned name refreshes its binding's last use, written
-// to the store at most once per refreshEvery so that logins cost no
-// write; a login whose refresh fails to be stored goes on.
-//
-// All of this runs under Hub.mu.
-
 // claim checks that the name called name (key Fold(name), skeletons sks)
 // is free for a login with the SSH key keyID (or "") at now, and binds it to
 // keyID if it is unowned and keyID is not "". It returns the binding that
 // the store must record: a new one (bound) or a refreshed one (refresh).
+// The caller holds h.mu.
+//
+// A name an SSH key used is bound to it (owned) and refused to anyone
+// else. A key owns at most Config.NamesPerKey names, and a binding its key
+// has not used for Config.NameExpiry lapses. Lapsed bindings are dropped
+// from memory, never by a timer (no goroutine to own): at New, which binds
+// only those still in force (loadNames); and here, when a login asks for a
+// lapsed name or a look-alike of it, or a key at its cap asks for a new name
+// and one of its own has lapsed. A dropped binding's row stays in the store,
+// skipped by every later New, until the name is bound again, which replaces
+// it. A login with an owned name refreshes its binding's last use, written
+// to the store at most once per refreshEvery so that logins seldom write;
+// a login whose refresh cannot be stored goes on.
 func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time) (rec NameRecord, bound, refresh bool, err error) {
 	if h.users[key] != nil {
 		return rec, false, false, ErrNameTaken
@@ -39,7 +37,7 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 	if owned && rec.KeyID != keyID {
 		return rec, false, false, ErrNameOwned
 	}
-	for {
+	for !owned { // an owner gets in with their name whatever looks like it
 		other, like := h.ownedLike.findSkeletons(sks, key)
 		if !like {
 			break

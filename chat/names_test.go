@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -271,5 +272,49 @@ func must(tb testing.TB, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// TestNamesPerKeyConcurrent: logins of one key racing for new names bind
+// no more than the cap.
+func TestNamesPerKeyConcurrent(t *testing.T) {
+	t.Parallel()
+	h := chattest.NewHub(t, chat.Config{NamesPerKey: 3})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	in, refused := 0, 0
+	for i := range 20 {
+		wg.Go(func() {
+			_, err := keyLogin(t, h, "user"+strconv.Itoa(i), "k1")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				in++
+			case errors.Is(err, chat.ErrTooManyNames):
+				refused++
+			default:
+				t.Errorf("login: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if in != 3 || refused != 17 {
+		t.Errorf("%d logins in and %d refused, want 3 and 17", in, refused)
+	}
+}
+
+// TestOwnersOfLookAlikes: two names that look alike, both owned from
+// before look-alikes were refused, each get in with their own key.
+func TestOwnersOfLookAlikes(t *testing.T) {
+	t.Parallel()
+	st := store.NewMemory(0)
+	must(t, st.BindName(t.Context(), chat.NameRecord{Name: "alice", KeyID: "k1"}))
+	must(t, st.BindName(t.Context(), chat.NameRecord{Name: "aIice", KeyID: "k2"}))
+	h := chattest.NewHub(t, chat.Config{Store: st})
+	bindName(t, h, "alice", "k1")
+	bindName(t, h, "aIice", "k2")
+	if _, err := keyLogin(t, h, "aIice", "k1"); !errors.Is(err, chat.ErrNameOwned) {
+		t.Errorf("aIice with alice's key: %v, want ErrNameOwned", err)
 	}
 }
