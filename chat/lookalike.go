@@ -11,8 +11,9 @@ import (
 	"github.com/mtibben/confusables"
 )
 
-// oneScript reports whether the letters of s are of one script, Common
-// and Inherited (digits, combining marks, '-', '_', '.') going with any, or
+// oneScript reports whether the letters of s are of one script, decimal
+// digits of any script, Common and Inherited (combining marks, '-', '_',
+// '.') going with any, or
 // of a set of scripts that UTS #39's "highly restrictive" level allows
 // together: Latin, Han, Hiragana and Katakana (Japanese); Latin, Han and
 // Bopomofo (Chinese); Latin, Han and Hangul (Korean). "аlice", with a
@@ -32,7 +33,7 @@ func oneScript(s string) bool {
 				seen |= latin
 			}
 			continue
-		case last != nil && unicode.Is(last, r):
+		case last != nil && unicode.Is(last, r), unicode.Is(unicode.Nd, r):
 			continue
 		}
 		name, table := scriptOf(r)

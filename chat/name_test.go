@@ -28,7 +28,7 @@ func TestCheckName(t *testing.T) {
 		{"combining mark", "e\u0301", chat.ErrNameInvalid}, // not in normal form: é
 		{"composed", "é", nil},
 		{"arabic-indic digit with arabic", "مستخدم٣", nil},
-		{"arabic-indic digit with latin mixes scripts", "user٣", chat.ErrNameInvalid},
+		{"arabic-indic digit with latin", "user٣", nil}, // digits go with any script
 		{"cyrillic a in latin", "аlice", chat.ErrNameInvalid},
 		{"cyrillic dze in system", "ѕystem", chat.ErrNameInvalid},
 		{"cyrillic o in helperbot", "helperbоt", chat.ErrNameInvalid},
