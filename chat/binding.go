@@ -26,7 +26,7 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 	if h.users[key] != nil {
 		return rec, false, false, ErrNameTaken
 	}
-	if _, like := h.online.findSkeletons(sks, key); like {
+	if _, like := h.online.find(sks, key); like {
 		return rec, false, false, ErrNameTaken
 	}
 	rec, owned := h.owners[key]
@@ -38,7 +38,7 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 		return rec, false, false, ErrNameOwned
 	}
 	for !owned { // an owner gets in with their name whatever looks like it
-		other, like := h.ownedLike.findSkeletons(sks, key)
+		other, like := h.ownedLike.find(sks, key)
 		if !like {
 			break
 		}
@@ -69,7 +69,7 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 		}
 	}
 	rec = NameRecord{Name: name, KeyID: keyID, LastUsed: now}
-	h.bind(key, rec)
+	h.bind(key, rec, sks)
 	return rec, true, false, nil
 }
 
@@ -87,11 +87,12 @@ func (h *Hub) lapsed(rec NameRecord, now time.Time) bool {
 	return h.nameExpiry > 0 && now.Sub(rec.LastUsed) >= h.nameExpiry
 }
 
-// bind records that key, the folded rec.Name, belongs to rec.KeyID.
-func (h *Hub) bind(key string, rec NameRecord) {
+// bind records that key, the folded rec.Name whose skeletons are sks,
+// belongs to rec.KeyID.
+func (h *Hub) bind(key string, rec NameRecord, sks [3]string) {
 	h.owners[key] = rec
 	h.keyNames[rec.KeyID] = append(h.keyNames[rec.KeyID], key)
-	h.ownedLike.add(rec.Name, key)
+	h.ownedLike.add(sks, key)
 }
 
 // unbind forgets the binding of key.
@@ -107,7 +108,7 @@ func (h *Hub) unbind(key string) {
 	} else {
 		h.keyNames[rec.KeyID] = names
 	}
-	h.ownedLike.remove(rec.Name, key)
+	h.ownedLike.remove(skeletons(rec.Name), key)
 	h.log.Info("name binding dropped", "user", rec.Name, "key", rec.KeyID, "last_used", rec.LastUsed)
 }
 
@@ -128,7 +129,7 @@ func (h *Hub) loadNames(recs []NameRecord) {
 		case dup:
 			h.log.Warn("name binding not loaded: same name as an earlier one", "user", rec.Name, "key", rec.KeyID, "kept", old.Name)
 		default:
-			h.bind(key, rec)
+			h.bind(key, rec, skeletons(rec.Name))
 		}
 	}
 	if lapsed > 0 {

@@ -150,13 +150,14 @@ func (b *Bot) Ban(ctx context.Context, room, name string) error {
 // name as it was when banned, or ErrNotBanned.
 func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
 	h := b.hub
+	sks := skeletons(name)
 	h.mu.RLock()
 	r := h.rooms[Fold(room)]
 	var rec BanRecord
 	var key string
 	ok := false
 	if r != nil {
-		rec, key, ok = r.banOf(name, Fold(name))
+		rec, key, ok = r.banOf(sks, Fold(name))
 	}
 	h.mu.RUnlock()
 	if !ok {

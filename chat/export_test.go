@@ -6,8 +6,8 @@ var IsIgnorable = isIgnorable
 // LooksAlike reports whether the hub would take a and b for look-alikes.
 func LooksAlike(a, b string) bool {
 	l := lookalikes{}
-	l.add(a, "a")
-	_, like := l.find(b, "b")
+	l.add(skeletons(a), "a")
+	_, like := l.find(skeletons(b), "b")
 	return like
 }
 

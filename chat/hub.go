@@ -165,19 +165,19 @@ func (h *Hub) register(plugins []Plugin) error {
 	for _, c := range systemCommands {
 		taken[c] = true
 	}
-	h.reservedLike.add(SystemName, Fold(SystemName))
+	h.reservedLike.add(skeletons(SystemName), Fold(SystemName))
 	for _, p := range plugins {
 		name := p.Name()
 		if CheckName(name) != nil || h.reserved[Fold(name)] {
 			return fmt.Errorf("register plugin %q: bad or duplicate name", name)
 		}
-		if _, like := h.reservedLike.find(name, Fold(name)); like {
+		if _, like := h.reservedLike.find(skeletons(name), Fold(name)); like {
 			return fmt.Errorf("register plugin %q: looks like a reserved name", name)
 		}
 		b := &Bot{hub: h, name: name, plugin: p}
 		h.bots = append(h.bots, b)
 		h.reserved[Fold(name)] = true
-		h.reservedLike.add(name, Fold(name))
+		h.reservedLike.add(skeletons(name), Fold(name))
 		fmt.Fprintf(&help, "\t%s:\n", name)
 		for i, c := range p.Commands() {
 			c = strings.ToLower(c)
@@ -197,7 +197,7 @@ func (h *Hub) register(plugins []Plugin) error {
 func (h *Hub) addRoom(name, creator string) *room {
 	r := &room{name: name, creator: creator, bans: map[string]BanRecord{}, banLike: lookalikes{}}
 	h.rooms[Fold(name)] = r
-	h.roomLike.add(name, Fold(name))
+	h.roomLike.add(skeletons(name), Fold(name))
 	h.order = append(h.order, r)
 	return r
 }
@@ -227,10 +227,10 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	if err != nil {
 		return nil, err
 	}
-	if _, like := h.reservedLike.findSkeletons(sks, ""); like || h.reserved[key] {
+	if _, like := h.reservedLike.find(sks, ""); like || h.reserved[key] {
 		return nil, ErrNameReserved
 	}
-	s := &Session{hub: h, name: name, key: key, door: opt.Door, addr: opt.Addr, out: opt.Outbox, roster: opt.Roster}
+	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, out: opt.Outbox, roster: opt.Roster}
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
@@ -242,7 +242,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, err
 	}
 	h.users[key] = s // holds the name while the binding is written
-	h.online.add(name, key)
+	h.online.add(sks, key)
 	h.mu.Unlock()
 
 	if bound || refresh {
@@ -250,7 +250,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 			h.mu.Lock()
 			h.unbind(key)
 			delete(h.users, key)
-			h.online.remove(name, key)
+			h.online.remove(sks, key)
 			h.mu.Unlock()
 			h.log.Error("bind name", "user", name, "err", err)
 			return nil, fmt.Errorf("bind name %s: %w: %w", name, ErrStore, err)
@@ -262,7 +262,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	h.mu.Lock()
 	if h.closing {
 		delete(h.users, key)
-		h.online.remove(name, key)
+		h.online.remove(sks, key)
 		h.mu.Unlock()
 		return nil, ErrShutdown
 	}

@@ -143,31 +143,28 @@ func skeletons(s string) [3]string {
 // the Hub guards it.
 type lookalikes map[string]string
 
-// add records name, whose key is key.
-func (l lookalikes) add(name, key string) {
-	for _, sk := range skeletons(name) {
+// add records a name, whose key is key and skeletons sks.
+func (l lookalikes) add(sks [3]string, key string) {
+	for _, sk := range sks {
 		if _, ok := l[sk]; sk != "" && !ok {
 			l[sk] = key
 		}
 	}
 }
 
-// remove forgets name, whose key is key; skeletons another name holds stay.
-func (l lookalikes) remove(name, key string) {
-	for _, sk := range skeletons(name) {
+// remove forgets a name, whose key is key and skeletons sks; skeletons
+// another name holds stay.
+func (l lookalikes) remove(sks [3]string, key string) {
+	for _, sk := range sks {
 		if l[sk] == key {
 			delete(l, sk)
 		}
 	}
 }
 
-// find returns the key of a name added that looks like name and is not
-// name itself (whose key is key).
-func (l lookalikes) find(name, key string) (string, bool) {
-	return l.findSkeletons(skeletons(name), key)
-}
-
-func (l lookalikes) findSkeletons(sks [3]string, key string) (string, bool) {
+// find returns the key of a name added that looks like a name whose
+// skeletons are sks, and is not that name itself (whose key is key).
+func (l lookalikes) find(sks [3]string, key string) (string, bool) {
 	for _, sk := range sks {
 		if k, ok := l[sk]; sk != "" && ok && k != key {
 			return k, true
@@ -180,7 +177,7 @@ func (l lookalikes) findSkeletons(sks [3]string, key string) (string, bool) {
 func (r *room) addBan(b BanRecord) {
 	key := Fold(b.Name)
 	r.bans[key] = b
-	r.banLike.add(b.Name, key)
+	r.banLike.add(skeletons(b.Name), key)
 }
 
 // removeBan lifts the ban that banOf found under key. The caller holds
@@ -188,21 +185,22 @@ func (r *room) addBan(b BanRecord) {
 func (r *room) removeBan(key string) {
 	if b, ok := r.bans[key]; ok {
 		delete(r.bans, key)
-		r.banLike.remove(b.Name, key)
+		r.banLike.remove(skeletons(b.Name), key)
 	}
 }
 
-// banOf returns the ban of the user called name (key Fold(name)) from the
-// room, or of a name that looks like it ("bоb" is banned with "bob"), and
-// the key it is kept under. The caller holds Hub.mu.
-func (r *room) banOf(name, key string) (BanRecord, string, bool) {
+// banOf returns the ban from the room of the user whose name has the key
+// key (Fold) and the skeletons sks, or of a name that looks like it ("b0b"
+// is banned with "bob"), and the key it is kept under. The caller holds
+// Hub.mu.
+func (r *room) banOf(sks [3]string, key string) (BanRecord, string, bool) {
 	if b, ok := r.bans[key]; ok {
 		return b, key, true
 	}
 	if len(r.bans) == 0 {
 		return BanRecord{}, "", false
 	}
-	if k, like := r.banLike.find(name, key); like {
+	if k, like := r.banLike.find(sks, key); like {
 		b, ok := r.bans[k]
 		return b, k, ok
 	}
@@ -212,12 +210,12 @@ func (r *room) banOf(name, key string) (BanRecord, string, bool) {
 // looksLikeRoom reports whether there is no room called name but one whose
 // name looks like it: "сhat" (Cyrillic с) must not become a second "chat".
 func (h *Hub) looksLikeRoom(name string) bool {
-	key := Fold(name)
+	key, sks := Fold(name), skeletons(name)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.rooms[key] != nil {
 		return false
 	}
-	k, like := h.roomLike.find(name, key)
+	k, like := h.roomLike.find(sks, key)
 	return like && h.rooms[k] != nil
 }

@@ -23,6 +23,8 @@ type Session struct {
 
 	rosterQueued atomic.Bool // a KindRoster event is queued, not yet seen
 
+	sks [3]string // skeletons(name), the keys of its look-alikes
+
 	// guarded by hub.mu
 	room   *room
 	closed bool
@@ -121,7 +123,7 @@ func (s *Session) Close() {
 	r.roster.Store(nil)
 	if h.users[s.key] == s {
 		delete(h.users, s.key)
-		h.online.remove(s.name, s.key)
+		h.online.remove(s.sks, s.key)
 	}
 	if s.roster {
 		h.rosterN--
@@ -208,7 +210,7 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 	var ban BanRecord
 	banned := false
 	if r != nil {
-		ban, _, banned = r.banOf(s.name, s.key)
+		ban, _, banned = r.banOf(s.sks, s.key)
 	}
 	h.mu.RUnlock()
 	switch {
