@@ -102,10 +102,16 @@ func (s scriptSet) allowed() bool {
 }
 
 // scriptOf returns the script of r and its table, or a nil table for
-// Common and Inherited (or an unassigned r).
+// Common and Inherited (or an unassigned r). The scripts of most names are
+// tried first; the rest, in unicode.Scripts, cost a scan of ~160 tables.
 func scriptOf(r rune) (string, *unicode.RangeTable) {
 	if unicode.Is(unicode.Common, r) || unicode.Is(unicode.Inherited, r) {
 		return "", nil
+	}
+	for _, name := range [...]string{"Latin", "Cyrillic", "Greek", "Han", "Hiragana", "Katakana", "Hangul", "Arabic"} {
+		if table := unicode.Scripts[name]; unicode.Is(table, r) {
+			return name, table
+		}
 	}
 	for name, table := range unicode.Scripts {
 		if unicode.Is(table, r) {
@@ -129,7 +135,11 @@ func scriptOf(r rune) (string, *unicode.RangeTable) {
 func skeletons(s string) [3]string {
 	s = Normalize(s)
 	var out [3]string
-	for i, v := range [3]string{s, strings.ToLower(s), strings.ToUpper(s)} {
+	cases := [3]string{s, strings.ToLower(s), strings.ToUpper(s)}
+	for i, v := range cases {
+		if slices.Contains(cases[:i], v) {
+			continue // a script without case, or a name typed in one case
+		}
 		if sk := confusables.Skeleton(v); !slices.Contains(out[:i], sk) {
 			out[i] = sk
 		}
