@@ -31,7 +31,7 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 	}
 	rec, owned := h.owners[key]
 	if owned && h.lapsed(rec, now) {
-		h.unbind(key)
+		h.lapse(key)
 		owned = false
 	}
 	if owned && rec.KeyID != keyID {
@@ -45,7 +45,7 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 		if !h.lapsed(h.owners[other], now) {
 			return rec, false, false, ErrNameTaken
 		}
-		h.unbind(other)
+		h.lapse(other)
 	}
 	if owned {
 		if now.Sub(rec.LastUsed) < h.refreshEvery() {
@@ -61,7 +61,7 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 	if h.namesPerKey > 0 && len(h.keyNames[keyID]) >= h.namesPerKey {
 		for _, k := range slices.Clone(h.keyNames[keyID]) {
 			if h.lapsed(h.owners[k], now) {
-				h.unbind(k)
+				h.lapse(k)
 			}
 		}
 		if len(h.keyNames[keyID]) >= h.namesPerKey {
@@ -109,7 +109,13 @@ func (h *Hub) unbind(key string) {
 		h.keyNames[rec.KeyID] = names
 	}
 	h.ownedLike.remove(skeletons(rec.Name), key)
-	h.log.Info("name binding dropped", "user", rec.Name, "key", rec.KeyID, "last_used", rec.LastUsed)
+}
+
+// lapse drops the binding of key, which lapsed.
+func (h *Hub) lapse(key string) {
+	rec := h.owners[key]
+	h.log.Info("name binding lapsed", "user", rec.Name, "key", rec.KeyID, "last_used", rec.LastUsed)
+	h.unbind(key)
 }
 
 // loadNames binds the names of a snapshot, but lapsed ones; of two names
