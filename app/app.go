@@ -31,6 +31,8 @@ type Config struct {
 	MaxRooms       int           // rooms there may be; chat.DefaultMaxRooms if 0
 	RoomsPerHour   int           // rooms one name, and one address, may create an hour; 0: no limit
 	RoomExpiry     time.Duration // idle empty rooms without bans are removed after it; 0: never
+	NamesPerKey    int           // names one SSH key may own; 0: no limit
+	NameExpiry     time.Duration // a name binding unused this long lapses; 0: never
 	MaxConns       int           // connections per door in total
 	MaxConnsPerIP  int           // connections per door from one address
 	ShutdownGrace  time.Duration // how long users get to be told of a shutdown
@@ -77,7 +79,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		st = db
 	}
 	hub, err := chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
-		RoomsPerHour: cfg.RoomsPerHour, RoomExpiry: cfg.RoomExpiry})
+		RoomsPerHour: cfg.RoomsPerHour, RoomExpiry: cfg.RoomExpiry,
+		NamesPerKey: cfg.NamesPerKey, NameExpiry: cfg.NameExpiry})
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}

@@ -82,7 +82,9 @@ func TestLoginRefused(t *testing.T) {
 		{"apostrophe", "o'neil", badChars},
 		{"emoji", "cool😀", badChars},
 		{"a command is a bad name", "/room", badChars},
-		{"ZWJ", "a\u200Db", badChars},
+		{"ZWJ alone", "\u200D", badChars},         // invisible: removed, nothing left
+		{"hangul filler", "\u3164", badChars},     // the same, a letter that shows blank
+		{"mixed scripts", "\u0430lice", badChars}, // Cyrillic а
 		{"system", "system", reserved},
 		{"SYSTEM", "SYSTEM", reserved},
 		{"helperbot", "helperbot", reserved},
@@ -126,7 +128,9 @@ func TestLoginAccepted(t *testing.T) {
 		{"punctuation allowed", "a.b-c_d", "a.b-c_d"},
 		{"any script", "Ünïcödé", "Ünïcödé"},
 		{"CJK", "日本語", "日本語"},
-		{"combining mark", "Jose\u0301", "Jose\u0301"},
+		{"combining mark", "Jose\u0301", "José"}, // normalised (NFKC)
+		{"full-width", "ｆｕｌｌ", "full"},
+		{"invisible removed", "a\u200Db", "ab"},
 		{"other digits", "user٣", "user٣"},
 		{"trimmed", "   spaced   ", "spaced"},
 	}

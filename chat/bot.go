@@ -154,7 +154,7 @@ func (b *Bot) Ban(ctx context.Context, room, name string) error {
 		return fmt.Errorf("ban %s from %s: %w: %w", name, r.name, ErrStore, err)
 	}
 	h.mu.Lock()
-	r.bans[Fold(name)] = rec
+	r.addBan(rec)
 	h.mu.Unlock()
 	h.log.Info("ban", "user", name, "room", r.name, "plugin", b.name)
 	return nil
@@ -164,12 +164,14 @@ func (b *Bot) Ban(ctx context.Context, room, name string) error {
 // name as it was when banned, or ErrNotBanned.
 func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
 	h := b.hub
+	sks := skeletons(name)
 	h.mu.RLock()
 	r := h.rooms[Fold(room)]
 	var rec BanRecord
+	var key string
 	ok := false
 	if r != nil {
-		rec, ok = r.bans[Fold(name)]
+		rec, key, ok = r.banOf(sks, Fold(name))
 	}
 	h.mu.RUnlock()
 	if !ok {
@@ -179,7 +181,7 @@ func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
 		return "", fmt.Errorf("unban %s from %s: %w: %w", name, r.name, ErrStore, err)
 	}
 	h.mu.Lock()
-	delete(r.bans, Fold(name))
+	r.removeBan(key)
 	h.mu.Unlock()
 	h.log.Info("unban", "user", rec.Name, "room", r.name, "plugin", b.name)
 	return rec.Name, nil

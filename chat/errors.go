@@ -2,6 +2,7 @@ package chat
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -21,7 +22,19 @@ var (
 	ErrTooManyRooms = errors.New("too many rooms")
 	ErrIsAdmin      = errors.New("is an admin of the room")
 	ErrRoomsTooFast = errors.New("too many rooms created lately")
+	ErrTooManyNames = errors.New("ssh key owns too many names")
 )
+
+// TooManyNamesError refuses a login that would bind a new name to an SSH
+// key that owns Max names already. It wraps ErrTooManyNames.
+type TooManyNamesError struct{ Max int }
+
+func (e *TooManyNamesError) Error() string {
+	return fmt.Sprintf("%v (%d)", ErrTooManyNames, e.Max)
+}
+
+// Unwrap returns ErrTooManyNames.
+func (e *TooManyNamesError) Unwrap() error { return ErrTooManyNames }
 
 // RefusalText returns the text of the system line that answers a login
 // refused with err, as PROTOCOL.md words it.
@@ -37,6 +50,12 @@ func RefusalText(err error) string {
 		return "That username is already taken, please try another one."
 	case errors.Is(err, ErrNameOwned):
 		return "That username belongs to another SSH key, please try another one."
+	case errors.Is(err, ErrTooManyNames):
+		n := 0
+		if e, ok := errors.AsType[*TooManyNamesError](err); ok {
+			n = e.Max
+		}
+		return "Your SSH key already owns " + strconv.Itoa(n) + " names, please log in with one of them."
 	case errors.Is(err, ErrShutdown):
 		return TextShutdown
 	default:
@@ -56,6 +75,7 @@ const (
 	TextTooMany      = "Too many connections, please try again later."
 	TextTooManyRooms = "There are too many rooms to create another, please use an existing one."
 	TextRoomsTooFast = "You've created too many rooms lately, please use an existing one."
+	TextRoomInvalid  = "Room names may only use letters, digits, '-', '_' and '.' (at most 32)."
 )
 
 // DroppedText is the notice a slow reader gets in place of the n lines the

@@ -2,3 +2,21 @@ package chat
 
 // EventSize is eventSize, for the tests of package chat_test.
 var EventSize = eventSize
+
+// IsIgnorable exposes isIgnorable to the tests of package chat_test.
+var IsIgnorable = isIgnorable
+
+// LooksAlike reports whether the hub would take a and b for look-alikes.
+func LooksAlike(a, b string) bool {
+	l := lookalikes{}
+	l.add(skeletons(a), "a")
+	_, like := l.find(skeletons(b), "b")
+	return like
+}
+
+// CheckNameForLogin runs the checks Login runs on a name before it looks
+// at who is online or owns what.
+func CheckNameForLogin(name string) error {
+	_, _, _, err := loginName(name)
+	return err
+}

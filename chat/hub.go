@@ -33,6 +33,9 @@ type Config struct {
 	// RoomExpiry removes a room that has been empty, without topic, bans or
 	// messages, for that long (see Hub.sweep); 0: rooms are never removed.
 	RoomExpiry time.Duration
+
+	NamesPerKey int           // names one SSH key may own; 0: no limit
+	NameExpiry  time.Duration // a name binding unused this long lapses; 0: never
 }
 
 // DefaultMaxRooms caps the rooms of a hub. Each keeps up to HistoryLen
@@ -72,9 +75,19 @@ type Hub struct {
 	rooms   map[string]*room    // by folded name
 	order   []*room             // creation order, DefaultRoom first
 	users   map[string]*Session // by folded name, online users
-	owners  map[string]string   // folded name → SSH key fingerprint
 	rosterN int                 // sessions that want KindRoster events
 	closing bool
+
+	// Names and look-alikes (binding.go, lookalike.go); guarded by mu but
+	// reservedLike, which is built by New.
+	reservedLike lookalikes            // skeletons of the reserved names
+	namesPerKey  int                   // Config.NamesPerKey
+	nameExpiry   time.Duration         // Config.NameExpiry
+	owners       map[string]NameRecord // folded name → its binding to an SSH key
+	keyNames     map[string][]string   // SSH key fingerprint → folded names it owns
+	ownedLike    lookalikes            // skeletons of the names in owners
+	online       lookalikes            // skeletons of the names in users
+	roomLike     lookalikes            // skeletons of the rooms' names
 }
 
 // room is one chat room. Its fields but hist are guarded by Hub.mu.
@@ -89,6 +102,8 @@ type room struct {
 	said    atomic.Uint64
 	lastMsg atomic.Int64 // when the last message was said, Unix nanoseconds; 0 for none
 
+	banLike lookalikes // skeletons of the names in bans, by folded name
+
 	histMu sync.Mutex
 	hist   []*Event // ring of the last historyLen messages
 	next   int
@@ -99,14 +114,15 @@ type room struct {
 // holds Hub.mu.
 func (r *room) isAdmin(key string) bool { return r.creator != "" && r.creator == key }
 
-// keepsOut returns the ban that keeps the user whose folded name is key out
-// of r, if any. An admin is never kept out, whatever old data says. The
-// caller holds Hub.mu.
-func (r *room) keepsOut(key string) (BanRecord, bool) {
+// keepsOut returns the ban that keeps the user whose folded name is key
+// (and whose name has the skeletons sks) out of r, if any: a ban of the
+// name or of a look-alike of it (banOf). An admin is never kept out,
+// whatever old data says. The caller holds Hub.mu.
+func (r *room) keepsOut(sks [3]string, key string) (BanRecord, bool) {
 	if r.isAdmin(key) {
 		return BanRecord{}, false
 	}
-	ban, ok := r.bans[key]
+	ban, _, ok := r.banOf(sks, key)
 	return ban, ok
 }
 
@@ -127,11 +143,11 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		reserved:   map[string]bool{Fold(SystemName): true},
 		rooms:      map[string]*room{},
 		users:      map[string]*Session{},
-		owners:     map[string]string{},
 		rosterEv:   &Event{Kind: KindRoster},
 		created:    newCreationLimit(cfg.RoomsPerHour),
 		expiry:     max(cfg.RoomExpiry, 0),
 	}
+	h.initNames(cfg)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -153,18 +169,19 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.addRoom(DefaultRoom, "", time.Time{})
 	for _, r := range snap.Rooms {
-		if h.rooms[Fold(r.Name)] == nil {
-			h.addRoom(r.Name, Fold(r.Creator), r.Created)
+		if old := h.rooms[Fold(r.Name)]; old != nil {
+			// Two rooms that fold together since names are normalised.
+			h.log.Warn("room not loaded: same name as an earlier one", "room", r.Name, "kept", old.name)
+			continue
 		}
+		h.addRoom(r.Name, Fold(r.Creator), r.Created)
 	}
 	for _, b := range snap.Bans {
 		if r := h.rooms[Fold(b.Room)]; r != nil {
-			r.bans[Fold(b.Name)] = b
+			r.addBan(b)
 		}
 	}
-	for _, n := range snap.Names {
-		h.owners[Fold(n.Name)] = n.KeyID
-	}
+	h.loadNames(snap.Names)
 	for _, r := range h.order {
 		msgs, err := cfg.Store.History(ctx, r.name, h.now().Add(time.Hour), h.historyLen)
 		if err != nil {
@@ -188,14 +205,19 @@ func (h *Hub) register(plugins []Plugin) error {
 	for _, c := range systemCommands {
 		taken[c] = true
 	}
+	h.reservedLike.add(skeletons(SystemName), Fold(SystemName))
 	for _, p := range plugins {
 		name := p.Name()
 		if CheckName(name) != nil || h.reserved[Fold(name)] {
 			return fmt.Errorf("register plugin %q: bad or duplicate name", name)
 		}
+		if _, like := h.reservedLike.find(skeletons(name), Fold(name)); like {
+			return fmt.Errorf("register plugin %q: looks like a reserved name", name)
+		}
 		b := &Bot{hub: h, name: name, plugin: p}
 		h.bots = append(h.bots, b)
 		h.reserved[Fold(name)] = true
+		h.reservedLike.add(skeletons(name), Fold(name))
 		fmt.Fprintf(&help, "\t%s:\n", name)
 		for i, c := range p.Commands() {
 			c = strings.ToLower(c)
@@ -213,8 +235,9 @@ func (h *Hub) register(plugins []Plugin) error {
 
 // addRoom adds a room to the in-memory state; the caller holds mu or owns h.
 func (h *Hub) addRoom(name, creator string, created time.Time) *room {
-	r := &room{name: name, creator: creator, created: created, bans: map[string]BanRecord{}}
+	r := &room{name: name, creator: creator, created: created, bans: map[string]BanRecord{}, banLike: lookalikes{}}
 	h.rooms[Fold(name)] = r
+	h.roomLike.add(skeletons(name), Fold(name))
 	h.order = append(h.order, r)
 	return r
 }
@@ -228,55 +251,59 @@ type LoginOptions struct {
 	Roster bool    // the door wants KindRoster events (the TUI does, lines do not)
 }
 
-// Login logs name in and puts it in DefaultRoom. It returns an error wrapping
-// one of ErrNameTooLong, ErrNameInvalid, ErrNameReserved, ErrNameTaken,
-// ErrNameOwned, ErrShutdown or ErrStore; RefusalText words it for the user.
-// On success the user has been sent "Logging in as NAME" and the plugins'
-// join lines.
+// Login logs name in and puts it in DefaultRoom. The name is sanitised and
+// normalised (Normalize) first; the session's name is that normal form. It
+// returns an error wrapping one of ErrNameTooLong, ErrNameInvalid,
+// ErrNameReserved, ErrNameTaken, ErrNameOwned, ErrTooManyNames (a
+// *TooManyNamesError), ErrShutdown or ErrStore; RefusalText words it for
+// the user. A name that looks like (shares a confusable skeleton with) a
+// reserved name is reserved; one that looks like a name online or owned by
+// an SSH key is taken. With a key, an unowned name is bound to it, unless
+// the key owns Config.NamesPerKey names already; an owned name's binding
+// is refreshed (see claim). On success the user has been sent "Logging in
+// as NAME" and the plugins' join lines.
 func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Session, error) {
-	name = Sanitize(name)
-	if err := CheckName(name); err != nil {
+	name, key, sks, err := loginName(name)
+	if err != nil {
 		return nil, err
 	}
-	key := Fold(name)
-	if h.reserved[key] {
+	if _, like := h.reservedLike.find(sks, ""); like || h.reserved[key] {
 		return nil, ErrNameReserved
 	}
-	s := &Session{hub: h, name: name, key: key, door: opt.Door, addr: opt.Addr, out: opt.Outbox, roster: opt.Roster}
+	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, out: opt.Outbox, roster: opt.Roster}
 	s.out.countDrops(&h.slow)
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
 		return nil, ErrShutdown
 	}
-	if h.users[key] != nil {
+	rec, bound, refresh, err := h.claim(name, key, sks, opt.KeyID, h.now())
+	if err != nil {
 		h.mu.Unlock()
-		return nil, ErrNameTaken
-	}
-	owner, owned := h.owners[key]
-	if owned && owner != opt.KeyID {
-		h.mu.Unlock()
-		return nil, ErrNameOwned
+		return nil, err
 	}
 	h.users[key] = s // holds the name while the binding is written
+	h.online.add(sks, key)
 	h.mu.Unlock()
 
-	if !owned && opt.KeyID != "" {
-		if err := h.store.BindName(ctx, NameRecord{Name: name, KeyID: opt.KeyID}); err != nil {
+	if bound || refresh {
+		if err := h.store.BindName(ctx, rec); err != nil && bound {
 			h.mu.Lock()
+			h.unbind(key)
 			delete(h.users, key)
+			h.online.remove(sks, key)
 			h.mu.Unlock()
 			h.log.Error("bind name", "user", name, "err", err)
 			return nil, fmt.Errorf("bind name %s: %w: %w", name, ErrStore, err)
+		} else if err != nil {
+			h.log.Warn("refresh name binding", "user", name, "err", err)
 		}
 	}
 
 	h.mu.Lock()
-	if !owned && opt.KeyID != "" {
-		h.owners[key] = opt.KeyID
-	}
 	if h.closing {
 		delete(h.users, key)
+		h.online.remove(sks, key)
 		h.mu.Unlock()
 		return nil, ErrShutdown
 	}
@@ -379,7 +406,7 @@ func (h *Hub) CanEnter(room, name string) bool {
 	if r == nil {
 		return true
 	}
-	_, banned := r.keepsOut(Fold(name))
+	_, banned := r.keepsOut(skeletons(name), Fold(name))
 	return !banned
 }
 
@@ -445,10 +472,22 @@ func (h *Hub) rosterAll() {
 func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*room, error) {
 	h.createMu.Lock()
 	defer h.createMu.Unlock()
-	key, now := Fold(name), h.now()
+	key, sks, now := Fold(name), skeletons(name), h.now()
 	r, stale, full := h.lookupRoom(key, now)
 	if r != nil && !stale {
 		return r, nil
+	}
+	if r == nil {
+		// A look-alike that expired is swept before the name is taken, so
+		// that its skeletons are no longer its own.
+		h.mu.RLock()
+		like := h.roomLookAlike(key, sks)
+		likeStale := like != nil && h.expired(like, now)
+		h.mu.RUnlock()
+		if like != nil && !likeStale {
+			return nil, fmt.Errorf("create room %s: looks like %s: %w", name, like.name, ErrRoomInvalid)
+		}
+		stale = stale || likeStale
 	}
 	if !h.created.allow(now, creator.key, creator.addr) {
 		return nil, ErrRoomsTooFast
@@ -516,6 +555,7 @@ func (h *Hub) sweep(ctx context.Context, now time.Time) {
 		if h.expired(r, now) {
 			r.gone = true
 			delete(h.rooms, Fold(r.name))
+			h.roomLike.remove(skeletons(r.name), Fold(r.name))
 			gone = append(gone, r)
 		}
 	}

@@ -25,8 +25,24 @@ func TestCheckName(t *testing.T) {
 		{"twenty-one multibyte", strings.Repeat("é", 21), chat.ErrNameTooLong},
 		{"accented", "Ünïcödé", nil},
 		{"CJK", "日本", nil},
-		{"combining mark", "e\u0301", nil},
-		{"arabic-indic digit", "user٣", nil},
+		{"combining mark", "e\u0301", chat.ErrNameInvalid}, // not in normal form: é
+		{"composed", "é", nil},
+		{"arabic-indic digit with arabic", "مستخدم٣", nil},
+		{"arabic-indic digit with latin", "user٣", nil}, // digits go with any script
+		{"cyrillic a in latin", "аlice", chat.ErrNameInvalid},
+		{"cyrillic dze in system", "ѕystem", chat.ErrNameInvalid},
+		{"cyrillic o in helperbot", "helperbоt", chat.ErrNameInvalid},
+		{"cyrillic o in bob", "bоb", chat.ErrNameInvalid},
+		{"all cyrillic", "мир", nil},
+		{"greek and cyrillic", "αмир", chat.ErrNameInvalid},
+		{"japanese", "カタカナひらがな漢字", nil},
+		{"korean with han", "한국어漢字", nil},
+		{"chinese with bopomofo", "漢ㄅ", nil},
+		{"latin with han", "abc日本", nil},
+		{"hangul with katakana", "한カ", chat.ErrNameInvalid},
+		{"full-width not normal", "ａｌｉｃｅ", chat.ErrNameInvalid},
+		{"ignorable not normal", "alice\u034F", chat.ErrNameInvalid},
+		{"hangul filler", "\u3164", chat.ErrNameInvalid},
 		{"empty", "", chat.ErrNameInvalid},
 		{"space", "al ice", chat.ErrNameInvalid},
 		{"bang", "al!ce", chat.ErrNameInvalid},
@@ -64,6 +80,9 @@ func TestValidRoomName(t *testing.T) {
 		{"a/b", false},
 		{"#general", false},
 		{"room\u200D", false},
+		{"сhat", false}, // Cyrillic с
+		{"ｃｈａｔ", false},
+		{"чат", true},
 	}
 	for _, tc := range tests {
 		if got := chat.ValidRoomName(tc.in); got != tc.want {

@@ -229,3 +229,27 @@ func TestRoomExpiryAtStart(t *testing.T) {
 		t.Errorf("stored rooms = %v, want talked only", snap.Rooms)
 	}
 }
+
+// TestExpiredRoomLookAlike: an expired room's name no longer stands in the
+// way of a look-alike, and the look-alike created then keeps the original
+// spelling out, as any room does.
+func TestExpiredRoomLookAlike(t *testing.T) {
+	t.Parallel()
+	const expiry = time.Hour
+	c := newClock()
+	h := claimHub(t, nil, c, 0, expiry, 0)
+	alice := loginFrom(t, h, "alice", "")
+	switchTo(alice, "ceo")
+	switchTo(alice, "chat")
+	c.Advance(expiry)
+
+	const cyrillic = "\u0441\u0435\u043e" // Cyrillic сео, like ceo
+	if got := switchTo(alice, cyrillic); len(got) == 0 || got[0] != "<system> Switched to room '"+cyrillic+"'\n" {
+		t.Fatalf("switch to %q after ceo expired: %q", cyrillic, got)
+	}
+	switchTo(alice, "chat")
+	want := "<system> Room names may only use letters, digits, '-', '_' and '.' (at most 32).\n"
+	if got := switchTo(alice, "ceo"); len(got) != 1 || got[0] != want {
+		t.Fatalf("switch to ceo beside a live %q: %q, want %q", cyrillic, got, want)
+	}
+}

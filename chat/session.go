@@ -23,6 +23,8 @@ type Session struct {
 
 	rosterQueued atomic.Bool // a KindRoster event is queued, not yet seen
 
+	sks [3]string // skeletons(name), the keys of its look-alikes
+
 	// guarded by hub.mu
 	room   *room
 	closed bool
@@ -121,6 +123,7 @@ func (s *Session) Close() {
 	r.roster.Store(nil)
 	if h.users[s.key] == s {
 		delete(h.users, s.key)
+		h.online.remove(s.sks, s.key)
 	}
 	if s.roster {
 		h.rosterN--
@@ -197,20 +200,27 @@ func (s *Session) command(ctx context.Context, line string) {
 // switchTo moves the user to the room called name, creating it if needed.
 func (s *Session) switchTo(ctx context.Context, name string) {
 	h := s.hub
-	if !ValidRoomName(name) {
-		s.Notify("Room names may only use letters, digits, '-', '_' and '.' (at most 32).")
+	if name = Normalize(name); !ValidRoomName(name) {
+		s.Notify(TextRoomInvalid)
 		return
 	}
-	key := Fold(name)
+	key, now := Fold(name), h.now()
 	h.mu.RLock()
 	cur, r := s.room, h.rooms[key]
-	if r != nil && h.expired(r, h.now()) {
+	if r != nil && h.expired(r, now) {
 		r = nil // created anew, by this user
+	}
+	if r == nil {
+		if like := h.roomLookAlike(key, skeletons(name)); like != nil && !h.expired(like, now) {
+			h.mu.RUnlock()
+			s.Notify(TextRoomInvalid)
+			return
+		}
 	}
 	var ban BanRecord
 	banned := false
 	if r != nil {
-		ban, banned = r.keepsOut(s.key)
+		ban, banned = r.keepsOut(s.sks, s.key)
 	}
 	h.mu.RUnlock()
 	switch {
@@ -226,6 +236,9 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 		if r, err = h.createRoom(ctx, name, s); errors.Is(err, ErrTooManyRooms) {
 			h.log.Warn("room refused", "user", s.name, "room", name, "reason", "too many rooms")
 			s.Notify(TextTooManyRooms)
+			return
+		} else if errors.Is(err, ErrRoomInvalid) {
+			s.Notify(TextRoomInvalid) // a look-alike was created meanwhile
 			return
 		} else if errors.Is(err, ErrRoomsTooFast) {
 			h.log.Warn("room refused", "user", s.name, "addr", s.addr, "room", name, "reason", "too many rooms lately")

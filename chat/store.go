@@ -21,7 +21,8 @@ type Store interface {
 	SaveBan(ctx context.Context, b BanRecord) error
 	// DeleteBan removes the ban of name (compared with Fold) from room.
 	DeleteBan(ctx context.Context, room, name string) error
-	// BindName records that name belongs to an SSH key.
+	// BindName records that a name belongs to an SSH key, or refreshes
+	// its last use, replacing the record of a name that folds the same.
 	BindName(ctx context.Context, n NameRecord) error
 	// AppendMessage queues a room message for storage. It never blocks.
 	AppendMessage(m Message)
@@ -53,8 +54,9 @@ type BanRecord struct {
 
 // NameRecord binds a user name to the SSH key that first used it.
 type NameRecord struct {
-	Name  string
-	KeyID string // the key's SHA256 fingerprint
+	Name     string
+	KeyID    string    // the key's SHA256 fingerprint
+	LastUsed time.Time // the key's last login with the name (or so), zero if unknown
 }
 
 // Message is one message said in a room.

@@ -1,10 +1,13 @@
 package store_test
 
 import (
+	"log/slog"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"chatserver/chat"
 	"chatserver/chat/store"
@@ -72,9 +75,17 @@ func TestMigrateFromV1(t *testing.T) {
 	must(t, db.Close())
 
 	ctx := t.Context()
+	migrated := time.Now()
 	s := open(t, path, store.Options{})
 	snap, err := s.Load(ctx)
 	must(t, err)
+	// Version 3: a binding of before counts as used at the migration.
+	if n := snap.Names; len(n) != 1 || n[0].LastUsed.Before(migrated.Add(-2*time.Second)) || n[0].LastUsed.After(time.Now()) {
+		t.Errorf("names after migration = %+v, want last used at %v", n, migrated)
+	}
+	for i := range snap.Names {
+		snap.Names[i].LastUsed = time.Time{}
+	}
 	want := chat.Snapshot{
 		Rooms: []chat.RoomRecord{{Name: "Games", Creator: "Alice", Created: t0}, {Name: "music", Creator: "bob", Created: t0.Add(time.Minute)}},
 		Bans:  []chat.BanRecord{{Room: "Games", Name: "Mallory", By: "helperbot", Time: t0.Add(time.Hour)}},
@@ -101,5 +112,107 @@ func TestMigrateFromV1(t *testing.T) {
 	must(t, err)
 	if len(snap.Bans) != 2 || snap.Bans[0].By != "helperbot" || snap.Bans[1].By != "guardbot" {
 		t.Errorf("bans after reopening = %+v", snap.Bans)
+	}
+}
+
+// schemaV2 is what version 2 added to version 1, as it shipped.
+const schemaV2 = `
+ALTER TABLE bans ADD COLUMN by_plugin TEXT NOT NULL DEFAULT 'helperbot';
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 2;
+`
+
+// foldV1 is chat.Fold as version 1 of it was (no normalisation), written
+// out again, for keys as an older chatserver wrote them.
+func foldV1(s string) string {
+	out := []rune(s)
+	for i, r := range out {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			out[i] = min(out[i], f)
+		}
+	}
+	return string(out)
+}
+
+// TestRekeyOldFold opens a file of schema version 2 written before names
+// were normalised: rooms, bans and names whose keys chat.Fold now computes
+// otherwise, two rooms and two names that fold together now. The file
+// loads, keeps the first of each, and its keys are those of today.
+func TestRekeyOldFold(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chat.db")
+	db := rawDB(t, path)
+	ns := func(d time.Duration) int64 { return t0.Add(d).UnixNano() }
+	cafe, cafeNFD, lobby := "Café", "cafe\u0301", "ｌｏｂｂｙ"
+	jose, joseNFD := "josé", "jose\u0301"
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{schemaV1 + schemaV2, nil},
+		{"INSERT INTO rooms (key, name, creator, created) VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)", []any{
+			foldV1(cafe), cafe, "anna", ns(0), foldV1(cafeNFD), cafeNFD, "bert", ns(time.Minute), foldV1(lobby), lobby, "carl", ns(2 * time.Minute)}},
+		{"INSERT INTO bans (room_key, name_key, room, name, by_plugin, time) VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)", []any{
+			foldV1(cafeNFD), foldV1(joseNFD), cafeNFD, joseNFD, "helperbot", ns(time.Hour),
+			foldV1(cafe), foldV1(jose), cafe, jose, "guardbot", ns(2 * time.Hour)}},
+		{"INSERT INTO names (key, name, key_id) VALUES (?, ?, ?), (?, ?, ?)", []any{
+			foldV1(joseNFD), joseNFD, "SHA256:one", foldV1(jose), jose, "SHA256:two"}},
+		{"INSERT INTO messages (room_key, room, sender, text, time) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)", []any{
+			foldV1(cafe), cafe, "anna", "one", ns(time.Second), foldV1(cafeNFD), cafeNFD, "bert", "two", ns(2 * time.Second)}},
+	} {
+		if _, err := db.Exec(q.sql, q.args...); err != nil {
+			t.Fatalf("make v2 file: %v", err)
+		}
+	}
+	must(t, db.Close())
+
+	ctx := t.Context()
+	var logged strings.Builder
+	s := open(t, path, store.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	snap, err := s.Load(ctx)
+	must(t, err)
+	for i := range snap.Names {
+		snap.Names[i].LastUsed = time.Time{}
+	}
+	want := chat.Snapshot{
+		Rooms: []chat.RoomRecord{{Name: cafe, Creator: "anna", Created: t0}, {Name: lobby, Creator: "carl", Created: t0.Add(2 * time.Minute)}},
+		Bans:  []chat.BanRecord{{Room: cafeNFD, Name: joseNFD, By: "helperbot", Time: t0.Add(time.Hour)}},
+		Names: []chat.NameRecord{{Name: joseNFD, KeyID: "SHA256:one"}},
+	}
+	if !equalSnapshots(snap, want) {
+		t.Errorf("Load after re-keying =\n%+v\nwant\n%+v", snap, want)
+	}
+	for _, w := range []string{"room dropped", "ban dropped", "name binding dropped"} {
+		if !strings.Contains(logged.String(), w) {
+			t.Errorf("log has no %q:\n%s", w, logged.String())
+		}
+	}
+	msgs, err := s.History(ctx, "CAFÉ", t0.Add(time.Hour), 10)
+	must(t, err)
+	if got := texts(msgs); !reflect.DeepEqual(got, []string{"one", "two"}) {
+		t.Errorf("History of café = %q, want both rooms' messages", got)
+	}
+	// The keys are today's: the ban is lifted and the room found by name.
+	must(t, s.DeleteBan(ctx, "café", jose))
+	must(t, s.CreateRoom(ctx, chat.RoomRecord{Name: "LOBBY", Creator: "eve", Created: t0}))
+	snap, err = s.Load(ctx)
+	must(t, err)
+	if len(snap.Bans) != 0 || len(snap.Rooms) != 2 {
+		t.Errorf("after unban and a second lobby: %+v", snap)
+	}
+	h, err := chat.New(ctx, chat.Config{Store: s})
+	must(t, err)
+	if got := h.Rooms(); len(got) != 3 || got[1].Name != cafe || got[1].Messages != 0 {
+		t.Errorf("hub rooms = %+v", got)
+	}
+	must(t, s.Close())
+
+	// Re-keyed once: the next open finds the version and leaves it.
+	logged.Reset()
+	open(t, path, store.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if logged.Len() != 0 {
+		t.Errorf("second open logged %q", logged.String())
 	}
 }

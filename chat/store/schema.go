@@ -52,6 +52,12 @@ var migrations = [...]string{
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	) WITHOUT ROWID;`,
+
+	// 3: a name binding records its key's last login with the name (Unix
+	// nanoseconds), for bindings to lapse; those of version 2 count as
+	// used when the file was migrated.
+	`ALTER TABLE names ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;
+	UPDATE names SET last_used = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;`,
 }
 
 // SchemaVersion is the version of the database this package writes.

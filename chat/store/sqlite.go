@@ -191,6 +191,9 @@ func (s *SQLite) prepare(ctx context.Context) error {
 	if err := migrate(ctx, s.w); err != nil {
 		return err
 	}
+	if err := s.rekey(ctx); err != nil {
+		return fmt.Errorf("re-key names for fold version %d: %w", chat.FoldVersion, err)
+	}
 	// Prove the file takes writes now rather than at the first ban: a
 	// read-only file opens and reads fine.
 	_, err := s.w.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('opened', ?)
@@ -258,15 +261,19 @@ func (s *SQLite) Load(ctx context.Context) (chat.Snapshot, error) {
 		return snap, fmt.Errorf("load bans: %w", err)
 	}
 
-	rows, err = s.r.QueryContext(ctx, "SELECT name, key_id FROM names ORDER BY key")
+	rows, err = s.r.QueryContext(ctx, "SELECT name, key_id, last_used FROM names ORDER BY key")
 	if err != nil {
 		return snap, fmt.Errorf("load names: %w", err)
 	}
 	for rows.Next() {
 		var n chat.NameRecord
-		if err := rows.Scan(&n.Name, &n.KeyID); err != nil {
+		var used int64
+		if err := rows.Scan(&n.Name, &n.KeyID, &used); err != nil {
 			rows.Close()
 			return snap, fmt.Errorf("load names: %w", err)
+		}
+		if used != 0 {
+			n.LastUsed = time.Unix(0, used)
 		}
 		snap.Names = append(snap.Names, n)
 	}
@@ -343,11 +350,17 @@ func (s *SQLite) DeleteBan(ctx context.Context, room, name string) error {
 	return nil
 }
 
-// BindName records that n.Name belongs to the key n.KeyID; the name keeps
-// its first spelling. It returns once the record is durable.
+// BindName records that n.Name belongs to the key n.KeyID, last used at
+// n.LastUsed, replacing the record of a name that folds the same (a lapsed
+// binding, or this one refreshed). It returns once the record is durable.
 func (s *SQLite) BindName(ctx context.Context, n chat.NameRecord) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO names (key, name, key_id) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET key_id = excluded.key_id`, chat.Fold(n.Name), n.Name, n.KeyID)
+	var used int64
+	if !n.LastUsed.IsZero() {
+		used = n.LastUsed.UnixNano()
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO names (key, name, key_id, last_used) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET name = excluded.name, key_id = excluded.key_id, last_used = excluded.last_used`,
+		chat.Fold(n.Name), n.Name, n.KeyID, used)
 	if err != nil {
 		return fmt.Errorf("store name %s: %w", n.Name, err)
 	}

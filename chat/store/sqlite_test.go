@@ -52,7 +52,8 @@ func TestSQLiteKeepsState(t *testing.T) {
 	must(t, s.DeleteBan(ctx, "ALPHA", "peggy"))
 	must(t, s.DeleteBan(ctx, "alpha", "nobody")) // not banned: no error
 	must(t, s.BindName(ctx, chat.NameRecord{Name: "Carol", KeyID: "SHA256:one"}))
-	must(t, s.BindName(ctx, chat.NameRecord{Name: "dave", KeyID: "SHA256:two"}))
+	must(t, s.BindName(ctx, chat.NameRecord{Name: "dave", KeyID: "SHA256:two", LastUsed: t0}))
+	must(t, s.BindName(ctx, chat.NameRecord{Name: "Dave", KeyID: "SHA256:two", LastUsed: t0.Add(time.Hour)})) // refreshed
 	must(t, s.Close())
 
 	s = open(t, path, store.Options{})
@@ -67,7 +68,7 @@ func TestSQLiteKeepsState(t *testing.T) {
 			{Room: "alpha", Name: "Trent", By: "helperbot", Time: t0},
 			{Room: "zeta", Name: "mallory", By: "guardbot", Time: t0.Add(time.Minute)},
 		},
-		Names: []chat.NameRecord{{Name: "Carol", KeyID: "SHA256:one"}, {Name: "dave", KeyID: "SHA256:two"}},
+		Names: []chat.NameRecord{{Name: "Carol", KeyID: "SHA256:one"}, {Name: "Dave", KeyID: "SHA256:two", LastUsed: t0.Add(time.Hour)}},
 	}
 	if !equalSnapshots(got, want) {
 		t.Errorf("Load after reopen =\n%+v\nwant\n%+v", got, want)
@@ -81,6 +82,9 @@ func equalSnapshots(a, b chat.Snapshot) bool {
 		}
 		for i := range s.Bans {
 			s.Bans[i].Time = s.Bans[i].Time.UTC()
+		}
+		for i := range s.Names {
+			s.Names[i].LastUsed = s.Names[i].LastUsed.UTC()
 		}
 		return s
 	}

@@ -62,6 +62,8 @@ type serveFlags struct {
 	maxRooms                     int
 	roomsPerHour                 int
 	roomExpiry                   time.Duration
+	namesPerKey                  int
+	nameExpiry                   time.Duration
 	maxConns, maxConnsPerIP      int
 	logLevel, logFormat          string
 	pprofAddr                    string
@@ -102,6 +104,7 @@ command line wins over the environment.`,
 				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
 				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP,
 				RoomsPerHour: f.roomsPerHour, RoomExpiry: f.roomExpiry,
+				NamesPerKey: f.namesPerKey, NameExpiry: f.nameExpiry,
 				Logger: log,
 			})
 			if err != nil {
@@ -122,6 +125,8 @@ command line wins over the environment.`,
 	fl.IntVar(&f.maxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms there may be; past it /switch creates no new room")
 	fl.IntVar(&f.roomsPerHour, "rooms-per-hour", chat.DefaultRoomsPerHour, "rooms one name, and one source address, may create in an hour; 0 for no limit")
 	fl.DurationVar(&f.roomExpiry, "room-expiry", chat.DefaultRoomExpiry, "an empty room without topic, bans or messages for this long is removed; 0 for never")
+	fl.IntVar(&f.namesPerKey, "names-per-key", 3, "names one SSH key may own; past it a new name is refused (0: no limit)")
+	fl.DurationVar(&f.nameExpiry, "name-expiry", 180*24*time.Hour, "a name its SSH key has not used for this long is free again (0: never)")
 	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total")
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")

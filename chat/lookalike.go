@@ -1,0 +1,232 @@
+package chat
+
+//go:generate go run gen_ignorable.go -ucd /usr/share/unicode/DerivedCoreProperties.txt -o ignorable_table.go
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mtibben/confusables"
+)
+
+// oneScript reports whether the letters of s are of one script, decimal
+// digits of any script, Common and Inherited (combining marks, '-', '_',
+// '.') going with any, or
+// of a set of scripts that UTS #39's "highly restrictive" level allows
+// together: Latin, Han, Hiragana and Katakana (Japanese); Latin, Han and
+// Bopomofo (Chinese); Latin, Han and Hangul (Korean). "аlice", with a
+// Cyrillic а, mixes Cyrillic and Latin and is refused.
+//
+// Scripts are Go's unicode.Scripts (the Unicode Scripts property, not
+// Script_Extensions). A name has at most 20 runes; the script of the
+// previous letter is tried first, so a name of one script costs one lookup
+// in the table of scripts.
+func oneScript(s string) bool {
+	var seen scriptSet
+	var last, otherTable *unicode.RangeTable
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' {
+				seen |= latin
+			}
+			continue
+		case last != nil && unicode.Is(last, r), unicode.Is(unicode.Nd, r):
+			continue
+		}
+		name, table := scriptOf(r)
+		if table == nil {
+			continue // Common, Inherited
+		}
+		last = table
+		set := setOf(name)
+		if set == other {
+			if otherTable != nil && otherTable != table {
+				return false // two scripts outside the CJK family and Latin
+			}
+			otherTable = table
+		}
+		seen |= set
+	}
+	return seen.allowed()
+}
+
+// scriptSet is a set of scripts: Latin and the CJK ones each have a bit,
+// every other script shares the bit other (oneScript refuses two of them
+// before they meet here).
+type scriptSet uint8
+
+const (
+	latin scriptSet = 1 << iota
+	han
+	hiragana
+	katakana
+	bopomofo
+	hangul
+	other // one script outside the above
+)
+
+func setOf(name string) scriptSet {
+	switch name {
+	case "Latin":
+		return latin
+	case "Han":
+		return han
+	case "Hiragana":
+		return hiragana
+	case "Katakana":
+		return katakana
+	case "Bopomofo":
+		return bopomofo
+	case "Hangul":
+		return hangul
+	}
+	return other
+}
+
+// allowed reports whether a string whose letters are of the scripts in s
+// is highly restrictive in UTS #39's sense.
+func (s scriptSet) allowed() bool {
+	if s&(s-1) == 0 { // at most one script
+		return true
+	}
+	if s&other != 0 {
+		return false
+	}
+	const japanese = latin | han | hiragana | katakana
+	const chinese = latin | han | bopomofo
+	const korean = latin | han | hangul
+	return s&^japanese == 0 || s&^chinese == 0 || s&^korean == 0
+}
+
+// scriptOf returns the script of r and its table, or a nil table for
+// Common and Inherited (or an unassigned r). The scripts of most names are
+// tried first; the rest, in unicode.Scripts, cost a scan of ~160 tables.
+func scriptOf(r rune) (string, *unicode.RangeTable) {
+	if unicode.Is(unicode.Common, r) || unicode.Is(unicode.Inherited, r) {
+		return "", nil
+	}
+	for _, name := range [...]string{"Latin", "Cyrillic", "Greek", "Han", "Hiragana", "Katakana", "Hangul", "Arabic"} {
+		if table := unicode.Scripts[name]; unicode.Is(table, r) {
+			return name, table
+		}
+	}
+	for name, table := range unicode.Scripts {
+		if unicode.Is(table, r) {
+			return name, table
+		}
+	}
+	return "", nil
+}
+
+// skeletons returns the keys under which s is compared with the names it
+// may be mistaken for: the confusable skeletons of UTS #39 (NFD, each
+// character mapped to its prototype, NFD again) of Normalize(s) as it is,
+// in lower case and in upper case, the duplicates left empty. Names are
+// the same whatever their case, so a user is shown in the case they typed:
+// "MlKE" (small L) looks like mike as MIKE, "b0b" like bob as BOB, "аlice"
+// (Cyrillic а) like alice as it is. Two names look alike when they share a
+// skeleton. A skeleton is a key, never shown.
+//
+// The table is github.com/mtibben/confusables, generated from UTS #39's
+// confusables.txt, version 13.0.0 (2020-02-13).
+func skeletons(s string) [3]string {
+	s = Normalize(s)
+	var out [3]string
+	cases := [3]string{s, strings.ToLower(s), strings.ToUpper(s)}
+	for i, v := range cases {
+		if slices.Contains(cases[:i], v) {
+			continue // a script without case, or a name typed in one case
+		}
+		if sk := confusables.Skeleton(v); !slices.Contains(out[:i], sk) {
+			out[i] = sk
+		}
+	}
+	return out
+}
+
+// lookalikes finds, for a name, a name it may be mistaken for among those
+// added: a map from each of a name's skeletons to its key (Fold). The
+// first name added under a skeleton keeps it. Not safe for concurrent use:
+// the Hub guards it.
+type lookalikes map[string]string
+
+// add records a name, whose key is key and skeletons sks.
+func (l lookalikes) add(sks [3]string, key string) {
+	for _, sk := range sks {
+		if _, ok := l[sk]; sk != "" && !ok {
+			l[sk] = key
+		}
+	}
+}
+
+// remove forgets a name, whose key is key and skeletons sks; skeletons
+// another name holds stay.
+func (l lookalikes) remove(sks [3]string, key string) {
+	for _, sk := range sks {
+		if l[sk] == key {
+			delete(l, sk)
+		}
+	}
+}
+
+// find returns the key of a name added that looks like a name whose
+// skeletons are sks, and is not that name itself (whose key is key).
+func (l lookalikes) find(sks [3]string, key string) (string, bool) {
+	for _, sk := range sks {
+		if k, ok := l[sk]; sk != "" && ok && k != key {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// addBan records b in the room. The caller holds Hub.mu or owns the hub.
+func (r *room) addBan(b BanRecord) {
+	key := Fold(b.Name)
+	r.bans[key] = b
+	r.banLike.add(skeletons(b.Name), key)
+}
+
+// removeBan lifts the ban that banOf found under key. The caller holds
+// Hub.mu.
+func (r *room) removeBan(key string) {
+	if b, ok := r.bans[key]; ok {
+		delete(r.bans, key)
+		r.banLike.remove(skeletons(b.Name), key)
+	}
+}
+
+// banOf returns the ban from the room of the user whose name has the key
+// key (Fold) and the skeletons sks, or of a name that looks like it ("b0b"
+// is banned with "bob"), and the key it is kept under. The caller holds
+// Hub.mu.
+func (r *room) banOf(sks [3]string, key string) (BanRecord, string, bool) {
+	if b, ok := r.bans[key]; ok {
+		return b, key, true
+	}
+	if len(r.bans) == 0 {
+		return BanRecord{}, "", false
+	}
+	if k, like := r.banLike.find(sks, key); like {
+		b, ok := r.bans[k]
+		return b, k, ok
+	}
+	return BanRecord{}, "", false
+}
+
+// roomLookAlike returns the room, other than the one whose folded name is
+// key, whose name looks like a room name with the skeletons sks: "сhat"
+// (Cyrillic с) must not become a second "chat". It returns nil if there is
+// none, or if a room is called key itself. The caller holds mu.
+func (h *Hub) roomLookAlike(key string, sks [3]string) *room {
+	if h.rooms[key] != nil {
+		return nil
+	}
+	if k, like := h.roomLike.find(sks, key); like {
+		return h.rooms[k]
+	}
+	return nil
+}
