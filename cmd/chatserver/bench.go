@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"chatserver/app/loadgen"
+	"chatserver/cmd/chatserver/bench"
 )
 
 // errNotExactlyOnce makes chatserver bench exit 1 when lines were lost,
@@ -21,13 +21,13 @@ var errNotExactlyOnce = errors.New("not every line reached every reader exactly 
 
 func newBench() *cobra.Command {
 	var (
-		cfg        loadgen.Config
+		cfg        bench.Config
 		door       string
 		pty        string
 		asJSON     bool
 		cpuProfile string
 		noBar      bool
-		defaults   = loadgen.Config{Users: 100, Senders: 10, Rate: 5, Duration: 10 * time.Second}
+		defaults   = bench.Config{Users: 100, Senders: 10, Rate: 5, Duration: 10 * time.Second}
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -67,10 +67,10 @@ Only loopback targets are allowed unless --allow-remote is given.`,
   chatserver bench --users 1000 --stalled 10 --senders 10 --rate 5 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Door = loadgen.Door(door)
+			cfg.Door = bench.Door(door)
 			if !cmd.Flags().Changed("addr") {
 				cfg.Addr = "127.0.0.1:8999"
-				if cfg.Door == loadgen.DoorSSH || cfg.Door == loadgen.DoorSSHNoPty {
+				if cfg.Door == bench.DoorSSH || cfg.Door == bench.DoorSSHNoPty {
 					cfg.Addr = "127.0.0.1:2222"
 				}
 			}
@@ -97,7 +97,7 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 				}
 				defer pprof.StopCPUProfile()
 			}
-			res, err := loadgen.Run(cmd.Context(), cfg)
+			res, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -126,7 +126,7 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 	fl := cmd.Flags()
 	fl.StringVar(&cfg.Addr, "addr", "127.0.0.1:8999", "the server's door, host:port (127.0.0.1:2222 by default with --door ssh or ssh-nopty)")
 	fl.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
-	fl.StringVar(&door, "door", string(loadgen.DoorTelnet), "how users connect: telnet, ssh (with a pty: the UI) or ssh-nopty (line protocol)")
+	fl.StringVar(&door, "door", string(bench.DoorTelnet), "how users connect: telnet, ssh (with a pty: the UI) or ssh-nopty (line protocol)")
 	fl.IntVar(&cfg.Users, "users", defaults.Users, "users to log in (stalled ones included)")
 	fl.IntVar(&cfg.Senders, "senders", defaults.Senders, "users that send lines")
 	fl.Float64Var(&cfg.Rate, "rate", defaults.Rate, "lines a second per sender; 0 = as fast as the in-flight window allows (a ceiling test)")
@@ -164,7 +164,7 @@ type progressBar struct {
 	drawn bool
 }
 
-func (b *progressBar) draw(p loadgen.Progress) {
+func (b *progressBar) draw(p bench.Progress) {
 	const width = 30
 	var frac float64
 	var text string

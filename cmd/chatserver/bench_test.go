@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"chatserver/app/loadgen"
+	"chatserver/cmd/chatserver/bench"
 )
 
 // TestBenchRefusesRemote: chatserver bench loads only this machine unless
@@ -18,7 +18,7 @@ func TestBenchRefusesRemote(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	_, err := run(t, "bench", "--addr", "10.1.2.3:8999", "--users", "2", "--senders", "1", "--duration", "1s")
-	if !errors.Is(err, loadgen.ErrRemoteTarget) {
+	if !errors.Is(err, bench.ErrRemoteTarget) {
 		t.Errorf("bench --addr 10.1.2.3:8999 = %v, want ErrRemoteTarget", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {

@@ -1,4 +1,4 @@
-// Package loadgen is the load generator behind chatserver bench. It logs
+// Package bench is the load generator behind chatserver bench. It logs
 // users in through a door (telnet, or SSH with or without a pty), has some
 // of them send lines at a rate for a while, and checks that every line
 // reached every other member of its room exactly once: each line carries a
@@ -7,7 +7,7 @@
 // deliveries a second, the latency of each delivery in a log-linear
 // histogram, and, given the server's pid, the server's CPU time per
 // delivery and its memory.
-package loadgen
+package bench
 
 import (
 	"context"

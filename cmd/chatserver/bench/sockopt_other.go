@@ -1,6 +1,6 @@
 //go:build !linux && !windows
 
-package loadgen
+package bench
 
 import "syscall"
 

@@ -1,4 +1,4 @@
-package loadgen_test
+package bench_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"chatserver/app/apptest"
-	"chatserver/app/loadgen"
+	"chatserver/cmd/chatserver/bench"
 )
 
 // startServer starts a real server with flood control off, as the load
@@ -22,10 +22,10 @@ func startServer(t *testing.T) *apptest.Server {
 // smoke runs cfg (with the tests' patience for draining and logging in)
 // and fails the test unless every line sent reached every other reader of
 // its room exactly once. It asserts nothing about time.
-func smoke(t *testing.T, cfg loadgen.Config) {
+func smoke(t *testing.T, cfg bench.Config) {
 	t.Helper()
 	cfg.Drain, cfg.LoginTimeout = apptest.Wait, apptest.Wait
-	res, err := loadgen.Run(t.Context(), cfg)
+	res, err := bench.Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -53,7 +53,7 @@ func smoke(t *testing.T, cfg loadgen.Config) {
 func TestSmokeTelnet(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	smoke(t, loadgen.Config{
+	smoke(t, bench.Config{
 		Addr: srv.Telnet, Users: 20, Senders: 2, Rate: 20, Duration: time.Second,
 	})
 }
@@ -63,7 +63,7 @@ func TestSmokeTelnet(t *testing.T) {
 func TestSmokeRoomsStalledCeiling(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	smoke(t, loadgen.Config{
+	smoke(t, bench.Config{
 		Addr: srv.Telnet, Users: 20, Senders: 4, Rate: 0, Window: 20, Duration: 500 * time.Millisecond,
 		Rooms: 2, Room: "bench", Stalled: 2, SourceIPs: 3,
 	})
@@ -73,8 +73,8 @@ func TestSmokeRoomsStalledCeiling(t *testing.T) {
 func TestSmokeSSHLines(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	smoke(t, loadgen.Config{
-		Addr: srv.SSH, Door: loadgen.DoorSSHNoPty, Users: 20, Senders: 2, Rate: 20, Duration: time.Second,
+	smoke(t, bench.Config{
+		Addr: srv.SSH, Door: bench.DoorSSHNoPty, Users: 20, Senders: 2, Rate: 20, Duration: time.Second,
 		Rooms: 2,
 	})
 }
@@ -99,14 +99,14 @@ func TestRefusesRemoteTarget(t *testing.T) {
 		{"0.0.0.0:8999", false, true},
 		{"10.1.2.3:8999", true, false},
 	} {
-		err := loadgen.CheckTarget(t.Context(), tc.addr, tc.allow)
-		if got := errors.Is(err, loadgen.ErrRemoteTarget); got != tc.refuse {
+		err := bench.CheckTarget(t.Context(), tc.addr, tc.allow)
+		if got := errors.Is(err, bench.ErrRemoteTarget); got != tc.refuse {
 			t.Errorf("CheckTarget(%q, allow %v) = %v, want refused %v", tc.addr, tc.allow, err, tc.refuse)
 		}
 	}
 	start := time.Now()
-	_, err := loadgen.Run(t.Context(), loadgen.Config{Addr: "10.1.2.3:8999", Users: 5, Senders: 1, Rate: 1, Duration: time.Second})
-	if !errors.Is(err, loadgen.ErrRemoteTarget) {
+	_, err := bench.Run(t.Context(), bench.Config{Addr: "10.1.2.3:8999", Users: 5, Senders: 1, Rate: 1, Duration: time.Second})
+	if !errors.Is(err, bench.ErrRemoteTarget) {
 		t.Errorf("Run against 10.1.2.3 = %v, want ErrRemoteTarget", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -119,8 +119,8 @@ func TestRefusesRemoteTarget(t *testing.T) {
 func TestSmokeSSHPty(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	smoke(t, loadgen.Config{
-		Addr: srv.SSH, Door: loadgen.DoorSSH, Users: 10, Senders: 2, Rate: 2, Duration: 1500 * time.Millisecond,
+	smoke(t, bench.Config{
+		Addr: srv.SSH, Door: bench.DoorSSH, Users: 10, Senders: 2, Rate: 2, Duration: 1500 * time.Millisecond,
 		Rooms: 2, Room: "ui",
 		PtyWidth: 120, PtyHeight: 40,
 	})

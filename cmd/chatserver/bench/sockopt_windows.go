@@ -1,6 +1,6 @@
 //go:build windows
 
-package loadgen
+package bench
 
 import "syscall"
 
