@@ -37,6 +37,11 @@ const (
 	DoorSSHNoPty Door = "ssh-nopty" // SSH without a pty: the line protocol
 )
 
+// DefaultRoom is the room a run uses unless told otherwise: a room of its
+// own, so that a benchmark's lines never land in the history of the room
+// everyone starts in.
+const DefaultRoom = "bench"
+
 // ErrRemoteTarget is returned for a target that is not on this machine's
 // loopback, unless Config.AllowRemote is set.
 var ErrRemoteTarget = errors.New("target is not a loopback address (use --allow-remote to load another host)")
@@ -54,7 +59,7 @@ type Config struct {
 	Drain            time.Duration // how long to wait for the last lines after sending; 10s if 0
 	Size             int           // message length in bytes (the id takes ~30); 64 if 0
 	Stalled          int           // users that log in and then never read
-	Room             string        // room everyone joins; "chat" if ""
+	Room             string        // room everyone joins; DefaultRoom if ""
 	Rooms            int           // spread users over this many rooms Room1..RoomN (1: just Room)
 	SourceIPs        int           // bind each connection to one of this many addresses from 127.0.0.1 up
 	PtyWidth         int           // DoorSSH: the pty size; 120x40 if 0
@@ -97,7 +102,7 @@ func (cfg *Config) defaults() error {
 		cfg.Drain = 10 * time.Second
 	}
 	if cfg.Room == "" {
-		cfg.Room = chat.DefaultRoom
+		cfg.Room = DefaultRoom
 	}
 	if cfg.Rooms == 0 {
 		cfg.Rooms = 1
@@ -723,10 +728,12 @@ func (t *ticker) fire() {
 }
 
 // progressLoop calls a Progress function ten times a second with what the
-// current phase reports.
+// current phase reports, and once more with a phase's last state when the
+// phase ends (set, stop), so that a bar ends at 30/30 and not at 29/30.
+// The calls never overlap.
 type progressLoop struct {
 	fn   func(Progress)
-	mu   sync.Mutex
+	mu   sync.Mutex // guards get; held while fn runs, so calls never overlap
 	get  func() Progress
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -748,25 +755,39 @@ func newProgressLoop(fn func(Progress)) *progressLoop {
 			case <-t.C:
 			}
 			p.mu.Lock()
-			get := p.get
+			p.draw()
 			p.mu.Unlock()
-			if get != nil {
-				p.fn(get())
-			}
 		}
 	})
 	return p
 }
 
-func (p *progressLoop) set(get func() Progress) {
-	p.mu.Lock()
-	p.get = get
-	p.mu.Unlock()
+// draw reports the current phase, if any. p.mu must be held.
+func (p *progressLoop) draw() {
+	if p.fn != nil && p.get != nil {
+		p.fn(p.get())
+	}
 }
 
+// set ends the current phase with its last state and starts reporting get.
+func (p *progressLoop) set(get func() Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draw()
+	p.get = get
+}
+
+// stop reports the current phase's last state; fn is not called again
+// once stop returns.
 func (p *progressLoop) stop() {
-	p.once.Do(func() { close(p.done) })
-	p.wg.Wait()
+	p.once.Do(func() {
+		close(p.done)
+		p.wg.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.draw()
+		p.get = nil
+	})
 }
 
 type cpuTime struct{ user, sys time.Duration }
