@@ -11,6 +11,14 @@ import "unicode/utf8"
 // cell keeps one byte: the character if it is ASCII, '?' otherwise; wide
 // characters take two cells. Styles, modes and titles are parsed and
 // ignored. Not safe for concurrent use.
+//
+// It is not github.com/charmbracelet/x/vt (which the tests use to read the
+// UI) because the bench client runs beside the server, on the same cores,
+// with hundreds of screens: BenchmarkScreenUpdate feeds both a recorded
+// 120x40 UI session (3 KB a read) and measured 27–36 µs per update here,
+// with no allocation, against 155–271 µs and 1 831 allocations for x/vt's
+// Write alone (see BENCHMARKS.md). At 500 screens and 10 lines a second,
+// that is 0.15 of a core against over one.
 type screen struct {
 	w, h     int
 	cells    []byte
