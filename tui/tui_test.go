@@ -621,7 +621,7 @@ func TestMentions(t *testing.T) {
 
 func TestNameColourStable(t *testing.T) {
 	styles := newTheme(colorprofile.ANSI256)
-	if styles.nameColour("alice") != styles.nameColour("alice") {
+	if newTheme(colorprofile.ANSI256).nameColour("alice") != styles.nameColour("alice") {
 		t.Fatal("colour of a name changes")
 	}
 	seen := map[string]bool{}

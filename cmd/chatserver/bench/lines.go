@@ -114,11 +114,6 @@ func (lr *lineReader) next() ([]byte, error) {
 	}
 }
 
-// buffered reports whether a complete line is waiting.
-func (lr *lineReader) buffered() bool {
-	return bytes.IndexByte(lr.buf[lr.head:lr.tail], '\n') >= 0
-}
-
 func (lr *lineReader) fill() error {
 	if lr.head > 0 {
 		lr.tail = copy(lr.buf, lr.buf[lr.head:lr.tail])
