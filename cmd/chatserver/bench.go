@@ -51,8 +51,10 @@ Run the server with flood control off, or it will drop the senders' lines:
 and pass --server-pid to read its CPU time and memory from /proc: CPU µs per
 delivery during the send phase, and memory per logged-in user. With large
 --users, also --plugins "" on the server: every login's join line goes to
-every member, which is N² lines. The open-file limit (ulimit -n) caps
-users per process, of the server and of bench alike.
+every member, which is N² lines. With --rooms over 5, also
+--rooms-per-hour 0 on the server: it lets one address create only 5 rooms
+an hour, and bench stops at the refusal. The open-file limit (ulimit -n)
+caps users per process, of the server and of bench alike.
 
 --rate 0 is a ceiling test: each sender keeps up to --window lines in
 flight (sent but not yet seen by every reader of its room) and sends as

@@ -143,3 +143,29 @@ func TestChatText(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitLineRefused: a login or a switch the server refuses ends the
+// wait at once with errRefused, the server's line quoted, instead of
+// waiting for a line that will never come (a server with its default
+// --rooms-per-hour refuses the sixth room of a --rooms run).
+func TestWaitLineRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		line    string
+		refused bool
+	}{
+		{"<system> You've created too many rooms lately, please use an existing one.", true},
+		{"<system> There are too many rooms to create another, please use an existing one.", true},
+		{"<system> Could not create the room 'r7', please try again.", true},
+		{"<system> Room names may only use letters, digits, '-', '_' and '.' (at most 32).", true},
+		{"<system> That username is already taken, please try another one.", true},
+		{"<helperbot> u1 has joined the chat room!", false},
+		{"<u1> You've created too many rooms lately, please use an existing one.", false},
+	} {
+		lr := newLineReader(strings.NewReader(tc.line + "\n<system> Switched to room 'r7'\n"))
+		err := waitLine(lr, "<system> Switched to room 'r7'")
+		if got := errors.Is(err, errRefused); got != tc.refused {
+			t.Errorf("waitLine after %q = %v, want refused %v", tc.line, err, tc.refused)
+		}
+	}
+}

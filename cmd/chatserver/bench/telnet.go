@@ -1,12 +1,12 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"chatserver/chat"
@@ -140,10 +140,16 @@ func isRefusal(text string) bool {
 		}
 	}
 	switch text {
-	case chat.TextTooMany, chat.TextTooFast, chat.TextLoginTimeout:
+	case chat.TextTooMany, chat.TextTooFast, chat.TextLoginTimeout, chat.TextTooManyRooms:
 		return true
 	}
-	return bytes.HasPrefix([]byte(text), []byte("Room names may only")) || bytes.HasPrefix([]byte(text), []byte("Login failed"))
+	for _, prefix := range []string{"Room names may only", "Login failed", "Could not create the room",
+		"You've created too many rooms"} { // the server's --rooms-per-hour: run it with 0 for --rooms
+		if strings.HasPrefix(text, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func (telnetDoor) reader(r *run, u *user) func() {
