@@ -68,7 +68,9 @@ type Config struct {
 	LoginTimeout     time.Duration // one user's login; 30s if 0
 	ServerPID        int           // read the server's CPU time and memory from /proc, if not 0
 	Name             string        // user name prefix; random if "", at most 10 characters
-	// Progress, if set, is called about ten times a second from one goroutine.
+	// Progress, if set, is called about ten times a second, and once more
+	// with each phase's last state when it ends; never twice at once, and
+	// not after Run returns.
 	Progress func(Progress)
 	Logger   *slog.Logger
 }
