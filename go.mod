@@ -2,8 +2,10 @@ module chatserver
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
-	charm.land/bubbles/v2 v2.2.1
+	charm.land/bubbles/v2 v2.1.1
 	charm.land/bubbletea/v2 v2.1.1
 	charm.land/lipgloss/v2 v2.1.0
 	charm.land/ssh v0.4.3

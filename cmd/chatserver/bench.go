@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"chatserver/app/loadgen"
+	"chatserver/cmd/chatserver/bench"
 )
 
 // errNotExactlyOnce makes chatserver bench exit 1 when lines were lost,
@@ -21,13 +22,13 @@ var errNotExactlyOnce = errors.New("not every line reached every reader exactly 
 
 func newBench() *cobra.Command {
 	var (
-		cfg        loadgen.Config
+		cfg        bench.Config
 		door       string
 		pty        string
 		asJSON     bool
 		cpuProfile string
 		noBar      bool
-		defaults   = loadgen.Config{Users: 100, Senders: 10, Rate: 5, Duration: 10 * time.Second}
+		defaults   = bench.Config{Users: 100, Senders: 10, Rate: 5, Duration: 10 * time.Second}
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -35,7 +36,8 @@ func newBench() *cobra.Command {
 		Long: `Load a running chatserver with simulated users and measure it.
 
 bench logs --users users in through a door (telnet, SSH with a pty, or SSH
-without one) into one room (or --rooms rooms), then has --senders of them
+without one) into one room, bench unless --room names another (or --rooms
+rooms), then has --senders of them
 send --rate lines a second each for --duration. Every line carries a
 unique id and its send time; every receiver checks that each line of its
 room arrives exactly once (with a pty: shows up on the screen at least once;
@@ -49,8 +51,10 @@ Run the server with flood control off, or it will drop the senders' lines:
 and pass --server-pid to read its CPU time and memory from /proc: CPU µs per
 delivery during the send phase, and memory per logged-in user. With large
 --users, also --plugins "" on the server: every login's join line goes to
-every member, which is N² lines. The sandbox's open-file limit caps users
-per process (ulimit -n).
+every member, which is N² lines. With --rooms over 5, also
+--rooms-per-hour 0 on the server: it lets one address create only 5 rooms
+an hour, and bench stops at the refusal. The open-file limit (ulimit -n)
+caps users per process, of the server and of bench alike.
 
 --rate 0 is a ceiling test: each sender keeps up to --window lines in
 flight (sent but not yet seen by every reader of its room) and sends as
@@ -67,10 +71,10 @@ Only loopback targets are allowed unless --allow-remote is given.`,
   chatserver bench --users 1000 --stalled 10 --senders 10 --rate 5 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Door = loadgen.Door(door)
+			cfg.Door = bench.Door(door)
 			if !cmd.Flags().Changed("addr") {
 				cfg.Addr = "127.0.0.1:8999"
-				if cfg.Door == loadgen.DoorSSH || cfg.Door == loadgen.DoorSSHNoPty {
+				if cfg.Door == bench.DoorSSH || cfg.Door == bench.DoorSSHNoPty {
 					cfg.Addr = "127.0.0.1:2222"
 				}
 			}
@@ -81,10 +85,9 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 				return errors.New("--users must be at least 1")
 			}
 			stderr := cmd.ErrOrStderr()
+			var bar *progressBar
 			if !noBar && isTerminal(stderr) {
-				bar := &progressBar{w: stderr}
-				cfg.Progress = bar.draw
-				defer bar.clear() // Run has stopped drawing when it returns
+				bar = &progressBar{w: stderr}
 			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
@@ -97,36 +100,13 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 				}
 				defer pprof.StopCPUProfile()
 			}
-			res, err := loadgen.Run(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(res); err != nil {
-					return err
-				}
-				if res.FloodWarnings > 0 {
-					fmt.Fprintln(stderr, "warning: the server's flood control dropped lines; run it with --flood-rate 0")
-				}
-			} else {
-				res.WriteText(out)
-			}
-			if cfg.Senders > 0 && cfg.Duration > 0 && !res.ExactlyOnce {
-				return errNotExactlyOnce
-			}
-			if len(res.Errors) > 0 {
-				return errors.New(res.Errors[0])
-			}
-			return nil
+			return runBench(cmd.Context(), cfg, cmd.OutOrStdout(), stderr, bar, asJSON)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&cfg.Addr, "addr", "127.0.0.1:8999", "the server's door, host:port (127.0.0.1:2222 by default with --door ssh or ssh-nopty)")
 	fl.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
-	fl.StringVar(&door, "door", string(loadgen.DoorTelnet), "how users connect: telnet, ssh (with a pty: the UI) or ssh-nopty (line protocol)")
+	fl.StringVar(&door, "door", string(bench.DoorTelnet), "how users connect: telnet, ssh (with a pty: the UI) or ssh-nopty (line protocol)")
 	fl.IntVar(&cfg.Users, "users", defaults.Users, "users to log in (stalled ones included)")
 	fl.IntVar(&cfg.Senders, "senders", defaults.Senders, "users that send lines")
 	fl.Float64Var(&cfg.Rate, "rate", defaults.Rate, "lines a second per sender; 0 = as fast as the in-flight window allows (a ceiling test)")
@@ -135,7 +115,7 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 	fl.DurationVar(&cfg.Drain, "drain", 10*time.Second, "how long to wait for the last lines once sending stops")
 	fl.IntVar(&cfg.Size, "size", 64, "message length in bytes, id included")
 	fl.IntVar(&cfg.Stalled, "stalled", 0, "users that log in and then never read")
-	fl.StringVar(&cfg.Room, "room", "chat", "the room users join")
+	fl.StringVar(&cfg.Room, "room", bench.DefaultRoom, "the room users join (a room of the bench's own: its lines stay in that room's history)")
 	fl.IntVar(&cfg.Rooms, "rooms", 1, "spread users over this many rooms, ROOM1…ROOMn (users i in room i mod n)")
 	fl.IntVar(&cfg.SourceIPs, "source-ips", 0, "spread connections over this many source addresses 127.0.0.1… (past ~28k connections, or for per-address caps)")
 	fl.StringVar(&pty, "pty", "120x40", "with --door ssh: the pty size, WIDTHxHEIGHT")
@@ -147,6 +127,40 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 	fl.BoolVar(&noBar, "no-progress", false, "no progress bar, even on a terminal")
 	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator itself to this file")
 	return cmd
+}
+
+// runBench runs cfg, drawing its progress on bar if it is not nil, and
+// prints the result on out (as JSON if asJSON) and warnings on stderr.
+func runBench(ctx context.Context, cfg bench.Config, out, stderr io.Writer, bar *progressBar, asJSON bool) error {
+	if bar != nil {
+		cfg.Progress = bar.draw
+	}
+	res, err := bench.Run(ctx, cfg)
+	if bar != nil {
+		bar.clear() // Run draws no more once it returns: the result starts on a clean line
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+		if res.FloodWarnings > 0 {
+			fmt.Fprintln(stderr, "warning: the server's flood control dropped lines; run it with --flood-rate 0")
+		}
+	} else {
+		res.WriteText(out)
+	}
+	if cfg.Senders > 0 && cfg.Duration > 0 && !res.ExactlyOnce {
+		return errNotExactlyOnce
+	}
+	if len(res.Errors) > 0 {
+		return errors.New(res.Errors[0])
+	}
+	return nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -164,7 +178,7 @@ type progressBar struct {
 	drawn bool
 }
 
-func (b *progressBar) draw(p loadgen.Progress) {
+func (b *progressBar) draw(p bench.Progress) {
 	const width = 30
 	var frac float64
 	var text string
