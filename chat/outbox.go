@@ -1,6 +1,9 @@
 package chat
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // DefaultOutboxLen is how many undelivered events a session may have queued
 // before the oldest are dropped.
@@ -19,6 +22,9 @@ type Outbox struct {
 	closed  bool
 	ready   chan struct{}
 	onReady func()
+
+	held   atomic.Int32           // Holds in force
+	missed atomic.Pointer[func()] // the hook a held push or close did not call
 }
 
 // NewOutbox returns an outbox that holds at most max events (DefaultOutboxLen if max <= 0).
@@ -65,7 +71,7 @@ func (o *Outbox) Push(e *Event) bool {
 // not kept.
 func (o *Outbox) OnReady(f func()) {
 	o.mu.Lock()
-	o.onReady, o.ready = f, nil
+	o.onReady, o.ready = o.holdable(f), nil
 	now := len(o.q) > 0 || o.closed
 	o.mu.Unlock()
 	if now {
@@ -128,4 +134,44 @@ func (o *Outbox) Closed() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.closed
+}
+
+// Hold holds back the OnReady hook: a push or close that would call it
+// while a hold is in force leaves it to the Release that ends the last
+// hold. The engine queues under its locks and calls no door code there
+// (CONCURRENCY.md, rule 4): it holds an outbox before pushing to it under
+// a lock and releases it once it holds no lock. A Ready channel is not
+// held: signalling it never blocks nor runs door code. Every Hold needs
+// one Release; safe from any goroutine.
+func (o *Outbox) Hold() { o.held.Add(1) }
+
+// Release ends a Hold, calling the OnReady hook if a push or close wanted
+// it while held and no other hold is in force. The caller holds no lock.
+func (o *Outbox) Release() {
+	if o.held.Add(-1) == 0 {
+		o.callMissed()
+	}
+}
+
+// holdable wraps f, an OnReady hook, so that Hold can hold it back.
+func (o *Outbox) holdable(f func()) func() {
+	fp := &f
+	return func() {
+		if o.held.Load() == 0 {
+			f()
+			return
+		}
+		o.missed.Store(fp)
+		// The last Release may have looked before the store: look again.
+		if o.held.Load() == 0 {
+			o.callMissed()
+		}
+	}
+}
+
+// callMissed calls the hook a held push left, once.
+func (o *Outbox) callMissed() {
+	if f := o.missed.Swap(nil); f != nil {
+		(*f)()
+	}
 }
