@@ -48,19 +48,23 @@ func (b *Bot) ReplyLines(name string, lines ...string) {
 	b.Reply(name, strings.Join(lines, "\n"))
 }
 
-// Broadcast sends "<plugin> text" to everyone in room.
+// Broadcast sends "<plugin> text" to everyone in room, in the room's
+// order: every member sees it between the same two messages.
 func (b *Bot) Broadcast(room, text string) {
 	h := b.hub
-	ev := b.event(text)
-	ev.Room = room
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if r := h.rooms[Fold(room)]; r != nil {
-		ev.Room = r.name
-		for _, s := range r.members {
-			s.out.Push(ev)
-		}
+	r := h.rooms[Fold(room)]
+	if r == nil {
+		h.mu.RUnlock()
+		return
 	}
+	r.mu.Lock()
+	ev := b.event(text)
+	ev.Room = r.name
+	list := r.fanOut(ev, nil)
+	r.mu.Unlock()
+	h.mu.RUnlock()
+	release(list, nil)
 }
 
 // Whisper sends text from the user from to the user to, wherever they are,
@@ -106,8 +110,8 @@ func (b *Bot) IsAdmin(room, name string) bool {
 
 // Move moves the user called name from room from to room to, with the
 // leave and join hooks as for /switch. It returns ErrNotFound if they are
-// not online in from. The moved user, with their name as they logged in,
-// is returned.
+// not online in from, ErrBanned if they are banned from to. The moved
+// user, with their name as they logged in, is returned.
 func (b *Bot) Move(name, from, to string) (User, error) {
 	h := b.hub
 	h.mu.RLock()
@@ -117,7 +121,7 @@ func (b *Bot) Move(name, from, to string) (User, error) {
 	if s == nil || src == nil || dst == nil {
 		return User{}, ErrNotFound
 	}
-	if err := h.move(s, src, dst, nil); err != nil {
+	if _, err := h.move(s, src, dst, nil); err != nil {
 		return User{}, err
 	}
 	h.log.Info("moved", "user", s.name, "from", src.name, "to", dst.name, "plugin", b.name)
@@ -126,7 +130,9 @@ func (b *Bot) Move(name, from, to string) (User, error) {
 
 // Ban bans the user called name from room; the refusal line they get when
 // they try to come back is tagged with this plugin's name. The ban is
-// durable when Ban returns nil.
+// durable when Ban returns nil, and from then on no move (a /switch on its
+// way included) takes them into room; moving them out if they are in it
+// is the plugin's part (Move).
 func (b *Bot) Ban(ctx context.Context, room, name string) error {
 	h := b.hub
 	h.mu.RLock()

@@ -19,6 +19,7 @@ var (
 	ErrRoomInvalid  = errors.New("invalid room name")
 	ErrStore        = errors.New("store failed")
 	ErrTooManyRooms = errors.New("too many rooms")
+	ErrBanned       = errors.New("banned from that room")
 )
 
 // RefusalText returns the text of the system line that answers a login

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,9 +36,10 @@ type Config struct {
 const DefaultMaxRooms = 1000
 
 // Hub is the chat engine: rooms, who is where, admins, bans and commands.
-// It owns all of that state behind one lock that is never held while plugin
-// code runs or anything blocks; fan-out only queues on sessions' outboxes.
-// All methods are safe for concurrent use.
+// It owns all of that state behind the locks CONCURRENCY.md lists, never
+// held while plugin code runs or anything blocks; fan-out only queues on
+// sessions' outboxes, each room's lines in the room's one order. All
+// methods are safe for concurrent use.
 type Hub struct {
 	log        *slog.Logger
 	store      Store
@@ -60,18 +63,25 @@ type Hub struct {
 	closing bool
 }
 
-// room is one chat room. Its fields but hist are guarded by Hub.mu.
+// room is one chat room.
 type room struct {
 	name    string
 	creator string // folded name of the creator, "" for none
+
+	// Guarded by Hub.mu. members is copy-on-write: a slice read under the
+	// lock stays as it was, so a fan-out can release the outboxes it held
+	// after unlocking.
 	bans    map[string]BanRecord
 	members []*Session               // in the order they entered
 	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
-	said    atomic.Uint64
 
-	histMu sync.Mutex
-	hist   []*Event // ring of the last historyLen messages
-	next   int
+	// mu gives the room its one order: a line is numbered, fanned out,
+	// kept in hist and queued for the store under it, in that order, so
+	// every member, /history and the store see the same sequence.
+	mu   sync.Mutex
+	seq  atomic.Uint64 // the last message's number, 0 for none; written under mu
+	hist []*Event      // ring of the last historyLen messages
+	next int
 }
 
 // systemCommands are the engine's own commands, in /help order.
@@ -128,12 +138,15 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		h.owners[Fold(n.Name)] = n.KeyID
 	}
 	for _, r := range h.order {
-		msgs, err := cfg.Store.History(ctx, r.name, h.now().Add(time.Hour), h.historyLen)
+		msgs, err := cfg.Store.History(ctx, r.name, math.MaxUint64, h.historyLen)
 		if err != nil {
 			return nil, fmt.Errorf("load history of %s: %w", r.name, err)
 		}
 		for _, m := range msgs {
-			r.remember(&Event{Kind: KindChat, Room: r.name, From: m.From, Text: m.Text, Time: m.Time}, h.historyLen)
+			r.remember(&Event{Kind: KindChat, Room: r.name, From: m.From, Text: m.Text, Time: m.Time, Seq: m.Seq}, h.historyLen)
+		}
+		if len(msgs) > 0 {
+			r.seq.Store(msgs[len(msgs)-1].Seq) // the room's order goes on where it stopped
 		}
 	}
 	return h, nil
@@ -178,6 +191,20 @@ func (h *Hub) addRoom(name, creator string) *room {
 	h.rooms[Fold(name)] = r
 	h.order = append(h.order, r)
 	return r
+}
+
+// enter adds s to r's members; the caller holds mu for writing.
+func (h *Hub) enter(r *room, s *Session) {
+	r.members = append(r.members[:len(r.members):len(r.members)], s) // a new array: copy-on-write
+	r.roster.Store(nil)
+}
+
+// leave removes s from r's members; the caller holds mu for writing.
+func (h *Hub) leave(r *room, s *Session) {
+	if i := slices.Index(r.members, s); i >= 0 {
+		r.members = slices.Concat(r.members[:i], r.members[i+1:]) // a new array: copy-on-write
+	}
+	r.roster.Store(nil)
 }
 
 // LoginOptions describe the connection a user logs in from.
@@ -241,14 +268,15 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrShutdown
 	}
 	r := h.rooms[Fold(DefaultRoom)]
+	s.out.Hold()
 	s.out.Push(h.systemEvent("Logging in as " + name))
 	s.room = r
-	r.members = append(r.members, s)
-	r.roster.Store(nil)
+	h.enter(r, s)
 	if s.roster {
 		h.rosterN++
 	}
 	h.mu.Unlock()
+	s.out.Release()
 
 	h.log.Info("login", "user", name, "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
@@ -278,7 +306,7 @@ func (h *Hub) Shutdown() {
 type RoomInfo struct {
 	Name     string
 	Members  int
-	Messages uint64 // how many messages were ever said there since start
+	Messages uint64 // how many messages were said there: its last message's number
 }
 
 // Rooms returns every room in creation order, DefaultRoom first.
@@ -287,7 +315,7 @@ func (h *Hub) Rooms() []RoomInfo {
 	defer h.mu.RUnlock()
 	out := make([]RoomInfo, len(h.order))
 	for i, r := range h.order {
-		out[i] = RoomInfo{Name: r.name, Members: len(r.members), Messages: r.said.Load()}
+		out[i] = RoomInfo{Name: r.name, Members: len(r.members), Messages: r.seq.Load()}
 	}
 	return out
 }
@@ -355,14 +383,16 @@ func (h *Hub) hook(f func(b *Bot)) {
 	}
 }
 
-// rosterRoom tells r's members that want it that r changed.
+// rosterRoom tells r's members that want it that r changed. It pushes
+// after unlocking: a roster event has no place in the room's order.
 func (h *Hub) rosterRoom(r *room) {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.rosterN == 0 {
+	members, none := r.members, h.rosterN == 0
+	h.mu.RUnlock()
+	if none {
 		return
 	}
-	for _, s := range r.members {
+	for _, s := range members {
 		if s.roster {
 			s.pushRoster(h.rosterEv)
 		}
@@ -372,14 +402,18 @@ func (h *Hub) rosterRoom(r *room) {
 // rosterAll tells every session that wants it that the room list changed.
 func (h *Hub) rosterAll() {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.rosterN == 0 {
-		return
-	}
-	for _, s := range h.users {
-		if s.roster && s.room != nil {
-			s.pushRoster(h.rosterEv)
+	var ui []*Session
+	if h.rosterN > 0 {
+		ui = make([]*Session, 0, h.rosterN)
+		for _, s := range h.users {
+			if s.roster && s.room != nil {
+				ui = append(ui, s)
+			}
 		}
+	}
+	h.mu.RUnlock()
+	for _, s := range ui {
+		s.pushRoster(h.rosterEv)
 	}
 }
 
@@ -410,60 +444,79 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 	return r, nil
 }
 
-// move puts s into to, from wherever it is. If s is not in from (when from
-// is not nil) it returns ErrNotFound. first is pushed to s before anyone in
-// to hears of it. The caller runs the hooks.
-func (h *Hub) move(s *Session, from, to *room, first *Event) error {
+// move puts s into to, from wherever it is, and runs the leave and join
+// hooks. If s is not in from (when from is not nil) it returns ErrNotFound;
+// if s is banned from to, ErrBanned and the ban: checked under the same
+// lock as the move, so a ban recorded before cannot be slipped past. first
+// is pushed to s before anyone in to hears of it.
+func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) {
 	h.mu.Lock()
 	if s.closed || (from != nil && s.room != from) {
 		h.mu.Unlock()
-		return ErrNotFound
+		return BanRecord{}, ErrNotFound
+	}
+	if ban, ok := to.bans[s.key]; ok {
+		h.mu.Unlock()
+		return ban, ErrBanned
 	}
 	old := s.room
-	old.members = remove(old.members, s)
-	old.roster.Store(nil)
+	h.leave(old, s)
 	if first != nil {
+		s.out.Hold()
 		s.out.Push(first)
 	}
 	s.room = to
-	to.members = append(to.members, s)
-	to.roster.Store(nil)
+	h.enter(to, s)
 	h.mu.Unlock()
+	if first != nil {
+		s.out.Release()
+	}
 	h.rosterRoom(old)
 	h.rosterRoom(to)
 	ctx := context.Background()
 	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: s.name, Room: old.name}) })
 	h.hook(func(b *Bot) { b.plugin.UserJoined(ctx, b, User{Name: s.name, Room: to.name}) })
-	return nil
+	return BanRecord{}, nil
 }
 
-func remove(list []*Session, s *Session) []*Session {
-	for i, m := range list {
-		if m == s {
-			copy(list[i:], list[i+1:])
-			list[len(list)-1] = nil
-			return list[:len(list)-1]
+// fanOut pushes e to the members of r but skip (nil for none), holding
+// their outboxes' wake-ups. The caller holds Hub.mu (either way) and r.mu,
+// which put e in the room's order; once it holds no lock it calls release
+// with the list fanOut returns.
+func (r *room) fanOut(e *Event, skip *Session) []*Session {
+	list := r.members
+	for _, m := range list {
+		if m != skip {
+			m.out.Hold()
+			m.out.Push(e)
 		}
 	}
 	return list
 }
 
-// remember keeps e in the room's recent history.
+// release wakes the writers fanOut held; the caller holds no lock.
+func release(list []*Session, skip *Session) {
+	for _, m := range list {
+		if m != skip {
+			m.out.Release()
+		}
+	}
+}
+
+// remember keeps e in the room's recent history; the caller holds r.mu.
 func (r *room) remember(e *Event, max int) {
-	r.histMu.Lock()
 	if len(r.hist) < max {
 		r.hist = append(r.hist, e)
 	} else {
 		r.hist[r.next] = e
 		r.next = (r.next + 1) % max
 	}
-	r.histMu.Unlock()
 }
 
 // recent returns up to n of the room's last messages, oldest first.
 func (r *room) recent(n int) []*Event {
-	r.histMu.Lock()
-	defer r.histMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if n > len(r.hist) {
 		n = len(r.hist)
 	}

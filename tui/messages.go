@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -46,7 +47,8 @@ const (
 type entry struct {
 	kind  entryKind
 	flags uint8
-	at    int64 // unix nanoseconds
+	at    int64  // unix nanoseconds
+	seq   uint64 // a room message's place in the room's order (chat.Event.Seq)
 	from  string
 	text  string
 	lines []line // rendered at Model.msgW, nil until drawn
@@ -63,7 +65,7 @@ type pos struct{ e, l int }
 
 // entryOf turns an event into an entry. ok is false for events with no line.
 func (m *Model) entryOf(ev *chat.Event) (en entry, ok bool) {
-	en = entry{from: ev.From, text: ev.Text, at: ev.Time.UnixNano()}
+	en = entry{from: ev.From, text: ev.Text, at: ev.Time.UnixNano(), seq: ev.Seq}
 	switch ev.Kind {
 	case chat.KindChat:
 		en.kind = entryChat
@@ -369,7 +371,7 @@ func (m *Model) prepend(msgs []chat.Message) {
 	old := m.entries
 	m.entries = make([]entry, 0, len(msgs)+len(old)+16)
 	for _, msg := range msgs {
-		en := entry{kind: entryChat, from: msg.From, text: msg.Text, at: msg.Time.UnixNano()}
+		en := entry{kind: entryChat, from: msg.From, text: msg.Text, at: msg.Time.UnixNano(), seq: msg.Seq}
 		if msg.From == m.name {
 			en.flags |= flagOwn
 		} else if mentions(msg.Text, m.name) {
@@ -384,18 +386,16 @@ func (m *Model) prepend(msgs []chat.Message) {
 	m.msgsDirty = true
 }
 
-// oldestTime returns the time to load older messages before: that of the
-// oldest room message shown, or of the oldest line if there is none.
-func (m *Model) oldestTime() time.Time {
+// oldestSeq returns the place in the room's order to load older messages
+// before: that of the oldest room message shown, or the end of the room's
+// history if none is.
+func (m *Model) oldestSeq() uint64 {
 	for i := range m.entries {
 		if k := m.entries[i].kind; k == entryChat || k == entryHistory {
-			return time.Unix(0, m.entries[i].at)
+			return m.entries[i].seq
 		}
 	}
-	if len(m.entries) > 0 {
-		return time.Unix(0, m.entries[0].at)
-	}
-	return time.Now()
+	return math.MaxUint64
 }
 
 // window fills m.win with the lines of the pane, top first.

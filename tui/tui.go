@@ -391,7 +391,7 @@ func (m *Model) scrollUp(n int) tea.Cmd {
 		return nil
 	}
 	m.loading, m.statusDirty = true, true
-	s, ctx, gen, before := m.sess, m.ctx, m.gen, m.oldestTime()
+	s, ctx, gen, before := m.sess, m.ctx, m.gen, m.oldestSeq()
 	return func() tea.Msg {
 		msgs, err := s.Older(ctx, before, olderBatch)
 		return olderMsg{gen: gen, msgs: msgs, err: err}

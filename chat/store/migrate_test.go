@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"math"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -83,10 +84,24 @@ func TestMigrateFromV1(t *testing.T) {
 	if !equalSnapshots(snap, want) {
 		t.Errorf("Load after migration =\n%+v\nwant\n%+v", snap, want)
 	}
-	msgs, err := s.History(ctx, "games", t0.Add(time.Hour), 10)
+	msgs, err := s.History(ctx, "games", math.MaxUint64, 10)
 	must(t, err)
 	if got := texts(msgs); !reflect.DeepEqual(got, []string{"first", "second"}) || msgs[0].From != "Alice" {
 		t.Errorf("History after migration = %+v", msgs)
+	}
+	// Version 3: the old messages are numbered in the order they were
+	// written, and the room's order goes on from them.
+	if len(msgs) == 2 && (msgs[0].Seq == 0 || msgs[1].Seq <= msgs[0].Seq) {
+		t.Errorf("numbers after migration: %d, %d; want two, rising", msgs[0].Seq, msgs[1].Seq)
+	}
+	if len(msgs) == 2 {
+		s.AppendMessage(chat.Message{Room: "Games", From: "bob", Text: "third", Time: t0, Seq: msgs[1].Seq + 1})
+		must(t, s.Flush(ctx))
+		older, err := s.History(ctx, "games", msgs[1].Seq+1, 10)
+		must(t, err)
+		if got := texts(older); !reflect.DeepEqual(got, []string{"first", "second"}) {
+			t.Errorf("History before the new message = %q, want first, second", got)
+		}
 	}
 
 	// Version 2's column works.

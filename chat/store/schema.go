@@ -52,6 +52,15 @@ var migrations = [...]string{
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	) WITHOUT ROWID;`,
+
+	// 3: a message keeps its place in its room's one order (chat.Event.Seq),
+	// by which history is paged and pruned: times can tie and go back.
+	// Older messages take their id, which grew in the order they were
+	// written; the engine numbers new ones on from a room's last.
+	`ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	UPDATE messages SET seq = id;
+	DROP INDEX messages_room;
+	CREATE INDEX messages_room ON messages (room_key, seq);`,
 }
 
 // SchemaVersion is the version of the database this package writes.
