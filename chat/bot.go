@@ -96,8 +96,9 @@ func (b *Bot) Find(name string) (User, bool) {
 // marked. The slice is the plugin's own to keep or change.
 func (b *Bot) Members(room string) []Member { return slices.Clone(b.hub.Members(room)) }
 
-// Rooms returns every room in creation order, DefaultRoom first.
-func (b *Bot) Rooms() []RoomInfo { return b.hub.Rooms() }
+// Rooms returns every room in creation order, DefaultRoom first. The slice
+// is the plugin's own to keep or change.
+func (b *Bot) Rooms() []RoomInfo { return slices.Clone(b.hub.Rooms()) }
 
 // IsAdmin reports whether the user called name is an admin of room.
 func (b *Bot) IsAdmin(room, name string) bool {

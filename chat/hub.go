@@ -54,6 +54,8 @@ type Hub struct {
 
 	createMu sync.Mutex // serialises room creation, whose store write runs outside mu
 
+	roomList atomic.Pointer[[]RoomInfo] // Rooms' shared list; nil after a change
+
 	mu      sync.RWMutex
 	rooms   map[string]*room    // by folded name
 	order   []*room             // creation order, DefaultRoom first
@@ -190,6 +192,7 @@ func (h *Hub) addRoom(name, creator string) *room {
 	r := &room{name: name, creator: creator, bans: map[string]BanRecord{}}
 	h.rooms[Fold(name)] = r
 	h.order = append(h.order, r)
+	h.roomList.Store(nil)
 	return r
 }
 
@@ -197,6 +200,7 @@ func (h *Hub) addRoom(name, creator string) *room {
 func (h *Hub) enter(r *room, s *Session) {
 	r.members = append(r.members[:len(r.members):len(r.members)], s) // a new array: copy-on-write
 	r.roster.Store(nil)
+	h.roomList.Store(nil)
 }
 
 // leave removes s from r's members; the caller holds mu for writing.
@@ -205,6 +209,7 @@ func (h *Hub) leave(r *room, s *Session) {
 		r.members = slices.Concat(r.members[:i], r.members[i+1:]) // a new array: copy-on-write
 	}
 	r.roster.Store(nil)
+	h.roomList.Store(nil)
 }
 
 // LoginOptions describe the connection a user logs in from.
@@ -304,19 +309,41 @@ func (h *Hub) Shutdown() {
 
 // RoomInfo describes a room for a screen.
 type RoomInfo struct {
-	Name     string
-	Members  int
-	Messages uint64 // how many messages were said there: its last message's number
+	Name    string
+	Members int // users in the room when the list was made
+
+	room *room
 }
 
-// Rooms returns every room in creation order, DefaultRoom first.
+// Messages returns how many messages the room has had: the number of its
+// last one in the room's order, kept across restarts. It is read live, not
+// when the list was made, so a shared list's counts are always current;
+// safe from any goroutine.
+func (i RoomInfo) Messages() uint64 {
+	if i.room == nil {
+		return 0
+	}
+	return i.room.seq.Load()
+}
+
+// Rooms returns every room in creation order, DefaultRoom first. The slice
+// is shared by every caller until a room is added or a room's members
+// change (1 000 screens asking every second about 1 000 rooms hold one
+// list, made once, and take no lock): do not modify it. The message counts
+// are read live (RoomInfo.Messages).
 func (h *Hub) Rooms() []RoomInfo {
+	if p := h.roomList.Load(); p != nil {
+		return *p
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	// Built under the read lock, so concurrent callers may each build the
+	// same list; changes, under the write lock, cannot interleave.
 	out := make([]RoomInfo, len(h.order))
 	for i, r := range h.order {
-		out[i] = RoomInfo{Name: r.name, Members: len(r.members), Messages: r.seq.Load()}
+		out[i] = RoomInfo{Name: r.name, Members: len(r.members), room: r}
 	}
+	h.roomList.Store(&out)
 	return out
 }
 

@@ -88,7 +88,7 @@ func (m *Model) renderRooms() {
 			continue
 		}
 		var count string
-		if n := r.Messages - m.seen[i]; n > 0 {
+		if n := unread(m.said[i], m.seen[i]); n > 0 {
 			if n > 999 {
 				count = " 999+"
 			} else {

@@ -88,6 +88,7 @@ type Model struct {
 	room    string // the room shown
 	rooms   []chat.RoomInfo
 	seen    []uint64 // per room of rooms: messages seen (or counted as seen)
+	said    []uint64 // per room of rooms: its message count at the last refresh
 	members []chat.Member
 
 	// messages pane
@@ -165,9 +166,7 @@ func New(cfg Config) *Model {
 		m.scr = newScreen(cfg.Output, shared)
 	}
 	m.enter(m.sess.Room())
-	for i, r := range m.rooms { // what was said before we came is not unread
-		m.seen[i] = r.Messages
-	}
+	copy(m.seen, m.said) // what was said before we came is not unread
 	m.layout()
 	m.frameDirty = true
 	return m
@@ -529,22 +528,25 @@ func equalMembers(a, b []chat.Member) bool {
 }
 
 // refreshRooms reloads the room list and marks the pane dirty if what it
-// shows changed. Rooms are never removed and keep their order, so seen is
-// kept by index.
+// shows changed. Rooms are never removed and keep their order, so seen and
+// said are kept by index. The list is the hub's shared one, whose message
+// counts are live: said keeps what the pane shows.
 func (m *Model) refreshRooms() {
 	rooms := m.hub.Rooms()
 	changed := len(rooms) != len(m.rooms)
 	for i := range rooms {
 		if i >= len(m.seen) {
 			m.seen = append(m.seen, 0)
+			m.said = append(m.said, 0)
 		}
+		n := rooms[i].Messages()
 		if rooms[i].Name == m.room {
-			m.seen[i] = rooms[i].Messages
+			m.seen[i] = n
 		}
-		if !changed && (rooms[i].Name != m.rooms[i].Name ||
-			unread(rooms[i], m.seen[i]) != unread(m.rooms[i], m.seen[i])) {
+		if !changed && (rooms[i].Name != m.rooms[i].Name || unread(n, m.seen[i]) != unread(m.said[i], m.seen[i])) {
 			changed = true
 		}
+		m.said[i] = n
 	}
 	m.rooms = rooms
 	if changed {
@@ -552,11 +554,11 @@ func (m *Model) refreshRooms() {
 	}
 }
 
-func unread(r chat.RoomInfo, seen uint64) uint64 {
-	if r.Messages < seen {
+func unread(said, seen uint64) uint64 {
+	if said < seen {
 		return 0
 	}
-	return r.Messages - seen
+	return said - seen
 }
 
 // View returns the screen. It is the same string as long as nothing

@@ -74,3 +74,35 @@ func BenchmarkRooms(b *testing.B) {
 		})
 	}
 }
+
+// TestRoomsShared: the room list is made once per change of the rooms or
+// their members and shared by every caller (each screen asks every second),
+// its message counts are live, and a list handed out before a change still
+// shows the rooms as they were.
+func TestRoomsShared(t *testing.T) {
+	t.Parallel()
+	h := chattest.NewHub(t, chat.Config{})
+	ctx := t.Context()
+	alice := chattest.Login(t, h, "alice")
+	first, again := h.Rooms(), h.Rooms()
+	if len(first) != 1 || &first[0] != &again[0] {
+		t.Fatalf("two calls with no change in between: %v and %v, not one shared list", first, again)
+	}
+	bob := chattest.Login(t, h, "bob")
+	bob.Input(ctx, "hi")
+	bob.Input(ctx, "all")
+	now := h.Rooms()
+	if now[0].Members != 2 || first[0].Members != 1 {
+		t.Errorf("after bob came: %d members (the earlier list: %d), want 2 (1)", now[0].Members, first[0].Members)
+	}
+	if n, m := now[0].Messages(), first[0].Messages(); n != 2 || m != 2 {
+		t.Errorf("after two messages: %d and, in the earlier list, %d; want 2, read live", n, m)
+	}
+	if again := h.Rooms(); &again[0] != &now[0] {
+		t.Error("messages made a new list; only rooms and members should")
+	}
+	alice.Input(ctx, "/switch den")
+	if now = h.Rooms(); len(now) != 2 || now[1].Name != "den" || now[1].Members != 1 || now[0].Members != 1 {
+		t.Errorf("after alice made den: %v", now)
+	}
+}
