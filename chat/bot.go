@@ -61,10 +61,10 @@ func (b *Bot) Broadcast(room, text string) {
 	r.mu.Lock()
 	ev := b.event(text)
 	ev.Room = r.name
-	list := r.fanOut(ev, nil)
+	r.fanOut(ev, nil)
 	r.mu.Unlock()
 	h.mu.RUnlock()
-	release(list, nil)
+	r.wakes.Run()
 }
 
 // Whisper sends text from the user from to the user to, wherever they are,

@@ -9,10 +9,11 @@ import (
 	"chatserver/chat"
 )
 
-// TestOutboxHold: while an outbox is held its OnReady hook is not called;
-// the Release that ends the last hold calls it once if a push or close
-// wanted it, and not at all otherwise.
-func TestOutboxHold(t *testing.T) {
+// TestPushHeld: while a round of a Wakes is open, a push that wants the
+// writer woken leaves its OnReady hook to it, and Run calls it once; a
+// push that wants no wake-up leaves nothing; with no round open, the
+// pusher calls the hook itself.
+func TestPushHeld(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
 	o := chat.NewOutbox(0)
@@ -23,32 +24,36 @@ func TestOutboxHold(t *testing.T) {
 			t.Errorf("%s: hook called %d times, want %d", what, n, want)
 		}
 	}
-	o.Hold()
-	o.Push(ev(1))
-	check("push while held", 0)
-	o.Hold()
-	o.Release()
-	check("release of an inner hold", 0)
-	o.Release()
-	check("release of the last hold", 1)
-	o.Push(ev(2)) // not empty: no wake-up wanted
-	o.Hold()
-	o.Release()
-	check("hold and release with nothing wanted", 0)
+	var w chat.Wakes
+	w.Hold()
+	o.PushHeld(ev(1), &w)
+	check("held push to an empty outbox", 0)
+	o.PushHeld(ev(2), &w)
+	check("held push to a busy outbox", 0)
+	w.Run()
+	check("run", 1)
 	o.Drain(nil)
-	o.Push(ev(3))
-	check("push, not held", 1)
-	o.Hold()
+	o.PushHeld(ev(3), &w)
+	check("push with no round open", 1)
+	o.Drain(nil)
+	w.Hold()
+	w.Hold() // a second round, overlapping
+	o.PushHeld(ev(4), &w)
+	w.Run()
+	check("run of the first of two rounds", 1)
+	o.Drain(nil)
+	o.Push(ev(5)) // another goroutine's push while a round is open
+	check("push while a round is open", 0)
+	w.Run()
+	check("run of the second round", 1)
 	o.Close()
-	check("close while held", 0)
-	o.Release()
-	check("release after a close", 1)
+	check("close", 1)
 }
 
-// TestOutboxHoldRacing: pushes from many goroutines, some holding the
-// outbox and some not, never lose a wake-up: a writer woken by the hook
-// drains every event.
-func TestOutboxHoldRacing(t *testing.T) {
+// TestPushHeldRacing: pushes from many goroutines, some held and some
+// not, never lose a wake-up: a writer woken only by the hook drains every
+// event.
+func TestPushHeldRacing(t *testing.T) {
 	t.Parallel()
 	const pushers, each = 8, 500
 	o := chat.NewOutbox(pushers * each)
@@ -72,13 +77,14 @@ func TestOutboxHoldRacing(t *testing.T) {
 		}
 	}()
 	var wg sync.WaitGroup
+	var w chat.Wakes // shared, as a room's is by its senders
 	for p := range pushers {
 		wg.Go(func() {
 			for i := range each {
 				if p%2 == 0 {
-					o.Hold()
-					o.Push(ev(i))
-					o.Release()
+					w.Hold()
+					o.PushHeld(ev(i), &w)
+					w.Run()
 				} else {
 					o.Push(ev(i))
 				}

@@ -71,8 +71,7 @@ type room struct {
 	creator string // folded name of the creator, "" for none
 
 	// Guarded by Hub.mu. members is copy-on-write: a slice read under the
-	// lock stays as it was, so a fan-out can release the outboxes it held
-	// after unlocking.
+	// lock stays as it was, so rosterRoom can go through it after unlocking.
 	bans    map[string]BanRecord
 	members []*Session               // in the order they entered
 	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
@@ -80,10 +79,11 @@ type room struct {
 	// mu gives the room its one order: a line is numbered, fanned out,
 	// kept in hist and queued for the store under it, in that order, so
 	// every member, /history and the store see the same sequence.
-	mu   sync.Mutex
-	seq  atomic.Uint64 // the last message's number, 0 for none; written under mu
-	hist []*Event      // ring of the last historyLen messages
-	next int
+	mu    sync.Mutex
+	seq   atomic.Uint64 // the last message's number, 0 for none; written under mu
+	hist  []*Event      // ring of the last historyLen messages
+	next  int
+	wakes Wakes // the members' wake-ups, held during a fan-out
 }
 
 // systemCommands are the engine's own commands, in /help order.
@@ -273,15 +273,16 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrShutdown
 	}
 	r := h.rooms[Fold(DefaultRoom)]
-	s.out.Hold()
-	s.out.Push(h.systemEvent("Logging in as " + name))
+	var w Wakes
+	w.Hold()
+	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
 	s.room = r
 	h.enter(r, s)
 	if s.roster {
 		h.rosterN++
 	}
 	h.mu.Unlock()
-	s.out.Release()
+	w.Run()
 
 	h.log.Info("login", "user", name, "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
@@ -488,16 +489,15 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) 
 	}
 	old := s.room
 	h.leave(old, s)
+	var w Wakes
+	w.Hold()
 	if first != nil {
-		s.out.Hold()
-		s.out.Push(first)
+		s.out.PushHeld(first, &w)
 	}
 	s.room = to
 	h.enter(to, s)
 	h.mu.Unlock()
-	if first != nil {
-		s.out.Release()
-	}
+	w.Run()
 	h.rosterRoom(old)
 	h.rosterRoom(to)
 	ctx := context.Background()
@@ -506,26 +506,15 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) 
 	return BanRecord{}, nil
 }
 
-// fanOut pushes e to the members of r but skip (nil for none), holding
-// their outboxes' wake-ups. The caller holds Hub.mu (either way) and r.mu,
-// which put e in the room's order; once it holds no lock it calls release
-// with the list fanOut returns.
-func (r *room) fanOut(e *Event, skip *Session) []*Session {
-	list := r.members
-	for _, m := range list {
+// fanOut pushes e to the members of r but skip (nil for none), leaving
+// the writers' wake-ups to r.wakes. The caller holds Hub.mu (either way)
+// and r.mu, which put e in the room's order; it calls r.wakes.Run once it
+// holds no lock.
+func (r *room) fanOut(e *Event, skip *Session) {
+	r.wakes.Hold()
+	for _, m := range r.members {
 		if m != skip {
-			m.out.Hold()
-			m.out.Push(e)
-		}
-	}
-	return list
-}
-
-// release wakes the writers fanOut held; the caller holds no lock.
-func release(list []*Session, skip *Session) {
-	for _, m := range list {
-		if m != skip {
-			m.out.Release()
+			m.out.PushHeld(e, &r.wakes)
 		}
 	}
 }

@@ -15,6 +15,7 @@ const DefaultOutboxLen = 1024
 // the queue is full the oldest quarter is dropped and counted, and the
 // writer tells the user how many lines they missed.
 type Outbox struct {
+	holder  atomic.Pointer[Wakes] // that of the last PushHeld; beside mu, on the line a push loads anyway
 	mu      sync.Mutex
 	q       []*Event
 	max     int
@@ -22,9 +23,6 @@ type Outbox struct {
 	closed  bool
 	ready   chan struct{}
 	onReady func()
-
-	held   atomic.Int32           // Holds in force
-	missed atomic.Pointer[func()] // the hook a held push or close did not call
 }
 
 // NewOutbox returns an outbox that holds at most max events (DefaultOutboxLen if max <= 0).
@@ -136,42 +134,72 @@ func (o *Outbox) Closed() bool {
 	return o.closed
 }
 
-// Hold holds back the OnReady hook: a push or close that would call it
-// while a hold is in force leaves it to the Release that ends the last
-// hold. The engine queues under its locks and calls no door code there
-// (CONCURRENCY.md, rule 4): it holds an outbox before pushing to it under
-// a lock and releases it once it holds no lock. A Ready channel is not
-// held: signalling it never blocks nor runs door code. Every Hold needs
-// one Release; safe from any goroutine.
-func (o *Outbox) Hold() { o.held.Add(1) }
+// Wakes collects the OnReady hooks of outboxes pushed to under the
+// engine's locks, so that no door code runs under them (CONCURRENCY.md,
+// rule 4). A round is Hold, any number of PushHeld, then Run once the
+// pusher holds no lock. Rounds of several goroutines may overlap (a room's
+// senders, one after the other); a hook is kept while any round is open
+// and called by the next Run. The zero value is ready; safe from any
+// goroutine.
+type Wakes struct {
+	mu    sync.Mutex
+	open  int // rounds held, not yet run
+	hooks []func()
+}
 
-// Release ends a Hold, calling the OnReady hook if a push or close wanted
-// it while held and no other hold is in force. The caller holds no lock.
-func (o *Outbox) Release() {
-	if o.held.Add(-1) == 0 {
-		o.callMissed()
+// Hold opens a round: until its Run, hooks wanted by pushes with
+// PushHeld(e, w) are kept, not called.
+func (w *Wakes) Hold() {
+	w.mu.Lock()
+	w.open++
+	w.mu.Unlock()
+}
+
+// Run closes a round opened by Hold and calls the hooks kept so far, each
+// once. The caller holds no lock.
+func (w *Wakes) Run() {
+	w.mu.Lock()
+	w.open--
+	hooks := w.hooks
+	w.hooks = nil
+	w.mu.Unlock()
+	for _, f := range hooks {
+		f()
 	}
 }
 
-// holdable wraps f, an OnReady hook, so that Hold can hold it back.
+// keep adds f to w's hooks; false if no round is open.
+func (w *Wakes) keep(f func()) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.open == 0 {
+		return false
+	}
+	w.hooks = append(w.hooks, f)
+	return true
+}
+
+// PushHeld pushes e as Push does, except that if the push wants the
+// writer woken while a round of w is open (Wakes.Hold), the OnReady hook
+// is left to w's Run. A Ready channel is signalled at once: that runs no
+// door code and never blocks. Safe from any goroutine; an outbox pushed to
+// with the same w again costs no more than Push.
+func (o *Outbox) PushHeld(e *Event, w *Wakes) bool {
+	if o.holder.Load() != w {
+		o.holder.Store(w)
+	}
+	return o.Push(e)
+}
+
+// holdable wraps f, an OnReady hook, so that it is left to the Wakes of
+// the outbox's last PushHeld while a round of it is open. (A push from
+// another goroutine in that time is left to it too, and called by the
+// round's Run.)
 func (o *Outbox) holdable(f func()) func() {
-	fp := &f
 	return func() {
-		if o.held.Load() == 0 {
-			f()
+		if w := o.holder.Load(); w != nil && w.keep(f) {
 			return
 		}
-		o.missed.Store(fp)
-		// The last Release may have looked before the store: look again.
-		if o.held.Load() == 0 {
-			o.callMissed()
-		}
-	}
-}
-
-// callMissed calls the hook a held push left, once.
-func (o *Outbox) callMissed() {
-	if f := o.missed.Swap(nil); f != nil {
-		(*f)()
+		f()
 	}
 }

@@ -155,13 +155,13 @@ func (s *Session) say(ctx context.Context, text string) {
 	r.mu.Lock()
 	ev := &Event{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Seq: r.seq.Load() + 1}
 	r.seq.Store(ev.Seq)
-	list := r.fanOut(ev, skip)
+	r.fanOut(ev, skip)
 	r.remember(ev, h.historyLen)
 	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time, Seq: ev.Seq}
 	h.store.AppendMessage(m)
 	r.mu.Unlock()
 	h.mu.RUnlock()
-	release(list, skip)
+	r.wakes.Run()
 	h.hook(func(b *Bot) { b.plugin.MessageReceived(ctx, b, m) })
 }
 
