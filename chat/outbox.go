@@ -145,6 +145,7 @@ type Wakes struct {
 	mu    sync.Mutex
 	open  int // rounds held, not yet run
 	hooks []func()
+	spare []func() // the storage of a list Run called, for the next
 }
 
 // Hold opens a round: until its Run, hooks wanted by pushes with
@@ -161,11 +162,20 @@ func (w *Wakes) Run() {
 	w.mu.Lock()
 	w.open--
 	hooks := w.hooks
-	w.hooks = nil
+	w.hooks, w.spare = w.spare, nil
 	w.mu.Unlock()
+	if len(hooks) == 0 {
+		return
+	}
 	for _, f := range hooks {
 		f()
 	}
+	clear(hooks)
+	w.mu.Lock()
+	if w.spare == nil {
+		w.spare = hooks[:0] // a busy room's list is made once, not once a message
+	}
+	w.mu.Unlock()
 }
 
 // keep adds f to w's hooks; false if no round is open.
