@@ -70,8 +70,7 @@ type room struct {
 	name    string
 	creator string // folded name of the creator, "" for none
 
-	// Guarded by Hub.mu. members is copy-on-write: a slice read under the
-	// lock stays as it was, so rosterRoom can go through it after unlocking.
+	// Guarded by Hub.mu.
 	bans    map[string]BanRecord
 	members []*Session               // in the order they entered
 	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
@@ -198,7 +197,7 @@ func (h *Hub) addRoom(name, creator string) *room {
 
 // enter adds s to r's members; the caller holds mu for writing.
 func (h *Hub) enter(r *room, s *Session) {
-	r.members = append(r.members[:len(r.members):len(r.members)], s) // a new array: copy-on-write
+	r.members = append(r.members, s)
 	r.roster.Store(nil)
 	h.roomList.Store(nil)
 }
@@ -206,7 +205,7 @@ func (h *Hub) enter(r *room, s *Session) {
 // leave removes s from r's members; the caller holds mu for writing.
 func (h *Hub) leave(r *room, s *Session) {
 	if i := slices.Index(r.members, s); i >= 0 {
-		r.members = slices.Concat(r.members[:i], r.members[i+1:]) // a new array: copy-on-write
+		r.members = slices.Delete(r.members, i, i+1)
 	}
 	r.roster.Store(nil)
 	h.roomList.Store(nil)
@@ -411,38 +410,40 @@ func (h *Hub) hook(f func(b *Bot)) {
 	}
 }
 
-// rosterRoom tells r's members that want it that r changed. It pushes
-// after unlocking: a roster event has no place in the room's order.
+// rosterRoom tells r's members that want it that r changed.
 func (h *Hub) rosterRoom(r *room) {
 	h.mu.RLock()
-	members, none := r.members, h.rosterN == 0
-	h.mu.RUnlock()
-	if none {
+	if h.rosterN == 0 {
+		h.mu.RUnlock()
 		return
 	}
-	for _, s := range members {
+	w := new(Wakes)
+	w.Hold()
+	for _, s := range r.members {
 		if s.roster {
-			s.pushRoster(h.rosterEv)
+			s.pushRoster(h.rosterEv, w)
 		}
 	}
+	h.mu.RUnlock()
+	w.Run()
 }
 
 // rosterAll tells every session that wants it that the room list changed.
 func (h *Hub) rosterAll() {
 	h.mu.RLock()
-	var ui []*Session
-	if h.rosterN > 0 {
-		ui = make([]*Session, 0, h.rosterN)
-		for _, s := range h.users {
-			if s.roster && s.room != nil {
-				ui = append(ui, s)
-			}
+	if h.rosterN == 0 {
+		h.mu.RUnlock()
+		return
+	}
+	w := new(Wakes)
+	w.Hold()
+	for _, s := range h.users {
+		if s.roster && s.room != nil {
+			s.pushRoster(h.rosterEv, w)
 		}
 	}
 	h.mu.RUnlock()
-	for _, s := range ui {
-		s.pushRoster(h.rosterEv)
-	}
+	w.Run()
 }
 
 // createRoom returns the room called name, creating it with creator as its

@@ -35,9 +35,10 @@ func (s *Session) Outbox() *Outbox { return s.out }
 
 // pushRoster queues ev, a KindRoster event, unless one is already on its
 // way: in a storm of logins a UI gets one, not one a login.
-func (s *Session) pushRoster(ev *Event) {
+// The caller holds Hub.mu and runs w after unlocking.
+func (s *Session) pushRoster(ev *Event, w *Wakes) {
 	if s.rosterQueued.CompareAndSwap(false, true) {
-		s.out.Push(ev)
+		s.out.PushHeld(ev, w)
 	}
 }
 
