@@ -3,7 +3,9 @@ package chat
 import (
 	"context"
 	"fmt"
+	"iter"
 	"log/slog"
+	"maps"
 	"math"
 	"runtime/debug"
 	"slices"
@@ -412,24 +414,21 @@ func (h *Hub) hook(f func(b *Bot)) {
 
 // rosterRoom tells r's members that want it that r changed.
 func (h *Hub) rosterRoom(r *room) {
-	h.mu.RLock()
-	if h.rosterN == 0 {
-		h.mu.RUnlock()
-		return
-	}
-	w := new(Wakes)
-	w.Hold()
-	for _, s := range r.members {
-		if s.roster {
-			s.pushRoster(h.rosterEv, w)
+	h.roster(func(yield func(*Session) bool) {
+		for _, s := range r.members { // read under the lock roster holds
+			if !yield(s) {
+				return
+			}
 		}
-	}
-	h.mu.RUnlock()
-	w.Run()
+	})
 }
 
 // rosterAll tells every session that wants it that the room list changed.
-func (h *Hub) rosterAll() {
+func (h *Hub) rosterAll() { h.roster(maps.Values(h.users)) }
+
+// roster pushes the KindRoster event to the sessions of each that want it,
+// going through each under the read lock and waking their writers after.
+func (h *Hub) roster(each iter.Seq[*Session]) {
 	h.mu.RLock()
 	if h.rosterN == 0 {
 		h.mu.RUnlock()
@@ -437,7 +436,7 @@ func (h *Hub) rosterAll() {
 	}
 	w := new(Wakes)
 	w.Hold()
-	for _, s := range h.users {
+	for s := range each {
 		if s.roster && s.room != nil {
 			s.pushRoster(h.rosterEv, w)
 		}
