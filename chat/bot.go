@@ -48,19 +48,23 @@ func (b *Bot) ReplyLines(name string, lines ...string) {
 	b.Reply(name, strings.Join(lines, "\n"))
 }
 
-// Broadcast sends "<plugin> text" to everyone in room.
+// Broadcast sends "<plugin> text" to everyone in room, in the room's
+// order: every member sees it between the same two messages.
 func (b *Bot) Broadcast(room, text string) {
 	h := b.hub
-	ev := b.event(text)
-	ev.Room = room
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if r := h.rooms[Fold(room)]; r != nil {
-		ev.Room = r.name
-		for _, s := range r.members {
-			s.out.Push(ev)
-		}
+	r := h.rooms[Fold(room)]
+	if r == nil {
+		h.mu.RUnlock()
+		return
 	}
+	r.mu.Lock()
+	ev := b.event(text)
+	ev.Room = r.name
+	r.fanOut(ev, nil)
+	r.mu.Unlock()
+	h.mu.RUnlock()
+	r.wakes.Run()
 }
 
 // Whisper sends text from the user from to the user to, wherever they are,
@@ -101,8 +105,9 @@ func (b *Bot) Find(name string) (User, bool) {
 // marked. The slice is the plugin's own to keep or change.
 func (b *Bot) Members(room string) []Member { return slices.Clone(b.hub.Members(room)) }
 
-// Rooms returns every room in creation order, DefaultRoom first.
-func (b *Bot) Rooms() []RoomInfo { return b.hub.Rooms() }
+// Rooms returns every room in creation order, DefaultRoom first. The slice
+// is the plugin's own to keep or change.
+func (b *Bot) Rooms() []RoomInfo { return slices.Clone(b.hub.Rooms()) }
 
 // IsAdmin reports whether the user called name is an admin of room.
 func (b *Bot) IsAdmin(room, name string) bool {
@@ -115,8 +120,8 @@ func (b *Bot) IsAdmin(room, name string) bool {
 
 // Move moves the user called name from room from to room to, with the
 // leave and join hooks as for /switch. It returns ErrNotFound if they are
-// not online in from. The moved user, with their name as they logged in,
-// is returned.
+// not online in from, ErrBanned if they are banned from to. The moved
+// user, with their name as they logged in, is returned.
 func (b *Bot) Move(name, from, to string) (User, error) {
 	h := b.hub
 	h.mu.RLock()
@@ -126,7 +131,7 @@ func (b *Bot) Move(name, from, to string) (User, error) {
 	if s == nil || src == nil || dst == nil {
 		return User{}, ErrNotFound
 	}
-	if err := h.move(s, src, dst, nil); err != nil {
+	if _, err := h.move(s, src, dst, nil); err != nil {
 		return User{}, err
 	}
 	h.log.Info("moved", "user", s.name, "from", src.name, "to", dst.name, "plugin", b.name)
@@ -135,7 +140,9 @@ func (b *Bot) Move(name, from, to string) (User, error) {
 
 // Ban bans the user called name from room; the refusal line they get when
 // they try to come back is tagged with this plugin's name. The ban is
-// durable when Ban returns nil. An admin of the room cannot be banned from
+// durable when Ban returns nil, and from then on no move (a /switch on its
+// way included) takes them into room; moving them out if they are in it
+// is the plugin's part (Move). An admin of the room cannot be banned from
 // it: that returns ErrIsAdmin.
 func (b *Bot) Ban(ctx context.Context, room, name string) error {
 	h := b.hub

@@ -23,6 +23,7 @@ var (
 	ErrIsAdmin      = errors.New("is an admin of the room")
 	ErrRoomsTooFast = errors.New("too many rooms created lately")
 	ErrTooManyNames = errors.New("ssh key owns too many names")
+	ErrBanned       = errors.New("banned from that room")
 )
 
 // TooManyNamesError refuses a login that would bind a new name to an SSH

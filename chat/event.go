@@ -49,6 +49,11 @@ type Event struct {
 	To   string    // for KindWhisperSent, the user it went to
 	Text string    // already sanitised
 	Time time.Time // when the engine made it
+	// Seq is, for KindChat and KindHistory, the message's place in its
+	// room's one order (1, 2, …, going on across restarts): every member
+	// gets a room's messages, and /history and the store keep them, in Seq
+	// order. It pages history (Session.Older). 0 for other kinds.
+	Seq uint64
 
 	once sync.Once
 	line []byte

@@ -3,7 +3,10 @@ package chat
 import (
 	"context"
 	"fmt"
+	"iter"
 	"log/slog"
+	"maps"
+	"math"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -51,9 +54,10 @@ const (
 )
 
 // Hub is the chat engine: rooms, who is where, admins, bans and commands.
-// It owns all of that state behind one lock that is never held while plugin
-// code runs or anything blocks; fan-out only queues on sessions' outboxes.
-// All methods are safe for concurrent use.
+// It owns all of that state behind the locks CONCURRENCY.md lists, never
+// held while plugin code runs or anything blocks; fan-out only queues on
+// sessions' outboxes, each room's lines in the room's one order. All
+// methods are safe for concurrent use.
 type Hub struct {
 	log        *slog.Logger
 	store      Store
@@ -70,6 +74,8 @@ type Hub struct {
 	created  *creationLimit // rooms created lately per name and address
 	expiry   time.Duration  // Config.RoomExpiry
 	slow     SlowClients
+
+	roomList atomic.Pointer[[]RoomInfo] // Rooms' shared list; nil after a change
 
 	mu      sync.RWMutex
 	rooms   map[string]*room    // by folded name
@@ -90,23 +96,28 @@ type Hub struct {
 	roomLike     lookalikes            // skeletons of the rooms' names
 }
 
-// room is one chat room. Its fields but hist are guarded by Hub.mu.
+// room is one chat room.
 type room struct {
 	name    string
 	creator string // folded name of the creator, "" for none
 	created time.Time
-	gone    bool // removed by sweep: nobody may enter it any more
-	bans    map[string]BanRecord
-	members []*Session               // in the order they entered
-	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
-	said    atomic.Uint64
 	lastMsg atomic.Int64 // when the last message was said, Unix nanoseconds; 0 for none
 
-	banLike lookalikes // skeletons of the names in bans, by folded name
+	// Guarded by Hub.mu.
+	gone    bool // removed by sweep: nobody may enter it any more
+	bans    map[string]BanRecord
+	banLike lookalikes               // skeletons of the names in bans, by folded name
+	members []*Session               // in the order they entered
+	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
 
-	histMu sync.Mutex
-	hist   []*Event // ring of the last historyLen messages
-	next   int
+	// mu gives the room its one order: a line is numbered, fanned out,
+	// kept in hist and queued for the store under it, in that order, so
+	// every member, /history and the store see the same sequence.
+	mu    sync.Mutex
+	seq   atomic.Uint64 // the last message's number, 0 for none; written under mu
+	hist  []*Event      // ring of the last historyLen messages
+	next  int
+	wakes Wakes // the members' wake-ups, held during a fan-out
 }
 
 // isAdmin reports whether the user whose folded name is key is an admin of
@@ -183,12 +194,15 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.loadNames(snap.Names)
 	for _, r := range h.order {
-		msgs, err := cfg.Store.History(ctx, r.name, h.now().Add(time.Hour), h.historyLen)
+		msgs, err := cfg.Store.History(ctx, r.name, math.MaxUint64, h.historyLen)
 		if err != nil {
 			return nil, fmt.Errorf("load history of %s: %w", r.name, err)
 		}
 		for _, m := range msgs {
-			r.remember(&Event{Kind: KindChat, Room: r.name, From: m.From, Text: m.Text, Time: m.Time}, h.historyLen)
+			r.remember(&Event{Kind: KindChat, Room: r.name, From: m.From, Text: m.Text, Time: m.Time, Seq: m.Seq}, h.historyLen)
+		}
+		if len(msgs) > 0 {
+			r.seq.Store(msgs[len(msgs)-1].Seq) // the room's order goes on where it stopped
 		}
 	}
 	h.sweep(ctx, h.now())
@@ -239,7 +253,24 @@ func (h *Hub) addRoom(name, creator string, created time.Time) *room {
 	h.rooms[Fold(name)] = r
 	h.roomLike.add(skeletons(name), Fold(name))
 	h.order = append(h.order, r)
+	h.roomList.Store(nil)
 	return r
+}
+
+// enter adds s to r's members; the caller holds mu for writing.
+func (h *Hub) enter(r *room, s *Session) {
+	r.members = append(r.members, s)
+	r.roster.Store(nil)
+	h.roomList.Store(nil)
+}
+
+// leave removes s from r's members; the caller holds mu for writing.
+func (h *Hub) leave(r *room, s *Session) {
+	if i := slices.Index(r.members, s); i >= 0 {
+		r.members = slices.Delete(r.members, i, i+1)
+	}
+	r.roster.Store(nil)
+	h.roomList.Store(nil)
 }
 
 // LoginOptions describe the connection a user logs in from.
@@ -308,14 +339,16 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrShutdown
 	}
 	r := h.rooms[Fold(DefaultRoom)]
-	s.out.Push(h.systemEvent("Logging in as " + name))
+	var w Wakes
+	w.Hold()
+	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
 	s.room = r
-	r.members = append(r.members, s)
-	r.roster.Store(nil)
+	h.enter(r, s)
 	if s.roster {
 		h.rosterN++
 	}
 	h.mu.Unlock()
+	w.Run()
 
 	h.log.Info("login", "user", name, "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
@@ -343,19 +376,41 @@ func (h *Hub) Shutdown() {
 
 // RoomInfo describes a room for a screen.
 type RoomInfo struct {
-	Name     string
-	Members  int
-	Messages uint64 // how many messages were ever said there since start
+	Name    string
+	Members int // users in the room when the list was made
+
+	room *room
 }
 
-// Rooms returns every room in creation order, DefaultRoom first.
+// Messages returns how many messages the room has had: the number of its
+// last one in the room's order, kept across restarts. It is read live, not
+// when the list was made, so a shared list's counts are always current;
+// safe from any goroutine.
+func (i RoomInfo) Messages() uint64 {
+	if i.room == nil {
+		return 0
+	}
+	return i.room.seq.Load()
+}
+
+// Rooms returns every room in creation order, DefaultRoom first. The slice
+// is shared by every caller until a room is added or a room's members
+// change (1 000 screens asking every second about 1 000 rooms hold one
+// list, made once, and take no lock): do not modify it. The message counts
+// are read live (RoomInfo.Messages).
 func (h *Hub) Rooms() []RoomInfo {
+	if p := h.roomList.Load(); p != nil {
+		return *p
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	// Built under the read lock, so concurrent callers may each build the
+	// same list; changes, under the write lock, cannot interleave.
 	out := make([]RoomInfo, len(h.order))
 	for i, r := range h.order {
-		out[i] = RoomInfo{Name: r.name, Members: len(r.members), Messages: r.said.Load()}
+		out[i] = RoomInfo{Name: r.name, Members: len(r.members), room: r}
 	}
+	h.roomList.Store(&out)
 	return out
 }
 
@@ -438,30 +493,35 @@ func (h *Hub) hook(f func(b *Bot)) {
 
 // rosterRoom tells r's members that want it that r changed.
 func (h *Hub) rosterRoom(r *room) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.rosterN == 0 {
-		return
-	}
-	for _, s := range r.members {
-		if s.roster {
-			s.pushRoster(h.rosterEv)
+	h.roster(func(yield func(*Session) bool) {
+		for _, s := range r.members { // read under the lock roster holds
+			if !yield(s) {
+				return
+			}
 		}
-	}
+	})
 }
 
 // rosterAll tells every session that wants it that the room list changed.
-func (h *Hub) rosterAll() {
+func (h *Hub) rosterAll() { h.roster(maps.Values(h.users)) }
+
+// roster pushes the KindRoster event to the sessions of each that want it,
+// going through each under the read lock and waking their writers after.
+func (h *Hub) roster(each iter.Seq[*Session]) {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
 	if h.rosterN == 0 {
+		h.mu.RUnlock()
 		return
 	}
-	for _, s := range h.users {
+	w := new(Wakes)
+	w.Hold()
+	for s := range each {
 		if s.roster && s.room != nil {
-			s.pushRoster(h.rosterEv)
+			s.pushRoster(h.rosterEv, w)
 		}
 	}
+	h.mu.RUnlock()
+	w.Run()
 }
 
 // createRoom returns the room called name, creating it with creator as its
@@ -561,6 +621,7 @@ func (h *Hub) sweep(ctx context.Context, now time.Time) {
 	}
 	if len(gone) > 0 {
 		h.order = slices.DeleteFunc(h.order, func(r *room) bool { return r.gone })
+		h.roomList.Store(nil)
 	}
 	h.mu.Unlock()
 	for _, r := range gone {
@@ -575,61 +636,68 @@ func (h *Hub) sweep(ctx context.Context, now time.Time) {
 	}
 }
 
-// move puts s into to, from wherever it is. If s is not in from (when from
-// is not nil) it returns ErrNotFound. first is pushed to s before anyone in
-// to hears of it. The caller runs the hooks.
-func (h *Hub) move(s *Session, from, to *room, first *Event) error {
+// move puts s into to, from wherever it is, and runs the leave and join
+// hooks. If s is not in from (when from is not nil) it returns ErrNotFound;
+// if s is banned from to, ErrBanned and the ban: checked under the same
+// lock as the move, so a ban recorded before cannot be slipped past. first
+// is pushed to s before anyone in to hears of it.
+func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) {
 	h.mu.Lock()
 	if s.closed || (from != nil && s.room != from) || to.gone {
 		h.mu.Unlock()
-		return ErrNotFound
+		return BanRecord{}, ErrNotFound
+	}
+	if ban, ok := to.keepsOut(s.sks, s.key); ok {
+		h.mu.Unlock()
+		return ban, ErrBanned
 	}
 	old := s.room
-	old.members = remove(old.members, s)
-	old.roster.Store(nil)
+	h.leave(old, s)
+	var w Wakes
+	w.Hold()
 	if first != nil {
-		s.out.Push(first)
+		s.out.PushHeld(first, &w)
 	}
 	s.room = to
-	to.members = append(to.members, s)
-	to.roster.Store(nil)
+	h.enter(to, s)
 	h.mu.Unlock()
+	w.Run()
 	h.rosterRoom(old)
 	h.rosterRoom(to)
 	ctx := context.Background()
 	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: s.name, Room: old.name}) })
 	h.hook(func(b *Bot) { b.plugin.UserJoined(ctx, b, User{Name: s.name, Room: to.name}) })
-	return nil
+	return BanRecord{}, nil
 }
 
-func remove(list []*Session, s *Session) []*Session {
-	for i, m := range list {
-		if m == s {
-			copy(list[i:], list[i+1:])
-			list[len(list)-1] = nil
-			return list[:len(list)-1]
+// fanOut pushes e to the members of r but skip (nil for none), leaving
+// the writers' wake-ups to r.wakes. The caller holds Hub.mu (either way)
+// and r.mu, which put e in the room's order; it calls r.wakes.Run once it
+// holds no lock.
+func (r *room) fanOut(e *Event, skip *Session) {
+	r.wakes.Hold()
+	for _, m := range r.members {
+		if m != skip {
+			m.out.PushHeld(e, &r.wakes)
 		}
 	}
-	return list
 }
 
-// remember keeps e in the room's recent history.
+// remember keeps e in the room's recent history; the caller holds r.mu.
 func (r *room) remember(e *Event, max int) {
 	r.lastMsg.Store(e.Time.UnixNano())
-	r.histMu.Lock()
 	if len(r.hist) < max {
 		r.hist = append(r.hist, e)
 	} else {
 		r.hist[r.next] = e
 		r.next = (r.next + 1) % max
 	}
-	r.histMu.Unlock()
 }
 
 // recent returns up to n of the room's last messages, oldest first.
 func (r *room) recent(n int) []*Event {
-	r.histMu.Lock()
-	defer r.histMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if n > len(r.hist) {
 		n = len(r.hist)
 	}

@@ -20,6 +20,7 @@ const DefaultOutboxBytes = 256 << 10
 // tells the user how many lines they missed. An event bigger than the
 // bound on its own is queued alone and is the first to go.
 type Outbox struct {
+	holder  atomic.Pointer[Wakes] // that of the last PushHeld; beside mu, on the line a push loads anyway
 	mu      sync.Mutex
 	q       []*Event
 	bytes   int // what q holds, by eventSize
@@ -122,7 +123,7 @@ func eventLines(e *Event) int {
 // not kept.
 func (o *Outbox) OnReady(f func()) {
 	o.mu.Lock()
-	o.onReady, o.ready = f, nil
+	o.onReady, o.ready = o.holdable(f), nil
 	now := len(o.q) > 0 || o.closed
 	o.mu.Unlock()
 	if now {
@@ -234,4 +235,84 @@ func (o *Outbox) countDrops(slow *SlowClients) {
 	o.mu.Lock()
 	o.slow = slow
 	o.mu.Unlock()
+}
+
+// Wakes collects the OnReady hooks of outboxes pushed to under the
+// engine's locks, so that no door code runs under them (CONCURRENCY.md,
+// rule 4). A round is Hold, any number of PushHeld, then Run once the
+// pusher holds no lock. Rounds of several goroutines may overlap (a room's
+// senders, one after the other); a hook is kept while any round is open
+// and called by the next Run. The zero value is ready; safe from any
+// goroutine.
+type Wakes struct {
+	mu    sync.Mutex
+	open  int // rounds held, not yet run
+	hooks []func()
+	spare []func() // the storage of a list Run called, for the next
+}
+
+// Hold opens a round: until its Run, hooks wanted by pushes with
+// PushHeld(e, w) are kept, not called.
+func (w *Wakes) Hold() {
+	w.mu.Lock()
+	w.open++
+	w.mu.Unlock()
+}
+
+// Run closes a round opened by Hold and calls the hooks kept so far, each
+// once. The caller holds no lock.
+func (w *Wakes) Run() {
+	w.mu.Lock()
+	w.open--
+	hooks := w.hooks
+	w.hooks, w.spare = w.spare, nil
+	w.mu.Unlock()
+	if len(hooks) == 0 {
+		return
+	}
+	for _, f := range hooks {
+		f()
+	}
+	clear(hooks)
+	w.mu.Lock()
+	if w.spare == nil {
+		w.spare = hooks[:0] // a busy room's list is made once, not once a message
+	}
+	w.mu.Unlock()
+}
+
+// keep adds f to w's hooks; false if no round is open.
+func (w *Wakes) keep(f func()) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.open == 0 {
+		return false
+	}
+	w.hooks = append(w.hooks, f)
+	return true
+}
+
+// PushHeld pushes e as Push does, except that if the push wants the
+// writer woken while a round of w is open (Wakes.Hold), the OnReady hook
+// is left to w's Run. A Ready channel is signalled at once: that runs no
+// door code and never blocks. Safe from any goroutine; an outbox pushed to
+// with the same w again costs no more than Push.
+func (o *Outbox) PushHeld(e *Event, w *Wakes) bool {
+	if o.holder.Load() != w {
+		o.holder.Store(w)
+	}
+	return o.Push(e)
+}
+
+// holdable wraps f, an OnReady hook, so that it is left to the Wakes of
+// the outbox's last PushHeld while a round of it is open. (A push from
+// another goroutine in that time is left to it too, and called by the
+// round's Run.)
+func (o *Outbox) holdable(f func()) func() {
+	return func() {
+		if w := o.holder.Load(); w != nil && w.keep(f) {
+			return
+		}
+		f()
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 )
 
 // Session is one logged-in user, on either door. The door feeds it typed
@@ -38,9 +37,10 @@ func (s *Session) Outbox() *Outbox { return s.out }
 
 // pushRoster queues ev, a KindRoster event, unless one is already on its
 // way: in a storm of logins a UI gets one, not one a login.
-func (s *Session) pushRoster(ev *Event) {
+// The caller holds Hub.mu and runs w after unlocking.
+func (s *Session) pushRoster(ev *Event, w *Wakes) {
 	if s.rosterQueued.CompareAndSwap(false, true) {
-		s.out.Push(ev)
+		s.out.PushHeld(ev, w)
 	}
 }
 
@@ -64,10 +64,12 @@ func (s *Session) Recent(n int) []*Event {
 	return r.recent(n)
 }
 
-// Older returns up to n messages of the user's room said before before,
-// oldest first, from the store: for a screen scrolling back past what
-// Recent gave it. It blocks on the store; ctx bounds it.
-func (s *Session) Older(ctx context.Context, before time.Time, n int) ([]Message, error) {
+// Older returns up to n messages of the user's room that came before the
+// one numbered before (Event.Seq), oldest first, from the store: for a
+// screen scrolling back past what Recent gave it. Pages follow the room's
+// order, so messages said in the same instant are neither skipped nor
+// repeated. It blocks on the store; ctx bounds it.
+func (s *Session) Older(ctx context.Context, before uint64, n int) ([]Message, error) {
 	room := s.Room()
 	msgs, err := s.hub.store.History(ctx, room, before, n)
 	if err != nil {
@@ -119,8 +121,7 @@ func (s *Session) Close() {
 	}
 	s.closed = true
 	r := s.room
-	r.members = remove(r.members, s)
-	r.roster.Store(nil)
+	h.leave(r, s)
 	if h.users[s.key] == s {
 		delete(h.users, s.key)
 		h.online.remove(s.sks, s.key)
@@ -140,26 +141,31 @@ func (s *Session) Close() {
 	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: s.name, Room: r.name}) })
 }
 
-// say delivers text to everyone else in the user's room.
+// say delivers text to everyone else in the user's room. The message is
+// numbered, fanned out, kept in the room's history and queued for the
+// store under the room's lock, so all of them see one order.
 func (s *Session) say(ctx context.Context, text string) {
 	h := s.hub
-	ev := &Event{Kind: KindChat, From: s.name, Text: text, Time: h.now()}
-	h.mu.RLock()
-	r := s.room
-	ev.Room = r.name
-	for _, m := range r.members {
-		if m != s {
-			m.out.Push(ev)
-		}
-	}
-	h.mu.RUnlock()
-	r.said.Add(1)
-	r.remember(ev, h.historyLen)
-	h.store.AppendMessage(Message{Room: r.name, From: s.name, Text: text, Time: ev.Time})
+	skip := s
 	if s.roster {
-		s.out.Push(ev) // the screen shows your own messages; a line client already has them
+		skip = nil // the screen shows your own messages; a line client already has them
 	}
-	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time}
+	h.mu.RLock()
+	if s.closed {
+		h.mu.RUnlock()
+		return
+	}
+	r := s.room
+	r.mu.Lock()
+	ev := &Event{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Seq: r.seq.Load() + 1}
+	r.seq.Store(ev.Seq)
+	r.fanOut(ev, skip)
+	r.remember(ev, h.historyLen)
+	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time, Seq: ev.Seq}
+	h.store.AppendMessage(m)
+	r.mu.Unlock()
+	h.mu.RUnlock()
+	r.wakes.Run()
 	h.hook(func(b *Bot) { b.plugin.MessageReceived(ctx, b, m) })
 }
 
@@ -217,18 +223,9 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 			return
 		}
 	}
-	var ban BanRecord
-	banned := false
-	if r != nil {
-		ban, banned = r.keepsOut(s.sks, s.key)
-	}
 	h.mu.RUnlock()
-	switch {
-	case r == cur:
+	if r == cur {
 		s.Notify("You're already in the '" + r.name + "' room.")
-		return
-	case banned:
-		s.out.Push(&Event{Kind: KindBot, From: ban.By, Text: "You're banned from this room and cannot join.", Time: h.now()})
 		return
 	}
 	if r == nil {
@@ -251,8 +248,14 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 		}
 		h.rosterAll()
 	}
-	if err := h.move(s, cur, r, h.systemEvent("Switched to room '"+r.name+"'")); err != nil {
-		// Moved (kicked) or logged out between the checks and the move.
+	// The ban is checked by the move, under the lock that makes it: a ban
+	// recorded while this switch was on its way keeps the user out.
+	ban, err := h.move(s, cur, r, h.systemEvent("Switched to room '"+r.name+"'"))
+	switch {
+	case errors.Is(err, ErrBanned):
+		s.out.Push(&Event{Kind: KindBot, From: ban.By, Text: "You're banned from this room and cannot join.", Time: h.now()})
+	case err != nil:
+		// Moved (kicked) or logged out between the look-up and the move.
 		s.Notify("Could not switch to '" + r.name + "', please try again.")
 	}
 }
@@ -270,7 +273,7 @@ func (s *Session) history(args string) {
 	}
 	evs := s.Recent(n)
 	for _, e := range evs {
-		s.out.Push(&Event{Kind: KindHistory, Room: e.Room, From: e.From, Text: e.Text, Time: e.Time})
+		s.out.Push(&Event{Kind: KindHistory, Room: e.Room, From: e.From, Text: e.Text, Time: e.Time, Seq: e.Seq})
 	}
 	if len(evs) == 0 {
 		s.Notify("No messages yet in '" + s.Room() + "'.")

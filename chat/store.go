@@ -26,8 +26,10 @@ type Store interface {
 	BindName(ctx context.Context, n NameRecord) error
 	// AppendMessage queues a room message for storage. It never blocks.
 	AppendMessage(m Message)
-	// History returns up to n messages of room older than before, oldest first.
-	History(ctx context.Context, room string, before time.Time, n int) ([]Message, error)
+	// History returns up to n messages of room whose Seq is below before,
+	// oldest first: the room's last n for before = math.MaxUint64, and the
+	// page above a message for before = its Seq.
+	History(ctx context.Context, room string, before uint64, n int) ([]Message, error)
 }
 
 // Snapshot is the durable state the engine starts from.
@@ -65,4 +67,5 @@ type Message struct {
 	From string
 	Text string
 	Time time.Time
+	Seq  uint64 // its place in the room's one order: 1, 2, … (Event.Seq)
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -51,7 +52,8 @@ const (
 type entry struct {
 	kind  entryKind
 	flags uint8
-	at    int64 // unix nanoseconds
+	at    int64  // unix nanoseconds
+	seq   uint64 // a room message's place in the room's order (chat.Event.Seq)
 	from  string
 	text  string
 	lines []line // rendered at the pane's width, nil until drawn
@@ -232,7 +234,7 @@ func (p *messagesPane) scrollUp(n int) tea.Cmd {
 		return nil
 	}
 	p.loading = true
-	s, ctx, gen, before := p.sess, p.ctx, p.gen, p.oldestTime()
+	s, ctx, gen, before := p.sess, p.ctx, p.gen, p.oldestSeq()
 	return func() tea.Msg {
 		msgs, err := s.Older(ctx, before, olderBatch)
 		return olderMsg{gen: gen, msgs: msgs, err: err}
@@ -257,7 +259,7 @@ func (p *messagesPane) older(msg olderMsg) {
 
 // entryOf turns an event into an entry. ok is false for events with no line.
 func (p *messagesPane) entryOf(ev *chat.Event) (en entry, ok bool) {
-	en = entry{from: ev.From, text: ev.Text, at: ev.Time.UnixNano()}
+	en = entry{from: ev.From, text: ev.Text, at: ev.Time.UnixNano(), seq: ev.Seq}
 	switch ev.Kind {
 	case chat.KindChat:
 		en.kind = entryChat
@@ -567,7 +569,7 @@ func (p *messagesPane) prepend(msgs []chat.Message) {
 	}
 	older := make([]entry, len(msgs))
 	for i, msg := range msgs {
-		en := entry{kind: entryChat, from: msg.From, text: msg.Text, at: msg.Time.UnixNano()}
+		en := entry{kind: entryChat, from: msg.From, text: msg.Text, at: msg.Time.UnixNano(), seq: msg.Seq}
 		if msg.From == p.name {
 			en.flags |= flagOwn
 		} else if mentions(msg.Text, p.name) {
@@ -617,18 +619,16 @@ func (p *messagesPane) keepOwn(en entry) {
 // ownLines returns the session's own lines to show: the last maxOwn.
 func (p *messagesPane) ownLines() []entry { return p.own[max(len(p.own)-maxOwn, 0):] }
 
-// oldestTime returns the time to load older messages before: that of the
-// oldest room message shown, or of the oldest line if there is none.
-func (p *messagesPane) oldestTime() time.Time {
+// oldestSeq returns the place in the room's order to load older messages
+// before: that of the oldest room message shown, or the end of the room's
+// history if none is.
+func (p *messagesPane) oldestSeq() uint64 {
 	for i := range p.entries {
 		if k := p.entries[i].kind; k == entryChat || k == entryHistory {
-			return time.Unix(0, p.entries[i].at)
+			return p.entries[i].seq
 		}
 	}
-	if len(p.entries) > 0 {
-		return time.Unix(0, p.entries[0].at)
-	}
-	return time.Now()
+	return math.MaxUint64
 }
 
 // window fills p.win with the lines of the pane, top first.

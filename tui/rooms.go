@@ -17,6 +17,7 @@ type roomsPane struct {
 	room  string // the current room
 	rooms []chat.RoomInfo
 	seen  []uint64 // per room of rooms: messages seen (or counted as seen)
+	said  []uint64 // per room of rooms: its message count at the last refresh (RoomInfo.Messages is live)
 	column
 }
 
@@ -25,9 +26,7 @@ type roomsPane struct {
 func newRoomsPane(hub *chat.Hub, th *theme, room string) *roomsPane {
 	p := &roomsPane{hub: hub, th: th, room: room, column: column{dirty: true}}
 	p.refresh()
-	for i, r := range p.rooms {
-		p.seen[i] = r.Messages
-	}
+	copy(p.seen, p.said)
 	return p
 }
 
@@ -53,26 +52,33 @@ func (p *roomsPane) Update(msg tea.Msg) tea.Cmd {
 }
 
 // refresh reloads the room list and marks the pane dirty if what it shows
-// changed. Rooms keep their order, so seen is kept by index; when rooms
-// were removed (--room-expiry), seen follows the rooms by name.
+// changed. Rooms keep their order, so seen and said are kept by index;
+// when rooms were removed (--room-expiry), they follow the rooms by name.
+// The list is the hub's shared one, whose message counts are live: said
+// keeps what the pane shows.
 func (p *roomsPane) refresh() {
 	rooms := p.hub.Rooms()
 	changed := len(rooms) != len(p.rooms)
 	if len(rooms) < len(p.rooms) || len(rooms) > 0 && len(p.rooms) > 0 && !sameRoom(rooms, p.rooms) {
 		p.seen = follow(p.seen, p.rooms, rooms)
+		p.said = follow(p.said, p.rooms, rooms)
 		changed = true
 	}
 	for i := range rooms {
 		if i >= len(p.seen) {
 			p.seen = append(p.seen, 0)
 		}
-		if rooms[i].Name == p.room {
-			p.seen[i] = rooms[i].Messages
+		if i >= len(p.said) {
+			p.said = append(p.said, 0)
 		}
-		if !changed && (rooms[i].Name != p.rooms[i].Name ||
-			unread(rooms[i], p.seen[i]) != unread(p.rooms[i], p.seen[i])) {
+		n := rooms[i].Messages()
+		if rooms[i].Name == p.room {
+			p.seen[i] = n
+		}
+		if !changed && (rooms[i].Name != p.rooms[i].Name || unread(n, p.seen[i]) != unread(p.said[i], p.seen[i])) {
 			changed = true
 		}
+		p.said[i] = n
 	}
 	p.rooms = rooms
 	if changed {
@@ -88,12 +94,12 @@ func sameRoom(a, b []chat.RoomInfo) bool {
 	return a[i].Name == b[i].Name
 }
 
-// follow returns seen, kept for the rooms old, for the rooms now.
-func follow(seen []uint64, old, now []chat.RoomInfo) []uint64 {
+// follow returns counts, kept per room of old, for the rooms now.
+func follow(counts []uint64, old, now []chat.RoomInfo) []uint64 {
 	byName := make(map[string]uint64, len(old))
 	for i, r := range old {
-		if i < len(seen) {
-			byName[r.Name] = seen[i]
+		if i < len(counts) {
+			byName[r.Name] = counts[i]
 		}
 	}
 	out := make([]uint64, len(now))
@@ -103,11 +109,11 @@ func follow(seen []uint64, old, now []chat.RoomInfo) []uint64 {
 	return out
 }
 
-func unread(r chat.RoomInfo, seen uint64) uint64 {
-	if r.Messages < seen {
+func unread(said, seen uint64) uint64 {
+	if said < seen {
 		return 0
 	}
-	return r.Messages - seen
+	return said - seen
 }
 
 // current returns the index of the current room in rooms.
@@ -151,7 +157,7 @@ func (p *roomsPane) draw(lines []line) []line {
 			continue
 		}
 		var count string
-		if n := r.Messages - p.seen[i]; n > 0 {
+		if n := unread(p.said[i], p.seen[i]); n > 0 {
 			if n > 999 {
 				count = " 999+"
 			} else {

@@ -27,7 +27,7 @@ func BenchmarkSQLiteAppend(b *testing.B) {
 		for len(s.queue) == cap(s.queue) {
 			time.Sleep(50 * time.Microsecond)
 		}
-		s.AppendMessage(chat.Message{Room: fmt.Sprintf("room%d", n%10), From: "alice", Text: text, Time: time.Now()})
+		s.AppendMessage(chat.Message{Room: fmt.Sprintf("room%d", n%10), From: "alice", Text: text, Time: time.Now(), Seq: uint64(n/10 + 1)})
 		n++
 	}
 	if err := s.Flush(b.Context()); err != nil {

@@ -3,10 +3,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
-	"time"
 
 	"chatserver/chat"
 )
@@ -104,18 +104,17 @@ func (m *Memory) AppendMessage(msg chat.Message) {
 	m.msgs[key] = list
 }
 
-// History returns up to n messages of room older than before, oldest first.
-func (m *Memory) History(_ context.Context, room string, before time.Time, n int) ([]chat.Message, error) {
+// History returns up to n messages of room whose Seq is below before,
+// oldest first. A room's messages come in Seq order (the engine appends
+// them in its order).
+func (m *Memory) History(_ context.Context, room string, before uint64, n int) ([]chat.Message, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	list := m.msgs[chat.Fold(room)]
 	if len(list) > m.retained {
 		list = list[len(list)-m.retained:]
 	}
-	end := len(list)
-	for end > 0 && !list[end-1].Time.Before(before) {
-		end--
-	}
-	start := max(0, end-n)
+	end, _ := slices.BinarySearchFunc(list, before, func(msg chat.Message, seq uint64) int { return cmp.Compare(msg.Seq, seq) })
+	start := max(0, end-max(n, 0))
 	return slices.Clone(list[start:end]), nil
 }

@@ -58,6 +58,14 @@ var migrations = [...]string{
 	// used when the file was migrated.
 	`ALTER TABLE names ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;
 	UPDATE names SET last_used = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;`,
+	// 4: a message keeps its place in its room's one order (chat.Event.Seq),
+	// by which history is paged and pruned: times can tie and go back.
+	// Older messages take their id, which grew in the order they were
+	// written; the engine numbers new ones on from a room's last.
+	`ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	UPDATE messages SET seq = id;
+	DROP INDEX messages_room;
+	CREATE INDEX messages_room ON messages (room_key, seq);`,
 }
 
 // SchemaVersion is the version of the database this package writes.

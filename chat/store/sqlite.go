@@ -405,30 +405,27 @@ func (s *SQLite) Flush(ctx context.Context) error {
 	}
 }
 
-// History returns up to n messages of room said before before, oldest
-// first. Messages still queued for the writer are not seen.
-func (s *SQLite) History(ctx context.Context, room string, before time.Time, n int) ([]chat.Message, error) {
-	if n <= 0 || before.Before(time.Unix(0, math.MinInt64+1)) {
+// History returns up to n messages of room whose Seq is below before,
+// oldest first. Messages still queued for the writer are not seen.
+func (s *SQLite) History(ctx context.Context, room string, before uint64, n int) ([]chat.Message, error) {
+	if n <= 0 || before == 0 {
 		return nil, nil
 	}
-	end := int64(math.MaxInt64)
-	if before.Before(time.Unix(0, math.MaxInt64)) {
-		end = before.UnixNano()
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT room, sender, text, time FROM messages
-		WHERE room_key = ? AND time < ? ORDER BY id DESC LIMIT ?`, chat.Fold(room), end, n)
+	end := int64(min(before, math.MaxInt64))
+	rows, err := s.r.QueryContext(ctx, `SELECT room, sender, text, time, seq FROM messages
+		WHERE room_key = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, chat.Fold(room), end, n)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", room, err)
 	}
 	var out []chat.Message
 	for rows.Next() {
 		var m chat.Message
-		var t int64
-		if err := rows.Scan(&m.Room, &m.From, &m.Text, &t); err != nil {
+		var t, seq int64
+		if err := rows.Scan(&m.Room, &m.From, &m.Text, &t, &seq); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read history of %s: %w", room, err)
 		}
-		m.Time = time.Unix(0, t)
+		m.Time, m.Seq = time.Unix(0, t), uint64(seq)
 		out = append(out, m)
 	}
 	if err := closeRows(rows); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -91,8 +92,10 @@ func equalSnapshots(a, b chat.Snapshot) bool {
 	return reflect.DeepEqual(norm(a), norm(b))
 }
 
+// msg is message i of room, said i seconds after t0, numbered i+1 in the
+// room's order.
 func msg(room string, i int) chat.Message {
-	return chat.Message{Room: room, From: "alice", Text: fmt.Sprintf("message %d", i), Time: t0.Add(time.Duration(i) * time.Second)}
+	return chat.Message{Room: room, From: "alice", Text: fmt.Sprintf("message %d", i), Time: t0.Add(time.Duration(i) * time.Second), Seq: uint64(i) + 1}
 }
 
 func texts(msgs []chat.Message) []string {
@@ -112,23 +115,24 @@ func TestSQLiteHistory(t *testing.T) {
 		s.AppendMessage(msg("other", 100+i))
 	}
 	must(t, s.Flush(ctx))
-	end := t0.Add(time.Hour)
+	end := uint64(math.MaxUint64)
 	tests := []struct {
 		name   string
 		room   string
-		before time.Time
+		before uint64 // a Seq; message i has i+1
 		n      int
 		want   []string
 	}{
 		{"last three", "lobby", end, 3, []string{"message 27", "message 28", "message 29"}},
-		{"before 10", "LOBBY", t0.Add(10 * time.Second), 2, []string{"message 8", "message 9"}},
-		{"fewer than asked", "Lobby", t0.Add(2 * time.Second), 5, []string{"message 0", "message 1"}},
-		{"nothing before", "Lobby", t0, 5, []string{}},
+		{"before 10", "LOBBY", 11, 2, []string{"message 8", "message 9"}},
+		{"fewer than asked", "Lobby", 3, 5, []string{"message 0", "message 1"}},
+		{"nothing before", "Lobby", 1, 5, []string{}},
 		{"other room", "other", end, 1, []string{"message 129"}},
 		{"unknown room", "nope", end, 5, []string{}},
 		{"zero n", "Lobby", end, 0, []string{}},
-		{"zero time", "Lobby", time.Time{}, 5, []string{}},
-		{"far future", "Lobby", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 1, []string{"message 29"}},
+		{"zero seq", "Lobby", 0, 5, []string{}},
+		{"past the last", "Lobby", 1000, 1, []string{"message 29"}},
+		{"past int64", "Lobby", math.MaxInt64 + 10, 1, []string{"message 29"}},
 	}
 	check := func(s *store.SQLite) {
 		for _, tc := range tests {
@@ -168,7 +172,7 @@ func TestSQLiteRetention(t *testing.T) {
 	if n := countMessages(t, path, "a"); n != 5 {
 		t.Errorf("room a has %d messages in the file, want 5", n)
 	}
-	got, err := s.History(ctx, "a", t0.Add(time.Hour), 100)
+	got, err := s.History(ctx, "a", math.MaxUint64, 100)
 	must(t, err)
 	if want := []string{"message 7", "message 8", "message 9", "message 10", "message 11"}; !reflect.DeepEqual(texts(got), want) {
 		t.Errorf("History = %q, want %q", texts(got), want)
@@ -176,7 +180,7 @@ func TestSQLiteRetention(t *testing.T) {
 	must(t, s.Close())
 
 	s = open(t, path, store.Options{HistoryPerRoom: 2})
-	got, err = s.History(ctx, "a", t0.Add(time.Hour), 100)
+	got, err = s.History(ctx, "a", math.MaxUint64, 100)
 	must(t, err)
 	if want := []string{"message 10", "message 11"}; !reflect.DeepEqual(texts(got), want) {
 		t.Errorf("History after lowering the retention = %q, want %q", texts(got), want)
@@ -441,7 +445,7 @@ func TestDeleteRoom(t *testing.T) {
 				t.Errorf("after DeleteRoom: rooms %v, bans %v; want alpha's alone", snap.Rooms, snap.Bans)
 			}
 			for room, want := range map[string]int{"zeta": 0, "alpha": 3} {
-				msgs, err := s.History(ctx, room, t0.Add(time.Hour), 10)
+				msgs, err := s.History(ctx, room, math.MaxUint64, 10)
 				must(t, err)
 				if len(msgs) != want {
 					t.Errorf("%s keeps %d messages, want %d", room, len(msgs), want)

@@ -118,7 +118,7 @@ func (w *batchWriter) tx() error {
 		w.args = w.args[:0]
 		for _, m := range chunk {
 			key := chat.Fold(m.Room)
-			w.args = append(w.args, key, m.Room, m.From, m.Text, m.Time.UnixNano())
+			w.args = append(w.args, key, m.Room, m.From, m.Text, m.Time.UnixNano(), int64(m.Seq))
 			counts[key]++
 		}
 		if err := w.insert(ctx, tx, len(chunk)); err != nil {
@@ -161,8 +161,8 @@ func (w *batchWriter) insert(ctx context.Context, tx *sql.Tx, n int) error {
 func (w *batchWriter) insertSQL(n int) string {
 	q, ok := w.inserts[n]
 	if !ok {
-		q = "INSERT INTO messages (room_key, room, sender, text, time) VALUES " +
-			strings.Repeat("(?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?)"
+		q = "INSERT INTO messages (room_key, room, sender, text, time, seq) VALUES " +
+			strings.Repeat("(?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?)"
 		w.inserts[n] = q
 	}
 	return q
@@ -199,8 +199,8 @@ type execer interface {
 // pruneRoom deletes all but the newest retained messages of the room whose
 // folded name is key.
 func (s *SQLite) pruneRoom(ctx context.Context, db execer, key string) error {
-	_, err := db.ExecContext(ctx, `DELETE FROM messages WHERE room_key = ? AND id < (
-		SELECT id FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, key, key, s.retained-1)
+	_, err := db.ExecContext(ctx, `DELETE FROM messages WHERE room_key = ? AND seq < (
+		SELECT seq FROM messages WHERE room_key = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`, key, key, s.retained-1)
 	if err != nil {
 		return fmt.Errorf("prune history of %s: %w", key, err)
 	}
