@@ -151,6 +151,10 @@ func New(cfg Config) (*Door, error) {
 		d.log.Debug("ssh handshake failed", "addr", c.RemoteAddr().String(), "err", err)
 	}
 	srv.Handler = d.handle
+	// Sessions only: no forwarding of any kind, and our own session
+	// channel handler, which filters what reaches the library's.
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": d.sessionChannel}
+	srv.RequestHandlers = map[string]ssh.RequestHandler{}
 	d.srv = srv
 	d.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -273,8 +277,9 @@ type conn struct {
 	once     sync.Once
 
 	// guarded by door.mu
-	gone     bool // released: no session may start
-	sessions int
+	gone     bool        // released: no session may start
+	channels int         // session channels open
+	sessions int         // sessions running
 	idle     *time.Timer // closes the connection while it has no session
 	keep     *time.Timer // asks the client for a keepalive reply
 	ssh      *gossh.ServerConn

@@ -1,0 +1,214 @@
+package sshd
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"charm.land/ssh"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Limits on what one connection may ask of the server before it is served.
+const (
+	// maxChannelsPerConn is how many session channels one connection may
+	// have open at once. Only one of them may run a session
+	// (maxSessionsPerConn); one more is let open so that a client sharing
+	// its connection (OpenSSH's ControlMaster) hears why it is refused.
+	// Past that a channel is refused when it is opened, before it costs a
+	// goroutine or a buffer.
+	maxChannelsPerConn = 2
+	// maxEnvCount and maxEnvBytes bound the "env" requests one session
+	// channel may send before its shell: the library keeps every one.
+	// Past either, and once the session runs, they are refused.
+	maxEnvCount = 32
+	maxEnvBytes = 8 << 10
+)
+
+// chanKey is the key of a session channel's *channel in its session's
+// ssh.Context.
+type chanKey struct{}
+
+// channel is what the door keeps of one session channel: the window size
+// the client last sent, which the library is never handed (see filter).
+type channel struct {
+	mu     sync.Mutex
+	win    ssh.Window
+	hasWin bool          // a window-change came
+	winC   chan struct{} // one slot: a window-change came since the last window
+	done   chan struct{} // closed when filter has returned
+}
+
+// window returns the size the client last sent, if it sent any.
+func (ch *channel) window() (ssh.Window, bool) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.win, ch.hasWin
+}
+
+// setWindow keeps win as the latest size and wakes whoever waits on winC;
+// it never blocks.
+func (ch *channel) setWindow(win ssh.Window) {
+	ch.mu.Lock()
+	ch.win, ch.hasWin = win, true
+	ch.mu.Unlock()
+	select {
+	case ch.winC <- struct{}{}:
+	default:
+	}
+}
+
+// channelOf returns the door's record of s's channel, nil if s did not
+// come through sessionChannel.
+func channelOf(s ssh.Session) *channel {
+	ch, _ := s.Context().Value(chanKey{}).(*channel)
+	return ch
+}
+
+// sessionChannel is the server's handler of "session" channels, the only
+// type it accepts. It refuses a channel past maxChannelsPerConn, and puts
+// filter between the channel's requests and the library's session, whose
+// request loop keeps every env request, answers agent forwarding with
+// yes, never answers a signal, and blocks for good on the second window
+// change that nobody reads (a 1-slot channel read only by a running UI).
+// The library has no hook for a session's requests, so the wrap is at the
+// channel: the library gets the channel with the requests it may see.
+func (d *Door) sessionChannel(srv *ssh.Server, sc *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
+	c, _ := ctx.Value(connKey{}).(*conn)
+	if c == nil {
+		nc.Reject(gossh.Prohibited, "no connection")
+		return
+	}
+	if !c.openChannel() {
+		d.log.Warn("channel refused", "door", "ssh", "user", logName(sc.User()), "addr", sc.RemoteAddr().String(),
+			"reason", "too many channels on one connection")
+		nc.Reject(gossh.ResourceShortage, TextTooManySessions)
+		return
+	}
+	defer c.closeChannel()
+	ch := &channel{winC: make(chan struct{}, 1)}
+	ssh.DefaultSessionHandler(srv, sc, &filtered{NewChannel: nc, d: d, c: c, ch: ch, user: sc.User()}, &chanContext{Context: ctx, ch: ch})
+	if ch.done != nil {
+		<-ch.done
+	}
+}
+
+// chanContext is a connection's context as one of its session channels
+// sees it: with the channel's record under chanKey.
+type chanContext struct {
+	ssh.Context
+	ch *channel
+}
+
+// Value returns the channel's record for chanKey, else the connection's value.
+func (c *chanContext) Value(key any) any {
+	if _, ok := key.(chanKey); ok {
+		return c.ch
+	}
+	return c.Context.Value(key)
+}
+
+// filtered is a new session channel whose requests pass through filter.
+type filtered struct {
+	gossh.NewChannel
+	d    *Door
+	c    *conn
+	ch   *channel
+	user string
+}
+
+// Accept accepts the channel and starts filter on its requests; the
+// library reads what filter passes on.
+func (f *filtered) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
+	sch, in, err := f.NewChannel.Accept()
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(chan *gossh.Request)
+	f.ch.done = make(chan struct{})
+	go func() {
+		defer close(f.ch.done)
+		defer close(out)
+		defer f.d.recoverPanic(f.c, f.user)
+		filter(in, out, f.ch)
+	}()
+	return sch, out, nil
+}
+
+// filter answers a session channel's requests that the server does not
+// pass to the library, and passes on the rest, until in closes:
+//
+//   - shell, exec and pty-req go on; the library answers them.
+//   - env goes on before the shell, up to maxEnvCount requests and
+//     maxEnvBytes in all; past that, or once the shell runs, it is refused.
+//   - window-change is kept as the channel's latest size and answered
+//     here (yes after a pty-req): a size nobody reads costs nothing, and
+//     the library's loop never waits on it.
+//   - everything else (agent and X11 forwarding, signals, subsystems,
+//     break) is refused, with a reply when one is wanted.
+//
+// It never blocks but on out, which the library reads without waiting on
+// anything of the client's.
+func filter(in <-chan *gossh.Request, out chan<- *gossh.Request, ch *channel) {
+	var envCount, envBytes int
+	var started, pty bool
+	for req := range in {
+		switch req.Type {
+		case "shell", "exec":
+			started = true
+			out <- req
+		case "pty-req":
+			pty = pty || !started
+			out <- req
+		case "env":
+			if started || envCount >= maxEnvCount || envBytes+len(req.Payload) > maxEnvBytes {
+				req.Reply(false, nil)
+				continue
+			}
+			envCount++
+			envBytes += len(req.Payload)
+			out <- req
+		case "window-change":
+			win, ok := parseWindow(req.Payload)
+			ok = ok && pty
+			if ok {
+				ch.setWindow(win)
+			}
+			req.Reply(ok, nil)
+		default:
+			req.Reply(false, nil)
+		}
+	}
+}
+
+// parseWindow reads a window-change request's payload (RFC 4254 6.7):
+// columns, rows, width and height in pixels, each a uint32.
+func parseWindow(p []byte) (ssh.Window, bool) {
+	if len(p) < 16 {
+		return ssh.Window{}, false
+	}
+	u := func(i int) int { return int(binary.BigEndian.Uint32(p[4*i:])) }
+	return ssh.Window{Width: u(0), Height: u(1), WidthPixels: u(2), HeightPixels: u(3)}, true
+}
+
+// openChannel counts a new session channel on c, in the door's WaitGroup
+// too; it reports false if c is closed or has maxChannelsPerConn open.
+func (c *conn) openChannel() bool {
+	d := c.door
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c.gone || c.channels >= maxChannelsPerConn {
+		return false
+	}
+	c.channels++
+	d.wg.Add(1)
+	return true
+}
+
+// closeChannel counts a session channel of c as closed.
+func (c *conn) closeChannel() {
+	d := c.door
+	d.mu.Lock()
+	c.channels--
+	d.mu.Unlock()
+	d.wg.Done()
+}
