@@ -98,14 +98,15 @@ func logName(s string) string {
 // there: it logs it with the user and the stack, and cuts the connection,
 // so that one connection's panic ends that connection only.
 func (d *Door) recoverPanic(c *conn, user string) {
-	v := recover()
-	if v == nil {
-		return
+	if v := recover(); v != nil {
+		d.panicked(c, user, v)
 	}
+}
+
+// panicked logs panic v of user's connection c with the stack, and cuts c.
+func (d *Door) panicked(c *conn, user string, v any) {
 	d.log.Error("panic", "user", logName(user), "door", "ssh", "panic", v, "stack", string(debug.Stack()))
-	if c != nil {
-		c.cut()
-	}
+	c.cut()
 }
 
 // refuse tells s why it is refused and ends it with exit status 1.
@@ -173,19 +174,37 @@ func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID s
 		// goroutines per program; keyin decodes the same keys on ours.
 		tea.WithInput(nil),
 	)
-	p := tui.NewProgram(m, opts...)
-	go readKeys(s, keyin.New(p.Send))
+	p := tui.NewProgramOf(m, &guard{m: m, d: d, c: c, user: sess.Name()}, opts...)
+	keysDone := make(chan struct{})
+	go func() {
+		defer close(keysDone)
+		defer d.recoverPanic(c, sess.Name())
+		readKeys(s, keyin.New(p.Send))
+	}()
 	resized := make(chan struct{})
 	go func() {
 		defer close(resized)
 		defer d.recoverPanic(c, sess.Name())
 		d.resizes(ctx, ch, p, w, h)
 	}()
-	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+	_, err = p.Run()
+	switch {
+	case errors.Is(err, tea.ErrProgramPanic): // in a command the guard could not wrap; Bubble Tea printed the stack
+		d.panicked(c, sess.Name(), err)
+	case err != nil && !errors.Is(err, tea.ErrProgramKilled):
 		d.log.Warn("ui ended", "door", "ssh", "user", sess.Name(), "addr", addr, "err", err)
 	}
 	cancel()
 	<-resized
+	// The reader ends when the client has seen the channel close; a client
+	// that does not close its side within closeGrace is cut.
+	s.Exit(0)
+	select {
+	case <-keysDone:
+	case <-time.After(closeGrace):
+		c.cut()
+		<-keysDone
+	}
 	return 0
 }
 

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 	gossh "golang.org/x/crypto/ssh"
@@ -93,6 +94,10 @@ type Door struct {
 	refusing int
 
 	shared *tui.Shared // what the UI sessions share
+
+	// onUpdate, if not nil, sees every message of every UI before its
+	// model does, on the program's goroutine: a test's hook.
+	onUpdate func(user string, msg tea.Msg)
 }
 
 // New loads or generates the host key and listens on cfg.Addr.
