@@ -232,7 +232,6 @@ func TestWindowChangesLeakNothing(t *testing.T) {
 	client("warm", false)
 	client(bad, true)
 	apptest.Eventually(t, "the warm-up connections gone", func() bool { return srv.App.Hub().Online() == 0 })
-	time.Sleep(100 * time.Millisecond) // let the warm-up's goroutines end; the wait below has slack anyway
 	base := settle()
 
 	const n = 100
