@@ -254,3 +254,45 @@ func TestWindowChangesLeakNothing(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestWindowChangeBeforeShell: the UI starts at the size of the last
+// window change sent before the shell, not at the pty request's.
+func TestWindowChangeBeforeShell(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, apptest.Config(t))
+	sc := apptest.DialSSH(t, srv.SSH, "mike", nil, nil)
+	ch := openSession(t, sc)
+	if !reply(t, ch, "pty-req", ptyPayload(80, 24)) {
+		t.Fatal("pty refused")
+	}
+	for _, h := range []int{20, 30} {
+		if !reply(t, ch, "window-change", windowPayload(100, h)) {
+			t.Fatal("window change refused")
+		}
+	}
+	if !reply(t, ch, "shell", nil) {
+		t.Fatal("shell refused")
+	}
+	out := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		buf := make([]byte, 4096)
+		for !strings.Contains(b.String(), "message or /help") {
+			n, err := ch.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		out <- b.String()
+	}()
+	select {
+	case frame := <-out:
+		// The input line is the last row: row 30 of 30.
+		if !strings.Contains(frame, "\x1b[30;1H") || strings.Contains(frame, "\x1b[31;1H") {
+			t.Errorf("the first frame does not end at row 30: %q", frame)
+		}
+	case <-time.After(apptest.Wait):
+		t.Fatalf("no first frame after %v", apptest.Wait)
+	}
+}
