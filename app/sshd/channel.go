@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"context"
 	"encoding/binary"
 	"sync"
 
@@ -86,10 +87,14 @@ func (d *Door) sessionChannel(srv *ssh.Server, sc *gossh.ServerConn, nc gossh.Ne
 	}
 	defer c.closeChannel()
 	ch := &channel{winC: make(chan struct{}, 1)}
-	ssh.DefaultSessionHandler(srv, sc, &filtered{NewChannel: nc, d: d, c: c, ch: ch, user: sc.User()}, &chanContext{Context: ctx, ch: ch})
-	if ch.done != nil {
-		<-ch.done
-	}
+	defer func() {
+		if ch.done != nil {
+			<-ch.done
+		}
+	}()
+	defer d.recoverPanic(c, sc.User()) // the library's, here: the filter ends with the connection
+	ssh.DefaultSessionHandler(srv, sc, &filtered{NewChannel: nc, d: d, c: c, ch: ch, user: sc.User(), ctx: ctx},
+		&chanContext{Context: ctx, ch: ch})
 }
 
 // chanContext is a connection's context as one of its session channels
@@ -114,6 +119,7 @@ type filtered struct {
 	c    *conn
 	ch   *channel
 	user string
+	ctx  ssh.Context // the connection's
 }
 
 // Accept accepts the channel and starts filter on its requests; the
@@ -129,7 +135,7 @@ func (f *filtered) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 		defer close(f.ch.done)
 		defer close(out)
 		defer f.d.recoverPanic(f.c, f.user)
-		filter(in, out, f.ch)
+		filter(f.ctx, in, out, f.ch)
 	}()
 	return sch, out, nil
 }
@@ -147,18 +153,26 @@ func (f *filtered) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 //     break) is refused, with a reply when one is wanted.
 //
 // It never blocks but on out, which the library reads without waiting on
-// anything of the client's.
-func filter(in <-chan *gossh.Request, out chan<- *gossh.Request, ch *channel) {
+// anything of the client's, and not even there once ctx is done (the
+// connection ended, maybe by a panic in the library's loop).
+func filter(ctx context.Context, in <-chan *gossh.Request, out chan<- *gossh.Request, ch *channel) {
 	var envCount, envBytes int
 	var started, pty bool
+	pass := func(req *gossh.Request) {
+		select {
+		case out <- req:
+		case <-ctx.Done():
+			req.Reply(false, nil)
+		}
+	}
 	for req := range in {
 		switch req.Type {
 		case "shell", "exec":
 			started = true
-			out <- req
+			pass(req)
 		case "pty-req":
 			pty = pty || !started
-			out <- req
+			pass(req)
 		case "env":
 			if started || envCount >= maxEnvCount || envBytes+len(req.Payload) > maxEnvBytes {
 				req.Reply(false, nil)
@@ -166,7 +180,7 @@ func filter(in <-chan *gossh.Request, out chan<- *gossh.Request, ch *channel) {
 			}
 			envCount++
 			envBytes += len(req.Payload)
-			out <- req
+			pass(req)
 		case "window-change":
 			win, ok := parseWindow(req.Payload)
 			ok = ok && pty
