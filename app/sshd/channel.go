@@ -79,9 +79,11 @@ func (d *Door) sessionChannel(srv *ssh.Server, sc *gossh.ServerConn, nc gossh.Ne
 		nc.Reject(gossh.Prohibited, "no connection")
 		return
 	}
-	if !c.openChannel() {
-		d.log.Warn("channel refused", "door", "ssh", "user", logName(sc.User()), "addr", sc.RemoteAddr().String(),
-			"reason", "too many channels on one connection")
+	if ok, first := c.openChannel(); !ok {
+		if first { // once per connection: a client may ask many times
+			d.log.Warn("channel refused", "door", "ssh", "user", logName(sc.User()), "addr", sc.RemoteAddr().String(),
+				"reason", "too many channels on one connection")
+		}
 		nc.Reject(gossh.ResourceShortage, TextTooManySessions)
 		return
 	}
@@ -205,17 +207,20 @@ func parseWindow(p []byte) (ssh.Window, bool) {
 }
 
 // openChannel counts a new session channel on c, in the door's WaitGroup
-// too; it reports false if c is closed or has maxChannelsPerConn open.
-func (c *conn) openChannel() bool {
+// too; it reports false if c is closed or has maxChannelsPerConn open,
+// and whether that is c's first refusal.
+func (c *conn) openChannel() (ok, first bool) {
 	d := c.door
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if c.gone || c.channels >= maxChannelsPerConn {
-		return false
+		first = !c.refused
+		c.refused = true
+		return false, first
 	}
 	c.channels++
 	d.wg.Add(1)
-	return true
+	return true, false
 }
 
 // closeChannel counts a session channel of c as closed.

@@ -284,6 +284,7 @@ type conn struct {
 	// guarded by door.mu
 	gone     bool        // released: no session may start
 	channels int         // session channels open
+	refused  bool        // a session channel was refused
 	sessions int         // sessions running
 	idle     *time.Timer // closes the connection while it has no session
 	keep     *time.Timer // asks the client for a keepalive reply
