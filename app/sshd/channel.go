@@ -36,7 +36,6 @@ type channel struct {
 	win    ssh.Window
 	hasWin bool          // a window-change came
 	winC   chan struct{} // one slot: a window-change came since the last window
-	done   chan struct{} // closed when filter has returned
 }
 
 // window returns the size the client last sent, if it sent any.
@@ -88,15 +87,18 @@ func (d *Door) sessionChannel(srv *ssh.Server, sc *gossh.ServerConn, nc gossh.Ne
 		return
 	}
 	defer c.closeChannel()
+	defer d.recoverPanic(c, sc.User()) // the library's too, here
 	ch := &channel{winC: make(chan struct{}, 1)}
-	defer func() {
-		if ch.done != nil {
-			<-ch.done
-		}
-	}()
-	defer d.recoverPanic(c, sc.User()) // the library's, here: the filter ends with the connection
-	ssh.DefaultSessionHandler(srv, sc, &filtered{NewChannel: nc, d: d, c: c, ch: ch, user: sc.User(), ctx: ctx},
-		&chanContext{Context: ctx, ch: ch})
+	f := &filtered{NewChannel: nc, d: d, c: c, user: sc.User(), f: filter{ctx: ctx, ch: ch}}
+	// The library's loop runs until the shell starts (or the channel
+	// closes before); the filter then goes on here, alone, until the
+	// channel closes, so a running session costs no goroutine more.
+	ssh.DefaultSessionHandler(srv, sc, f, &chanContext{Context: ctx, ch: ch})
+	if f.in == nil {
+		return // not accepted
+	}
+	<-f.done
+	f.f.run(f.in, nil)
 }
 
 // chanContext is a connection's context as one of its session channels
@@ -114,38 +116,41 @@ func (c *chanContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// filtered is a new session channel whose requests pass through filter.
+// filtered is a new session channel whose requests pass through a filter.
 type filtered struct {
 	gossh.NewChannel
 	d    *Door
 	c    *conn
-	ch   *channel
 	user string
-	ctx  ssh.Context // the connection's
+	f    filter
+
+	in   <-chan *gossh.Request // the channel's requests, once accepted
+	done chan struct{}         // closed when the filter has handed the library its last request
 }
 
-// Accept accepts the channel and starts filter on its requests; the
-// library reads what filter passes on.
+// Accept accepts the channel and starts the filter on its requests; the
+// library reads what it passes on, until the shell starts.
 func (f *filtered) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 	sch, in, err := f.NewChannel.Accept()
 	if err != nil {
 		return nil, nil, err
 	}
 	out := make(chan *gossh.Request)
-	f.ch.done = make(chan struct{})
+	f.in, f.done = in, make(chan struct{})
 	go func() {
-		defer close(f.ch.done)
+		defer close(f.done)
 		defer close(out)
 		defer f.d.recoverPanic(f.c, f.user)
-		filter(f.ctx, in, out, f.ch)
+		f.f.run(in, out)
 	}()
 	return sch, out, nil
 }
 
 // filter answers a session channel's requests that the server does not
-// pass to the library, and passes on the rest, until in closes:
+// pass to the library, and passes on the rest:
 //
-//   - shell, exec and pty-req go on; the library answers them.
+//   - shell, exec and pty-req go on before the shell; the library answers
+//     them. Once the shell runs they are refused here.
 //   - env goes on before the shell, up to maxEnvCount requests and
 //     maxEnvBytes in all; past that, or once the shell runs, it is refused.
 //   - window-change is kept as the channel's latest size and answered
@@ -153,46 +158,68 @@ func (f *filtered) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 //     the library's loop never waits on it.
 //   - everything else (agent and X11 forwarding, signals, subsystems,
 //     break) is refused, with a reply when one is wanted.
-//
-// It never blocks but on out, which the library reads without waiting on
-// anything of the client's, and not even there once ctx is done (the
-// connection ended, maybe by a panic in the library's loop).
-func filter(ctx context.Context, in <-chan *gossh.Request, out chan<- *gossh.Request, ch *channel) {
-	var envCount, envBytes int
-	var started, pty bool
-	pass := func(req *gossh.Request) {
-		select {
-		case out <- req:
-		case <-ctx.Done():
-			req.Reply(false, nil)
+type filter struct {
+	ctx                context.Context // the connection's
+	ch                 *channel
+	envCount, envBytes int
+	started, pty       bool
+}
+
+// run handles requests from in until in closes or, if out is not nil,
+// until it has passed the shell (or exec) request on to out. It never
+// blocks but on out, which the library reads without waiting on anything
+// of the client's, and not even there once the connection has ended
+// (maybe by a panic in the library's loop).
+func (f *filter) run(in <-chan *gossh.Request, out chan<- *gossh.Request) {
+	for req := range in {
+		if f.handle(req, out) {
+			return
 		}
 	}
-	for req := range in {
-		switch req.Type {
-		case "shell", "exec":
-			started = true
-			pass(req)
-		case "pty-req":
-			pty = pty || !started
-			pass(req)
-		case "env":
-			if started || envCount >= maxEnvCount || envBytes+len(req.Payload) > maxEnvBytes {
-				req.Reply(false, nil)
-				continue
-			}
-			envCount++
-			envBytes += len(req.Payload)
-			pass(req)
-		case "window-change":
-			win, ok := parseWindow(req.Payload)
-			ok = ok && pty
-			if ok {
-				ch.setWindow(win)
-			}
-			req.Reply(ok, nil)
-		default:
-			req.Reply(false, nil)
+}
+
+// handle answers req or passes it to out; it reports whether req was the
+// shell (or exec) request passed on, after which the library reads no more.
+func (f *filter) handle(req *gossh.Request, out chan<- *gossh.Request) (last bool) {
+	switch req.Type {
+	case "shell", "exec", "pty-req":
+		if f.started || out == nil {
+			break
 		}
+		if req.Type == "pty-req" {
+			f.pty = true
+		} else {
+			f.started = true
+		}
+		f.pass(req, out)
+		return f.started
+	case "env":
+		if f.started || out == nil || f.envCount >= maxEnvCount || f.envBytes+len(req.Payload) > maxEnvBytes {
+			break
+		}
+		f.envCount++
+		f.envBytes += len(req.Payload)
+		f.pass(req, out)
+		return false
+	case "window-change":
+		win, ok := parseWindow(req.Payload)
+		ok = ok && f.pty
+		if ok {
+			f.ch.setWindow(win)
+		}
+		req.Reply(ok, nil)
+		return false
+	}
+	req.Reply(false, nil)
+	return false
+}
+
+// pass hands req to out, or refuses it if the connection has ended.
+func (f *filter) pass(req *gossh.Request, out chan<- *gossh.Request) {
+	select {
+	case out <- req:
+	case <-f.ctx.Done():
+		req.Reply(false, nil)
 	}
 }
 
