@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -30,13 +31,16 @@ const TextTooManySessions = "Too many sessions on this connection."
 const closeGrace = 5 * time.Second
 
 // handle is the server's Handler: one SSH session, from its shell or exec
-// request to its exit status.
+// request to its exit status. A panic in it, or in the UI it runs, ends
+// this connection only.
 func (d *Door) handle(s ssh.Session) {
 	c, _ := s.Context().Value(connKey{}).(*conn)
-	if c == nil {
+	ch := channelOf(s)
+	if c == nil || ch == nil {
 		s.Exit(1)
 		return
 	}
+	defer d.recoverPanic(c, s.User())
 	addr := s.RemoteAddr().String()
 	if c.over {
 		d.log.Warn("connection refused", "door", "ssh", "addr", addr, "reason", "too many connections")
@@ -52,20 +56,57 @@ func (d *Door) handle(s ssh.Session) {
 		return
 	}
 	defer c.done()
+	if cmd := s.RawCommand(); cmd != "" {
+		d.log.Info("command refused", "door", "ssh", "user", logName(s.User()), "addr", addr, "command", logName(cmd))
+		refuse(s, unknownCommand(cmd))
+		return
+	}
 	keyID, key := "", "none"
 	if pk := s.PublicKey(); pk != nil {
 		keyID = gossh.FingerprintSHA256(pk)
 		key = keyID
 	}
-	pty, winCh, isPty := s.Pty()
-	d.log.Info("ssh session", "user", s.User(), "addr", addr, "key", key, "pty", isPty)
+	pty, _, isPty := s.Pty()
+	d.log.Info("ssh session", "user", logName(s.User()), "addr", addr, "key", key, "pty", isPty)
 	code := 0
 	if isPty {
-		code = d.serveUI(s, c, pty, winCh, keyID)
+		code = d.serveUI(s, c, ch, pty, keyID)
 	} else {
 		code = d.serveLines(s, c, keyID)
 	}
 	s.Exit(code) // a no-op if the session was closed already
+}
+
+// unknownCommand is the answer to an exec request: the server runs no
+// commands, it only serves chat (the command is cut and sanitised).
+func unknownCommand(cmd string) string {
+	return "Unknown command '" + chat.Sanitize(logName(cmd)) + "'; this server only serves chat."
+}
+
+// maxLogName is the most of a name or command a log line or an answer carries.
+const maxLogName = 64
+
+// logName returns s cut to maxLogName bytes (on a rune boundary) for a log line.
+func logName(s string) string {
+	if len(s) <= maxLogName {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxLogName], "") + "…"
+}
+
+// recoverPanic, deferred by every goroutine of a connection, ends a panic
+// there: it logs it with the user and the stack, and cuts the connection,
+// so that one connection's panic ends that connection only.
+func (d *Door) recoverPanic(c *conn, user string) {
+	if v := recover(); v != nil {
+		d.panicked(c, user, v)
+	}
+}
+
+// panicked logs panic v of user's connection c with the stack, and cuts c.
+func (d *Door) panicked(c *conn, user string, v any) {
+	d.log.Error("panic", "user", logName(user), "door", "ssh", "panic", v, "stack", string(debug.Stack()))
+	c.cut()
 }
 
 // refuse tells s why it is refused and ends it with exit status 1.
@@ -92,7 +133,7 @@ func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
 
 // serveUI logs the user in and runs the Bubble Tea UI until it quits, the
 // connection ends or the hub shuts down; it returns the exit status.
-func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Window, keyID string) int {
+func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID string) int {
 	ctx, cancel := context.WithCancel(s.Context())
 	defer cancel()
 	addr := s.RemoteAddr().String()
@@ -105,7 +146,11 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		return 1
 	}
 	defer sess.Close() // whatever ended the program, no ghost stays online
-	w, h := d.clamp(pty.Window)
+	win := pty.Window
+	if latest, ok := ch.window(); ok { // window changes before the shell
+		win = latest
+	}
+	w, h := d.clamp(win)
 	out := &stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout, slow: d.cfg.Hub.SlowClients()}
 	defer out.stop()
 	m := tui.New(tui.Config{
@@ -129,18 +174,37 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		// goroutines per program; keyin decodes the same keys on ours.
 		tea.WithInput(nil),
 	)
-	p := tui.NewProgram(m, opts...)
-	go readKeys(s, keyin.New(p.Send))
+	p := tui.NewProgramOf(m, &guard{m: m, d: d, c: c, user: sess.Name()}, opts...)
+	keysDone := make(chan struct{})
+	go func() {
+		defer close(keysDone)
+		defer d.recoverPanic(c, sess.Name())
+		readKeys(s, keyin.New(p.Send))
+	}()
 	resized := make(chan struct{})
 	go func() {
 		defer close(resized)
-		d.resizes(ctx, winCh, p, w, h)
+		defer d.recoverPanic(c, sess.Name())
+		d.resizes(ctx, ch, p, w, h)
 	}()
-	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+	_, err = p.Run()
+	switch {
+	case errors.Is(err, tea.ErrProgramPanic): // in a command the guard could not wrap; Bubble Tea printed the stack
+		d.panicked(c, sess.Name(), err)
+	case err != nil && !errors.Is(err, tea.ErrProgramKilled):
 		d.log.Warn("ui ended", "door", "ssh", "user", sess.Name(), "addr", addr, "err", err)
 	}
 	cancel()
 	<-resized
+	// The reader ends when the client has seen the channel close; a client
+	// that does not close its side within closeGrace is cut.
+	s.Exit(0)
+	select {
+	case <-keysDone:
+	case <-time.After(closeGrace):
+		c.cut()
+		<-keysDone
+	}
 	return 0
 }
 
@@ -214,10 +278,9 @@ func readKeys(s ssh.Session, keys *keyin.Decoder) {
 }
 
 // resizes hands p the window sizes the client sends, clamped, at most one
-// per resizeEvery and only when the size changed, until ctx is done. It
-// keeps reading winCh meanwhile, so a storm of window changes costs a
-// channel receive each and one redraw per tick.
-func (d *Door) resizes(ctx context.Context, winCh <-chan ssh.Window, p *tea.Program, w, h int) {
+// per resizeEvery and only when the size changed, until ctx is done. A
+// storm of window changes costs one redraw per tick.
+func (d *Door) resizes(ctx context.Context, ch *channel, p *tea.Program, w, h int) {
 	sentW, sentH := w, h
 	tick := time.NewTimer(resizeEvery)
 	tick.Stop()
@@ -227,11 +290,8 @@ func (d *Door) resizes(ctx context.Context, winCh <-chan ssh.Window, p *tea.Prog
 		case <-ctx.Done():
 			tick.Stop()
 			return
-		case win, ok := <-winCh:
-			if !ok {
-				winCh = nil
-				continue
-			}
+		case <-ch.winC:
+			win, _ := ch.window()
 			w, h = d.clamp(win)
 			if tickC == nil {
 				tick.Reset(resizeEvery)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 	gossh "golang.org/x/crypto/ssh"
@@ -93,6 +94,10 @@ type Door struct {
 	refusing int
 
 	shared *tui.Shared // what the UI sessions share
+
+	// onUpdate, if not nil, sees every message of every UI before its
+	// model does, on the program's goroutine: a test's hook.
+	onUpdate func(user string, msg tea.Msg)
 }
 
 // New loads or generates the host key and listens on cfg.Addr.
@@ -151,6 +156,10 @@ func New(cfg Config) (*Door, error) {
 		d.log.Debug("ssh handshake failed", "addr", c.RemoteAddr().String(), "err", err)
 	}
 	srv.Handler = d.handle
+	// Sessions only: no forwarding of any kind, and our own session
+	// channel handler, which filters what reaches the library's.
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": d.sessionChannel}
+	srv.RequestHandlers = map[string]ssh.RequestHandler{}
 	d.srv = srv
 	d.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -273,8 +282,10 @@ type conn struct {
 	once     sync.Once
 
 	// guarded by door.mu
-	gone     bool // released: no session may start
-	sessions int
+	gone     bool        // released: no session may start
+	channels int         // session channels open
+	refused  bool        // a session channel was refused
+	sessions int         // sessions running
 	idle     *time.Timer // closes the connection while it has no session
 	keep     *time.Timer // asks the client for a keepalive reply
 	ssh      *gossh.ServerConn

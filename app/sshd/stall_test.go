@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"charm.land/ssh"
 	"github.com/charmbracelet/colorprofile"
 
 	"chatserver/chat"
@@ -178,4 +179,28 @@ func TestColourProfile(t *testing.T) {
 			t.Errorf("TERM=%q %v: %v, want %v", tc.term, tc.environ, got, tc.want)
 		}
 	}
+}
+
+// FuzzParseWindow: a window-change payload of any bytes never panics; it
+// is read exactly when it holds the four numbers, and then as they are.
+func FuzzParseWindow(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 80, 0, 0, 0, 24, 0, 0, 2, 128, 0, 0, 1, 224})
+	f.Add([]byte{0, 0, 0, 80, 0, 0, 0, 24})
+	f.Add([]byte{255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		win, ok := parseWindow(p)
+		if ok != (len(p) >= 16) {
+			t.Fatalf("parseWindow(%x) ok = %v", p, ok)
+		}
+		if !ok {
+			return
+		}
+		u := func(i int) int {
+			return int(uint32(p[4*i])<<24 | uint32(p[4*i+1])<<16 | uint32(p[4*i+2])<<8 | uint32(p[4*i+3]))
+		}
+		if want := (ssh.Window{Width: u(0), Height: u(1), WidthPixels: u(2), HeightPixels: u(3)}); win != want {
+			t.Fatalf("parseWindow(%x) = %+v, want %+v", p, win, want)
+		}
+	})
 }
