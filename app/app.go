@@ -44,6 +44,7 @@ const HostKeyFile = "ssh_host_ed25519"
 
 // App is a running chatserver.
 type App struct {
+	lock   *dirLock      // the data folder's lock, released by Run; nil without DataDir
 	db     *store.SQLite // the store New opened, closed by Run; nil with Config.Store
 	cfg    Config
 	log    *slog.Logger
@@ -52,10 +53,12 @@ type App struct {
 	ssh    *sshd.Door
 }
 
-// New opens the store, builds the hub and listens on the doors' addresses.
-// The store is cfg.Store if set, else the SQLite database DBFile in
-// cfg.DataDir (the folder is created), else, with no DataDir, one in memory.
-// Run closes the store New opened.
+// New locks the data folder, opens the store, builds the hub and listens
+// on the doors' addresses. The store is cfg.Store if set, else the SQLite
+// database DBFile in cfg.DataDir (the folder is created), else, with no
+// DataDir, one in memory. A data folder another chatserver holds is an
+// error. Run closes the store New opened and releases the folder; when New
+// fails, it has closed whatever it opened.
 func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -63,35 +66,45 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 3 * time.Second
 	}
+	a := &App{cfg: cfg, log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			a.release()
+		}
+	}()
+	if cfg.DataDir != "" {
+		if a.lock, err = openDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	st := cfg.Store
-	var db *store.SQLite
 	if st == nil && cfg.DataDir == "" {
 		st = store.NewMemory(cfg.HistoryPerRoom)
 	} else if st == nil {
-		if db, err = openStore(ctx, cfg); err != nil {
+		if a.db, err = openStore(ctx, cfg); err != nil {
 			return nil, err
 		}
-		defer closeOnError(db, &err)
-		st = db
+		st = a.db
 	}
-	hub, err := chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms})
+	a.hub, err = chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms})
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}
-	a := &App{cfg: cfg, log: cfg.Logger, hub: hub, db: db}
 	line := lineproto.Options{FloodBurst: cfg.FloodBurst, FloodRate: cfg.FloodRate}
 	if cfg.TelnetAddr != "" {
 		a.telnet, err = telnet.New(telnet.Config{
-			Addr: cfg.TelnetAddr, Hub: hub, Logger: cfg.Logger,
+			Addr: cfg.TelnetAddr, Hub: a.hub, Logger: cfg.Logger,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
+	// The SSH door comes last: nothing after it can fail, so it is never
+	// left listening.
 	if cfg.SSHAddr != "" {
 		a.ssh, err = sshd.New(sshd.Config{
-			Addr: cfg.SSHAddr, HostKeyPath: filepath.Join(cfg.DataDir, HostKeyFile), Hub: hub, Logger: cfg.Logger,
+			Addr: cfg.SSHAddr, HostKeyPath: filepath.Join(cfg.DataDir, HostKeyFile), Hub: a.hub, Logger: cfg.Logger,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
 			HandshakeTimeout: cfg.SSHHandshakeTimeout, IdleTimeout: cfg.SSHIdleTimeout,
 		})
@@ -100,6 +113,18 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 	return a, nil
+}
+
+// release closes what New opened and Run did not: the telnet listener,
+// the store and the data folder's lock. For a New that failed.
+func (a *App) release() {
+	if a.telnet != nil {
+		a.telnet.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+	a.lock.release()
 }
 
 // Hub returns the chat engine.
@@ -160,6 +185,7 @@ func (a *App) Run(ctx context.Context) error {
 		<-done
 	}
 	err = errors.Join(err, a.closeStore())
+	a.lock.release()
 	a.log.Info("stopped")
 	return err
 }

@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"chatserver/chat/store"
 )
@@ -12,12 +15,43 @@ import (
 // DBFile is the database's file name in the data folder.
 const DBFile = "chatserver.db"
 
-// openStore opens the SQLite store in cfg.DataDir, creating the folder,
-// private to its owner, if it is missing.
-func openStore(ctx context.Context, cfg Config) (*store.SQLite, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+// openDataDir creates the data folder, private to its owner, if it is
+// missing, checks that it takes writes and locks it for this process.
+func openDataDir(dir string) (*dirLock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
+	if err := checkWritable(dir); err != nil {
+		return nil, err
+	}
+	return lockDataDir(dir)
+}
+
+// checkWritable tells a data folder that cannot take files, with the
+// reason, before SQLite finds it out with "unable to open database file".
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		if errors.Is(err, syscall.EROFS) {
+			return fmt.Errorf("data folder %s is read-only", dir)
+		}
+		return fmt.Errorf("data folder %s is not writable: %w", dir, unwrapPath(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// unwrapPath drops the operation and path of an *fs.PathError, which the
+// caller's message already names.
+func unwrapPath(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// openStore opens the SQLite store in cfg.DataDir.
+func openStore(ctx context.Context, cfg Config) (*store.SQLite, error) {
 	path := filepath.Join(cfg.DataDir, DBFile)
 	db, err := store.Open(ctx, path, store.Options{HistoryPerRoom: cfg.HistoryPerRoom, Logger: cfg.Logger})
 	if err != nil {
@@ -25,14 +59,6 @@ func openStore(ctx context.Context, cfg Config) (*store.SQLite, error) {
 	}
 	cfg.Logger.Info("store opened", "path", path, "schema", store.SchemaVersion)
 	return db, nil
-}
-
-// closeOnError closes db if *err is set: for New, which must not leave the
-// store open when a later step fails.
-func closeOnError(db *store.SQLite, err *error) {
-	if *err != nil {
-		db.Close()
-	}
 }
 
 // closeStore closes the store New opened, once the doors have ended: the

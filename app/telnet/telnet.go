@@ -122,6 +122,9 @@ func (d *Door) Run(ctx context.Context) error {
 	}
 }
 
+// Close stops listening; for a door that will not Run.
+func (d *Door) Close() error { return d.ln.Close() }
+
 // CloseAll cuts every open connection; for a shutdown whose grace ran out.
 func (d *Door) CloseAll() {
 	d.mu.Lock()

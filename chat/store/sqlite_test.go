@@ -14,6 +14,7 @@ import (
 
 	"chatserver/chat"
 	"chatserver/chat/store"
+	"chatserver/internal/readonly"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -289,13 +290,13 @@ func TestOpenErrors(t *testing.T) {
 			s, err := store.Open(t.Context(), p, store.Options{})
 			must(t, err)
 			must(t, s.Close())
-			if !readOnly(t, p) {
+			if !readonly.Make(t, p) {
 				t.Skip("cannot make a file read-only here")
 			}
 			return p
 		}, "readonly database"},
 		{"read-only folder", func(t *testing.T, dir string) string {
-			if !readOnly(t, dir) {
+			if !readonly.Make(t, dir) {
 				t.Skip("cannot make a folder read-only here")
 			}
 			return filepath.Join(dir, "chat.db")

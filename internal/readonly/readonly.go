@@ -1,14 +1,16 @@
-package store_test
+// Package readonly makes files and folders unwritable for tests, even for
+// root where the file system allows it.
+package readonly
 
 import (
 	"os"
 	"testing"
 )
 
-// readOnly makes path (a file or a folder) unwritable until the test ends:
-// by its mode bits, and where that is not enough (root) by the immutable
+// Make makes path (a file or a folder) unwritable until the test ends: by
+// its mode bits, and where that is not enough (root) by the immutable
 // attribute. It reports false if it could not.
-func readOnly(t *testing.T, path string) bool {
+func Make(t testing.TB, path string) bool {
 	t.Helper()
 	fi, err := os.Stat(path)
 	if err != nil {
