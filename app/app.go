@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -103,14 +105,17 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	// The SSH door comes last: nothing after it can fail, so it is never
 	// left listening.
 	if cfg.SSHAddr != "" {
+		hostKey := filepath.Join(cfg.DataDir, HostKeyFile)
+		_, statErr := os.Stat(hostKey)
 		a.ssh, err = sshd.New(sshd.Config{
-			Addr: cfg.SSHAddr, HostKeyPath: filepath.Join(cfg.DataDir, HostKeyFile), Hub: a.hub, Logger: cfg.Logger,
+			Addr: cfg.SSHAddr, HostKeyPath: hostKey, Hub: a.hub, Logger: cfg.Logger,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
 			HandshakeTimeout: cfg.SSHHandshakeTimeout, IdleTimeout: cfg.SSHIdleTimeout,
 		})
 		if err != nil {
 			return nil, err
 		}
+		a.logHostKey(hostKey, errors.Is(statErr, fs.ErrNotExist))
 	}
 	return a, nil
 }

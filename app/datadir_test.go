@@ -60,7 +60,7 @@ func TestDataFolderInUse(t *testing.T) {
 	alice.Until("<system> You're currently in the 'chat' room.")
 
 	lock := filepath.Join(cfg.DataDir, app.LockFile)
-	if err := app.Backup(t.Context(), cfg.DataDir, lock); err == nil {
+	if _, err := app.Backup(t.Context(), cfg.DataDir, lock); err == nil {
 		t.Errorf("backup onto the lock file succeeded")
 	}
 	if b, err := os.ReadFile(lock); err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {

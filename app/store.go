@@ -74,8 +74,52 @@ func (a *App) closeStore() error {
 	return nil
 }
 
+// HostKeyBackupSuffix is added to a backup's file name for the copy of the
+// SSH host key beside it.
+const HostKeyBackupSuffix = ".host_key"
+
 // Backup writes a consistent copy of the database in dataDir to the new
-// file dst. It may run while a server is using the database.
-func Backup(ctx context.Context, dataDir, dst string) error {
-	return store.Backup(ctx, filepath.Join(dataDir, DBFile), dst)
+// file dst, and a copy of the SSH host key, if there is one, to the new
+// file dst+HostKeyBackupSuffix, private to its owner; it returns the
+// latter's name, or "" if there was no key. It may run while a server is
+// using the data folder, and leaves the folder's lock alone.
+func Backup(ctx context.Context, dataDir, dst string) (hostKey string, err error) {
+	key, err := os.ReadFile(filepath.Join(dataDir, HostKeyFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("back up the host key: %w", err)
+	}
+	keyDst := dst + HostKeyBackupSuffix
+	if key != nil {
+		if _, err := os.Lstat(keyDst); err == nil {
+			return "", fmt.Errorf("back up the host key: %s already exists", keyDst)
+		}
+	}
+	if err := store.Backup(ctx, filepath.Join(dataDir, DBFile), dst); err != nil {
+		return "", err
+	}
+	if key == nil {
+		return "", nil
+	}
+	if err := writeNew(keyDst, key); err != nil {
+		return "", fmt.Errorf("back up the host key: %w", err)
+	}
+	return keyDst, nil
+}
+
+// writeNew writes b to the new file path, mode 0600: to a file beside it,
+// synced, then renamed, so that path is either complete or absent.
+func writeNew(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err = errors.Join(err, f.Close()); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

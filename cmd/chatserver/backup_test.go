@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"chatserver/app"
 	"chatserver/app/apptest"
 )
@@ -24,13 +26,14 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// TestBackupRestore backs up the database of a running server with
-// chatserver backup, restores the copy into a new data folder as the README
-// says, and finds the room there.
+// TestBackupRestore backs up the database and host key of a running
+// server with chatserver backup, restores the copies into a new data folder
+// as the README says, and finds the room and the host key there.
 func TestBackupRestore(t *testing.T) {
 	cfg := apptest.Config(t)
-	cfg.SSHAddr = ""
 	srv := apptest.Start(t, cfg)
+	var hostKey, restoredKey gossh.PublicKey
+	apptest.DialSSH(t, srv.SSH, "mike", nil, &hostKey).Close()
 	alice := apptest.Login(t, srv.Telnet, "alice")
 	alice.Send("/switch Den")
 	alice.Expect("<system> Switched to room 'Den'")
@@ -44,21 +47,34 @@ func TestBackupRestore(t *testing.T) {
 	if want := "backed up " + filepath.Join(cfg.DataDir, app.DBFile) + " to " + dst; !strings.HasPrefix(out, want) {
 		t.Errorf("chatserver backup printed %q, want %q…", out, want)
 	}
+	keyCopy := dst + app.HostKeyBackupSuffix
+	if want := "backed up " + filepath.Join(cfg.DataDir, app.HostKeyFile) + " to " + keyCopy + "\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("chatserver backup printed %q, want …%q", out, want)
+	}
+	if fi, err := os.Stat(keyCopy); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("host key copy: %v, %v; want mode 0600", fi, err)
+	}
 	if _, err := run(t, "backup", "--data-dir", cfg.DataDir, dst); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("a second backup to the same file = %v, want an error", err)
 	}
 	srv.Stop(t)
 
 	restored := t.TempDir()
-	b, err := os.ReadFile(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(restored, app.DBFile), b, 0o600); err != nil {
-		t.Fatal(err)
+	for from, to := range map[string]string{dst: app.DBFile, keyCopy: app.HostKeyFile} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(restored, to), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg.DataDir = restored
 	srv = apptest.Start(t, cfg)
+	apptest.DialSSH(t, srv.SSH, "mike", nil, &restoredKey).Close()
+	if !bytes.Equal(hostKey.Marshal(), restoredKey.Marshal()) {
+		t.Errorf("restored host key %s, want %s", gossh.FingerprintSHA256(restoredKey), gossh.FingerprintSHA256(hostKey))
+	}
 	bob := apptest.Login(t, srv.Telnet, "bob")
 	bob.Send("/rooms")
 	bob.Expect("<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. Den")
