@@ -152,10 +152,11 @@ func New(cfg Config) (*Door, error) {
 	}
 	srv.Handler = d.handle
 	d.srv = srv
-	d.ln, err = net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("ssh listen %s: %w", cfg.Addr, err)
 	}
+	d.ln = conncap.NewListener(ln, "ssh", log) // rides out a lack of descriptors
 	return d, nil
 }
 

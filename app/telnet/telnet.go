@@ -4,7 +4,6 @@ package telnet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -72,6 +71,7 @@ func New(cfg Config) (*Door, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	ln = conncap.NewListener(ln, "telnet", log)
 	return &Door{cfg: cfg, log: log, ln: ln, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), conns: map[net.Conn]struct{}{},
 		setSendBuffer: !own || !inheritsSendBuffer}, nil
 }
@@ -87,28 +87,16 @@ func (d *Door) Run(ctx context.Context) error {
 	defer wg.Wait()
 	stop := context.AfterFunc(ctx, func() { d.ln.Close() })
 	defer stop()
-	var backoff time.Duration
 	for {
+		// Out of file descriptors, or another passing failure: the
+		// listener waits and tries again, so only closing ends it.
 		conn, err := d.ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if errors.Is(err, net.ErrClosed) {
-				return fmt.Errorf("telnet accept: %w", err)
-			}
-			// Out of file descriptors, or another passing failure: the
-			// door stays up and tries again, backing off as net/http does.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			d.log.Warn("accept failed, retrying", "door", "telnet", "err", err, "retry_in", backoff)
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
-				return nil
-			}
-			continue
+			return fmt.Errorf("telnet accept: %w", err)
 		}
-		backoff = 0
 		ip := conncap.Host(conn.RemoteAddr())
 		if !d.admit(conn, ip) {
 			d.log.Warn("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "too many connections")

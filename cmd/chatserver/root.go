@@ -94,6 +94,7 @@ command line wins over the environment.`,
 				}
 				defer wait()
 			}
+			f.maxConns = fitConns(log, doors(f.telnetAddr, f.sshAddr), f.maxConns)
 			a, err := app.New(cmd.Context(), app.Config{
 				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
 				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
@@ -116,7 +117,7 @@ command line wins over the environment.`,
 	fl.Float64Var(&f.floodRate, "flood-rate", chat.DefaultFloodRate, "lines a second a connection may send after the burst; 0 turns flood control off")
 	fl.IntVar(&f.historyPerRoom, "history-per-room", 10000, "messages kept per room")
 	fl.IntVar(&f.maxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms there may be (rooms are never removed); past it /switch creates no new room")
-	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total")
+	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total; lowered to fit the open-file limit")
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
