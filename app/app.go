@@ -151,9 +151,15 @@ func (a *App) SSHAddr() net.Addr {
 	return a.ssh.Addr()
 }
 
+// cutWait is how long Run waits for the connections it cut when the grace
+// ran out, and the least the store gets to write what is queued.
+const cutWait = time.Second
+
 // Run serves until ctx is done, then shuts down in order: every user is
 // told, the doors stop accepting, and connections get ShutdownGrace to
-// drain before they are cut. It returns once everything it started ended.
+// drain before they are cut. Then the store writes what is queued and is
+// closed. Every wait is bounded: Run returns within about ShutdownGrace
+// plus two seconds, logging whatever it stopped waiting for.
 func (a *App) Run(ctx context.Context) error {
 	doorCtx, stopDoors := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDoors()
@@ -173,13 +179,14 @@ func (a *App) Run(ctx context.Context) error {
 	case err = <-errc:
 	}
 	a.log.Info("shutting down", "users", a.hub.Online())
+	deadline := time.Now().Add(a.cfg.ShutdownGrace)
 	a.hub.Shutdown()
 	stopDoors()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(a.cfg.ShutdownGrace):
+	case <-time.After(time.Until(deadline)):
 		a.log.Warn("shutdown grace over, cutting connections")
 		if a.telnet != nil {
 			a.telnet.CloseAll()
@@ -187,10 +194,26 @@ func (a *App) Run(ctx context.Context) error {
 		if a.ssh != nil {
 			a.ssh.CloseAll()
 		}
-		<-done
+		select {
+		case <-done:
+		case <-time.After(cutWait):
+			a.log.Error("doors still busy after their connections were cut, not waiting for them", "users", a.hub.Online())
+		}
 	}
-	err = errors.Join(err, a.closeStore())
+	storeCtx, cancel := context.WithDeadline(context.Background(), later(deadline, time.Now().Add(cutWait)))
+	defer cancel()
+	if cerr := a.closeStore(storeCtx); cerr != nil {
+		a.log.Info("stopped", "err", cerr) // the store's writer may still write: the folder stays locked
+		return errors.Join(err, cerr)
+	}
 	a.lock.release()
 	a.log.Info("stopped")
 	return err
+}
+
+func later(t, u time.Time) time.Time {
+	if t.After(u) {
+		return t
+	}
+	return u
 }

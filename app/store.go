@@ -62,12 +62,12 @@ func openStore(ctx context.Context, cfg Config) (*store.SQLite, error) {
 }
 
 // closeStore closes the store New opened, once the doors have ended: the
-// messages still queued are written first.
-func (a *App) closeStore() error {
+// messages still queued are written first, unless ctx ends before.
+func (a *App) closeStore(ctx context.Context) error {
 	if a.db == nil {
 		return nil
 	}
-	if err := a.db.Close(); err != nil {
+	if err := a.db.CloseContext(ctx); err != nil {
 		a.log.Error("close store", "err", err)
 		return err
 	}

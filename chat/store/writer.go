@@ -95,6 +95,8 @@ func (w *batchWriter) writeAll() {
 // write stores the batch in one transaction, with the pruning of the rooms
 // it makes long enough. A failed batch is logged and counted as lost.
 func (w *batchWriter) write() {
+	w.s.writing.Store(int64(len(w.batch)))
+	defer w.s.writing.Store(0)
 	if err := w.tx(); err != nil {
 		w.s.lost.Add(uint64(len(w.batch)))
 		w.failed++

@@ -83,6 +83,7 @@ command line wins over the environment.`,
 			if err != nil {
 				return err
 			}
+			slog.SetDefault(log) // for main's line at a second signal
 			plugins, err := app.PluginsByName(f.plugins)
 			if err != nil {
 				return err
