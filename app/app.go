@@ -92,7 +92,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}
-	line := lineproto.Options{FloodBurst: cfg.FloodBurst, FloodRate: cfg.FloodRate}
+	line := lineproto.Options{Logger: cfg.Logger, FloodBurst: cfg.FloodBurst, FloodRate: cfg.FloodRate}
 	if cfg.TelnetAddr != "" {
 		a.telnet, err = telnet.New(telnet.Config{
 			Addr: cfg.TelnetAddr, Hub: a.hub, Logger: cfg.Logger,

@@ -57,6 +57,9 @@ func New(cfg Config) (*Door, error) {
 		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
 	cfg.Line.Door, cfg.Line.Telnet = "telnet", true
+	if cfg.Line.Logger == nil {
+		cfg.Line.Logger = cfg.Logger
+	}
 	if cfg.Line.Pool == nil {
 		cfg.Line.Pool = lineproto.NewWritePool()
 	}
@@ -100,11 +103,15 @@ func (d *Door) Run(ctx context.Context) error {
 		ip := conncap.Host(conn.RemoteAddr())
 		if !d.admit(conn, ip) {
 			d.log.Warn("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "too many connections")
-			wg.Go(func() { refuse(conn) })
+			wg.Go(func() {
+				defer d.recoverConn(conn)
+				refuse(conn)
+			})
 			continue
 		}
 		wg.Go(func() {
 			defer d.release(conn, ip)
+			defer d.recoverConn(conn)
 			d.serve(ctx, conn)
 		})
 	}
@@ -131,6 +138,15 @@ func (d *Door) serve(ctx context.Context, conn net.Conn) {
 	d.log.Debug("connected", "door", "telnet", "addr", opt.Addr)
 	if err := lineproto.Serve(ctx, d.cfg.Hub, conn, opt); err != nil {
 		d.log.Debug("connection ended", "door", "telnet", "addr", opt.Addr, "err", err)
+	}
+}
+
+// recoverConn is deferred by each goroutine of a connection: a panic
+// ends that connection only, logged with its stack.
+func (d *Door) recoverConn(conn net.Conn) {
+	if v := recover(); v != nil {
+		lineproto.LogPanic(d.log, v, "door", "telnet", "addr", conn.RemoteAddr().String())
+		conn.Close()
 	}
 }
 

@@ -37,6 +37,8 @@ type Options struct {
 	QueueLen int
 	// Logger receives write errors and dropped-message counts; nil discards.
 	Logger *slog.Logger
+
+	beforeWrite func([]chat.Message) // a test's hook into the writer
 }
 
 // SQLite is a chat.Store in one SQLite file in WAL mode. Rooms, bans, unbans
@@ -53,6 +55,8 @@ type SQLite struct {
 
 	w *sql.DB // the one writing connection
 	r *sql.DB // reading connections; WAL lets them run beside the writer
+
+	beforeWrite func([]chat.Message) // Options.beforeWrite
 
 	queue     chan chat.Message
 	flushReq  chan chan struct{}
@@ -91,14 +95,15 @@ func open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &SQLite{
-		path:       path,
-		log:        opts.Logger,
-		retained:   opts.HistoryPerRoom,
-		pruneEvery: min(1000, max(1, opts.HistoryPerRoom/10)),
-		queue:      make(chan chat.Message, opts.QueueLen),
-		flushReq:   make(chan chan struct{}),
-		quit:       make(chan struct{}),
-		done:       make(chan struct{}),
+		path:        path,
+		log:         opts.Logger,
+		retained:    opts.HistoryPerRoom,
+		pruneEvery:  min(1000, max(1, opts.HistoryPerRoom/10)),
+		beforeWrite: opts.beforeWrite,
+		queue:       make(chan chat.Message, opts.QueueLen),
+		flushReq:    make(chan chan struct{}),
+		quit:        make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	if err := createFile(path); err != nil {
 		return nil, err

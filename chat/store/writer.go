@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -32,25 +33,40 @@ func (s *SQLite) writer() {
 	if stmt, err := s.w.Prepare(w.insertSQL(rowsPerInsert)); err == nil {
 		w.full = stmt
 	}
-	for {
-		select {
-		case m := <-s.queue:
-			w.batch = append(w.batch[:0], m)
-			w.fill()
-			w.write()
-		case reply := <-s.flushReq:
-			w.writeAll()
-			close(reply)
-		case <-s.quit:
-			w.writeAll()
-			w.pruneAll()
-			if w.full != nil {
-				w.full.Close()
-			}
-			return
-		}
+	for w.step() {
 		w.warnDropped()
 	}
+}
+
+// step serves one turn of the writer: a batch, a flush or the end; it
+// reports false after the end. A panic in it is logged with its stack and
+// the batch counted as lost; the writer goes on.
+func (w *batchWriter) step() (more bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			w.s.lost.Add(uint64(len(w.batch)))
+			w.s.log.Error("panic in the store writer, batch lost", "messages", len(w.batch),
+				"lost", w.s.lost.Load(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			more = true
+		}
+	}()
+	select {
+	case m := <-w.s.queue:
+		w.batch = append(w.batch[:0], m)
+		w.fill()
+		w.write()
+	case reply := <-w.s.flushReq:
+		defer close(reply)
+		w.writeAll()
+	case <-w.s.quit:
+		w.writeAll()
+		w.pruneAll()
+		if w.full != nil {
+			w.full.Close()
+		}
+		return false
+	}
+	return true
 }
 
 // batchWriter is the writer goroutine's state.
@@ -97,6 +113,9 @@ func (w *batchWriter) writeAll() {
 func (w *batchWriter) write() {
 	w.s.writing.Store(int64(len(w.batch)))
 	defer w.s.writing.Store(0)
+	if w.s.beforeWrite != nil {
+		w.s.beforeWrite(w.batch)
+	}
 	if err := w.tx(); err != nil {
 		w.s.lost.Add(uint64(len(w.batch)))
 		w.failed++
