@@ -38,7 +38,8 @@ type Options struct {
 	// Logger receives write errors and dropped-message counts; nil discards.
 	Logger *slog.Logger
 
-	beforeWrite func([]chat.Message) // a test's hook into the writer
+	beforeWrite func([]chat.Message) error // a test's hook into the writer: panic, or fail the batch
+	warnEvery   time.Duration              // warnEvery, for a test
 }
 
 // SQLite is a chat.Store in one SQLite file in WAL mode. Rooms, bans, unbans
@@ -56,7 +57,8 @@ type SQLite struct {
 	w *sql.DB // the one writing connection
 	r *sql.DB // reading connections; WAL lets them run beside the writer
 
-	beforeWrite func([]chat.Message) // Options.beforeWrite
+	beforeWrite func([]chat.Message) error // Options.beforeWrite
+	warnEvery   time.Duration              // Options.warnEvery
 
 	queue     chan chat.Message
 	flushReq  chan chan struct{}
@@ -100,6 +102,7 @@ func open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 		retained:    opts.HistoryPerRoom,
 		pruneEvery:  min(1000, max(1, opts.HistoryPerRoom/10)),
 		beforeWrite: opts.beforeWrite,
+		warnEvery:   opts.warnEvery,
 		queue:       make(chan chat.Message, opts.QueueLen),
 		flushReq:    make(chan chan struct{}),
 		quit:        make(chan struct{}),

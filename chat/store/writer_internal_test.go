@@ -2,10 +2,12 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,12 +49,13 @@ func openHooked(t *testing.T, opts Options) (*SQLite, *syncBuffer) {
 // TestWriterPanic: a panic while writing a batch loses that batch only,
 // logged with the stack; the writer goes on, and Flush and Close return.
 func TestWriterPanic(t *testing.T) {
-	s, logs := openHooked(t, Options{beforeWrite: func(batch []chat.Message) {
+	s, logs := openHooked(t, Options{beforeWrite: func(batch []chat.Message) error {
 		for _, m := range batch {
 			if m.Text == "boom" {
 				panic("bug in the writer")
 			}
 		}
+		return nil
 	}})
 	now := time.Now()
 	s.AppendMessage(chat.Message{Room: "chat", From: "alice", Text: "boom", Time: now})
@@ -72,5 +75,48 @@ func TestWriterPanic(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close after a panic: %v", err)
+	}
+}
+
+// TestWriterLogsLostTotals: while writes fail, the running total of lost
+// messages is logged every warnEvery, not only the first batch's; once
+// writes work again, the total is logged with it.
+func TestWriterLogsLostTotals(t *testing.T) {
+	var full atomic.Bool
+	full.Store(true)
+	s, logs := openHooked(t, Options{warnEvery: 20 * time.Millisecond, beforeWrite: func([]chat.Message) error {
+		if full.Load() {
+			return errors.New("database or disk is full (13)")
+		}
+		return nil
+	}})
+	now := time.Now()
+	for i := range 300 {
+		s.AppendMessage(chat.Message{Room: "chat", From: "alice", Text: "lost", Time: now})
+		if i%100 == 0 {
+			if err := s.Flush(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, logs, `level=ERROR msg="messages not stored" lost=300 `)
+	if first := `level=ERROR msg="messages not stored" lost=1 batches_failed=1 err="database or disk is full (13)"`; !strings.Contains(logs.String(), first) {
+		t.Errorf("log:\n%s\nwant the first loss at once: %s", logs, first)
+	}
+	full.Store(false)
+	s.AppendMessage(chat.Message{Room: "chat", From: "alice", Text: "kept", Time: now})
+	waitLog(t, logs, `level=WARN msg="messages stored again" lost=300 `)
+}
+
+// waitLog waits until the log holds want, failing the test after 15 s.
+func waitLog(t *testing.T, logs *syncBuffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(logs.String(), want); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log:\n%s\nwant a line with %s", logs, want)
+		}
 	}
 }
