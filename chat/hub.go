@@ -226,7 +226,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 			h.mu.Lock()
 			delete(h.users, key)
 			h.mu.Unlock()
-			h.log.Error("bind name", "user", name, "err", err)
+			h.log.Error("bind name", "user", LogName(name), "err", err)
 			return nil, fmt.Errorf("bind name %s: %w: %w", name, ErrStore, err)
 		}
 	}
@@ -250,7 +250,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 	h.mu.Unlock()
 
-	h.log.Info("login", "user", name, "door", opt.Door, "addr", opt.Addr)
+	h.log.Info("login", "user", LogName(name), "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
 	h.hook(func(b *Bot) { b.plugin.UserJoined(ctx, b, User{Name: name, Room: r.name}) })
 	return s, nil
@@ -406,7 +406,7 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 	h.mu.Lock()
 	r = h.addRoom(name, creator.key)
 	h.mu.Unlock()
-	h.log.Info("room created", "room", name, "admin", creator.name)
+	h.log.Info("room created", "room", LogName(name), "admin", LogName(creator.name))
 	return r, nil
 }
 

@@ -131,7 +131,7 @@ func (c *conn_) panicked(where string, v any) {
 	if p := c.user.Load(); p != nil {
 		user = *p
 	}
-	LogPanic(c.opt.Logger, v, "door", c.opt.Door, "user", user, "addr", c.opt.Addr, "in", where)
+	LogPanic(c.opt.Logger, v, "door", c.opt.Door, "user", chat.LogName(user), "addr", c.opt.Addr, "in", where)
 	c.conn.Close()
 }
 

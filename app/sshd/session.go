@@ -57,7 +57,7 @@ func (d *Door) handle(s ssh.Session) {
 		key = keyID
 	}
 	pty, winCh, isPty := s.Pty()
-	d.log.Info("ssh session", "user", s.User(), "addr", addr, "key", key, "pty", isPty)
+	d.log.Info("ssh session", "user", chat.LogName(s.User()), "addr", addr, "key", key, "pty", isPty)
 	code := 0
 	if isPty {
 		code = d.serveUI(s, c, pty, winCh, keyID)
@@ -83,7 +83,7 @@ func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
 	defer lc.guard.stop()
 	err := lineproto.Serve(s.Context(), d.cfg.Hub, lc, opt)
 	if errors.Is(err, lineproto.ErrRefused) {
-		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", opt.Addr, "err", err)
+		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", opt.Addr, "err", err)
 		return 1
 	}
 	return 0
@@ -99,7 +99,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		Door: "ssh", Addr: addr, KeyID: keyID, Outbox: chat.NewOutbox(d.cfg.Line.OutboxLen), Roster: true,
 	})
 	if err != nil {
-		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", addr, "err", err)
+		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "err", err)
 		io.WriteString(s, "<"+chat.SystemName+"> "+chat.RefusalText(err)+"\n")
 		return 1
 	}
@@ -136,7 +136,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, pty ssh.Pty, winCh <-chan ssh.Win
 		d.resizes(ctx, winCh, p, w, h)
 	}()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-		d.log.Warn("ui ended", "door", "ssh", "user", sess.Name(), "addr", addr, "err", err)
+		d.log.Warn("ui ended", "door", "ssh", "user", chat.LogName(sess.Name()), "addr", addr, "err", err)
 	}
 	cancel()
 	<-resized

@@ -217,7 +217,7 @@ func (w *batchWriter) pruneAll() {
 			continue
 		}
 		if err := w.s.pruneRoom(context.Background(), w.s.w, key); err != nil {
-			w.s.log.Error("prune history", "room", key, "err", err)
+			w.s.log.Error("prune history", "room", chat.LogName(key), "err", err)
 		}
 	}
 }
