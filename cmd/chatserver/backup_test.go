@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,18 @@ func TestServeStartError(t *testing.T) {
 	}
 	_, err := run(t, "serve", "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "", "--data-dir", dir, "--log-level", "error")
 	if want := "open store " + db + ": file is not a database (26)"; err == nil || err.Error() != want {
+		t.Errorf("chatserver serve = %v, want %q", err, want)
+	}
+}
+
+// TestServeFolderInUse checks that chatserver serve on the data folder of
+// a running server stops at once, saying which process holds it.
+func TestServeFolderInUse(t *testing.T) {
+	cfg := apptest.Config(t)
+	cfg.SSHAddr = ""
+	apptest.Start(t, cfg)
+	_, err := run(t, "serve", "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "", "--data-dir", cfg.DataDir, "--log-level", "error")
+	if want := fmt.Sprintf("data folder %s is in use by another chatserver (pid %d)", cfg.DataDir, os.Getpid()); err == nil || err.Error() != want {
 		t.Errorf("chatserver serve = %v, want %q", err, want)
 	}
 }
