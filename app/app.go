@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -48,6 +50,7 @@ const HostKeyFile = "ssh_host_ed25519"
 
 // App is a running chatserver.
 type App struct {
+	lock   *dirLock      // the data folder's lock, released by Run; nil without DataDir
 	db     *store.SQLite // the store New opened, closed by Run; nil with Config.Store
 	cfg    Config
 	log    *slog.Logger
@@ -56,10 +59,12 @@ type App struct {
 	ssh    *sshd.Door
 }
 
-// New opens the store, builds the hub and listens on the doors' addresses.
-// The store is cfg.Store if set, else the SQLite database DBFile in
-// cfg.DataDir (the folder is created), else, with no DataDir, one in memory.
-// Run closes the store New opened.
+// New locks the data folder, opens the store, builds the hub and listens
+// on the doors' addresses. The store is cfg.Store if set, else the SQLite
+// database DBFile in cfg.DataDir (the folder is created), else, with no
+// DataDir, one in memory. A data folder another chatserver holds is an
+// error. Run closes the store New opened and releases the folder; when New
+// fails, it has closed whatever it opened.
 func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -67,45 +72,70 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 3 * time.Second
 	}
+	a := &App{cfg: cfg, log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			a.release()
+		}
+	}()
+	if cfg.DataDir != "" {
+		if a.lock, err = openDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	st := cfg.Store
-	var db *store.SQLite
 	if st == nil && cfg.DataDir == "" {
 		st = store.NewMemory(cfg.HistoryPerRoom)
 	} else if st == nil {
-		if db, err = openStore(ctx, cfg); err != nil {
+		if a.db, err = openStore(ctx, cfg); err != nil {
 			return nil, err
 		}
-		defer closeOnError(db, &err)
-		st = db
+		st = a.db
 	}
-	hub, err := chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
+	a.hub, err = chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
 		RoomsPerHour: cfg.RoomsPerHour, RoomExpiry: cfg.RoomExpiry,
 		NamesPerKey: cfg.NamesPerKey, NameExpiry: cfg.NameExpiry})
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}
-	a := &App{cfg: cfg, log: cfg.Logger, hub: hub, db: db}
-	line := lineproto.Options{FloodBurst: cfg.FloodBurst, FloodRate: cfg.FloodRate}
+	line := lineproto.Options{Logger: cfg.Logger, FloodBurst: cfg.FloodBurst, FloodRate: cfg.FloodRate}
 	if cfg.TelnetAddr != "" {
 		a.telnet, err = telnet.New(telnet.Config{
-			Addr: cfg.TelnetAddr, Hub: hub, Logger: cfg.Logger,
+			Addr: cfg.TelnetAddr, Hub: a.hub, Logger: cfg.Logger,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
+	// The SSH door comes last: nothing after it can fail, so it is never
+	// left listening.
 	if cfg.SSHAddr != "" {
+		hostKey := filepath.Join(cfg.DataDir, HostKeyFile)
+		_, statErr := os.Stat(hostKey)
 		a.ssh, err = sshd.New(sshd.Config{
-			Addr: cfg.SSHAddr, HostKeyPath: filepath.Join(cfg.DataDir, HostKeyFile), Hub: hub, Logger: cfg.Logger,
+			Addr: cfg.SSHAddr, HostKeyPath: hostKey, Hub: a.hub, Logger: cfg.Logger,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
 			HandshakeTimeout: cfg.SSHHandshakeTimeout, IdleTimeout: cfg.SSHIdleTimeout,
 		})
 		if err != nil {
 			return nil, err
 		}
+		a.logHostKey(hostKey, errors.Is(statErr, fs.ErrNotExist))
 	}
 	return a, nil
+}
+
+// release closes what New opened and Run did not: the telnet listener,
+// the store and the data folder's lock. For a New that failed.
+func (a *App) release() {
+	if a.telnet != nil {
+		a.telnet.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+	a.lock.release()
 }
 
 // Hub returns the chat engine.
@@ -127,9 +157,15 @@ func (a *App) SSHAddr() net.Addr {
 	return a.ssh.Addr()
 }
 
+// cutWait is how long Run waits for the connections it cut when the grace
+// ran out, and the least the store gets to write what is queued.
+const cutWait = time.Second
+
 // Run serves until ctx is done, then shuts down in order: every user is
 // told, the doors stop accepting, and connections get ShutdownGrace to
-// drain before they are cut. It returns once everything it started ended.
+// drain before they are cut. Then the store writes what is queued and is
+// closed. Every wait is bounded: Run returns within about ShutdownGrace
+// plus two seconds, logging whatever it stopped waiting for.
 func (a *App) Run(ctx context.Context) error {
 	doorCtx, stopDoors := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDoors()
@@ -149,13 +185,14 @@ func (a *App) Run(ctx context.Context) error {
 	case err = <-errc:
 	}
 	a.log.Info("shutting down", "users", a.hub.Online())
+	deadline := time.Now().Add(a.cfg.ShutdownGrace)
 	a.hub.Shutdown()
 	stopDoors()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(a.cfg.ShutdownGrace):
+	case <-time.After(time.Until(deadline)):
 		a.log.Warn("shutdown grace over, cutting connections")
 		if a.telnet != nil {
 			a.telnet.CloseAll()
@@ -163,9 +200,26 @@ func (a *App) Run(ctx context.Context) error {
 		if a.ssh != nil {
 			a.ssh.CloseAll()
 		}
-		<-done
+		select {
+		case <-done:
+		case <-time.After(cutWait):
+			a.log.Error("doors still busy after their connections were cut, not waiting for them", "users", a.hub.Online())
+		}
 	}
-	err = errors.Join(err, a.closeStore())
+	storeCtx, cancel := context.WithDeadline(context.Background(), later(deadline, time.Now().Add(cutWait)))
+	defer cancel()
+	if cerr := a.closeStore(storeCtx); cerr != nil {
+		a.log.Info("stopped", "err", cerr) // the store's writer may still write: the folder stays locked
+		return errors.Join(err, cerr)
+	}
+	a.lock.release()
 	a.log.Info("stopped")
 	return err
+}
+
+func later(t, u time.Time) time.Time {
+	if t.After(u) {
+		return t
+	}
+	return u
 }

@@ -230,13 +230,7 @@ func TestStartErrors(t *testing.T) {
 			cfg := apptest.Config(t)
 			cfg.SSHAddr = ""
 			cfg.DataDir = tc.setup(t)
-			a, err := app.New(t.Context(), cfg)
-			if err == nil {
-				ctx, cancel := context.WithCancel(t.Context())
-				cancel()
-				a.Run(ctx)
-				t.Fatalf("app.New succeeded")
-			}
+			err := newFails(t, cfg)
 			if want := tc.want(cfg.DataDir); err.Error() != want {
 				t.Errorf("app.New = %q, want %q", err, want)
 			}

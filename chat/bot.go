@@ -134,7 +134,7 @@ func (b *Bot) Move(name, from, to string) (User, error) {
 	if _, err := h.move(s, src, dst, nil); err != nil {
 		return User{}, err
 	}
-	h.log.Info("moved", "user", s.name, "from", src.name, "to", dst.name, "plugin", b.name)
+	h.log.Info("moved", "user", LogName(s.name), "from", LogName(src.name), "to", LogName(dst.name), "plugin", b.name)
 	return User{Name: s.name, Room: dst.name}, nil
 }
 
@@ -163,7 +163,7 @@ func (b *Bot) Ban(ctx context.Context, room, name string) error {
 	h.mu.Lock()
 	r.addBan(rec)
 	h.mu.Unlock()
-	h.log.Info("ban", "user", name, "room", r.name, "plugin", b.name)
+	h.log.Info("ban", "user", LogName(name), "room", LogName(r.name), "plugin", b.name)
 	return nil
 }
 
@@ -190,7 +190,7 @@ func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
 	h.mu.Lock()
 	r.removeBan(key)
 	h.mu.Unlock()
-	h.log.Info("unban", "user", rec.Name, "room", r.name, "plugin", b.name)
+	h.log.Info("unban", "user", LogName(rec.Name), "room", LogName(r.name), "plugin", b.name)
 	return rec.Name, nil
 }
 

@@ -324,7 +324,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 			delete(h.users, key)
 			h.online.remove(sks, key)
 			h.mu.Unlock()
-			h.log.Error("bind name", "user", name, "err", err)
+			h.log.Error("bind name", "user", LogName(name), "err", err)
 			return nil, fmt.Errorf("bind name %s: %w: %w", name, ErrStore, err)
 		} else if err != nil {
 			h.log.Warn("refresh name binding", "user", name, "err", err)
@@ -350,7 +350,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	h.mu.Unlock()
 	w.Run()
 
-	h.log.Info("login", "user", name, "door", opt.Door, "addr", opt.Addr)
+	h.log.Info("login", "user", LogName(name), "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
 	h.hook(func(b *Bot) { b.plugin.UserJoined(ctx, b, User{Name: name, Room: r.name}) })
 	return s, nil
@@ -569,7 +569,7 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 	h.mu.Lock()
 	r = h.addRoom(name, creator.key, now)
 	h.mu.Unlock()
-	h.log.Info("room created", "room", name, "admin", creator.name, "addr", creator.addr)
+	h.log.Info("room created", "room", LogName(name), "admin", LogName(creator.name), "addr", creator.addr)
 	return r, nil
 }
 

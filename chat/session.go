@@ -132,7 +132,7 @@ func (s *Session) Close() {
 	closing := h.closing
 	h.mu.Unlock()
 	s.out.Close()
-	h.log.Info("logout", "user", s.name, "door", s.door, "addr", s.addr)
+	h.log.Info("logout", "user", LogName(s.name), "door", s.door, "addr", s.addr)
 	if closing {
 		return
 	}
@@ -231,7 +231,7 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 	if r == nil {
 		var err error
 		if r, err = h.createRoom(ctx, name, s); errors.Is(err, ErrTooManyRooms) {
-			h.log.Warn("room refused", "user", s.name, "room", name, "reason", "too many rooms")
+			h.log.Warn("room refused", "user", LogName(s.name), "room", LogName(name), "reason", "too many rooms")
 			s.Notify(TextTooManyRooms)
 			return
 		} else if errors.Is(err, ErrRoomInvalid) {
@@ -242,7 +242,7 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 			s.Notify(TextRoomsTooFast)
 			return
 		} else if err != nil {
-			h.log.Error("switch", "user", s.name, "room", name, "err", err)
+			h.log.Error("switch", "user", LogName(s.name), "room", LogName(name), "err", err)
 			s.Notify("Could not create the room '" + name + "', please try again.")
 			return
 		}

@@ -1,5 +1,6 @@
 // Package conncap counts a door's connections against two caps: in total,
-// and from one source address.
+// and from one source address; fits the caps under the open-file limit;
+// and keeps a door's listener accepting through a lack of descriptors.
 package conncap
 
 import (

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,11 +27,12 @@ const (
 
 // Options describe one connection of the line protocol.
 type Options struct {
-	Door         string // "telnet" or "ssh", for logs
-	Addr         string // remote address, for logs
-	Telnet       bool   // strip telnet IAC sequences from input
-	Name         string // log in with this name at once, without a prompt (SSH)
-	KeyID        string // SSH key fingerprint, "" for none
+	Logger       *slog.Logger // where a panic is logged; nil discards
+	Door         string       // "telnet" or "ssh", for logs
+	Addr         string       // remote address, for logs
+	Telnet       bool         // strip telnet IAC sequences from input
+	Name         string       // log in with this name at once, without a prompt (SSH)
+	KeyID        string       // SSH key fingerprint, "" for none
 	LoginTimeout time.Duration
 	WriteTimeout time.Duration // a write blocked this long ends the connection
 	FloodBurst   int
@@ -73,8 +76,10 @@ type deadliner interface {
 // shutting down). It returns once its writer has flushed the last lines and
 // closed conn; a writer stuck on a client that does not read gives up after
 // opt.WriteTimeout. With opt.Name set, a refused login returns ErrRefused
-// after the refusal line was sent.
-func Serve(ctx context.Context, hub *chat.Hub, conn io.ReadWriteCloser, opt Options) error {
+// after the refusal line was sent. A panic in the connection's reader,
+// writer or login ends this connection only: it is logged with its stack
+// and Serve returns an error.
+func Serve(ctx context.Context, hub *chat.Hub, conn io.ReadWriteCloser, opt Options) (err error) {
 	if opt.LoginTimeout <= 0 {
 		opt.LoginTimeout = DefaultLoginTimeout
 	}
@@ -83,6 +88,9 @@ func Serve(ctx context.Context, hub *chat.Hub, conn io.ReadWriteCloser, opt Opti
 	}
 	if opt.Pool == nil {
 		opt.Pool = NewWritePool()
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &conn_{hub: hub, conn: conn, opt: opt, out: chat.NewOutbox(opt.OutboxBytes)}
 	c.dl, _ = conn.(deadliner)
@@ -100,7 +108,31 @@ func Serve(ctx context.Context, hub *chat.Hub, conn io.ReadWriteCloser, opt Opti
 		}
 	})
 	defer stop()
+	defer func() {
+		if v := recover(); v != nil {
+			c.panicked("reader", v) // the writer then fails and releases the wait above
+			err = fmt.Errorf("panic in the reader: %v", v)
+		}
+	}()
 	return c.run(ctx)
+}
+
+// LogPanic logs v, a value recovered from a panic, with the stack and args
+// (the door, user and address), at Error: for the owner of a connection's
+// goroutine, which then closes that connection.
+func LogPanic(log *slog.Logger, v any, args ...any) {
+	log.Error("panic, connection closed", append(args, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))...)
+}
+
+// panicked logs a panic recovered in one of the connection's goroutines
+// and closes the connection, which ends the others.
+func (c *conn_) panicked(where string, v any) {
+	user := ""
+	if p := c.user.Load(); p != nil {
+		user = *p
+	}
+	LogPanic(c.opt.Logger, v, "door", c.opt.Door, "user", chat.LogName(user), "addr", c.opt.Addr, "in", where)
+	c.conn.Close()
 }
 
 // conn_ is one connection's state, owned by its reader goroutine except for
@@ -112,6 +144,7 @@ type conn_ struct {
 	opt      Options
 	out      *chat.Outbox
 	loggedIn atomic.Bool
+	user     atomic.Pointer[string] // the name logged in with, for logs
 
 	// The flusher: at most one goroutine at a time, started by kick when
 	// the outbox gets something, ending when it is empty again.
@@ -208,6 +241,12 @@ func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				c.panicked("login", v)
+				done <- result{nil, fmt.Errorf("panic in login: %v", v)}
+			}
+		}()
 		s, err := c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Outbox: c.out})
 		done <- result{s, err}
 	}()
@@ -217,6 +256,7 @@ func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
 		c.system(chat.RefusalText(err))
 		return nil, err
 	}
+	c.user.Store(&name)
 	c.loggedIn.Store(true)
 	return s, nil
 }
@@ -232,6 +272,7 @@ func (c *conn_) kick() {
 // later push starts another. Once the outbox is closed and flushed, or a
 // write fails, it closes the connection and writing stays claimed for good.
 func (c *conn_) flush() {
+	defer c.recoverWriter()
 	for {
 		if !c.writeQueued() {
 			c.finish()
@@ -250,11 +291,22 @@ func (c *conn_) flush() {
 // writeLoop is the writer of Options.KeepWriter: one goroutine for the
 // connection's life, woken by the outbox.
 func (c *conn_) writeLoop() {
+	defer c.recoverWriter()
 	for range c.out.Ready() {
 		if !c.writeQueued() {
 			c.finish()
 			return
 		}
+	}
+}
+
+// recoverWriter is deferred by the writer: a panic there closes the
+// connection and releases Serve. Writing stays claimed, so no other
+// writer starts.
+func (c *conn_) recoverWriter() {
+	if v := recover(); v != nil {
+		c.panicked("writer", v)
+		c.finish()
 	}
 }
 

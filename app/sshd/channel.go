@@ -7,6 +7,8 @@ import (
 
 	"charm.land/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"chatserver/chat"
 )
 
 // Limits on what one connection may ask of the server before it is served.
@@ -80,7 +82,7 @@ func (d *Door) sessionChannel(srv *ssh.Server, sc *gossh.ServerConn, nc gossh.Ne
 	}
 	if ok, first := c.openChannel(); !ok {
 		if first { // once per connection: a client may ask many times
-			d.log.Warn("channel refused", "door", "ssh", "user", logName(sc.User()), "addr", sc.RemoteAddr().String(),
+			d.log.Warn("channel refused", "door", "ssh", "user", chat.LogName(sc.User()), "addr", sc.RemoteAddr().String(),
 				"reason", "too many channels on one connection")
 		}
 		nc.Reject(gossh.ResourceShortage, TextTooManySessions)

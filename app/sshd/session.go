@@ -57,7 +57,7 @@ func (d *Door) handle(s ssh.Session) {
 	}
 	defer c.done()
 	if cmd := s.RawCommand(); cmd != "" {
-		d.log.Info("command refused", "door", "ssh", "user", logName(s.User()), "addr", addr, "command", logName(cmd))
+		d.log.Info("command refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "command", chat.LogName(cmd))
 		refuse(s, unknownCommand(cmd))
 		return
 	}
@@ -67,7 +67,7 @@ func (d *Door) handle(s ssh.Session) {
 		key = keyID
 	}
 	pty, _, isPty := s.Pty()
-	d.log.Info("ssh session", "user", logName(s.User()), "addr", addr, "key", key, "pty", isPty)
+	d.log.Info("ssh session", "user", chat.LogName(s.User()), "addr", addr, "key", key, "pty", isPty)
 	code := 0
 	if isPty {
 		code = d.serveUI(s, c, ch, pty, keyID)
@@ -80,18 +80,7 @@ func (d *Door) handle(s ssh.Session) {
 // unknownCommand is the answer to an exec request: the server runs no
 // commands, it only serves chat (the command is cut and sanitised).
 func unknownCommand(cmd string) string {
-	return "Unknown command '" + chat.Sanitize(logName(cmd)) + "'; this server only serves chat."
-}
-
-// maxLogName is the most of a name or command a log line or an answer carries.
-const maxLogName = 64
-
-// logName returns s cut to maxLogName bytes (on a rune boundary) for a log line.
-func logName(s string) string {
-	if len(s) <= maxLogName {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxLogName], "") + "…"
+	return "Unknown command '" + chat.Sanitize(chat.LogName(cmd)) + "'; this server only serves chat."
 }
 
 // recoverPanic, deferred by every goroutine of a connection, ends a panic
@@ -105,7 +94,7 @@ func (d *Door) recoverPanic(c *conn, user string) {
 
 // panicked logs panic v of user's connection c with the stack, and cuts c.
 func (d *Door) panicked(c *conn, user string, v any) {
-	d.log.Error("panic", "user", logName(user), "door", "ssh", "panic", v, "stack", string(debug.Stack()))
+	d.log.Error("panic", "user", chat.LogName(user), "door", "ssh", "panic", v, "stack", string(debug.Stack()))
 	c.cut()
 }
 
@@ -125,7 +114,7 @@ func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
 	defer lc.guard.stop()
 	err := lineproto.Serve(s.Context(), d.cfg.Hub, lc, opt)
 	if errors.Is(err, lineproto.ErrRefused) {
-		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", opt.Addr, "err", err)
+		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", opt.Addr, "err", err)
 		return 1
 	}
 	return 0
@@ -141,7 +130,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID s
 		Door: "ssh", Addr: addr, KeyID: keyID, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
 	})
 	if err != nil {
-		d.log.Info("login refused", "door", "ssh", "user", s.User(), "addr", addr, "err", err)
+		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "err", err)
 		io.WriteString(s, "<"+chat.SystemName+"> "+chat.RefusalText(err)+"\n")
 		return 1
 	}
@@ -192,7 +181,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID s
 	case errors.Is(err, tea.ErrProgramPanic): // in a command the guard could not wrap; Bubble Tea printed the stack
 		d.panicked(c, sess.Name(), err)
 	case err != nil && !errors.Is(err, tea.ErrProgramKilled):
-		d.log.Warn("ui ended", "door", "ssh", "user", sess.Name(), "addr", addr, "err", err)
+		d.log.Warn("ui ended", "door", "ssh", "user", chat.LogName(sess.Name()), "addr", addr, "err", err)
 	}
 	cancel()
 	<-resized

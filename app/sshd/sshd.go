@@ -161,10 +161,11 @@ func New(cfg Config) (*Door, error) {
 	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": d.sessionChannel}
 	srv.RequestHandlers = map[string]ssh.RequestHandler{}
 	d.srv = srv
-	d.ln, err = net.Listen("tcp", cfg.Addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("ssh listen %s: %w", cfg.Addr, err)
 	}
+	d.ln = conncap.NewListener(ln, "ssh", log) // rides out a lack of descriptors
 	return d, nil
 }
 

@@ -4,7 +4,6 @@ package telnet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -58,6 +57,9 @@ func New(cfg Config) (*Door, error) {
 		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
 	cfg.Line.Door, cfg.Line.Telnet = "telnet", true
+	if cfg.Line.Logger == nil {
+		cfg.Line.Logger = cfg.Logger
+	}
 	if cfg.Line.Pool == nil {
 		cfg.Line.Pool = lineproto.NewWritePool()
 	}
@@ -72,6 +74,7 @@ func New(cfg Config) (*Door, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	ln = conncap.NewListener(ln, "telnet", log)
 	return &Door{cfg: cfg, log: log, ln: ln, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), conns: map[net.Conn]struct{}{},
 		setSendBuffer: !own || !inheritsSendBuffer}, nil
 }
@@ -87,40 +90,35 @@ func (d *Door) Run(ctx context.Context) error {
 	defer wg.Wait()
 	stop := context.AfterFunc(ctx, func() { d.ln.Close() })
 	defer stop()
-	var backoff time.Duration
 	for {
+		// Out of file descriptors, or another passing failure: the
+		// listener waits and tries again, so only closing ends it.
 		conn, err := d.ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if errors.Is(err, net.ErrClosed) {
-				return fmt.Errorf("telnet accept: %w", err)
-			}
-			// Out of file descriptors, or another passing failure: the
-			// door stays up and tries again, backing off as net/http does.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			d.log.Warn("accept failed, retrying", "door", "telnet", "err", err, "retry_in", backoff)
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
-				return nil
-			}
-			continue
+			return fmt.Errorf("telnet accept: %w", err)
 		}
-		backoff = 0
 		ip := conncap.Host(conn.RemoteAddr())
 		if !d.admit(conn, ip) {
 			d.log.Warn("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "too many connections")
-			wg.Go(func() { refuse(conn) })
+			wg.Go(func() {
+				defer d.recoverConn(conn)
+				refuse(conn)
+			})
 			continue
 		}
 		wg.Go(func() {
 			defer d.release(conn, ip)
+			defer d.recoverConn(conn)
 			d.serve(ctx, conn)
 		})
 	}
 }
+
+// Close stops listening; for a door that will not Run.
+func (d *Door) Close() error { return d.ln.Close() }
 
 // CloseAll cuts every open connection; for a shutdown whose grace ran out.
 func (d *Door) CloseAll() {
@@ -140,6 +138,15 @@ func (d *Door) serve(ctx context.Context, conn net.Conn) {
 	d.log.Debug("connected", "door", "telnet", "addr", opt.Addr)
 	if err := lineproto.Serve(ctx, d.cfg.Hub, conn, opt); err != nil {
 		d.log.Debug("connection ended", "door", "telnet", "addr", opt.Addr, "err", err)
+	}
+}
+
+// recoverConn is deferred by each goroutine of a connection: a panic
+// ends that connection only, logged with its stack.
+func (d *Door) recoverConn(conn net.Conn) {
+	if v := recover(); v != nil {
+		lineproto.LogPanic(d.log, v, "door", "telnet", "addr", conn.RemoteAddr().String())
+		conn.Close()
 	}
 }
 

@@ -125,7 +125,7 @@ func remove(ctx context.Context, b *chat.Bot, c chat.Command, ban bool) {
 			b.Reply(c.From, cannotText(verb, c.Room))
 			return
 		} else if err != nil {
-			b.Log().Error("ban", "user", u.Name, "room", c.Room, "err", err)
+			b.Log().Error("ban", "user", chat.LogName(u.Name), "room", chat.LogName(c.Room), "err", err)
 			b.Reply(c.From, "Could not ban "+u.Name+", please try again.")
 			return
 		}
@@ -165,7 +165,7 @@ func unban(ctx context.Context, b *chat.Bot, c chat.Command) {
 		}
 		b.Reply(c.From, name+" is not banned from '"+c.Room+"'.")
 	case err != nil:
-		b.Log().Error("unban", "user", name, "room", c.Room, "err", err)
+		b.Log().Error("unban", "user", chat.LogName(name), "room", chat.LogName(c.Room), "err", err)
 		b.Reply(c.From, "Could not unban "+name+", please try again.")
 	default:
 		b.Reply(c.From, shown+" is no longer banned from '"+c.Room+"'.")

@@ -37,6 +37,9 @@ type Options struct {
 	QueueLen int
 	// Logger receives write errors and dropped-message counts; nil discards.
 	Logger *slog.Logger
+
+	beforeWrite func([]chat.Message) error // a test's hook into the writer: panic, or fail the batch
+	warnEvery   time.Duration              // warnEvery, for a test
 }
 
 // SQLite is a chat.Store in one SQLite file in WAL mode. Rooms, bans, unbans
@@ -54,6 +57,9 @@ type SQLite struct {
 	w *sql.DB // the one writing connection
 	r *sql.DB // reading connections; WAL lets them run beside the writer
 
+	beforeWrite func([]chat.Message) error // Options.beforeWrite
+	warnEvery   time.Duration              // Options.warnEvery
+
 	queue     chan chat.Message
 	flushReq  chan chan struct{}
 	quit      chan struct{}
@@ -61,7 +67,9 @@ type SQLite struct {
 	closed    atomic.Bool
 	dropped   atomic.Uint64 // messages refused because the queue was full
 	lost      atomic.Uint64 // messages whose batch failed to write
-	closeOnce sync.Once
+	writing   atomic.Int64  // messages of the batch being written
+	closeOnce sync.Once     // stops the writer
+	doneOnce  sync.Once     // closes the database once the writer stopped
 	closeErr  error
 }
 
@@ -89,14 +97,16 @@ func open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &SQLite{
-		path:       path,
-		log:        opts.Logger,
-		retained:   opts.HistoryPerRoom,
-		pruneEvery: min(1000, max(1, opts.HistoryPerRoom/10)),
-		queue:      make(chan chat.Message, opts.QueueLen),
-		flushReq:   make(chan chan struct{}),
-		quit:       make(chan struct{}),
-		done:       make(chan struct{}),
+		path:        path,
+		log:         opts.Logger,
+		retained:    opts.HistoryPerRoom,
+		pruneEvery:  min(1000, max(1, opts.HistoryPerRoom/10)),
+		beforeWrite: opts.beforeWrite,
+		warnEvery:   opts.warnEvery,
+		queue:       make(chan chat.Message, opts.QueueLen),
+		flushReq:    make(chan chan struct{}),
+		quit:        make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	if err := createFile(path); err != nil {
 		return nil, err
@@ -206,11 +216,26 @@ func (s *SQLite) prepare(ctx context.Context) error {
 
 // Close writes the queued messages, stops the writer and closes the file.
 // Messages appended after Close are dropped. Safe to call more than once.
-func (s *SQLite) Close() error {
+func (s *SQLite) Close() error { return s.CloseContext(context.Background()) }
+
+// CloseContext is Close that stops waiting for the writer when ctx is
+// done: a writer stuck on the disk cannot hold up a shutdown. The messages
+// it had not written are then logged as lost, the file is left to the
+// writer, and the error says so; a later call may still close it.
+func (s *SQLite) CloseContext(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		close(s.quit)
-		<-s.done
+	})
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		queued := uint64(len(s.queue)) + uint64(s.writing.Load())
+		s.log.Error("store closed before the writer finished, messages not stored",
+			"queued", queued, "dropped", s.dropped.Load(), "lost", s.lost.Load())
+		return fmt.Errorf("close store %s: the writer did not finish: %w", s.path, ctx.Err())
+	}
+	s.doneOnce.Do(func() {
 		if n := s.dropped.Load() + s.lost.Load(); n > 0 {
 			s.log.Warn("store closed, some messages were never stored", "dropped", s.dropped.Load(), "lost", s.lost.Load())
 		}

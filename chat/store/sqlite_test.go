@@ -15,6 +15,7 @@ import (
 
 	"chatserver/chat"
 	"chatserver/chat/store"
+	"chatserver/chat/store/storetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -297,13 +298,13 @@ func TestOpenErrors(t *testing.T) {
 			s, err := store.Open(t.Context(), p, store.Options{})
 			must(t, err)
 			must(t, s.Close())
-			if !readOnly(t, p) {
+			if !storetest.ReadOnly(t, p) {
 				t.Skip("cannot make a file read-only here")
 			}
 			return p
 		}, "readonly database"},
 		{"read-only folder", func(t *testing.T, dir string) string {
-			if !readOnly(t, dir) {
+			if !storetest.ReadOnly(t, dir) {
 				t.Skip("cannot make a folder read-only here")
 			}
 			return filepath.Join(dir, "chat.db")

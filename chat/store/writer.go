@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,7 +17,8 @@ const (
 	// rowsPerInsert is how many messages one INSERT statement writes: one
 	// statement per row costs several times more.
 	rowsPerInsert = 64
-	// warnEvery spaces out the writer's repeated warnings.
+	// warnEvery spaces out the writer's repeated warnings; while messages
+	// are lost or dropped, their running totals are logged that often.
 	warnEvery = 10 * time.Second
 )
 
@@ -32,25 +34,50 @@ func (s *SQLite) writer() {
 	if stmt, err := s.w.Prepare(w.insertSQL(rowsPerInsert)); err == nil {
 		w.full = stmt
 	}
-	for {
-		select {
-		case m := <-s.queue:
-			w.batch = append(w.batch[:0], m)
-			w.fill()
-			w.write()
-		case reply := <-s.flushReq:
-			w.writeAll()
-			close(reply)
-		case <-s.quit:
-			w.writeAll()
-			w.pruneAll()
-			if w.full != nil {
-				w.full.Close()
-			}
-			return
-		}
-		w.warnDropped()
+	every := s.warnEvery
+	if every <= 0 {
+		every = warnEvery
 	}
+	w.tick = time.NewTicker(every)
+	defer w.tick.Stop()
+	w.every = every
+	for w.step() {
+	}
+}
+
+// step serves one turn of the writer: a batch, a flush or the end; it
+// reports false after the end. A panic in it is logged with its stack and
+// the batch counted as lost; the writer goes on.
+func (w *batchWriter) step() (more bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			w.s.lost.Add(uint64(len(w.batch)))
+			w.s.log.Error("panic in the store writer, batch lost", "messages", len(w.batch),
+				"lost", w.s.lost.Load(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			more = true
+		}
+	}()
+	select {
+	case m := <-w.s.queue:
+		w.batch = append(w.batch[:0], m)
+		w.fill()
+		w.write()
+	case reply := <-w.s.flushReq:
+		defer close(reply)
+		w.writeAll()
+	case <-w.tick.C:
+		w.warn(true)
+		return true
+	case <-w.s.quit:
+		w.writeAll()
+		w.pruneAll()
+		if w.full != nil {
+			w.full.Close()
+		}
+		return false
+	}
+	w.warn(false)
+	return true
 }
 
 // batchWriter is the writer goroutine's state.
@@ -62,7 +89,14 @@ type batchWriter struct {
 	inserts map[int]string // insert statements by row count
 	full    *sql.Stmt      // the insert of rowsPerInsert messages, prepared once
 
-	failed     int // batches failed since the last error logged
+	tick  *time.Ticker
+	every time.Duration // warnEvery, or the test's
+
+	failing    bool   // the last batch failed
+	recovered  bool   // a batch was written after failures, not yet logged
+	failed     int    // batches failed since the last line about them
+	err        error  // the last batch's error
+	lostLogged uint64 // lost count last logged
 	lastErr    time.Time
 	warned     uint64 // dropped count last warned about
 	lastWarned time.Time
@@ -95,13 +129,21 @@ func (w *batchWriter) writeAll() {
 // write stores the batch in one transaction, with the pruning of the rooms
 // it makes long enough. A failed batch is logged and counted as lost.
 func (w *batchWriter) write() {
-	if err := w.tx(); err != nil {
+	w.s.writing.Store(int64(len(w.batch)))
+	defer w.s.writing.Store(0)
+	var err error
+	if w.s.beforeWrite != nil {
+		err = w.s.beforeWrite(w.batch)
+	}
+	if err == nil {
+		err = w.tx()
+	}
+	if err != nil {
 		w.s.lost.Add(uint64(len(w.batch)))
 		w.failed++
-		if now := time.Now(); now.Sub(w.lastErr) >= warnEvery {
-			w.s.log.Error("store messages", "batches", w.failed, "messages", len(w.batch), "lost", w.s.lost.Load(), "err", err)
-			w.lastErr, w.failed = now, 0
-		}
+		w.failing, w.err = true, err
+	} else if w.failing {
+		w.failing, w.recovered = false, true
 	}
 }
 
@@ -175,17 +217,28 @@ func (w *batchWriter) pruneAll() {
 			continue
 		}
 		if err := w.s.pruneRoom(context.Background(), w.s.w, key); err != nil {
-			w.s.log.Error("prune history", "room", key, "err", err)
+			w.s.log.Error("prune history", "room", chat.LogName(key), "err", err)
 		}
 	}
 }
 
-func (w *batchWriter) warnDropped() {
-	d := w.s.dropped.Load()
-	if d == w.warned {
-		return
+// warn logs the running totals of lost and dropped messages, if they grew
+// since they were last logged: at once for the first loss after a quiet
+// spell, else at most once per tick, so that a long outage is counted in
+// full; and once when batches are written again after failing. tick says
+// the ticker fired.
+func (w *batchWriter) warn(tick bool) {
+	now := time.Now()
+	due := tick || now.Sub(w.lastErr) >= w.every
+	if lost := w.s.lost.Load(); due && (lost != w.lostLogged || w.recovered) {
+		if w.failing {
+			w.s.log.Error("messages not stored", "lost", lost, "batches_failed", w.failed, "err", w.err)
+		} else {
+			w.s.log.Warn("messages stored again", "lost", lost, "batches_failed", w.failed, "last_err", w.err)
+		}
+		w.lostLogged, w.failed, w.lastErr, w.recovered = lost, 0, now, false
 	}
-	if now := time.Now(); now.Sub(w.lastWarned) >= warnEvery {
+	if d := w.s.dropped.Load(); d != w.warned && (tick || now.Sub(w.lastWarned) >= w.every) {
 		w.s.log.Warn("store queue full, messages not stored", "dropped", d)
 		w.warned, w.lastWarned = d, now
 	}

@@ -4,16 +4,50 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigc := make(chan os.Signal, 2)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(context.Background(), sigc, os.Exit)
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "chatserver:", err)
 		os.Exit(1)
+	}
+}
+
+// stopOnSignal returns a context cancelled by the first signal on sigc; a
+// second one, for a shutdown that takes too long, is logged and calls
+// exit(1) at once. stop ends the watch.
+func stopOnSignal(parent context.Context, sigc <-chan os.Signal, exit func(int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for n := 0; ; n++ {
+			select {
+			case sig := <-sigc:
+				if n == 0 {
+					cancel()
+					continue
+				}
+				slog.Default().Warn("second signal, exiting at once", "signal", sig.String())
+				exit(1)
+				return
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		close(quit)
+		<-done
+		cancel()
 	}
 }

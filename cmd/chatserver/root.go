@@ -88,6 +88,7 @@ command line wins over the environment.`,
 			if err != nil {
 				return err
 			}
+			slog.SetDefault(log) // for main's line at a second signal
 			plugins, err := app.PluginsByName(f.plugins)
 			if err != nil {
 				return err
@@ -99,6 +100,7 @@ command line wins over the environment.`,
 				}
 				defer wait()
 			}
+			f.maxConns = fitConns(log, doors(f.telnetAddr, f.sshAddr), f.maxConns)
 			a, err := app.New(cmd.Context(), app.Config{
 				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
 				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
@@ -127,7 +129,7 @@ command line wins over the environment.`,
 	fl.DurationVar(&f.roomExpiry, "room-expiry", chat.DefaultRoomExpiry, "an empty room without topic, bans or messages for this long is removed; 0 for never")
 	fl.IntVar(&f.namesPerKey, "names-per-key", 3, "names one SSH key may own; past it a new name is refused (0: no limit)")
 	fl.DurationVar(&f.nameExpiry, "name-expiry", 180*24*time.Hour, "a name its SSH key has not used for this long is free again (0: never)")
-	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total")
+	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total; lowered to fit the open-file limit")
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")

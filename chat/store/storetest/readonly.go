@@ -1,14 +1,17 @@
-package store_test
+// Package storetest helps the tests of stores and of the data folder: it
+// makes files and folders unwritable, even for root where the file system
+// allows it.
+package storetest
 
 import (
 	"os"
 	"testing"
 )
 
-// readOnly makes path (a file or a folder) unwritable until the test ends:
-// by its mode bits, and where that is not enough (root) by the immutable
+// ReadOnly makes path (a file or a folder) unwritable until the test ends: by
+// its mode bits, and where that is not enough (root) by the immutable
 // attribute. It reports false if it could not.
-func readOnly(t *testing.T, path string) bool {
+func ReadOnly(t testing.TB, path string) bool {
 	t.Helper()
 	fi, err := os.Stat(path)
 	if err != nil {

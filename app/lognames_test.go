@@ -1,0 +1,30 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+
+	"chatserver/app/apptest"
+)
+
+// TestLongNameLoggedShort logs in over SSH with a 30 KB user name: the log
+// lines about it carry 64 bytes of it and its length, not the whole name.
+func TestLongNameLoggedShort(t *testing.T) {
+	cfg := apptest.Config(t)
+	log, out := apptest.NewLog()
+	cfg.Logger = log
+	srv := apptest.Start(t, cfg)
+	name := strings.Repeat("x", 30<<10)
+	c := apptest.DialSSHLines(t, srv.SSH, name, nil)
+	apptest.ExitStatus(t, c.Session)
+	out.WaitFor(t, `msg="login refused"`)
+	short := `user="` + strings.Repeat("x", 64) + `…(30720 bytes)"`
+	for _, msg := range []string{`msg="ssh session"`, `msg="login refused"`} {
+		if got := out.Lines(msg, short); len(got) != 1 {
+			t.Errorf("%d lines with %s and %s, want 1", len(got), msg, short)
+		}
+	}
+	for _, line := range out.Lines(strings.Repeat("x", 65)) {
+		t.Errorf("a log line carries more than 64 bytes of the name: %.200s…", line)
+	}
+}
