@@ -175,8 +175,9 @@ func TestExecUnknown(t *testing.T) {
 		{"json", "json"},
 		{"ls -l /", "ls -l /"},
 		{"rm\x1b[2J -rf", "rm -rf"},
+		{strings.Repeat("x", 100), strings.Repeat("x", 64) + "…(100 bytes)"},
 	} {
-		t.Run(tc.cmd, func(t *testing.T) {
+		t.Run(tc.cmd[:min(len(tc.cmd), 16)], func(t *testing.T) {
 			sc := apptest.DialSSH(t, srv.SSH, "mike", nil, nil)
 			sess, err := sc.NewSession()
 			if err != nil {
