@@ -29,8 +29,7 @@ func BenchmarkFanoutWoken(b *testing.B) {
 			b.Fatal(err)
 		}
 		var writing atomic.Bool
-		var drain func()
-		drain = func() {
+		drain := func() {
 			defer wg.Done()
 			var buf []*chat.Event
 			for {
