@@ -178,6 +178,12 @@ func (d *Door) Addr() net.Addr { return d.ln.Addr() }
 // connections left without a session are then closed. Whatever is still
 // open when CloseAll is called is cut.
 func (d *Door) Run(ctx context.Context) error {
+	if ctx.Err() != nil {
+		// Stopped before it started: the library's Serve and Shutdown race
+		// on its listener count if they run at once, so Serve is not run.
+		d.ln.Close()
+		return nil
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- d.srv.Serve(d.ln) }()
 	var err error
@@ -191,6 +197,7 @@ func (d *Door) Run(ctx context.Context) error {
 		d.mu.Unlock()
 		d.closeIdle()
 		d.srv.Shutdown(context.Background()) // stops accepting, waits for authenticated connections
+		d.ln.Close()                         // in case Serve had not yet registered it with the server
 		<-errc
 	}
 	d.wg.Wait()
