@@ -43,7 +43,7 @@ func (d *Door) handle(s ssh.Session) {
 	defer d.recoverPanic(c, s.User())
 	addr := s.RemoteAddr().String()
 	if c.over {
-		d.log.Warn("connection refused", "door", "ssh", "addr", addr, "reason", "too many connections")
+		d.refused.Refused(addr)
 		refuse(s, chat.TextTooMany)
 		return
 	}

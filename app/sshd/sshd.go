@@ -91,6 +91,7 @@ type Door struct {
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	caps     *conncap.Counter // the connections that count: all but those being refused
+	refused  *conncap.Refusals
 	refusing int
 
 	shared *tui.Shared // what the UI sessions share
@@ -137,7 +138,7 @@ func New(cfg Config) (*Door, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Door{cfg: cfg, log: log, conns: map[*conn]struct{}{}, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP),
+	d := &Door{cfg: cfg, log: log, conns: map[*conn]struct{}{}, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), refused: conncap.NewRefusals("ssh", log),
 		shared: tui.NewShared()}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
@@ -240,7 +241,7 @@ func (d *Door) accept(ctx ssh.Context, nc net.Conn) net.Conn {
 	c.over = !d.caps.Take(c.ip)
 	if c.over && d.refusing >= maxRefusing {
 		d.mu.Unlock()
-		d.log.Warn("connection refused", "door", "ssh", "addr", nc.RemoteAddr().String(), "reason", "too many connections")
+		d.refused.Refused(nc.RemoteAddr().String())
 		nc.Close()
 		return nil
 	}

@@ -42,7 +42,8 @@ type Door struct {
 	// listener was not made by listen).
 	setSendBuffer bool
 
-	caps *conncap.Counter
+	caps    *conncap.Counter
+	refused *conncap.Refusals
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -75,7 +76,7 @@ func New(cfg Config) (*Door, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ln = conncap.NewListener(ln, "telnet", log)
-	return &Door{cfg: cfg, log: log, ln: ln, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), conns: map[net.Conn]struct{}{},
+	return &Door{cfg: cfg, log: log, ln: ln, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), refused: conncap.NewRefusals("telnet", log), conns: map[net.Conn]struct{}{},
 		setSendBuffer: !own || !inheritsSendBuffer}, nil
 }
 
@@ -102,7 +103,7 @@ func (d *Door) Run(ctx context.Context) error {
 		}
 		ip := conncap.Host(conn.RemoteAddr())
 		if !d.admit(conn, ip) {
-			d.log.Warn("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "too many connections")
+			d.refused.Refused(conn.RemoteAddr().String())
 			wg.Go(func() {
 				defer d.recoverConn(conn)
 				refuse(conn)
