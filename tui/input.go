@@ -30,6 +30,7 @@ type inputLine struct {
 	pool func(before, word string) []string
 
 	row    int // the terminal row it is drawn on
+	w      int // the terminal's width
 	lines  []line
 	cursor *tea.Cursor
 	dirty  bool
@@ -71,6 +72,7 @@ func (l *inputLine) Update(msg tea.Msg) tea.Cmd {
 
 // SetSize sizes the line; it is one row high.
 func (l *inputLine) SetSize(w, _ int) {
+	l.w = w
 	l.in.SetWidth(max(w-ansi.StringWidth(l.in.Prompt)-1, 1))
 	l.dirty = true
 }
@@ -84,7 +86,15 @@ func (l *inputLine) View() []line {
 		return l.lines
 	}
 	l.dirty = false
-	l.lines = append(l.lines[:0], line{s: l.in.View()})
+	row := l.in.View()
+	// The text input measures grapheme clusters; a terminal that counts
+	// code points (tmux 3.3a draws 👍🏽 in 4 cells, not 2) would draw the
+	// row wider than the screen, and on the last row that scrolls the
+	// whole screen up. The row is cut to what fits, counted either way.
+	if fit := l.w - 1; fit > 0 && ansi.StringWidthWc(row) > fit {
+		row = ansi.TruncateWc(row, fit, "")
+	}
+	l.lines = append(l.lines[:0], line{s: row})
 	l.cursor = l.in.Cursor()
 	if l.cursor != nil {
 		l.cursor.Position.Y = l.row

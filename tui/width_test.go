@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -84,4 +85,23 @@ func FuzzShown(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestInputRowFitsCountedByCodePoint: a line of skin-toned emoji in the
+// input fits the screen also in a terminal that counts code points (tmux
+// 3.3a: 👍🏽 is 4 cells), where a wider bottom row would scroll the whole
+// screen up.
+func TestInputRowFitsCountedByCodePoint(t *testing.T) {
+	h, _ := newHub(t)
+	for _, w := range []int{40, 80, 120} {
+		u := newUI(t, h, "alice"+strconv.Itoa(w), w, 24)
+		u.typ("hello" + strings.Repeat("👍🏽", 60))
+		row := u.m.input.View()[0].s
+		if got := ansi.StringWidthWc(row); got > w-1 {
+			t.Errorf("at %d columns the input row is %d cells counted by code point, want at most %d", w, got, w-1)
+		}
+		if !strings.Contains(row, "👍🏽") {
+			t.Errorf("at %d columns the input row lost the emoji: %q", w, row)
+		}
+	}
 }
