@@ -563,6 +563,8 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 	}
 	rec := RoomRecord{Name: name, Creator: creator.name, Created: now}
 	if err := h.store.CreateRoom(ctx, rec); err != nil {
+		// ErrRoomExists too: the store holds a room this hub does not
+		// know, whose admin and messages must not pass to a new creator.
 		return nil, fmt.Errorf("create room %s: %w: %w", name, ErrStore, err)
 	}
 	h.created.add(now, creator.key, creator.addr)
@@ -601,39 +603,53 @@ func (h *Hub) expired(r *room, now time.Time) bool {
 // Rooms have none yet: /topic will set one.
 func (r *room) hasTopic() bool { return false }
 
-// sweep removes every room that has expired at now, from memory and then
-// from the store, with its creator's rights, so that its name may be
+// sweep removes every room that has expired at now, from the store and
+// then from memory, with its creator's rights, so that its name may be
 // created again by anyone. It runs when the hub is built (New) and from
 // createRoom when the room table is full or the room asked for has
-// expired, under createMu: no goroutine and no timer of its own. A room
-// whose store record cannot be removed is logged; it is gone until the
-// next start, which sweeps it again.
+// expired, under createMu: no goroutine and no timer of its own. The rooms
+// are marked gone while the store removes them, so nobody enters one
+// meanwhile; the removal is not cancelled with ctx (a user who hangs up
+// must not leave it half done), and if it fails the rooms are kept, to be
+// swept again later.
 func (h *Hub) sweep(ctx context.Context, now time.Time) {
 	h.mu.Lock()
 	var gone []*room
+	var names []string
 	for _, r := range h.order {
 		if h.expired(r, now) {
 			r.gone = true
-			delete(h.rooms, Fold(r.name))
-			h.roomLike.remove(skeletons(r.name), Fold(r.name))
 			gone = append(gone, r)
+			names = append(names, r.name)
 		}
 	}
-	if len(gone) > 0 {
+	h.mu.Unlock()
+	if len(gone) == 0 {
+		return
+	}
+	err := h.store.DeleteRooms(context.WithoutCancel(ctx), names)
+	h.mu.Lock()
+	for _, r := range gone {
+		if err != nil {
+			r.gone = false
+			continue
+		}
+		delete(h.rooms, Fold(r.name))
+		h.roomLike.remove(skeletons(r.name), Fold(r.name))
+	}
+	if err == nil {
 		h.order = slices.DeleteFunc(h.order, func(r *room) bool { return r.gone })
 		h.roomList.Store(nil)
 	}
 	h.mu.Unlock()
+	if err != nil {
+		h.log.Error("remove expired rooms, kept", "rooms", len(gone), "err", err)
+		return
+	}
 	for _, r := range gone {
-		if err := h.store.DeleteRoom(ctx, r.name); err != nil {
-			h.log.Error("remove expired room", "room", r.name, "err", err)
-			continue
-		}
-		h.log.Info("room expired", "room", r.name, "admin", r.creator)
+		h.log.Info("room expired", "room", LogName(r.name), "admin", LogName(r.creator))
 	}
-	if len(gone) > 0 {
-		h.rosterAll()
-	}
+	h.rosterAll()
 }
 
 // move puts s into to, from wherever it is, and runs the leave and join

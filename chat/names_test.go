@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -220,14 +221,26 @@ func testNameExpiry(t *testing.T, restart func() chat.Store) {
 	bindName(t, h, "eve", "k1")
 }
 
+// oldStore is an in-memory store that loads rooms as a store written with
+// an older Fold may hold them.
+type oldStore struct {
+	*store.Memory
+	rooms []chat.RoomRecord
+}
+
+func (s *oldStore) Load(ctx context.Context) (chat.Snapshot, error) {
+	snap, err := s.Memory.Load(ctx)
+	snap.Rooms = append(s.rooms, snap.Rooms...)
+	return snap, err
+}
+
 // TestLoadFoldCollisions: rooms and names of a store written before names
 // were normalised may fold together now; the first is kept.
 func TestLoadFoldCollisions(t *testing.T) {
 	t.Parallel()
-	st := store.NewMemory(0)
+	// Today's stores refuse a second café: this one was written before.
+	st := &oldStore{Memory: store.NewMemory(0), rooms: []chat.RoomRecord{{Name: "café", Creator: "anna"}, {Name: "cafe\u0301", Creator: "bert"}}}
 	ctx := t.Context()
-	must(t, st.CreateRoom(ctx, chat.RoomRecord{Name: "café", Creator: "anna"}))
-	must(t, st.CreateRoom(ctx, chat.RoomRecord{Name: "cafe\u0301", Creator: "bert"}))
 	must(t, st.BindName(ctx, chat.NameRecord{Name: "jose\u0301", KeyID: "k1"}))
 	must(t, st.BindName(ctx, chat.NameRecord{Name: "josé", KeyID: "k2"}))
 	var warns strings.Builder

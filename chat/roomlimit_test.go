@@ -2,7 +2,9 @@ package chat_test
 
 import (
 	"context"
+	"errors"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -252,5 +254,108 @@ func TestExpiredRoomLookAlike(t *testing.T) {
 	want := "<system> Room names may only use letters, digits, '-', '_' and '.' (at most 32).\n"
 	if got := switchTo(alice, "ceo"); len(got) != 1 || got[0] != want {
 		t.Fatalf("switch to ceo beside a live %q: %q, want %q", cyrillic, got, want)
+	}
+}
+
+// failingDelete is an in-memory store whose DeleteRooms fails while fail
+// is set, and fails when its context is done, as SQLite's does.
+type failingDelete struct {
+	*store.Memory
+	fail atomic.Bool
+}
+
+func (s *failingDelete) DeleteRooms(ctx context.Context, names []string) error {
+	if s.fail.Load() {
+		return errors.New("disk on fire")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Memory.DeleteRooms(ctx, names)
+}
+
+// TestRoomExpiryDeleteFails: an expired room the store cannot remove is
+// kept, in memory and in the store, with its admin; it goes at the next
+// sweep that can remove it. A switch whose context is done meanwhile does
+// not cancel the removal.
+func TestRoomExpiryDeleteFails(t *testing.T) {
+	t.Parallel()
+	const expiry = time.Hour
+	c := newClock()
+	st := &failingDelete{Memory: store.NewMemory(0)}
+	h := claimHub(t, st, c, 0, expiry, 0)
+	alice := loginFrom(t, h, "alice", "")
+	bob := loginFrom(t, h, "bob", "")
+	switchTo(alice, "den")
+	switchTo(alice, "chat")
+	c.Advance(expiry)
+
+	st.fail.Store(true)
+	if got := switchTo(bob, "den"); len(got) == 0 || got[0] != "<system> Switched to room 'den'\n" {
+		t.Fatalf("bob to den while the store fails: %q", got)
+	}
+	bob.Input(t.Context(), "/users")
+	if got := drainLines(bob); len(got) != 1 || !strings.Contains(got[0], "1. bob\n") {
+		t.Fatalf("den kept: /users = %q, want bob in alice's room, not its admin", got)
+	}
+	if snap, _ := st.Load(t.Context()); len(snap.Rooms) != 1 || snap.Rooms[0].Creator != "alice" {
+		t.Fatalf("stored rooms = %v, want alice's den", snap.Rooms)
+	}
+
+	switchTo(bob, "chat")
+	c.Advance(expiry)
+	st.fail.Store(false)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // bob hangs up as the sweep starts
+	drainLines(bob)
+	bob.Input(ctx, "/switch den") // the in-memory store creates it all the same
+	drainLines(bob)
+	if snap, _ := st.Load(t.Context()); slices.ContainsFunc(snap.Rooms, func(r chat.RoomRecord) bool { return r.Creator == "alice" }) {
+		t.Fatalf("stored rooms = %v: alice's den was not removed", snap.Rooms)
+	}
+	bob.Input(t.Context(), "/users")
+	if got := drainLines(bob); len(got) != 1 || !strings.Contains(got[0], "1. bob (admin)") {
+		t.Fatalf("the new den: /users = %q, want bob its admin", got)
+	}
+}
+
+// TestRoomExpiryRestart: an expired room removed while its remover hangs
+// up is gone from the database, so the room created in its place keeps
+// its own admin and history across a restart.
+func TestRoomExpiryRestart(t *testing.T) {
+	t.Parallel()
+	const expiry = time.Hour
+	path := filepath.Join(t.TempDir(), "chat.db")
+	c := newClock()
+	st, err := store.Open(t.Context(), path, store.Options{})
+	must(t, err)
+	t.Cleanup(func() { st.Close() })
+	h := claimHub(t, st, c, 0, expiry, 0)
+	alice := loginFrom(t, h, "alice", "")
+	switchTo(alice, "den")
+	alice.Input(t.Context(), "old")
+	switchTo(alice, "chat")
+	c.Advance(expiry)
+
+	bob := loginFrom(t, h, "bob", "")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	bob.Input(ctx, "/switch den") // hangs up: creating fails, the removal must not
+	carol := loginFrom(t, h, "carol", "")
+	switchTo(carol, "den")
+	carol.Input(t.Context(), "new")
+	must(t, st.Close())
+
+	st, err = store.Open(t.Context(), path, store.Options{})
+	must(t, err)
+	t.Cleanup(func() { st.Close() })
+	h = claimHub(t, st, c, 0, expiry, 0)
+	carol = loginFrom(t, h, "carol", "")
+	switchTo(carol, "den")
+	carol.Input(t.Context(), "/users")
+	carol.Input(t.Context(), "/history")
+	got := strings.Join(drainLines(carol), "")
+	if !strings.Contains(got, "1. carol (admin)") || strings.Contains(got, "old") || !strings.Contains(got, "new") {
+		t.Fatalf("den after a restart: %q, want carol its admin and her line alone", got)
 	}
 }
