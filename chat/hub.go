@@ -308,17 +308,19 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.mu.Unlock()
 		return nil, ErrShutdown
 	}
-	rec, bound, refresh, err := h.claim(name, key, sks, opt.KeyID, h.now())
+	c, err := h.claim(name, key, sks, opt.KeyID, h.now())
+	if err == nil {
+		h.users[key] = s // holds the name while the binding is written
+		h.online.add(sks, key)
+	}
+	h.mu.Unlock()
+	h.logLapsed(c.lapsed)
 	if err != nil {
-		h.mu.Unlock()
 		return nil, err
 	}
-	h.users[key] = s // holds the name while the binding is written
-	h.online.add(sks, key)
-	h.mu.Unlock()
 
-	if bound || refresh {
-		if err := h.store.BindName(ctx, rec); err != nil && bound {
+	if c.bound || c.refresh {
+		if err := h.store.BindName(ctx, c.rec); err != nil && c.bound {
 			h.mu.Lock()
 			h.unbind(key)
 			delete(h.users, key)

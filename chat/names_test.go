@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -311,5 +312,49 @@ func TestOwnersOfLookAlikes(t *testing.T) {
 	bindName(t, h, "aIice", "k2")
 	if _, err := keyLogin(t, h, "aIice", "k1"); !errors.Is(err, chat.ErrNameOwned) {
 		t.Errorf("aIice with alice's key: %v, want ErrNameOwned", err)
+	}
+}
+
+// lockCheck is a log handler that notes the messages logged while its
+// hub's lock is held, which CONCURRENCY.md forbids.
+type lockCheck struct {
+	slog.Handler
+	hub    atomic.Pointer[chat.Hub]
+	mu     sync.Mutex
+	locked []string
+}
+
+func (l *lockCheck) Handle(ctx context.Context, r slog.Record) error {
+	if h := l.hub.Load(); h != nil && h.Locked() {
+		l.mu.Lock()
+		l.locked = append(l.locked, r.Message)
+		l.mu.Unlock()
+	}
+	return l.Handler.Handle(ctx, r)
+}
+
+// TestNoLogUnderLock: logins that drop lapsed bindings, by name, by
+// look-alike and at a key's cap, log them once the hub's lock is released.
+func TestNoLogUnderLock(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	check := &lockCheck{Handler: slog.NewTextHandler(&logs, nil)}
+	clk := newClock()
+	h := chattest.NewHub(t, chat.Config{Now: clk.Now, NameExpiry: time.Hour, NamesPerKey: 1, Logger: slog.New(check)})
+	check.hub.Store(h)
+	bindName(t, h, "alice", "k1")
+	bindName(t, h, "mom", "k2")
+	clk.Advance(2 * time.Hour)
+	bindName(t, h, "alice", "k3") // alice's binding lapsed
+	bindName(t, h, "rnom", "k4")  // a look-alike of mom's lapsed binding
+	clk.Advance(2 * time.Hour)
+	bindName(t, h, "carol", "k3") // k3 at its cap, alice lapsed
+	if n := strings.Count(logs.String(), "name binding lapsed"); n != 3 {
+		t.Errorf("%d lapses logged, want 3:\n%s", n, logs.String())
+	}
+	check.mu.Lock()
+	defer check.mu.Unlock()
+	if len(check.locked) > 0 {
+		t.Errorf("logged under the hub's lock: %q", check.locked)
 	}
 }
