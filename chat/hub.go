@@ -279,7 +279,7 @@ type LoginOptions struct {
 	Addr   string  // remote address, for logs
 	KeyID  string  // SSH public key fingerprint, "" without a key
 	Outbox *Outbox // where the session's events go; required
-	Roster bool    // the door wants KindRoster events (the TUI does, lines do not)
+	Roster bool    // the door is a screen: it wants the events without a line, KindRoster and KindWhisperSent (the TUI does, lines do not)
 }
 
 // Login logs name in and puts it in DefaultRoom. The name is sanitised and
