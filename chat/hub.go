@@ -577,12 +577,16 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 	return r, nil
 }
 
-// lookupRoom returns the room whose folded name is key (nil if none),
-// whether it has expired at now, and whether the room table is full.
+// lookupRoom returns the room whose folded name is key (nil if none, or
+// if a sweep is removing it: createRoom, which waits for the sweep, then
+// finds what is left), whether it has expired at now, and whether the
+// room table is full.
 func (h *Hub) lookupRoom(key string, now time.Time) (r *room, expired, full bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	r = h.rooms[key]
+	if r = h.rooms[key]; r != nil && r.gone {
+		r = nil
+	}
 	return r, r != nil && h.expired(r, now), len(h.order) >= h.maxRooms
 }
 

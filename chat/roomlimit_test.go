@@ -274,6 +274,20 @@ func (s *failingDelete) DeleteRooms(ctx context.Context, names []string) error {
 	return s.Memory.DeleteRooms(ctx, names)
 }
 
+// expiredDen starts a hub on st whose rooms expire after expiry, with
+// alice and bob in chat and alice's den expired.
+func expiredDen(t *testing.T, st chat.Store, expiry time.Duration) (*clock, *chat.Session, *chat.Session) {
+	t.Helper()
+	c := newClock()
+	h := claimHub(t, st, c, 0, expiry, 0)
+	alice := loginFrom(t, h, "alice", "")
+	bob := loginFrom(t, h, "bob", "")
+	switchTo(alice, "den")
+	switchTo(alice, "chat")
+	c.Advance(expiry)
+	return c, alice, bob
+}
+
 // TestRoomExpiryDeleteFails: an expired room the store cannot remove is
 // kept, in memory and in the store, with its admin; it goes at the next
 // sweep that can remove it. A switch whose context is done meanwhile does
@@ -281,14 +295,8 @@ func (s *failingDelete) DeleteRooms(ctx context.Context, names []string) error {
 func TestRoomExpiryDeleteFails(t *testing.T) {
 	t.Parallel()
 	const expiry = time.Hour
-	c := newClock()
 	st := &failingDelete{Memory: store.NewMemory(0)}
-	h := claimHub(t, st, c, 0, expiry, 0)
-	alice := loginFrom(t, h, "alice", "")
-	bob := loginFrom(t, h, "bob", "")
-	switchTo(alice, "den")
-	switchTo(alice, "chat")
-	c.Advance(expiry)
+	c, _, bob := expiredDen(t, st, expiry)
 
 	st.fail.Store(true)
 	if got := switchTo(bob, "den"); len(got) == 0 || got[0] != "<system> Switched to room 'den'\n" {
@@ -357,5 +365,62 @@ func TestRoomExpiryRestart(t *testing.T) {
 	got := strings.Join(drainLines(carol), "")
 	if !strings.Contains(got, "1. carol (admin)") || strings.Contains(got, "old") || !strings.Contains(got, "new") {
 		t.Fatalf("den after a restart: %q, want carol its admin and her line alone", got)
+	}
+}
+
+// blockingDelete is an in-memory store whose DeleteRooms tells started
+// and waits for release.
+type blockingDelete struct {
+	*store.Memory
+	started, release chan struct{}
+}
+
+func (s *blockingDelete) DeleteRooms(ctx context.Context, names []string) error {
+	close(s.started)
+	<-s.release
+	return s.Memory.DeleteRooms(ctx, names)
+}
+
+// TestSwitchDuringSweep: a switch to a room that a sweep is removing waits
+// for the sweep and enters the room created in its place; it is not
+// refused.
+func TestSwitchDuringSweep(t *testing.T) {
+	t.Parallel()
+	st := &blockingDelete{Memory: store.NewMemory(0), started: make(chan struct{}), release: make(chan struct{})}
+	_, alice, bob := expiredDen(t, st, time.Hour)
+
+	var aliceGot, bobGot []string
+	aliceDone, bobDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(aliceDone); aliceGot = switchTo(alice, "den") }()
+	<-st.started
+	go func() { defer close(bobDone); bobGot = switchTo(bob, "den") }()
+	select { // a refusal comes at once; a switch that waits, after release
+	case <-bobDone:
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(st.release)
+	<-aliceDone
+	<-bobDone
+	for who, got := range map[string][]string{"alice": aliceGot, "bob": bobGot} {
+		if !slices.Contains(got, "<system> Switched to room 'den'\n") {
+			t.Errorf("%s to den during its sweep: %q", who, got)
+		}
+	}
+}
+
+// TestRoomLookAlikeFree: a switch refused as a look-alike of a live room
+// does not use the rooms-per-hour allowance.
+func TestRoomLookAlikeFree(t *testing.T) {
+	t.Parallel()
+	h := claimHub(t, nil, newClock(), 2, 0, 0)
+	mike := loginFrom(t, h, "mike", "")
+	switchTo(mike, "cop")
+	for range 3 {
+		if got := switchTo(mike, "\u0441\u043e\u0440"); len(got) != 1 || !strings.HasPrefix(got[0], "<system> Room names may only") {
+			t.Fatalf("switch to a look-alike of cop: %q", got)
+		}
+	}
+	if got := switchTo(mike, "den"); len(got) == 0 || got[0] != "<system> Switched to room 'den'\n" {
+		t.Fatalf("second room after look-alikes: %q", got)
 	}
 }
