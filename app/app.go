@@ -57,7 +57,12 @@ type App struct {
 	hub    *chat.Hub
 	telnet *telnet.Door
 	ssh    *sshd.Door
+
+	slowEvery time.Duration // how often Run looks whether the slow-client counts grew
 }
+
+// slowEvery is how often Run logs the slow-client counts while they grow.
+const slowEvery = time.Minute
 
 // New locks the data folder, opens the store, builds the hub and listens
 // on the doors' addresses. The store is cfg.Store if set, else the SQLite
@@ -72,7 +77,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 3 * time.Second
 	}
-	a := &App{cfg: cfg, log: cfg.Logger}
+	a := &App{cfg: cfg, log: cfg.Logger, slowEvery: slowEvery}
 	defer func() {
 		if err != nil {
 			a.release()
@@ -165,7 +170,9 @@ const cutWait = time.Second
 // told, the doors stop accepting, and connections get ShutdownGrace to
 // drain before they are cut. Then the store writes what is queued and is
 // closed. Every wait is bounded: Run returns within about ShutdownGrace
-// plus two seconds, logging whatever it stopped waiting for.
+// plus two seconds, logging whatever it stopped waiting for. While it
+// serves, growing slow-client counts are logged at most once a minute, and
+// their totals at shutdown.
 func (a *App) Run(ctx context.Context) error {
 	doorCtx, stopDoors := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDoors()
@@ -179,6 +186,9 @@ func (a *App) Run(ctx context.Context) error {
 		a.log.Info("listening", "door", "ssh", "addr", a.ssh.Addr().String())
 		wg.Go(func() { errc <- a.ssh.Run(doorCtx) })
 	}
+	stopWatch := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Go(func() { a.watchSlow(stopWatch) })
 	var err error
 	select {
 	case <-ctx.Done():
@@ -206,6 +216,10 @@ func (a *App) Run(ctx context.Context) error {
 			a.log.Error("doors still busy after their connections were cut, not waiting for them", "users", a.hub.Online())
 		}
 	}
+	close(stopWatch)
+	watch.Wait()
+	slow := a.hub.SlowClients()
+	a.log.Info("slow clients", "dropped_lines", slow.Dropped(), "cut", slow.Cut())
 	storeCtx, cancel := context.WithDeadline(context.Background(), later(deadline, time.Now().Add(cutWait)))
 	defer cancel()
 	if cerr := a.closeStore(storeCtx); cerr != nil {
@@ -215,6 +229,29 @@ func (a *App) Run(ctx context.Context) error {
 	a.lock.release()
 	a.log.Info("stopped")
 	return err
+}
+
+// watchSlow logs the slow-client counts and the bytes queued for users,
+// at most once every a.slowEvery and only when the counts grew, so that an
+// operator sees slow readers; it returns once stop is closed.
+func (a *App) watchSlow(stop <-chan struct{}) {
+	tick := time.NewTicker(a.slowEvery)
+	defer tick.Stop()
+	slow := a.hub.SlowClients()
+	var dropped, cut uint64
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		d, c := slow.Dropped(), slow.Cut()
+		if d == dropped && c == cut {
+			continue
+		}
+		dropped, cut = d, c
+		a.log.Warn("slow clients", "dropped_lines", d, "cut", c, "queued_bytes", a.hub.QueuedBytes())
+	}
 }
 
 func later(t, u time.Time) time.Time {

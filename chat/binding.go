@@ -8,8 +8,9 @@ import (
 // claim checks that the name called name (key Fold(name), skeletons sks)
 // is free for a login with the SSH key keyID (or "") at now, and binds it to
 // keyID if it is unowned and keyID is not "". It returns the binding that
-// the store must record: a new one (bound) or a refreshed one (refresh).
-// The caller holds h.mu.
+// the store must record: a new one (bound) or a refreshed one (refresh),
+// and the bindings it dropped as lapsed, for the caller to log once it has
+// unlocked. The caller holds h.mu for writing.
 //
 // A name an SSH key used is bound to it (owned) and refused to anyone
 // else. A key owns at most Config.NamesPerKey names, and a binding its key
@@ -22,20 +23,20 @@ import (
 // it. A login with an owned name refreshes its binding's last use, written
 // to the store at most once per refreshEvery so that logins seldom write;
 // a login whose refresh cannot be stored goes on.
-func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time) (rec NameRecord, bound, refresh bool, err error) {
+func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time) (c claimed, err error) {
 	if h.users[key] != nil {
-		return rec, false, false, ErrNameTaken
+		return c, ErrNameTaken
 	}
 	if _, like := h.online.find(sks, key); like {
-		return rec, false, false, ErrNameTaken
+		return c, ErrNameTaken
 	}
 	rec, owned := h.owners[key]
 	if owned && h.lapsed(rec, now) {
-		h.lapse(key)
+		c.lapsed = append(c.lapsed, h.lapse(key))
 		owned = false
 	}
 	if owned && rec.KeyID != keyID {
-		return rec, false, false, ErrNameOwned
+		return c, ErrNameOwned
 	}
 	for !owned { // an owner gets in with their name whatever looks like it
 		other, like := h.ownedLike.find(sks, key)
@@ -43,34 +44,52 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 			break
 		}
 		if !h.lapsed(h.owners[other], now) {
-			return rec, false, false, ErrNameTaken
+			return c, ErrNameTaken
 		}
-		h.lapse(other)
+		c.lapsed = append(c.lapsed, h.lapse(other))
 	}
 	if owned {
+		c.rec = rec
 		if now.Sub(rec.LastUsed) < h.refreshEvery() {
-			return rec, false, false, nil
+			return c, nil
 		}
-		rec.LastUsed = now
-		h.owners[key] = rec
-		return rec, false, true, nil
+		c.rec.LastUsed = now
+		h.owners[key] = c.rec
+		c.refresh = true
+		return c, nil
 	}
 	if keyID == "" {
-		return NameRecord{}, false, false, nil
+		return c, nil
 	}
 	if h.namesPerKey > 0 && len(h.keyNames[keyID]) >= h.namesPerKey {
 		for _, k := range slices.Clone(h.keyNames[keyID]) {
 			if h.lapsed(h.owners[k], now) {
-				h.lapse(k)
+				c.lapsed = append(c.lapsed, h.lapse(k))
 			}
 		}
 		if len(h.keyNames[keyID]) >= h.namesPerKey {
-			return NameRecord{}, false, false, &TooManyNamesError{Max: h.namesPerKey}
+			return c, &TooManyNamesError{Max: h.namesPerKey}
 		}
 	}
-	rec = NameRecord{Name: name, KeyID: keyID, LastUsed: now}
-	h.bind(key, rec, sks)
-	return rec, true, false, nil
+	c.rec = NameRecord{Name: name, KeyID: keyID, LastUsed: now}
+	h.bind(key, c.rec, sks)
+	c.bound = true
+	return c, nil
+}
+
+// claimed is what claim found: the binding the store must record (rec, new
+// if bound, refreshed if refresh) and the bindings that lapsed.
+type claimed struct {
+	rec            NameRecord
+	bound, refresh bool
+	lapsed         []NameRecord
+}
+
+// logLapsed logs the bindings claim dropped; the caller holds no lock.
+func (h *Hub) logLapsed(recs []NameRecord) {
+	for _, rec := range recs {
+		h.log.Info("name binding lapsed", "user", LogName(rec.Name), "key", rec.KeyID, "last_used", rec.LastUsed)
+	}
 }
 
 // refreshEvery is how stale a binding's last use may be before a login
@@ -111,11 +130,11 @@ func (h *Hub) unbind(key string) {
 	h.ownedLike.remove(skeletons(rec.Name), key)
 }
 
-// lapse drops the binding of key, which lapsed.
-func (h *Hub) lapse(key string) {
+// lapse drops the binding of key, which lapsed, and returns it.
+func (h *Hub) lapse(key string) NameRecord {
 	rec := h.owners[key]
-	h.log.Info("name binding lapsed", "user", rec.Name, "key", rec.KeyID, "last_used", rec.LastUsed)
 	h.unbind(key)
+	return rec
 }
 
 // loadNames binds the names of a snapshot, but lapsed ones; of two names

@@ -81,9 +81,9 @@ func (b *Bot) Whisper(from, to, text string) error {
 
 // WhisperSent tells the user from that their whisper of text reached the
 // user to (a KindWhisperSent event, which has no line). It does nothing if
-// from is offline.
+// from is offline or on a line door, which shows nothing for it.
 func (b *Bot) WhisperSent(from, to, text string) {
-	if s := b.hub.find(from); s != nil {
+	if s := b.hub.find(from); s != nil && s.roster {
 		s.out.Push(&Event{Kind: KindWhisperSent, From: s.name, To: to, Bot: b.name, Text: text, Time: b.hub.now()})
 	}
 }

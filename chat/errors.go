@@ -24,6 +24,9 @@ var (
 	ErrRoomsTooFast = errors.New("too many rooms created lately")
 	ErrTooManyNames = errors.New("ssh key owns too many names")
 	ErrBanned       = errors.New("banned from that room")
+	// ErrRoomExists is what a Store's CreateRoom wraps when it holds a
+	// room of that folded name already.
+	ErrRoomExists = errors.New("room exists in the store")
 )
 
 // TooManyNamesError refuses a login that would bind a new name to an SSH

@@ -20,3 +20,13 @@ func CheckNameForLogin(name string) error {
 	_, _, _, err := loginName(name)
 	return err
 }
+
+// Locked reports whether a goroutine holds h.mu for writing (or waits for
+// it): a log handler asks it to catch logging under the lock.
+func (h *Hub) Locked() bool {
+	if h.mu.TryRLock() {
+		h.mu.RUnlock()
+		return false
+	}
+	return true
+}

@@ -279,7 +279,7 @@ type LoginOptions struct {
 	Addr   string  // remote address, for logs
 	KeyID  string  // SSH public key fingerprint, "" without a key
 	Outbox *Outbox // where the session's events go; required
-	Roster bool    // the door wants KindRoster events (the TUI does, lines do not)
+	Roster bool    // the door is a screen: it wants the events without a line, KindRoster and KindWhisperSent (the TUI does, lines do not)
 }
 
 // Login logs name in and puts it in DefaultRoom. The name is sanitised and
@@ -308,17 +308,19 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.mu.Unlock()
 		return nil, ErrShutdown
 	}
-	rec, bound, refresh, err := h.claim(name, key, sks, opt.KeyID, h.now())
+	c, err := h.claim(name, key, sks, opt.KeyID, h.now())
+	if err == nil {
+		h.users[key] = s // holds the name while the binding is written
+		h.online.add(sks, key)
+	}
+	h.mu.Unlock()
+	h.logLapsed(c.lapsed)
 	if err != nil {
-		h.mu.Unlock()
 		return nil, err
 	}
-	h.users[key] = s // holds the name while the binding is written
-	h.online.add(sks, key)
-	h.mu.Unlock()
 
-	if bound || refresh {
-		if err := h.store.BindName(ctx, rec); err != nil && bound {
+	if c.bound || c.refresh {
+		if err := h.store.BindName(ctx, c.rec); err != nil && c.bound {
 			h.mu.Lock()
 			h.unbind(key)
 			delete(h.users, key)
@@ -563,6 +565,8 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 	}
 	rec := RoomRecord{Name: name, Creator: creator.name, Created: now}
 	if err := h.store.CreateRoom(ctx, rec); err != nil {
+		// ErrRoomExists too: the store holds a room this hub does not
+		// know, whose admin and messages must not pass to a new creator.
 		return nil, fmt.Errorf("create room %s: %w: %w", name, ErrStore, err)
 	}
 	h.created.add(now, creator.key, creator.addr)
@@ -573,12 +577,16 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 	return r, nil
 }
 
-// lookupRoom returns the room whose folded name is key (nil if none),
-// whether it has expired at now, and whether the room table is full.
+// lookupRoom returns the room whose folded name is key (nil if none, or
+// if a sweep is removing it: createRoom, which waits for the sweep, then
+// finds what is left), whether it has expired at now, and whether the
+// room table is full.
 func (h *Hub) lookupRoom(key string, now time.Time) (r *room, expired, full bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	r = h.rooms[key]
+	if r = h.rooms[key]; r != nil && r.gone {
+		r = nil
+	}
 	return r, r != nil && h.expired(r, now), len(h.order) >= h.maxRooms
 }
 
@@ -601,39 +609,53 @@ func (h *Hub) expired(r *room, now time.Time) bool {
 // Rooms have none yet: /topic will set one.
 func (r *room) hasTopic() bool { return false }
 
-// sweep removes every room that has expired at now, from memory and then
-// from the store, with its creator's rights, so that its name may be
+// sweep removes every room that has expired at now, from the store and
+// then from memory, with its creator's rights, so that its name may be
 // created again by anyone. It runs when the hub is built (New) and from
 // createRoom when the room table is full or the room asked for has
-// expired, under createMu: no goroutine and no timer of its own. A room
-// whose store record cannot be removed is logged; it is gone until the
-// next start, which sweeps it again.
+// expired, under createMu: no goroutine and no timer of its own. The rooms
+// are marked gone while the store removes them, so nobody enters one
+// meanwhile; the removal is not cancelled with ctx (a user who hangs up
+// must not leave it half done), and if it fails the rooms are kept, to be
+// swept again later.
 func (h *Hub) sweep(ctx context.Context, now time.Time) {
 	h.mu.Lock()
 	var gone []*room
+	var names []string
 	for _, r := range h.order {
 		if h.expired(r, now) {
 			r.gone = true
-			delete(h.rooms, Fold(r.name))
-			h.roomLike.remove(skeletons(r.name), Fold(r.name))
 			gone = append(gone, r)
+			names = append(names, r.name)
 		}
 	}
-	if len(gone) > 0 {
+	h.mu.Unlock()
+	if len(gone) == 0 {
+		return
+	}
+	err := h.store.DeleteRooms(context.WithoutCancel(ctx), names)
+	h.mu.Lock()
+	for _, r := range gone {
+		if err != nil {
+			r.gone = false
+			continue
+		}
+		delete(h.rooms, Fold(r.name))
+		h.roomLike.remove(skeletons(r.name), Fold(r.name))
+	}
+	if err == nil {
 		h.order = slices.DeleteFunc(h.order, func(r *room) bool { return r.gone })
 		h.roomList.Store(nil)
 	}
 	h.mu.Unlock()
+	if err != nil {
+		h.log.Error("remove expired rooms, kept", "rooms", len(gone), "err", err)
+		return
+	}
 	for _, r := range gone {
-		if err := h.store.DeleteRoom(ctx, r.name); err != nil {
-			h.log.Error("remove expired room", "room", r.name, "err", err)
-			continue
-		}
-		h.log.Info("room expired", "room", r.name, "admin", r.creator)
+		h.log.Info("room expired", "room", LogName(r.name), "admin", LogName(r.creator))
 	}
-	if len(gone) > 0 {
-		h.rosterAll()
-	}
+	h.rosterAll()
 }
 
 // move puts s into to, from wherever it is, and runs the leave and join

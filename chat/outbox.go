@@ -67,12 +67,19 @@ func (o *Outbox) Push(e *Event) bool {
 // dropOldest drops the oldest events until at least need bytes are free,
 // or none is left, and counts their lines. The caller holds mu.
 func (o *Outbox) dropOldest(need int) {
-	n, freed, lines := 0, 0, 0
+	n, kept, freed, lines := 0, 0, 0, 0
 	for ; n < len(o.q) && freed < need; n++ {
+		if e := o.q[n]; e.Kind == KindRoster {
+			// It costs nothing, and the screen gets no other until
+			// it has seen this one: kept.
+			o.q[kept] = e
+			kept++
+			continue
+		}
 		freed += eventSize(o.q[n])
 		lines += eventLines(o.q[n])
 	}
-	k := copy(o.q, o.q[n:])
+	k := kept + copy(o.q[kept:], o.q[n:])
 	clear(o.q[k:])
 	o.q = o.q[:k]
 	o.bytes -= freed
@@ -106,11 +113,15 @@ func eventSize(e *Event) int {
 }
 
 // eventLines is how many lines e stands for when it is dropped: a bot's
-// block counts each of its lines, anything else (a roster event too, so
-// that a screen learns it missed one) one.
+// block counts each of its lines, KindRoster none (it has no line, and is
+// never dropped), anything else one. KindWhisperSent, which has no line
+// either, only goes to screens, which show it as a line.
 func eventLines(e *Event) int {
-	if e.Kind == KindBot {
+	switch e.Kind {
+	case KindBot:
 		return 1 + strings.Count(e.Text, "\n")
+	case KindRoster:
+		return 0
 	}
 	return 1
 }

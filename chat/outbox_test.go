@@ -79,6 +79,27 @@ func TestOutboxOverflowDropsOldestAndCounts(t *testing.T) {
 	}
 }
 
+// TestOutboxKeepsRoster: an overflow counts the lines it drops, not a
+// roster event, which has none; that event stays queued, as the screen
+// gets no other until it has seen it.
+func TestOutboxKeepsRoster(t *testing.T) {
+	t.Parallel()
+	o := chat.NewOutbox(8 * evBytes)
+	roster := &chat.Event{Kind: chat.KindRoster}
+	o.Push(roster)
+	for i := range 9 {
+		o.Push(ev(i))
+	}
+	evs, dropped, _ := o.Drain(nil)
+	lines := slices.DeleteFunc(slices.Clone(evs), func(e *chat.Event) bool { return e == roster })
+	if len(lines) == len(evs) {
+		t.Errorf("the roster event was dropped: %q", texts(evs))
+	}
+	if dropped+len(lines) != 9 {
+		t.Errorf("%d lines delivered + %d counted as dropped, want 9 in all", len(lines), dropped)
+	}
+}
+
 func TestOutboxStaysBoundedUnderAFlood(t *testing.T) {
 	t.Parallel()
 	for _, max := range []int{1, 9, 10, 11, 15, 30, 100, 4096, 0} {

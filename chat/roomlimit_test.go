@@ -2,7 +2,9 @@ package chat_test
 
 import (
 	"context"
+	"errors"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -252,5 +254,173 @@ func TestExpiredRoomLookAlike(t *testing.T) {
 	want := "<system> Room names may only use letters, digits, '-', '_' and '.' (at most 32).\n"
 	if got := switchTo(alice, "ceo"); len(got) != 1 || got[0] != want {
 		t.Fatalf("switch to ceo beside a live %q: %q, want %q", cyrillic, got, want)
+	}
+}
+
+// failingDelete is an in-memory store whose DeleteRooms fails while fail
+// is set, and fails when its context is done, as SQLite's does.
+type failingDelete struct {
+	*store.Memory
+	fail atomic.Bool
+}
+
+func (s *failingDelete) DeleteRooms(ctx context.Context, names []string) error {
+	if s.fail.Load() {
+		return errors.New("disk on fire")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Memory.DeleteRooms(ctx, names)
+}
+
+// expiredDen starts a hub on st whose rooms expire after expiry, with
+// alice and bob in chat and alice's den expired.
+func expiredDen(t *testing.T, st chat.Store, expiry time.Duration) (*clock, *chat.Session, *chat.Session) {
+	t.Helper()
+	c := newClock()
+	h := claimHub(t, st, c, 0, expiry, 0)
+	alice := loginFrom(t, h, "alice", "")
+	bob := loginFrom(t, h, "bob", "")
+	switchTo(alice, "den")
+	switchTo(alice, "chat")
+	c.Advance(expiry)
+	return c, alice, bob
+}
+
+// TestRoomExpiryDeleteFails: an expired room the store cannot remove is
+// kept, in memory and in the store, with its admin; it goes at the next
+// sweep that can remove it. A switch whose context is done meanwhile does
+// not cancel the removal.
+func TestRoomExpiryDeleteFails(t *testing.T) {
+	t.Parallel()
+	const expiry = time.Hour
+	st := &failingDelete{Memory: store.NewMemory(0)}
+	c, _, bob := expiredDen(t, st, expiry)
+
+	st.fail.Store(true)
+	if got := switchTo(bob, "den"); len(got) == 0 || got[0] != "<system> Switched to room 'den'\n" {
+		t.Fatalf("bob to den while the store fails: %q", got)
+	}
+	bob.Input(t.Context(), "/users")
+	if got := drainLines(bob); len(got) != 1 || !strings.Contains(got[0], "1. bob\n") {
+		t.Fatalf("den kept: /users = %q, want bob in alice's room, not its admin", got)
+	}
+	if snap, _ := st.Load(t.Context()); len(snap.Rooms) != 1 || snap.Rooms[0].Creator != "alice" {
+		t.Fatalf("stored rooms = %v, want alice's den", snap.Rooms)
+	}
+
+	switchTo(bob, "chat")
+	c.Advance(expiry)
+	st.fail.Store(false)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // bob hangs up as the sweep starts
+	drainLines(bob)
+	bob.Input(ctx, "/switch den") // the in-memory store creates it all the same
+	drainLines(bob)
+	if snap, _ := st.Load(t.Context()); slices.ContainsFunc(snap.Rooms, func(r chat.RoomRecord) bool { return r.Creator == "alice" }) {
+		t.Fatalf("stored rooms = %v: alice's den was not removed", snap.Rooms)
+	}
+	bob.Input(t.Context(), "/users")
+	if got := drainLines(bob); len(got) != 1 || !strings.Contains(got[0], "1. bob (admin)") {
+		t.Fatalf("the new den: /users = %q, want bob its admin", got)
+	}
+}
+
+// TestRoomExpiryRestart: an expired room removed while its remover hangs
+// up is gone from the database, so the room created in its place keeps
+// its own admin and history across a restart.
+func TestRoomExpiryRestart(t *testing.T) {
+	t.Parallel()
+	const expiry = time.Hour
+	path := filepath.Join(t.TempDir(), "chat.db")
+	c := newClock()
+	st, err := store.Open(t.Context(), path, store.Options{})
+	must(t, err)
+	t.Cleanup(func() { st.Close() })
+	h := claimHub(t, st, c, 0, expiry, 0)
+	alice := loginFrom(t, h, "alice", "")
+	switchTo(alice, "den")
+	alice.Input(t.Context(), "old")
+	switchTo(alice, "chat")
+	c.Advance(expiry)
+
+	bob := loginFrom(t, h, "bob", "")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	bob.Input(ctx, "/switch den") // hangs up: creating fails, the removal must not
+	carol := loginFrom(t, h, "carol", "")
+	switchTo(carol, "den")
+	carol.Input(t.Context(), "new")
+	must(t, st.Close())
+
+	st, err = store.Open(t.Context(), path, store.Options{})
+	must(t, err)
+	t.Cleanup(func() { st.Close() })
+	h = claimHub(t, st, c, 0, expiry, 0)
+	carol = loginFrom(t, h, "carol", "")
+	switchTo(carol, "den")
+	carol.Input(t.Context(), "/users")
+	carol.Input(t.Context(), "/history")
+	got := strings.Join(drainLines(carol), "")
+	if !strings.Contains(got, "1. carol (admin)") || strings.Contains(got, "old") || !strings.Contains(got, "new") {
+		t.Fatalf("den after a restart: %q, want carol its admin and her line alone", got)
+	}
+}
+
+// blockingDelete is an in-memory store whose DeleteRooms tells started
+// and waits for release.
+type blockingDelete struct {
+	*store.Memory
+	started, release chan struct{}
+}
+
+func (s *blockingDelete) DeleteRooms(ctx context.Context, names []string) error {
+	close(s.started)
+	<-s.release
+	return s.Memory.DeleteRooms(ctx, names)
+}
+
+// TestSwitchDuringSweep: a switch to a room that a sweep is removing waits
+// for the sweep and enters the room created in its place; it is not
+// refused.
+func TestSwitchDuringSweep(t *testing.T) {
+	t.Parallel()
+	st := &blockingDelete{Memory: store.NewMemory(0), started: make(chan struct{}), release: make(chan struct{})}
+	_, alice, bob := expiredDen(t, st, time.Hour)
+
+	var aliceGot, bobGot []string
+	aliceDone, bobDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(aliceDone); aliceGot = switchTo(alice, "den") }()
+	<-st.started
+	go func() { defer close(bobDone); bobGot = switchTo(bob, "den") }()
+	select { // a refusal comes at once; a switch that waits, after release
+	case <-bobDone:
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(st.release)
+	<-aliceDone
+	<-bobDone
+	for who, got := range map[string][]string{"alice": aliceGot, "bob": bobGot} {
+		if !slices.Contains(got, "<system> Switched to room 'den'\n") {
+			t.Errorf("%s to den during its sweep: %q", who, got)
+		}
+	}
+}
+
+// TestRoomLookAlikeFree: a switch refused as a look-alike of a live room
+// does not use the rooms-per-hour allowance.
+func TestRoomLookAlikeFree(t *testing.T) {
+	t.Parallel()
+	h := claimHub(t, nil, newClock(), 2, 0, 0)
+	mike := loginFrom(t, h, "mike", "")
+	switchTo(mike, "cop")
+	for range 3 {
+		if got := switchTo(mike, "\u0441\u043e\u0440"); len(got) != 1 || !strings.HasPrefix(got[0], "<system> Room names may only") {
+			t.Fatalf("switch to a look-alike of cop: %q", got)
+		}
+	}
+	if got := switchTo(mike, "den"); len(got) == 0 || got[0] != "<system> Switched to room 'den'\n" {
+		t.Fatalf("second room after look-alikes: %q", got)
 	}
 }

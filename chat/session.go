@@ -210,32 +210,24 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 		s.Notify(TextRoomInvalid)
 		return
 	}
-	key, now := Fold(name), h.now()
 	h.mu.RLock()
-	cur, r := s.room, h.rooms[key]
-	if r != nil && h.expired(r, now) {
-		r = nil // created anew, by this user
-	}
-	if r == nil {
-		if like := h.roomLookAlike(key, skeletons(name)); like != nil && !h.expired(like, now) {
-			h.mu.RUnlock()
-			s.Notify(TextRoomInvalid)
-			return
-		}
-	}
+	cur := s.room
 	h.mu.RUnlock()
-	if r == cur {
+	// createRoom decides, under createMu, whether the room is there, is to
+	// be created anew (it expired) or may not be (a look-alike).
+	r, stale, _ := h.lookupRoom(Fold(name), h.now())
+	if r != nil && r == cur {
 		s.Notify("You're already in the '" + r.name + "' room.")
 		return
 	}
-	if r == nil {
+	if r == nil || stale {
 		var err error
 		if r, err = h.createRoom(ctx, name, s); errors.Is(err, ErrTooManyRooms) {
 			h.log.Warn("room refused", "user", LogName(s.name), "room", LogName(name), "reason", "too many rooms")
 			s.Notify(TextTooManyRooms)
 			return
 		} else if errors.Is(err, ErrRoomInvalid) {
-			s.Notify(TextRoomInvalid) // a look-alike was created meanwhile
+			s.Notify(TextRoomInvalid) // it looks like a room that exists
 			return
 		} else if errors.Is(err, ErrRoomsTooFast) {
 			h.log.Warn("room refused", "user", s.name, "addr", s.addr, "room", name, "reason", "too many rooms lately")

@@ -12,11 +12,13 @@ type Store interface {
 	// Load returns everything that survives a restart but history.
 	Load(ctx context.Context) (Snapshot, error)
 	// CreateRoom records a new room and its creator; it returns once the
-	// record is durable.
+	// record is durable. A room of the same folded name is left as it is
+	// and reported with an error wrapping ErrRoomExists.
 	CreateRoom(ctx context.Context, r RoomRecord) error
-	// DeleteRoom removes the room called name (compared with Fold), its
-	// bans and its messages; it returns once the removal is durable.
-	DeleteRoom(ctx context.Context, name string) error
+	// DeleteRooms removes the rooms called names (compared with Fold),
+	// their bans and their messages, all or none; it returns once the
+	// removal is durable.
+	DeleteRooms(ctx context.Context, names []string) error
 	// SaveBan records a ban; it returns once the record is durable.
 	SaveBan(ctx context.Context, b BanRecord) error
 	// DeleteBan removes the ban of name (compared with Fold) from room.

@@ -9,11 +9,15 @@ import (
 )
 
 // TestWhisperSent: a whisper that reached its user is confirmed to its
-// sender by a KindWhisperSent event (which a line door does not show), a
-// whisper that did not is not.
+// sender on a screen by a KindWhisperSent event, a whisper that did not is
+// not; a sender on a line door, which shows nothing for it, gets none.
 func TestWhisperSent(t *testing.T) {
 	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
-	alice, bob := chattest.Login(t, hub, "alice"), chattest.Login(t, hub, "bob")
+	alice, err := hub.Login(t.Context(), "alice", chat.LoginOptions{Door: "ssh", Outbox: chat.NewOutbox(0), Roster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := chattest.Login(t, hub, "bob")
 	drain := func(s *chat.Session) []*chat.Event {
 		evs, _, _ := s.Outbox().Drain(nil)
 		return evs
@@ -31,6 +35,11 @@ func TestWhisperSent(t *testing.T) {
 	}
 	if evs := drain(bob); len(evs) != 1 || evs[0].Kind != chat.KindWhisper {
 		t.Errorf("bob got %+v, want the whisper", evs)
+	}
+
+	drain(alice)
+	if bob.Input(t.Context(), "/w alice hi"); len(drain(bob)) != 0 {
+		t.Errorf("bob, on a line door, was sent something for his whisper")
 	}
 
 	for _, line := range []string{"/w nobody hi", "/w bob", "/w"} {

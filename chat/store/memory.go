@@ -5,6 +5,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -45,26 +46,37 @@ func (m *Memory) Load(context.Context) (chat.Snapshot, error) {
 	return snap, nil
 }
 
-// CreateRoom records r.
+// CreateRoom records r, or returns an error wrapping chat.ErrRoomExists
+// if a room of the same folded name is stored.
 func (m *Memory) CreateRoom(_ context.Context, r chat.RoomRecord) error {
+	key := chat.Fold(r.Name)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if slices.ContainsFunc(m.rooms, func(o chat.RoomRecord) bool { return chat.Fold(o.Name) == key }) {
+		return fmt.Errorf("store room %s: %w", r.Name, chat.ErrRoomExists)
+	}
 	m.rooms = append(m.rooms, r)
 	return nil
 }
 
-// DeleteRoom removes the room called name, its bans and its messages.
-func (m *Memory) DeleteRoom(_ context.Context, name string) error {
-	key := chat.Fold(name)
+// DeleteRooms removes the rooms called names, their bans and their
+// messages.
+func (m *Memory) DeleteRooms(_ context.Context, names []string) error {
+	keys := map[string]bool{}
+	for _, name := range names {
+		keys[chat.Fold(name)] = true
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.rooms = slices.DeleteFunc(m.rooms, func(r chat.RoomRecord) bool { return chat.Fold(r.Name) == key })
+	m.rooms = slices.DeleteFunc(m.rooms, func(r chat.RoomRecord) bool { return keys[chat.Fold(r.Name)] })
 	for k := range m.bans {
-		if k[0] == key {
+		if keys[k[0]] {
 			delete(m.bans, k)
 		}
 	}
-	delete(m.msgs, key)
+	for key := range keys {
+		delete(m.msgs, key)
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"log/slog"
 	"math"
 	"path/filepath"
@@ -211,7 +212,9 @@ func TestRekeyOldFold(t *testing.T) {
 	}
 	// The keys are today's: the ban is lifted and the room found by name.
 	must(t, s.DeleteBan(ctx, "café", jose))
-	must(t, s.CreateRoom(ctx, chat.RoomRecord{Name: "LOBBY", Creator: "eve", Created: t0}))
+	if err := s.CreateRoom(ctx, chat.RoomRecord{Name: "LOBBY", Creator: "eve", Created: t0}); !errors.Is(err, chat.ErrRoomExists) {
+		t.Errorf("CreateRoom of a second lobby = %v, want ErrRoomExists", err)
+	}
 	snap, err = s.Load(ctx)
 	must(t, err)
 	if len(snap.Bans) != 0 || len(snap.Rooms) != 2 {

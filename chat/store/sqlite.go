@@ -71,6 +71,9 @@ type SQLite struct {
 	closeOnce sync.Once     // stops the writer
 	doneOnce  sync.Once     // closes the database once the writer stopped
 	closeErr  error
+
+	sinceMu sync.Mutex
+	since   map[string]int // folded room → messages written since its last prune
 }
 
 // Open opens (creating if needed) the database at path, checks it, brings
@@ -107,6 +110,7 @@ func open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 		flushReq:    make(chan chan struct{}),
 		quit:        make(chan struct{}),
 		done:        make(chan struct{}),
+		since:       map[string]int{},
 	}
 	if err := createFile(path); err != nil {
 		return nil, err
@@ -313,40 +317,63 @@ func closeRows(rows *sql.Rows) error {
 	return errors.Join(err, rows.Close())
 }
 
-// CreateRoom records r; a room of the same folded name keeps its first
-// record. It returns once the record is durable.
+// CreateRoom records r. A room of the same folded name keeps its record,
+// and the error returned wraps chat.ErrRoomExists. It returns once the
+// record is durable.
 func (s *SQLite) CreateRoom(ctx context.Context, r chat.RoomRecord) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO rooms (key, name, creator, created) VALUES (?, ?, ?, ?)
+	res, err := s.w.ExecContext(ctx, `INSERT INTO rooms (key, name, creator, created) VALUES (?, ?, ?, ?)
 		ON CONFLICT (key) DO NOTHING`, chat.Fold(r.Name), r.Name, r.Creator, r.Created.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store room %s: %w", r.Name, err)
 	}
-	return nil
-}
-
-// DeleteRoom removes the room called name (compared with chat.Fold), its
-// bans and its messages, in one transaction. It returns once the removal
-// is durable.
-func (s *SQLite) DeleteRoom(ctx context.Context, name string) error {
-	if err := s.deleteRoom(ctx, chat.Fold(name)); err != nil {
-		return fmt.Errorf("delete room %s: %w", name, err)
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store room %s: %w", r.Name, err)
+	} else if n == 0 {
+		return fmt.Errorf("store room %s: %w", r.Name, chat.ErrRoomExists)
 	}
 	return nil
 }
 
-func (s *SQLite) deleteRoom(ctx context.Context, key string) error {
+// DeleteRooms removes the rooms called names (compared with chat.Fold),
+// their bans and their messages, in one transaction, and forgets their
+// count of messages since the last prune. Messages queued before are
+// written first, so none comes back after. It returns once the removal is
+// durable.
+func (s *SQLite) DeleteRooms(ctx context.Context, names []string) error {
+	keys := make([]string, len(names))
+	for i, name := range names {
+		keys[i] = chat.Fold(name)
+	}
+	err := s.Flush(ctx)
+	if err == nil {
+		err = s.deleteRooms(ctx, keys)
+	}
+	if err != nil {
+		return fmt.Errorf("delete rooms %s: %w", strings.Join(names, ", "), err)
+	}
+	s.sinceMu.Lock()
+	for _, key := range keys {
+		delete(s.since, key)
+	}
+	s.sinceMu.Unlock()
+	return nil
+}
+
+func (s *SQLite) deleteRooms(ctx context.Context, keys []string) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{
-		"DELETE FROM rooms WHERE key = ?",
-		"DELETE FROM bans WHERE room_key = ?",
-		"DELETE FROM messages WHERE room_key = ?",
-	} {
-		if _, err := tx.ExecContext(ctx, q, key); err != nil {
-			return err
+	for _, key := range keys {
+		for _, q := range []string{
+			"DELETE FROM rooms WHERE key = ?",
+			"DELETE FROM bans WHERE room_key = ?",
+			"DELETE FROM messages WHERE room_key = ?",
+		} {
+			if _, err := tx.ExecContext(ctx, q, key); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()

@@ -46,7 +46,9 @@ func TestSQLiteKeepsState(t *testing.T) {
 	s := open(t, path, store.Options{})
 	must(t, s.CreateRoom(ctx, chat.RoomRecord{Name: "Zeta", Creator: "Alice", Created: t0}))
 	must(t, s.CreateRoom(ctx, chat.RoomRecord{Name: "alpha", Creator: "bob", Created: t0.Add(time.Second)}))
-	must(t, s.CreateRoom(ctx, chat.RoomRecord{Name: "ZETA", Creator: "eve", Created: t0.Add(2 * time.Second)})) // same room: first record stays
+	if err := s.CreateRoom(ctx, chat.RoomRecord{Name: "ZETA", Creator: "eve", Created: t0.Add(2 * time.Second)}); !errors.Is(err, chat.ErrRoomExists) {
+		t.Fatalf("CreateRoom of a stored room = %v, want ErrRoomExists", err) // and the first record stays
+	}
 	must(t, s.SaveBan(ctx, chat.BanRecord{Room: "Zeta", Name: "Mallory", By: "helperbot", Time: t0}))
 	must(t, s.SaveBan(ctx, chat.BanRecord{Room: "zeta", Name: "mallory", By: "guardbot", Time: t0.Add(time.Minute)})) // replaces
 	must(t, s.SaveBan(ctx, chat.BanRecord{Room: "alpha", Name: "Trent", By: "helperbot", Time: t0}))
@@ -436,14 +438,17 @@ func TestDeleteRoom(t *testing.T) {
 					s.AppendMessage(msg(room, i))
 				}
 			}
+			must(t, s.DeleteRooms(ctx, []string{"ZETA"})) // Zeta's queued messages go too
 			if db, ok := s.(*store.SQLite); ok {
 				must(t, db.Flush(ctx))
 			}
-			must(t, s.DeleteRoom(ctx, "ZETA"))
 			snap, err := s.Load(ctx)
 			must(t, err)
 			if len(snap.Rooms) != 1 || snap.Rooms[0].Name != "alpha" || len(snap.Bans) != 1 || snap.Bans[0].Room != "alpha" {
-				t.Errorf("after DeleteRoom: rooms %v, bans %v; want alpha's alone", snap.Rooms, snap.Bans)
+				t.Errorf("after DeleteRooms: rooms %v, bans %v; want alpha's alone", snap.Rooms, snap.Bans)
+			}
+			if err := s.CreateRoom(ctx, chat.RoomRecord{Name: "ALPHA", Creator: "eve"}); !errors.Is(err, chat.ErrRoomExists) {
+				t.Errorf("CreateRoom of a stored room = %v, want ErrRoomExists", err)
 			}
 			for room, want := range map[string]int{"zeta": 0, "alpha": 3} {
 				msgs, err := s.History(ctx, room, math.MaxUint64, 10)

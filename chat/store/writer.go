@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ const (
 // history as it goes. It returns once quit is closed and the queue written.
 func (s *SQLite) writer() {
 	defer close(s.done)
-	w := &batchWriter{s: s, since: map[string]int{}, inserts: map[int]string{}, batch: make([]chat.Message, 0, maxBatch)}
+	w := &batchWriter{s: s, inserts: map[int]string{}, batch: make([]chat.Message, 0, maxBatch)}
 	// Prepared now, while no transaction holds the one writing connection;
 	// without it, full chunks are prepared each time.
 	if stmt, err := s.w.Prepare(w.insertSQL(rowsPerInsert)); err == nil {
@@ -84,7 +85,6 @@ func (w *batchWriter) step() (more bool) {
 type batchWriter struct {
 	s       *SQLite
 	batch   []chat.Message
-	since   map[string]int // folded room → messages written since its last prune
 	args    []any          // the current statement's arguments
 	inserts map[int]string // insert statements by row count
 	full    *sql.Stmt      // the insert of rowsPerInsert messages, prepared once
@@ -168,23 +168,29 @@ func (w *batchWriter) tx() error {
 		}
 	}
 	var pruned []string
+	w.s.sinceMu.Lock()
 	for key, n := range counts {
-		if w.since[key]+n >= w.s.pruneEvery {
-			if err := w.s.pruneRoom(ctx, tx, key); err != nil {
-				return err
-			}
+		if w.s.since[key]+n >= w.s.pruneEvery {
 			pruned = append(pruned, key)
+		}
+	}
+	w.s.sinceMu.Unlock()
+	for _, key := range pruned {
+		if err := w.s.pruneRoom(ctx, tx, key); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	w.s.sinceMu.Lock()
 	for key, n := range counts {
-		w.since[key] += n
+		w.s.since[key] += n
 	}
 	for _, key := range pruned {
-		w.since[key] = 0
+		w.s.since[key] = 0
 	}
+	w.s.sinceMu.Unlock()
 	return nil
 }
 
@@ -212,7 +218,10 @@ func (w *batchWriter) insertSQL(n int) string {
 
 // pruneAll prunes every room written to since its last prune.
 func (w *batchWriter) pruneAll() {
-	for key, n := range w.since {
+	w.s.sinceMu.Lock()
+	since := maps.Clone(w.s.since)
+	w.s.sinceMu.Unlock()
+	for key, n := range since {
 		if n == 0 {
 			continue
 		}

@@ -121,3 +121,27 @@ func waitLog(t *testing.T, logs *syncBuffer, want string) {
 		}
 	}
 }
+
+// TestDeleteRoomsForgets: the writer's count of messages since a room's
+// last prune goes with the room, so removed rooms leave no key behind.
+func TestDeleteRoomsForgets(t *testing.T) {
+	s, _ := openHooked(t, Options{})
+	ctx := t.Context()
+	for _, room := range []string{"Zeta", "alpha"} {
+		if err := s.CreateRoom(ctx, chat.RoomRecord{Name: room, Creator: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+		s.AppendMessage(chat.Message{Room: room, From: "alice", Text: "hi", Seq: 1})
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRooms(ctx, []string{"ZETA"}); err != nil {
+		t.Fatal(err)
+	}
+	s.sinceMu.Lock()
+	defer s.sinceMu.Unlock()
+	if _, ok := s.since[chat.Fold("zeta")]; ok || s.since[chat.Fold("alpha")] != 1 {
+		t.Errorf("since = %v, want alpha's count alone", s.since)
+	}
+}

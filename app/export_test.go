@@ -1,0 +1,7 @@
+package app
+
+import "time"
+
+// SetSlowEvery sets how often Run looks at the slow-client counts; call it
+// before Run.
+func (a *App) SetSlowEvery(d time.Duration) { a.slowEvery = d }
