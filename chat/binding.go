@@ -5,9 +5,17 @@ import (
 	"time"
 )
 
+// BindsPerAddrHour is how many names SSH keys may newly own within an hour
+// from one source address (its host, or its /64). Keys cost nothing to
+// make, so without it one address could own names without end, NamesPerKey
+// at a time. Past it a login goes on with its name unowned, as one without
+// a key would.
+const BindsPerAddrHour = 10
+
 // claim checks that the name called name (key Fold(name), skeletons sks)
-// is free for a login with the SSH key keyID (or "") at now, and binds it to
-// keyID if it is unowned and keyID is not "". It returns the binding that
+// is free for a login with the SSH key keyID (or "") from addr at now, and
+// binds it to keyID if it is unowned, keyID is not "" and the address has
+// not bound BindsPerAddrHour names within the hour (else unbound is set). It returns the binding that
 // the store must record: a new one (bound) or a refreshed one (refresh),
 // and the bindings it dropped as lapsed, for the caller to log once it has
 // unlocked. The caller holds h.mu for writing.
@@ -23,7 +31,7 @@ import (
 // it. A login with an owned name refreshes its binding's last use, written
 // to the store at most once per refreshEvery so that logins seldom write;
 // a login whose refresh cannot be stored goes on.
-func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time) (c claimed, err error) {
+func (h *Hub) claim(name, key string, sks [3]string, keyID, addr string, now time.Time) (c claimed, err error) {
 	if h.users[key] != nil {
 		return c, ErrNameTaken
 	}
@@ -71,6 +79,11 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 			return c, &TooManyNamesError{Max: h.namesPerKey}
 		}
 	}
+	if h.binds.full(addrKey(addr), now) {
+		c.unbound = true
+		return c, nil
+	}
+	h.binds.add(addrKey(addr), now)
 	c.rec = NameRecord{Name: name, KeyID: keyID, LastUsed: now}
 	h.bind(key, c.rec, sks)
 	c.bound = true
@@ -82,6 +95,7 @@ func (h *Hub) claim(name, key string, sks [3]string, keyID string, now time.Time
 type claimed struct {
 	rec            NameRecord
 	bound, refresh bool
+	unbound        bool // a new name left unowned: its address bound too many lately
 	lapsed         []NameRecord
 }
 
@@ -169,6 +183,7 @@ func (h *Hub) initNames(cfg Config) {
 	h.nameExpiry = max(cfg.NameExpiry, 0)
 	h.owners = map[string]NameRecord{}
 	h.keyNames = map[string][]string{}
+	h.binds = newRecentTimes(BindsPerAddrHour)
 	h.ownedLike = lookalikes{}
 	h.online = lookalikes{}
 	h.roomLike = lookalikes{}

@@ -91,6 +91,7 @@ type Hub struct {
 	nameExpiry   time.Duration         // Config.NameExpiry
 	owners       map[string]NameRecord // folded name → its binding to an SSH key
 	keyNames     map[string][]string   // SSH key fingerprint → folded names it owns
+	binds        recentTimes           // new bindings per source address within the hour (BindsPerAddrHour)
 	ownedLike    lookalikes            // skeletons of the names in owners
 	online       lookalikes            // skeletons of the names in users
 	roomLike     lookalikes            // skeletons of the rooms' names
@@ -308,7 +309,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.mu.Unlock()
 		return nil, ErrShutdown
 	}
-	c, err := h.claim(name, key, sks, opt.KeyID, h.now())
+	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, h.now())
 	if err == nil {
 		h.users[key] = s // holds the name while the binding is written
 		h.online.add(sks, key)
@@ -317,6 +318,9 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	h.logLapsed(c.lapsed)
 	if err != nil {
 		return nil, err
+	}
+	if c.unbound {
+		h.log.Warn("name not bound to its key", "user", LogName(name), "addr", opt.Addr, "reason", "too many new names from the address")
 	}
 
 	if c.bound || c.refresh {

@@ -358,3 +358,43 @@ func TestNoLogUnderLock(t *testing.T) {
 		t.Errorf("logged under the hub's lock: %q", check.locked)
 	}
 }
+
+// TestBindsPerAddr: keys cost nothing to make, so one address binds at
+// most BindsPerAddrHour new names an hour; past it the login goes on with
+// the name unowned, and another address's key may take it. An hour later
+// the address may bind again.
+func TestBindsPerAddr(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	h := chattest.NewHub(t, chat.Config{Now: c.Now})
+	login := func(name, keyID, addr string) error {
+		s, err := h.Login(t.Context(), name, chat.LoginOptions{Door: "test", KeyID: keyID, Addr: addr, Outbox: chat.NewOutbox(0)})
+		if err == nil {
+			s.Close()
+		}
+		return err
+	}
+	const squatter = "192.0.2.7:40000"
+	for i := range chat.BindsPerAddrHour {
+		n := "sq" + strconv.Itoa(i)
+		if err := login(n, "key"+n, squatter); err != nil {
+			t.Fatalf("new name %d from one address: %v", i, err)
+		}
+	}
+	if err := login("extra", "key-extra", squatter); err != nil {
+		t.Fatalf("a name past the cap: %v, want a login with the name unowned", err)
+	}
+	if err := login("extra", "key-other", "198.51.100.1:50000"); err != nil {
+		t.Errorf("another key on the unowned name: %v, want it in", err)
+	}
+	if err := login("sq0", "key-other", "198.51.100.1:50000"); !errors.Is(err, chat.ErrNameOwned) {
+		t.Errorf("a name bound before the cap, with another key: %v, want ErrNameOwned", err)
+	}
+	c.Advance(time.Hour)
+	if err := login("later", "key-later", squatter); err != nil {
+		t.Fatal(err)
+	}
+	if err := login("later", "key-other2", "198.51.100.2:50000"); !errors.Is(err, chat.ErrNameOwned) {
+		t.Errorf("a name bound an hour later, with another key: %v, want ErrNameOwned", err)
+	}
+}
