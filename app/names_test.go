@@ -80,6 +80,9 @@ func TestLookAlikeNames(t *testing.T) {
 		{"helperb0t", reserved}, // a zero
 		{"aIice", taken},        // a capital I
 		{"MlKE", taken},         // a small L
+		{"аӏісе", taken},        // all Cyrillic, ӏ palochka
+		{"ᴍike", taken},         // small capital M
+		{"ѕуѕтем", reserved},    // all Cyrillic
 	} {
 		c.Send(tc.name)
 		if got := c.Next(); got != tc.want {

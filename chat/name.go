@@ -70,7 +70,7 @@ func CheckName(s string) error {
 // normalised, with its key (Fold) and skeletons, or why it is refused:
 // ErrNameTooLong or ErrNameInvalid (see CheckName). A name far too long to
 // be one is refused before it costs a normalisation.
-func loginName(typed string) (name, key string, sks [3]string, err error) {
+func loginName(typed string) (name, key string, sks skeletonSet, err error) {
 	name = Sanitize(typed)
 	if utf8.RuneCountInString(name) > 4*MaxNameLen {
 		return "", "", sks, ErrNameTooLong
@@ -79,7 +79,8 @@ func loginName(typed string) (name, key string, sks [3]string, err error) {
 	if err := CheckName(name); err != nil {
 		return "", "", sks, err
 	}
-	return name, Fold(name), skeletons(name), nil
+	key = Fold(name)
+	return name, key, skeletons(key), nil
 }
 
 // Normalize returns s as a name or room is kept: default-ignorable code

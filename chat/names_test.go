@@ -40,6 +40,7 @@ func TestLoginLookAlikes(t *testing.T) {
 	bindName(t, h, "alice", "SHA256:alice")
 	bindName(t, h, "josé", "SHA256:jose")
 	chattest.Login(t, h, "bob")
+	chattest.Login(t, h, "mike")
 	tests := []struct {
 		name, in string
 		want     error
@@ -59,6 +60,10 @@ func TestLoginLookAlikes(t *testing.T) {
 		{"zero for o, online", "b0b", chat.ErrNameTaken},
 		{"full-width online", "ｂｏｂ", chat.ErrNameTaken},
 		{"cyrillic look-alike of an owned name", "аІісе", chat.ErrNameTaken}, // all Cyrillic
+		{"cyrillic palochka", "аӏісе", chat.ErrNameTaken},                    // all Cyrillic
+		{"small capital M", "ᴍike", chat.ErrNameTaken},
+		{"one for l", "a1ice", chat.ErrNameTaken},
+		{"cyrillic system", "ѕуѕтем", chat.ErrNameReserved}, // all Cyrillic
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ type Session struct {
 
 	rosterQueued atomic.Bool // a KindRoster event is queued, not yet seen
 
-	sks [3]string // skeletons(name), the keys of its look-alikes
+	sks skeletonSet // skeletons(name), the keys of its look-alikes
 
 	// guarded by hub.mu
 	room   *room
@@ -217,7 +217,7 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 		r = nil // created anew, by this user
 	}
 	if r == nil {
-		if like := h.roomLookAlike(key, skeletons(name)); like != nil && !h.expired(like, now) {
+		if like := h.roomLookAlike(key, skeletons(key)); like != nil && !h.expired(like, now) {
 			h.mu.RUnlock()
 			s.Notify(TextRoomInvalid)
 			return
