@@ -3,6 +3,7 @@ package chat
 //go:generate go run gen_ignorable.go -ucd /usr/share/unicode/DerivedCoreProperties.txt -o ignorable_table.go
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -192,36 +193,44 @@ var smallCapitals = map[rune]rune{
 }
 
 // lookalikes finds, for a name, a name it may be mistaken for among those
-// added: a map from each of a name's skeletons to its key (Fold). The
-// first name added under a skeleton keeps it. Not safe for concurrent use:
-// the Hub guards it.
-type lookalikes map[string]string
+// added: a map from each of a name's skeletons to the keys (Fold) of the
+// names added under it, in the order added. Names that look alike may all
+// be kept (an older store may hold rooms, bans or owned names that look
+// alike): removing one leaves the others found. Not safe for concurrent
+// use: the Hub guards it.
+type lookalikes map[string][]string
 
 // add records a name, whose key is key and skeletons sks.
 func (l lookalikes) add(sks skeletonSet, key string) {
 	for _, sk := range sks {
-		if _, ok := l[sk]; sk != "" && !ok {
-			l[sk] = key
+		if sk != "" && !slices.Contains(l[sk], key) {
+			l[sk] = append(l[sk], key)
 		}
 	}
 }
 
-// remove forgets a name, whose key is key and skeletons sks; skeletons
-// another name holds stay.
+// remove forgets a name, whose key is key and skeletons sks; the other
+// names under its skeletons stay.
 func (l lookalikes) remove(sks skeletonSet, key string) {
 	for _, sk := range sks {
-		if l[sk] == key {
+		keys := slices.DeleteFunc(l[sk], func(k string) bool { return k == key })
+		if len(keys) == 0 {
 			delete(l, sk)
+		} else {
+			l[sk] = keys
 		}
 	}
 }
 
 // find returns the key of a name added that looks like a name whose
-// skeletons are sks, and is not that name itself (whose key is key).
+// skeletons are sks, and is not that name itself (whose key is key): the
+// first added of them.
 func (l lookalikes) find(sks skeletonSet, key string) (string, bool) {
 	for _, sk := range sks {
-		if k, ok := l[sk]; sk != "" && ok && k != key {
-			return k, true
+		for _, k := range l[sk] {
+			if sk != "" && k != key {
+				return k, true
+			}
 		}
 	}
 	return "", false
