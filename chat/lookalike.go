@@ -13,11 +13,12 @@ import (
 
 // oneScript reports whether the letters of s are of one script, decimal
 // digits of any script, Common and Inherited (combining marks, '-', '_',
-// '.') going with any, or
-// of a set of scripts that UTS #39's "highly restrictive" level allows
-// together: Latin, Han, Hiragana and Katakana (Japanese); Latin, Han and
-// Bopomofo (Chinese); Latin, Han and Hangul (Korean). "аlice", with a
-// Cyrillic а, mixes Cyrillic and Latin and is refused.
+// '.') going with any, or of one of the sets of scripts that UTS #39's
+// "highly restrictive" level allows together: Latin, Han, Hiragana and
+// Katakana (Japanese: "漢字abc" is allowed); Latin, Han and Bopomofo
+// (Chinese); Latin, Han and Hangul (Korean). A name may use any part of
+// one set ("abc日本", "한국어漢字"), never two sets ("한カ") nor another
+// script with any ("аlice", with a Cyrillic а, mixes Cyrillic and Latin).
 //
 // Scripts are Go's unicode.Scripts (the Unicode Scripts property, not
 // Script_Extensions). A name has at most 20 runes; the script of the
