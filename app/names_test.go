@@ -41,6 +41,20 @@ func TestNamesPerKeySSH(t *testing.T) {
 	leaveSSH(t, apptest.LoginSSH(t, srv.SSH, "dora", apptest.NewKey(t)))
 }
 
+// nameTry is a name sent at the login prompt and the line it must get.
+type nameTry struct{ name, want string }
+
+// tryNames sends each name at c's login prompt and checks its answer.
+func tryNames(t *testing.T, c *apptest.Client, tries []nameTry) {
+	t.Helper()
+	for _, tc := range tries {
+		c.Send(tc.name)
+		if got := c.Next(); got != tc.want {
+			t.Errorf("telnet login as %q: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
 // TestLookAlikeNames: the look-alike and invisible names of issue 10 item
 // 12, at the telnet door over TCP and at the SSH door, with alice and josé
 // owned by keys, bob banned from ops and gone, and mike online.
@@ -68,7 +82,7 @@ func TestLookAlikeNames(t *testing.T) {
 	taken := "<system> " + chat.RefusalText(chat.ErrNameTaken)
 	c := apptest.Dial(t, srv.Telnet)
 	c.Welcome()
-	for _, tc := range []struct{ name, want string }{
+	tryNames(t, c, []nameTry{
 		{"аlice", invalid},      // Cyrillic а
 		{"ａｌｉｃｅ", owned},        // full-width
 		{"alice\u034F", owned},  // COMBINING GRAPHEME JOINER
@@ -80,12 +94,21 @@ func TestLookAlikeNames(t *testing.T) {
 		{"helperb0t", reserved}, // a zero
 		{"aIice", taken},        // a capital I
 		{"MlKE", taken},         // a small L
-	} {
-		c.Send(tc.name)
-		if got := c.Next(); got != tc.want {
-			t.Errorf("telnet login as %q: %q, want %q", tc.name, got, tc.want)
-		}
-	}
+		{"аӏісе", taken},        // all Cyrillic, ӏ palochka
+		{"ᴍike", taken},         // small capital M
+		{"ѕуѕтем", reserved},    // all Cyrillic
+	})
+	// More on a second connection, each connection sending at most its
+	// flood burst; Latin with Han, as Japanese is written, is one name.
+	j := apptest.Dial(t, srv.Telnet)
+	j.Welcome()
+	tryNames(t, j, []nameTry{
+		{"a1ice", taken}, // a one
+		{"ALLCE", taken}, // may be shown as alIce
+		{"rnike", taken}, // r and n
+	})
+	j.Send("漢字abc")
+	j.Expect("<system> Logging in as 漢字abc", "<helperbot> 漢字abc has joined the chat room!")
 	// A look-alike that is allowed in is still banned where bob is.
 	c.Send("b0b")
 	c.Expect("<system> Logging in as b0b", "<helperbot> b0b has joined the chat room!")

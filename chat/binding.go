@@ -31,7 +31,7 @@ const BindsPerAddrHour = 10
 // it. A login with an owned name refreshes its binding's last use, written
 // to the store at most once per refreshEvery so that logins seldom write;
 // a login whose refresh cannot be stored goes on.
-func (h *Hub) claim(name, key string, sks [3]string, keyID, addr string, now time.Time) (c claimed, err error) {
+func (h *Hub) claim(name, key string, sks skeletonSet, keyID, addr string, now time.Time) (c claimed, err error) {
 	if h.users[key] != nil {
 		return c, ErrNameTaken
 	}
@@ -122,7 +122,7 @@ func (h *Hub) lapsed(rec NameRecord, now time.Time) bool {
 
 // bind records that key, the folded rec.Name whose skeletons are sks,
 // belongs to rec.KeyID.
-func (h *Hub) bind(key string, rec NameRecord, sks [3]string) {
+func (h *Hub) bind(key string, rec NameRecord, sks skeletonSet) {
 	h.owners[key] = rec
 	h.keyNames[rec.KeyID] = append(h.keyNames[rec.KeyID], key)
 	h.ownedLike.add(sks, key)
@@ -141,7 +141,7 @@ func (h *Hub) unbind(key string) {
 	} else {
 		h.keyNames[rec.KeyID] = names
 	}
-	h.ownedLike.remove(skeletons(rec.Name), key)
+	h.ownedLike.remove(skeletons(key), key)
 }
 
 // lapse drops the binding of key, which lapsed, and returns it.
@@ -168,7 +168,7 @@ func (h *Hub) loadNames(recs []NameRecord) {
 		case dup:
 			h.log.Warn("name binding not loaded: same name as an earlier one", "user", rec.Name, "key", rec.KeyID, "kept", old.Name)
 		default:
-			h.bind(key, rec, skeletons(rec.Name))
+			h.bind(key, rec, skeletons(key))
 		}
 	}
 	if lapsed > 0 {

@@ -171,7 +171,7 @@ func (b *Bot) Ban(ctx context.Context, room, name string) error {
 // name as it was when banned, or ErrNotBanned.
 func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
 	h := b.hub
-	sks := skeletons(name)
+	sks := skeletons(Fold(name))
 	h.mu.RLock()
 	r := h.rooms[Fold(room)]
 	var rec BanRecord

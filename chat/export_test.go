@@ -9,8 +9,8 @@ var IsIgnorable = isIgnorable
 // LooksAlike reports whether the hub would take a and b for look-alikes.
 func LooksAlike(a, b string) bool {
 	l := lookalikes{}
-	l.add(skeletons(a), "a")
-	_, like := l.find(skeletons(b), "b")
+	l.add(skeletons(Fold(a)), "a")
+	_, like := l.find(skeletons(Fold(b)), "b")
 	return like
 }
 

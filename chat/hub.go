@@ -130,7 +130,7 @@ func (r *room) isAdmin(key string) bool { return r.creator != "" && r.creator ==
 // (and whose name has the skeletons sks) out of r, if any: a ban of the
 // name or of a look-alike of it (banOf). An admin is never kept out,
 // whatever old data says. The caller holds Hub.mu.
-func (r *room) keepsOut(sks [3]string, key string) (BanRecord, bool) {
+func (r *room) keepsOut(sks skeletonSet, key string) (BanRecord, bool) {
 	if r.isAdmin(key) {
 		return BanRecord{}, false
 	}
@@ -220,19 +220,19 @@ func (h *Hub) register(plugins []Plugin) error {
 	for _, c := range systemCommands {
 		taken[c] = true
 	}
-	h.reservedLike.add(skeletons(SystemName), Fold(SystemName))
+	h.reservedLike.add(skeletons(Fold(SystemName)), Fold(SystemName))
 	for _, p := range plugins {
 		name := p.Name()
 		if CheckName(name) != nil || h.reserved[Fold(name)] {
 			return fmt.Errorf("register plugin %q: bad or duplicate name", name)
 		}
-		if _, like := h.reservedLike.find(skeletons(name), Fold(name)); like {
+		if _, like := h.reservedLike.find(skeletons(Fold(name)), Fold(name)); like {
 			return fmt.Errorf("register plugin %q: looks like a reserved name", name)
 		}
 		b := &Bot{hub: h, name: name, plugin: p}
 		h.bots = append(h.bots, b)
 		h.reserved[Fold(name)] = true
-		h.reservedLike.add(skeletons(name), Fold(name))
+		h.reservedLike.add(skeletons(Fold(name)), Fold(name))
 		fmt.Fprintf(&help, "\t%s:\n", name)
 		for i, c := range p.Commands() {
 			c = strings.ToLower(c)
@@ -252,7 +252,7 @@ func (h *Hub) register(plugins []Plugin) error {
 func (h *Hub) addRoom(name, creator string, created time.Time) *room {
 	r := &room{name: name, creator: creator, created: created, bans: map[string]BanRecord{}, banLike: lookalikes{}}
 	h.rooms[Fold(name)] = r
-	h.roomLike.add(skeletons(name), Fold(name))
+	h.roomLike.add(skeletons(Fold(name)), Fold(name))
 	h.order = append(h.order, r)
 	h.roomList.Store(nil)
 	return r
@@ -467,7 +467,7 @@ func (h *Hub) CanEnter(room, name string) bool {
 	if r == nil {
 		return true
 	}
-	_, banned := r.keepsOut(skeletons(name), Fold(name))
+	_, banned := r.keepsOut(skeletons(Fold(name)), Fold(name))
 	return !banned
 }
 
@@ -538,7 +538,8 @@ func (h *Hub) roster(each iter.Seq[*Session]) {
 func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*room, error) {
 	h.createMu.Lock()
 	defer h.createMu.Unlock()
-	key, sks, now := Fold(name), skeletons(name), h.now()
+	key, now := Fold(name), h.now()
+	sks := skeletons(key)
 	r, stale, full := h.lookupRoom(key, now)
 	if r != nil && !stale {
 		return r, nil
@@ -645,7 +646,7 @@ func (h *Hub) sweep(ctx context.Context, now time.Time) {
 			continue
 		}
 		delete(h.rooms, Fold(r.name))
-		h.roomLike.remove(skeletons(r.name), Fold(r.name))
+		h.roomLike.remove(skeletons(Fold(r.name)), Fold(r.name))
 	}
 	if err == nil {
 		h.order = slices.DeleteFunc(h.order, func(r *room) bool { return r.gone })

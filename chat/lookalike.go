@@ -13,11 +13,12 @@ import (
 
 // oneScript reports whether the letters of s are of one script, decimal
 // digits of any script, Common and Inherited (combining marks, '-', '_',
-// '.') going with any, or
-// of a set of scripts that UTS #39's "highly restrictive" level allows
-// together: Latin, Han, Hiragana and Katakana (Japanese); Latin, Han and
-// Bopomofo (Chinese); Latin, Han and Hangul (Korean). "аlice", with a
-// Cyrillic а, mixes Cyrillic and Latin and is refused.
+// '.') going with any, or of one of the sets of scripts that UTS #39's
+// "highly restrictive" level allows together: Latin, Han, Hiragana and
+// Katakana (Japanese: "漢字abc" is allowed); Latin, Han and Bopomofo
+// (Chinese); Latin, Han and Hangul (Korean). A name may use any part of
+// one set ("abc日本", "한국어漢字"), never two sets ("한カ") nor another
+// script with any ("аlice", with a Cyrillic а, mixes Cyrillic and Latin).
 //
 // Scripts are Go's unicode.Scripts (the Unicode Scripts property, not
 // Script_Extensions). A name has at most 20 runes; the script of the
@@ -121,63 +122,116 @@ func scriptOf(r rune) (string, *unicode.RangeTable) {
 	return "", nil
 }
 
-// skeletons returns the keys under which s is compared with the names it
-// may be mistaken for: the confusable skeletons of UTS #39 (NFD, each
-// character mapped to its prototype, NFD again) of Normalize(s) as it is,
-// in lower case and in upper case, the duplicates left empty. Names are
-// the same whatever their case, so a user is shown in the case they typed:
-// "MlKE" (small L) looks like mike as MIKE, "b0b" like bob as BOB, "аlice"
-// (Cyrillic а) like alice as it is. Two names look alike when they share a
-// skeleton. A skeleton is a key, never shown.
-//
-// The table is github.com/mtibben/confusables, generated from UTS #39's
-// confusables.txt, version 13.0.0 (2020-02-13).
-func skeletons(s string) [3]string {
-	s = Normalize(s)
-	var out [3]string
-	cases := [3]string{s, strings.ToLower(s), strings.ToUpper(s)}
-	for i, v := range cases {
-		if slices.Contains(cases[:i], v) {
-			continue // a script without case, or a name typed in one case
-		}
-		if sk := confusables.Skeleton(v); !slices.Contains(out[:i], sk) {
-			out[i] = sk
+// skeletonSet holds the keys under which a name is compared with the
+// names it may be mistaken for (see skeletons); a duplicate is left empty.
+type skeletonSet [2]string
+
+// skeletons returns the keys under which the name whose key (Fold) is key
+// is compared with the names it may be mistaken for: the look-alike keys
+// (lookKey) of the name in lower case and in upper case, after small
+// capitals are read as their letters. Two names look alike when they
+// share a key. The keys depend on the name's key only, not
+// on the case it was typed in: names are the same whatever their case and a
+// user is shown in the case they typed, so a name looks like another when
+// some spelling of it does. Lower case catches "аӏісе" (all Cyrillic) for
+// alice, upper case "ΤΟΜ" (all Greek) for TOM, whose lower case "τομ" looks
+// like nothing Latin. Small capitals look like capitals that case mapping
+// does not reach (ᴍ has no upper case): read as their letters, "ᴍike"
+// meets MIKE. A key is never shown.
+func skeletons(key string) skeletonSet {
+	s := strings.Map(smallCapital, key)
+	lower, upper := strings.ToLower(s), strings.ToUpper(s)
+	out := skeletonSet{lookKey(lower)}
+	if upper != lower { // else a script without case
+		if sk := lookKey(upper); sk != out[0] {
+			out[1] = sk
 		}
 	}
 	return out
 }
 
+// lookKey returns the confusable skeleton of s (UTS #39: NFD, each
+// character mapped to its prototype, NFD again) folded further: to lower
+// case, and i taken for l. The table is github.com/mtibben/confusables,
+// generated from UTS #39's confusables.txt, version 13.0.0 (2020-02-13).
+//
+// The skeleton alone tells apart what the common fonts draw alike once a
+// user picks the case they are shown in. It maps I, 1, | and Cyrillic Ӏ to
+// l, but ı, ɪ, Cyrillic і and palochka ӏ (a bar, like l, in most fonts) to
+// i, and 0 to O. Folded, 0, O and o are one class, and i, I, l, L, 1 and ӏ
+// another: alice may be shown as "alIce", which looks like "allce", so
+// ALLCE looks like alice, and so do "аӏісе" (all Cyrillic) and "a1ice";
+// "paypa1" looks like paypal, "b0b" like bob. m stays "rn", as UTS #39 has
+// it: a terminal's fixed cells tell them apart, but logs and other clients
+// may not, and a false alarm only costs a user another name.
+func lookKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r = unicode.ToLower(r); r == 'i' {
+			return 'l'
+		}
+		return r
+	}, confusables.Skeleton(s))
+}
+
+// smallCapital maps the letters named LATIN LETTER SMALL CAPITAL A…Z
+// (there is no X) to their small letters. A small capital looks like its
+// capital, which case mapping does not reach; confusables.txt leaves most
+// of them alone (and maps ᴍ to ʍ). Any other rune is itself.
+func smallCapital(r rune) rune {
+	if r < 0x262 {
+		return r
+	}
+	if l, ok := smallCapitals[r]; ok {
+		return l
+	}
+	return r
+}
+
+var smallCapitals = map[rune]rune{
+	'ᴀ': 'a', 'ʙ': 'b', 'ᴄ': 'c', 'ᴅ': 'd', 'ᴇ': 'e', 'ꜰ': 'f', 'ɢ': 'g', 'ʜ': 'h', 'ɪ': 'i',
+	'ᴊ': 'j', 'ᴋ': 'k', 'ʟ': 'l', 'ᴍ': 'm', 'ɴ': 'n', 'ᴏ': 'o', 'ᴘ': 'p', 'ꞯ': 'q', 'ʀ': 'r',
+	'ꜱ': 's', 'ᴛ': 't', 'ᴜ': 'u', 'ᴠ': 'v', 'ᴡ': 'w', 'ʏ': 'y', 'ᴢ': 'z',
+}
+
 // lookalikes finds, for a name, a name it may be mistaken for among those
-// added: a map from each of a name's skeletons to its key (Fold). The
-// first name added under a skeleton keeps it. Not safe for concurrent use:
-// the Hub guards it.
-type lookalikes map[string]string
+// added: a map from each of a name's skeletons to the keys (Fold) of the
+// names added under it, in the order added. Names that look alike may all
+// be kept (an older store may hold rooms, bans or owned names that look
+// alike): removing one leaves the others found. Not safe for concurrent
+// use: the Hub guards it.
+type lookalikes map[string][]string
 
 // add records a name, whose key is key and skeletons sks.
-func (l lookalikes) add(sks [3]string, key string) {
+func (l lookalikes) add(sks skeletonSet, key string) {
 	for _, sk := range sks {
-		if _, ok := l[sk]; sk != "" && !ok {
-			l[sk] = key
+		if sk != "" && !slices.Contains(l[sk], key) {
+			l[sk] = append(l[sk], key)
 		}
 	}
 }
 
-// remove forgets a name, whose key is key and skeletons sks; skeletons
-// another name holds stay.
-func (l lookalikes) remove(sks [3]string, key string) {
+// remove forgets a name, whose key is key and skeletons sks; the other
+// names under its skeletons stay.
+func (l lookalikes) remove(sks skeletonSet, key string) {
 	for _, sk := range sks {
-		if l[sk] == key {
+		keys := slices.DeleteFunc(l[sk], func(k string) bool { return k == key })
+		if len(keys) == 0 {
 			delete(l, sk)
+		} else {
+			l[sk] = keys
 		}
 	}
 }
 
 // find returns the key of a name added that looks like a name whose
-// skeletons are sks, and is not that name itself (whose key is key).
-func (l lookalikes) find(sks [3]string, key string) (string, bool) {
+// skeletons are sks, and is not that name itself (whose key is key): the
+// first added of them.
+func (l lookalikes) find(sks skeletonSet, key string) (string, bool) {
 	for _, sk := range sks {
-		if k, ok := l[sk]; sk != "" && ok && k != key {
-			return k, true
+		for _, k := range l[sk] {
+			if sk != "" && k != key {
+				return k, true
+			}
 		}
 	}
 	return "", false
@@ -187,15 +241,15 @@ func (l lookalikes) find(sks [3]string, key string) (string, bool) {
 func (r *room) addBan(b BanRecord) {
 	key := Fold(b.Name)
 	r.bans[key] = b
-	r.banLike.add(skeletons(b.Name), key)
+	r.banLike.add(skeletons(key), key)
 }
 
 // removeBan lifts the ban that banOf found under key. The caller holds
 // Hub.mu.
 func (r *room) removeBan(key string) {
-	if b, ok := r.bans[key]; ok {
+	if _, ok := r.bans[key]; ok {
 		delete(r.bans, key)
-		r.banLike.remove(skeletons(b.Name), key)
+		r.banLike.remove(skeletons(key), key)
 	}
 }
 
@@ -203,7 +257,7 @@ func (r *room) removeBan(key string) {
 // key (Fold) and the skeletons sks, or of a name that looks like it ("b0b"
 // is banned with "bob"), and the key it is kept under. The caller holds
 // Hub.mu.
-func (r *room) banOf(sks [3]string, key string) (BanRecord, string, bool) {
+func (r *room) banOf(sks skeletonSet, key string) (BanRecord, string, bool) {
 	if b, ok := r.bans[key]; ok {
 		return b, key, true
 	}
@@ -221,7 +275,7 @@ func (r *room) banOf(sks [3]string, key string) (BanRecord, string, bool) {
 // key, whose name looks like a room name with the skeletons sks: "сhat"
 // (Cyrillic с) must not become a second "chat". It returns nil if there is
 // none, or if a room is called key itself. The caller holds mu.
-func (h *Hub) roomLookAlike(key string, sks [3]string) *room {
+func (h *Hub) roomLookAlike(key string, sks skeletonSet) *room {
 	if h.rooms[key] != nil {
 		return nil
 	}

@@ -51,11 +51,15 @@ func ValidRoomName(s string) bool {
 // CheckName returns nil if s is a well-formed user name, or ErrNameTooLong or
 // ErrNameInvalid, in the order PROTOCOL.md checks them. A well-formed name
 // is 1 to 20 letters, marks, digits, '-', '_' and '.', in normal form
-// (Normalize(s) == s), of one script besides digits, marks and punctuation,
-// or of a mix of scripts that UTS #39 calls highly restrictive (Latin with
-// Han and Hiragana or Katakana, Bopomofo or Hangul). s must already be
+// (Normalize(s) == s), whose letters are of one script (see oneScript) or
+// of one of the mixes UTS #39 calls highly restrictive, which are how
+// Japanese, Chinese and Korean users write: Latin, Han, Hiragana and
+// Katakana ("漢字abc", "カタカナひらがな"); Latin, Han and Bopomofo; Latin,
+// Han and Hangul. Any other mix ("аlice" with a Cyrillic а, "ѕystem"
+// with a Cyrillic ѕ, Hangul with Katakana) is refused. s must already be
 // sanitised and normalised: a name that is not in normal form is refused.
-// Reserved, look-alike and taken names are the Hub's business.
+// Reserved, look-alike and taken names are the Hub's business; a name of
+// one of the mixes is compared with the others like any name.
 func CheckName(s string) error {
 	if utf8.RuneCountInString(s) > MaxNameLen {
 		return ErrNameTooLong
@@ -70,7 +74,7 @@ func CheckName(s string) error {
 // normalised, with its key (Fold) and skeletons, or why it is refused:
 // ErrNameTooLong or ErrNameInvalid (see CheckName). A name far too long to
 // be one is refused before it costs a normalisation.
-func loginName(typed string) (name, key string, sks [3]string, err error) {
+func loginName(typed string) (name, key string, sks skeletonSet, err error) {
 	name = Sanitize(typed)
 	if utf8.RuneCountInString(name) > 4*MaxNameLen {
 		return "", "", sks, ErrNameTooLong
@@ -79,7 +83,8 @@ func loginName(typed string) (name, key string, sks [3]string, err error) {
 	if err := CheckName(name); err != nil {
 		return "", "", sks, err
 	}
-	return name, Fold(name), skeletons(name), nil
+	key = Fold(name)
+	return name, key, skeletons(key), nil
 }
 
 // Normalize returns s as a name or room is kept: default-ignorable code

@@ -66,7 +66,19 @@ func TestLookAlike(t *testing.T) {
 		{"chat", "сhat"},
 		{"paypal", "ρ⍺у𝓅𝒂ן"},
 		{"alice", "ａｌｉｃｅ"},
-		{"mike", "MlKE"}, // small L: MIKE
+		{"mike", "MlKE"},   // small L: MIKE
+		{"alice", "аӏісе"}, // all Cyrillic, ӏ palochka
+		{"mike", "ᴍike"},   // small capital M
+		{"alice", "ᴀʟɪᴄᴇ"}, // small capitals
+		{"paypal", "paypa1"},
+		{"bob", "B0B"},
+		{"tom", "ΤΟΜ"},       // all Greek capitals
+		{"system", "ѕуѕтем"}, // all Cyrillic: ЅУЅТЕМ
+		{"mike", "rnike"},
+		// Names are shown in the case typed: "mlke" may be shown as
+		// "MlKE", which looks like MIKE, and alice as "alIce".
+		{"mike", "MLKE"},
+		{"alice", "ALLCE"},
 	}
 	for _, p := range alike {
 		if !chat.LooksAlike(p[0], p[1]) {
@@ -78,8 +90,8 @@ func TestLookAlike(t *testing.T) {
 		{"bob", "rob"},
 		{"мир", "мар"},
 		{"josé", "jose"},
-		{"mike", "MLKE"},
-		{"alice", "ALLCE"},
+		{"mike", "nike"},
+		{"bob", "bab"},
 	}
 	for _, p := range differ {
 		if chat.LooksAlike(p[0], p[1]) {
@@ -92,6 +104,7 @@ func FuzzCheckName(f *testing.F) {
 	for _, s := range []string{
 		"alice", "аlice", "ａｌｉｃｅ", "alice\u034F", "jose\u0301", "\u3164", "ѕystem", "helperbоt", "bоb",
 		"µ", "Σίσυφος", "カタカナひらがな漢字", "한국어漢字", "ﷺ", "e\u034F\u0301", "ǅ", "ᾼ", "ͅ",
+		"аӏісе", "ᴍike", "ѕуѕтем", "ΤΟΜ",
 	} {
 		f.Add(s)
 	}
@@ -116,7 +129,9 @@ func FuzzCheckName(f *testing.F) {
 		if chat.ValidRoomName(in) && n != in {
 			t.Fatalf("ValidRoomName(%q) passed, but it normalises to %q", in, n)
 		}
-		chat.LooksAlike(in, n)
+		if chat.Fold(in) != "" && !chat.LooksAlike(in, n) {
+			t.Fatalf("%q does not look like %q, its normal form", in, n)
+		}
 	})
 }
 

@@ -42,6 +42,7 @@ func TestLoginLookAlikes(t *testing.T) {
 	bindName(t, h, "alice", "SHA256:alice")
 	bindName(t, h, "josé", "SHA256:jose")
 	chattest.Login(t, h, "bob")
+	chattest.Login(t, h, "mike")
 	tests := []struct {
 		name, in string
 		want     error
@@ -61,6 +62,10 @@ func TestLoginLookAlikes(t *testing.T) {
 		{"zero for o, online", "b0b", chat.ErrNameTaken},
 		{"full-width online", "ｂｏｂ", chat.ErrNameTaken},
 		{"cyrillic look-alike of an owned name", "аІісе", chat.ErrNameTaken}, // all Cyrillic
+		{"cyrillic palochka", "аӏісе", chat.ErrNameTaken},                    // all Cyrillic
+		{"small capital M", "ᴍike", chat.ErrNameTaken},
+		{"one for l", "a1ice", chat.ErrNameTaken},
+		{"cyrillic system", "ѕуѕтем", chat.ErrNameReserved}, // all Cyrillic
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -397,4 +402,78 @@ func TestBindsPerAddr(t *testing.T) {
 	if err := login("later", "key-other2", "198.51.100.2:50000"); !errors.Is(err, chat.ErrNameOwned) {
 		t.Errorf("a name bound an hour later, with another key: %v, want ErrNameOwned", err)
 	}
+}
+
+// openSQLite opens a store in a file of its own, closed at the test's end.
+func openSQLite(t *testing.T) *store.SQLite {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "chat.db"), store.Options{})
+	must(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestLookAlikeTwins: an older store may hold two rooms, bans or owned
+// names that look alike; when the one loaded first goes (its room expires,
+// its ban is lifted, its name lapses), the other still keeps its
+// look-alikes out.
+func TestLookAlikeTwins(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	t.Run("room", func(t *testing.T) {
+		t.Parallel()
+		st := openSQLite(t)
+		ctx := t.Context()
+		must(t, st.CreateRoom(ctx, chat.RoomRecord{Name: "cop", Creator: "mike", Created: t0})) // expires
+		must(t, st.CreateRoom(ctx, chat.RoomRecord{Name: "c0p", Creator: "mike", Created: t0}))
+		must(t, st.SaveBan(ctx, chat.BanRecord{Room: "c0p", Name: "eve", By: helperbot.Name, Time: t0}))
+		clk := newClock()
+		clk.Advance(31 * day)
+		h := chattest.NewHub(t, chat.Config{Store: st, Now: clk.Now, RoomExpiry: 30 * day})
+		if n := len(h.Rooms()); n != 2 {
+			t.Fatalf("%d rooms, want 2 (chat, c0p): %v", n, h.Rooms())
+		}
+		s := chattest.Login(t, h, "mike")
+		chattest.Lines(s)
+		s.Input(ctx, "/switch сор") // all Cyrillic
+		want := "<system> Room names may only use letters, digits, '-', '_' and '.' (at most 32).\n"
+		if got := strings.Join(chattest.Lines(s), ""); got != want {
+			t.Errorf("/switch сор beside c0p answered %q, want %q", got, want)
+		}
+	})
+	t.Run("ban", func(t *testing.T) {
+		t.Parallel()
+		st := openSQLite(t)
+		ctx := t.Context()
+		must(t, st.CreateRoom(ctx, chat.RoomRecord{Name: "ops", Creator: "mike", Created: t0}))
+		must(t, st.SaveBan(ctx, chat.BanRecord{Room: "ops", Name: "alice", By: helperbot.Name, Time: t0}))
+		must(t, st.SaveBan(ctx, chat.BanRecord{Room: "ops", Name: "aIice", By: helperbot.Name, Time: t0.Add(time.Minute)}))
+		h := chattest.NewHub(t, chat.Config{Store: st, Plugins: []chat.Plugin{helperbot.New()}})
+		mike := chattest.Login(t, h, "mike")
+		mike.Input(ctx, "/switch ops")
+		mike.Input(ctx, "/unban alice")
+		if got := strings.Join(chattest.Lines(mike), ""); !strings.Contains(got, "alice") || strings.Contains(got, "aIice") {
+			t.Fatalf("/unban alice answered %q", got)
+		}
+		s := chattest.Login(t, h, "a1ice")
+		chattest.Lines(s)
+		s.Input(ctx, "/switch ops")
+		if got := strings.Join(chattest.Lines(s), ""); !strings.Contains(got, "You're banned from this room") {
+			t.Errorf("a1ice, with aIice banned: /switch ops answered %q", got)
+		}
+	})
+	t.Run("name", func(t *testing.T) {
+		t.Parallel()
+		st := openSQLite(t)
+		ctx := t.Context()
+		must(t, st.BindName(ctx, chat.NameRecord{Name: "aIice", KeyID: "k2", LastUsed: t0})) // lapses
+		must(t, st.BindName(ctx, chat.NameRecord{Name: "alice", KeyID: "k1", LastUsed: t0.Add(100 * day)}))
+		clk := newClock()
+		clk.Advance(150 * day)
+		h := chattest.NewHub(t, chat.Config{Store: st, Now: clk.Now, NameExpiry: 180 * day})
+		clk.Advance(50 * day)
+		if _, err := keyLogin(t, h, "a1ice", ""); !errors.Is(err, chat.ErrNameTaken) {
+			t.Errorf("a1ice, with alice owned: %v, want ErrNameTaken", err)
+		}
+	})
 }

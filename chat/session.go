@@ -22,7 +22,7 @@ type Session struct {
 
 	rosterQueued atomic.Bool // a KindRoster event is queued, not yet seen
 
-	sks [3]string // skeletons(name), the keys of its look-alikes
+	sks skeletonSet // skeletons(name), the keys of its look-alikes
 
 	// guarded by hub.mu
 	room   *room
