@@ -42,20 +42,17 @@ func NewOutbox(maxBytes int) *Outbox {
 
 // Push queues e. It never blocks and is safe from any goroutine. It reports
 // false if the outbox is closed.
-func (o *Outbox) Push(e *Event) bool {
-	hook, ready, ok := o.push(e)
-	signal(hook, ready)
-	return ok
-}
+func (o *Outbox) Push(e *Event) bool { return o.push(e, nil) }
 
-// push queues e and returns what wakes the writer if the push wants it
-// woken (it found the queue empty): the OnReady hook, or else the Ready
-// channel; both nil if not. ok is false if the outbox is closed.
-func (o *Outbox) push(e *Event) (hook func(), ready chan struct{}, ok bool) {
+// push queues e and, if the push wants the writer woken (it found the
+// queue empty), wakes it: with the Ready channel, or with the OnReady
+// hook, which it keeps in w if w (not nil) has a round open, and calls at
+// once if not.
+func (o *Outbox) push(e *Event, w *Wakes) bool {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
-		return nil, nil, false
+		return false
 	}
 	size := eventSize(e)
 	if o.bytes+size > o.max && len(o.q) > 0 {
@@ -63,11 +60,13 @@ func (o *Outbox) push(e *Event) (hook func(), ready chan struct{}, ok bool) {
 	}
 	o.q = append(o.q, e)
 	o.bytes += size
-	if len(o.q) == 1 {
-		hook, ready = o.onReady, o.ready
-	}
+	wake := len(o.q) == 1
+	hook, ready := o.onReady, o.ready
 	o.mu.Unlock()
-	return hook, ready, true
+	if wake && (hook == nil || w == nil || !w.keep(hook)) {
+		signal(hook, ready)
+	}
+	return true
 }
 
 // dropOldest drops the oldest events until at least need bytes are free,
@@ -137,13 +136,10 @@ func (o *Outbox) OnReady(f func()) {
 	}
 }
 
-// signal wakes the outbox's writer: hook if set, else ready if set.
+// signal wakes the outbox's writer: hook if set, else ready.
 func signal(hook func(), ready chan struct{}) {
 	if hook != nil {
 		hook()
-		return
-	}
-	if ready == nil {
 		return
 	}
 	select {
@@ -309,10 +305,4 @@ func (w *Wakes) keep(f func()) bool {
 // channel is signalled at once: that runs no door code and never blocks.
 // Outside a round of w it is Push. Safe from any goroutine; a push that
 // wants no wake-up costs no more than Push.
-func (o *Outbox) PushHeld(e *Event, w *Wakes) bool {
-	hook, ready, ok := o.push(e)
-	if hook == nil || !w.keep(hook) {
-		signal(hook, ready)
-	}
-	return ok
-}
+func (o *Outbox) PushHeld(e *Event, w *Wakes) bool { return o.push(e, w) }
