@@ -20,7 +20,6 @@ const DefaultOutboxBytes = 256 << 10
 // tells the user how many lines they missed. An event bigger than the
 // bound on its own is queued alone and is the first to go.
 type Outbox struct {
-	holder  atomic.Pointer[Wakes] // that of the last PushHeld; beside mu, on the line a push loads anyway
 	mu      sync.Mutex
 	q       []*Event
 	bytes   int // what q holds, by eventSize
@@ -43,7 +42,13 @@ func NewOutbox(maxBytes int) *Outbox {
 
 // Push queues e. It never blocks and is safe from any goroutine. It reports
 // false if the outbox is closed.
-func (o *Outbox) Push(e *Event) bool {
+func (o *Outbox) Push(e *Event) bool { return o.push(e, nil) }
+
+// push queues e and, if the push wants the writer woken (it found the
+// queue empty), wakes it: with the Ready channel, or with the OnReady
+// hook, which it keeps in w if w (not nil) has a round open, and calls at
+// once if not.
+func (o *Outbox) push(e *Event, w *Wakes) bool {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
@@ -58,7 +63,7 @@ func (o *Outbox) Push(e *Event) bool {
 	wake := len(o.q) == 1
 	hook, ready := o.onReady, o.ready
 	o.mu.Unlock()
-	if wake {
+	if wake && (hook == nil || w == nil || !w.keep(hook)) {
 		signal(hook, ready)
 	}
 	return true
@@ -134,7 +139,7 @@ func eventLines(e *Event) int {
 // not kept.
 func (o *Outbox) OnReady(f func()) {
 	o.mu.Lock()
-	o.onReady, o.ready = o.holdable(f), nil
+	o.onReady, o.ready = f, nil
 	now := len(o.q) > 0 || o.closed
 	o.mu.Unlock()
 	if now {
@@ -304,26 +309,11 @@ func (w *Wakes) keep(f func()) bool {
 }
 
 // PushHeld pushes e as Push does, except that if the push wants the
-// writer woken while a round of w is open (Wakes.Hold), the OnReady hook
-// is left to w's Run. A Ready channel is signalled at once: that runs no
-// door code and never blocks. Safe from any goroutine; an outbox pushed to
-// with the same w again costs no more than Push.
-func (o *Outbox) PushHeld(e *Event, w *Wakes) bool {
-	if o.holder.Load() != w {
-		o.holder.Store(w)
-	}
-	return o.Push(e)
-}
-
-// holdable wraps f, an OnReady hook, so that it is left to the Wakes of
-// the outbox's last PushHeld while a round of it is open. (A push from
-// another goroutine in that time is left to it too, and called by the
-// round's Run.)
-func (o *Outbox) holdable(f func()) func() {
-	return func() {
-		if w := o.holder.Load(); w != nil && w.keep(f) {
-			return
-		}
-		f()
-	}
-}
+// writer woken, the OnReady hook is kept in w, for w's next Run: the
+// pusher's round is open (Wakes.Hold), so that Run comes at the latest
+// when the pusher holds no lock. What other goroutines push to the same
+// outbox, with other Wakes or none, changes nothing to that. A Ready
+// channel is signalled at once: that runs no door code and never blocks.
+// Outside a round of w it is Push. Safe from any goroutine; a push that
+// wants no wake-up costs no more than Push.
+func (o *Outbox) PushHeld(e *Event, w *Wakes) bool { return o.push(e, w) }
