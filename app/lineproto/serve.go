@@ -202,7 +202,11 @@ func (c *conn_) run(ctx context.Context) error {
 				s.Notify(chat.TextTooLong)
 				continue
 			}
-			s.Input(ctx, string(line))
+			if len(line) > 0 && line[0] == '/' { // a command: see offReader
+				c.offReader("command", func() error { s.Input(ctx, string(line)); return nil })
+			} else {
+				s.Input(ctx, string(line))
+			}
 			if c.out.Closed() {
 				return nil // /leave
 			}
@@ -230,28 +234,11 @@ func (c *conn_) run(ctx context.Context) error {
 
 // login tries name; a refusal is answered on the connection.
 func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
-	// Login is the deepest call a connection makes (the hub, the plugins'
-	// hooks, the log line). On the reader it would leave the reader's
-	// stack grown to 8 KB for as long as the user stays; on a goroutine of
-	// its own the stack it grew is reused by the next login, and an idle
-	// telnet user's reader keeps its 4 KB.
-	type result struct {
-		s   *chat.Session
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer func() {
-			if v := recover(); v != nil {
-				c.panicked("login", v)
-				done <- result{nil, fmt.Errorf("panic in login: %v", v)}
-			}
-		}()
-		s, err := c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Outbox: c.out})
-		done <- result{s, err}
-	}()
-	r := <-done
-	s, err := r.s, r.err
+	var s *chat.Session
+	err := c.offReader("login", func() (err error) {
+		s, err = c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Outbox: c.out})
+		return err
+	})
 	if err != nil {
 		c.system(chat.RefusalText(err))
 		return nil, err
@@ -259,6 +246,28 @@ func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
 	c.user.Store(&name)
 	c.loggedIn.Store(true)
 	return s, nil
+}
+
+// offReader runs f, the engine's work for a line, on a goroutine of its
+// own and waits for it. Logins and commands are the deepest calls a
+// connection makes (the hub, its locks, the plugins' hooks, the log line,
+// the store): on the reader they would leave its stack grown to 8 KB for
+// as long as the user stays, and most users stay idle; on a goroutine of
+// their own, the stack they grew is reused by the next, and an idle
+// user's reader keeps its 4 KB. A panic in f is where names it in the log,
+// and closes the connection.
+func (c *conn_) offReader(where string, f func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				c.panicked(where, v)
+				done <- fmt.Errorf("panic in %s: %v", where, v)
+			}
+		}()
+		done <- f()
+	}()
+	return <-done
 }
 
 // kick starts a flusher unless one is running. It is the outbox's OnReady.
