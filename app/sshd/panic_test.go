@@ -93,7 +93,7 @@ func TestPanicEndsOneConnection(t *testing.T) {
 	apptest.Eventually(t, "bomb's connection closed", bomb.Ended)
 	apptest.Eventually(t, "the panic logged", func() bool {
 		l := logs.String()
-		return strings.Contains(l, `level=ERROR msg=panic user=bomb door=ssh panic=boom stack=`) &&
+		return strings.Contains(l, `level=ERROR msg="panic, connection closed" door=ssh user=bomb addr=`) && strings.Contains(l, `panic=boom stack=`) &&
 			strings.Contains(l, "TestPanicEndsOneConnection")
 	})
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -94,7 +93,7 @@ func (d *Door) recoverPanic(c *conn, user string) {
 
 // panicked logs panic v of user's connection c with the stack, and cuts c.
 func (d *Door) panicked(c *conn, user string, v any) {
-	d.log.Error("panic", "user", chat.LogName(user), "door", "ssh", "panic", v, "stack", string(debug.Stack()))
+	lineproto.LogPanic(d.log, v, "door", "ssh", "user", chat.LogName(user), "addr", c.RemoteAddr().String())
 	c.cut()
 }
 
