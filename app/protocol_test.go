@@ -860,7 +860,10 @@ func TestHistory(t *testing.T) {
 	check(bob, "/history 3", 202, 3)
 	check(bob, "/HISTORY    1", 204, 1)
 	check(bob, "/history 200", 5, 200)
-	check(bob, "/history 1000", 5, 200)
+	for _, in := range []string{"/history 201", "/history 1000", "/history 0", "/history x"} {
+		bob.Send(in)
+		bob.Expect("<system> Usage: /history [N], N a number of messages from 1 to 200.")
+	}
 	allQuiet(alice, bob, carol)
 	// Each room has its own.
 	carol.Send("/history")

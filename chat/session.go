@@ -257,11 +257,11 @@ func (s *Session) history(args string) {
 	n := 20
 	if arg, _ := CutArg(args); arg != "" {
 		v, err := strconv.Atoi(arg)
-		if err != nil || v < 1 {
+		if err != nil || v < 1 || v > DefaultHistoryLen {
 			s.Notify("Usage: /history [N], N a number of messages from 1 to 200.")
 			return
 		}
-		n = min(v, DefaultHistoryLen)
+		n = v
 	}
 	evs := s.Recent(n)
 	for _, e := range evs {
