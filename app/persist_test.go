@@ -106,6 +106,38 @@ func TestRestartKeepsState(t *testing.T) {
 	}
 }
 
+// TestBanBeforeArrivalSurvivesRestart: a name banned from a room before it
+// ever logged in is kept out after a restart, and so are its look-alikes;
+// it is still shown as it was banned.
+func TestBanBeforeArrivalSurvivesRestart(t *testing.T) {
+	cfg := apptest.Config(t)
+	srv := apptest.Start(t, cfg)
+	alice := apptest.Login(t, srv.Telnet, "alice")
+	enterRoom(alice, "alice", "Den", "Den")
+	alice.Send("/ban Troll")
+	alice.Expect("<helperbot> Troll is banned from 'Den'.")
+	alice.Quiet()
+	srv.Stop(t)
+
+	srv = apptest.Start(t, cfg)
+	for _, name := range []string{"troll", "TR0LL"} {
+		c := apptest.Login(t, srv.Telnet, name)
+		c.Send("/switch den")
+		c.Expect("<helperbot> You're banned from this room and cannot join.")
+		c.Send("/room")
+		c.Expect("<system> You're currently in the 'chat' room.")
+		c.Send("/leave")
+		c.Closed()
+	}
+	alice = apptest.Login(t, srv.Telnet, "alice")
+	enterRoom(alice, "alice", "den", "Den")
+	alice.Send("/ban TROLL") // banned already: confirmed as banned
+	alice.Expect("<helperbot> Troll is banned from 'Den'.")
+	alice.Send("/unban troll")
+	alice.Expect("<helperbot> Troll is no longer banned from 'Den'.")
+	alice.Quiet()
+}
+
 // failingStore is an in-memory store whose durable writes fail while fail
 // is set.
 type failingStore struct {
@@ -170,6 +202,8 @@ func TestStoreFailureTold(t *testing.T) {
 
 	alice.Send("/ban mallory")
 	alice.Expect("<helperbot> Could not ban mallory, please try again.")
+	alice.Send("/ban ghost") // not in the room: no more a ban than mallory's
+	alice.Expect("<helperbot> Could not ban ghost, please try again.")
 	mallory.Send("/room")
 	mallory.Until("<system> You're currently in the 'Den' room.")
 
@@ -187,6 +221,10 @@ func TestStoreFailureTold(t *testing.T) {
 	st.fail.Store(false)
 	alice.Send("/ban mallory")
 	alice.Until("<helperbot> mallory has left the chat room!")
+	alice.Expect("<helperbot> mallory is banned from 'Den'.")
+	ghost := apptest.Login(t, srv.Telnet, "ghost")
+	ghost.Send("/switch den")
+	ghost.Expect("<system> Switched to room 'Den'", "<helperbot> ghost has joined the chat room!")
 }
 
 // TestStartErrors checks that a data folder the store cannot use stops

@@ -455,7 +455,7 @@ func TestEmptyRoomKeepsAdminAndBans(t *testing.T) {
 	alice.Expect(joinLine("bob"))
 	alice.Send("/ban bob")
 	bob.Expect(joinLine("bob"), "<helperbot> You've been banned from the 'vault' room. You've been returned to 'chat'.")
-	alice.Expect(leaveLine("bob"))
+	alice.Expect(leaveLine("bob"), confirmLine("bob", "banned", "vault"))
 	enter(alice, "alice", "chat") // vault is empty now
 	bob.Expect(joinLine("alice"))
 	bob.Send("/rooms")
@@ -596,17 +596,30 @@ func (d *adminRoom) inDen() map[string]*apptest.Client {
 }
 
 // removed checks what the room hears when who, one of den's three, is
-// kicked or banned (how) from it: who is back in chat and told so, the
-// other two hear the leave line, chat (dave) the join line.
+// kicked or banned (how) from it by alice, its admin: who is back in chat
+// and told so, the other two hear the leave line, alice then her
+// confirmation (none when she kicked herself), chat (dave) the join line.
 func (d *adminRoom) removed(who, how string) {
 	for name, c := range d.inDen() {
-		if name == who {
+		switch {
+		case name == who:
 			c.Expect(joinLine(who), "<helperbot> You've been "+how+" from the 'den' room. You've been returned to 'chat'.")
-		} else {
+		case name == "alice":
+			c.Expect(leaveLine(who), confirmLine(who, how, "den"))
+		default:
 			c.Expect(leaveLine(who))
 		}
 	}
 	d.dave.Expect(joinLine(who))
+}
+
+// confirmLine is what an admin is told once who is kicked or banned (how)
+// from room.
+func confirmLine(who, how, room string) string {
+	if how == "kicked" {
+		return "<helperbot> " + who + " was kicked from '" + room + "'."
+	}
+	return "<helperbot> " + who + " is banned from '" + room + "'."
 }
 
 // returns switches who, back in chat, to den again: den hears the join,
@@ -674,7 +687,9 @@ func TestBan(t *testing.T) {
 	bob.Send("/ban carol")
 	bob.Expect("<helperbot> You must be an admin to ban.")
 	d.quiet()
-	for _, in := range []string{"/ban dave", "/ban nobody", "/ban"} {
+	// No name, or one nobody could log in with (too long, ill-formed,
+	// reserved or like a reserved one): nobody to ban.
+	for _, in := range []string{"/ban", "/ban    ", "/ban abcdefghijklmnopqrstu", "/ban bad!name", "/ban SYSTEM", "/ban helperb0t"} {
 		alice.Send(in)
 		alice.Expect(lineNotFound)
 		d.quiet()
@@ -732,6 +747,50 @@ func TestBan(t *testing.T) {
 	allQuiet(alice, bob, dave, again)
 }
 
+// A name not in the room is banned all the same, online elsewhere or not
+// at all: the admin is told, nobody else hears of it, and the name and its
+// look-alikes are kept out when they come. A second ban of a name keeps
+// the first, as it was banned.
+func TestBanNameNotInRoom(t *testing.T) {
+	t.Parallel()
+	d := newAdminRoom(t)
+	alice, dave := d.alice, d.dave
+
+	alice.Send("/ban DAVE") // online, in chat: shown as he logged in
+	alice.Expect(confirmLine("dave", "banned", "den"))
+	d.quiet()
+	dave.Send("/room")
+	dave.Expect(roomLine("chat"))
+	dave.Send("/switch den")
+	dave.Expect("<helperbot> You're banned from this room and cannot join.")
+	d.quiet()
+
+	alice.Send("/ban Troll for good") // offline: shown as typed
+	alice.Expect(confirmLine("Troll", "banned", "den"))
+	d.quiet()
+	for _, name := range []string{"troll", "tr0ll"} {
+		c := apptest.Login(t, d.srv.Telnet, name)
+		dave.Expect(joinLine(name))
+		c.Send("/switch DEN")
+		c.Expect("<helperbot> You're banned from this room and cannot join.")
+		c.Send("/room")
+		c.Expect(roomLine("chat"))
+		allQuiet(c, alice, dave)
+		c.Send("/leave")
+		c.Closed()
+		dave.Expect(leaveLine(name))
+	}
+
+	alice.Send("/ban troll")
+	alice.Expect(confirmLine("Troll", "banned", "den"))
+	d.quiet()
+	alice.Send("/unban troll")
+	alice.Expect("<helperbot> Troll is no longer banned from 'den'.")
+	alice.Send("/unban troll")
+	alice.Expect("<helperbot> troll is not banned from 'den'.")
+	d.quiet()
+}
+
 func TestUnban(t *testing.T) {
 	t.Parallel()
 	d := newAdminRoom(t)
@@ -784,7 +843,7 @@ func TestUnbanShowsNameAsBanned(t *testing.T) {
 	alice.Expect(joinLine("Mike"))
 	alice.Send("/ban mike")
 	mike.Expect(joinLine("Mike"), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
-	alice.Expect(leaveLine("Mike"))
+	alice.Expect(leaveLine("Mike"), confirmLine("Mike", "banned", "den"))
 	mike.Conn.Close()
 	alice.Send("/unban MIKE")
 	alice.Expect("<helperbot> Mike is no longer banned from 'den'.")

@@ -138,33 +138,56 @@ func (b *Bot) Move(name, from, to string) (User, error) {
 	return User{Name: s.name, Room: dst.name}, nil
 }
 
-// Ban bans the user called name from room; the refusal line they get when
-// they try to come back is tagged with this plugin's name. The ban is
-// durable when Ban returns nil, and from then on no move (a /switch on its
-// way included) takes them into room; moving them out if they are in it
-// is the plugin's part (Move). An admin of the room cannot be banned from
-// it: that returns ErrIsAdmin.
-func (b *Bot) Ban(ctx context.Context, room, name string) error {
+// Ban bans the user called name from room, online or not: a name nobody
+// has logged in with yet is kept out all the same, as are its look-alikes,
+// so a troll can be banned before arriving. The refusal line they get when
+// they try to come in is tagged with this plugin's name. Ban returns the
+// name as banned: as its user logged in if they are online, else as given,
+// sanitised and normalised as Login takes it. If that name is banned from
+// room already, the ban stands as it was, nothing is written, and its
+// name as it was banned is returned. The ban is durable when Ban returns
+// nil, and from then on no move (a /switch on its way included) takes them
+// into room; moving them out if they are in it is the plugin's part
+// (Move). An admin of the room cannot be banned from it: that returns
+// ErrIsAdmin. A name nobody could log in with (too long, ill-formed or
+// reserved) returns ErrNameInvalid; a room that does not exist,
+// ErrNotFound.
+func (b *Bot) Ban(ctx context.Context, room, name string) (string, error) {
 	h := b.hub
+	typed := name
+	name, key, sks, err := loginName(name)
+	if err != nil || h.isReserved(key, sks) {
+		return "", fmt.Errorf("ban %q from %s: %w", typed, room, ErrNameInvalid)
+	}
 	h.mu.RLock()
 	r := h.rooms[Fold(room)]
-	admin := r != nil && r.isAdmin(Fold(name))
-	h.mu.RUnlock()
-	if r == nil {
-		return ErrNotFound
+	var old BanRecord
+	admin, banned := false, false
+	if r != nil {
+		admin = r.isAdmin(key)
+		old, banned = r.bans[key]
 	}
-	if admin {
-		return ErrIsAdmin
+	if s := h.users[key]; s != nil {
+		name = s.name
+	}
+	h.mu.RUnlock()
+	switch {
+	case r == nil:
+		return "", ErrNotFound
+	case admin:
+		return "", ErrIsAdmin
+	case banned:
+		return old.Name, nil
 	}
 	rec := BanRecord{Room: r.name, Name: name, By: b.name, Time: h.now()}
 	if err := h.store.SaveBan(ctx, rec); err != nil {
-		return fmt.Errorf("ban %s from %s: %w: %w", name, r.name, ErrStore, err)
+		return "", fmt.Errorf("ban %s from %s: %w: %w", name, r.name, ErrStore, err)
 	}
 	h.mu.Lock()
 	r.addBan(rec)
 	h.mu.Unlock()
 	h.log.Info("ban", "user", LogName(name), "room", LogName(r.name), "plugin", b.name)
-	return nil
+	return name, nil
 }
 
 // Unban lifts the ban of the user called name from room and returns their

@@ -283,6 +283,14 @@ type LoginOptions struct {
 	Roster bool    // the door is a screen: it wants the events without a line, KindRoster and KindWhisperSent (the TUI does, lines do not)
 }
 
+// isReserved reports whether the name whose key is key (Fold) and
+// skeletons sks is reserved, or looks like a reserved name. The reserved
+// names are set by New and only read after it: no lock is needed.
+func (h *Hub) isReserved(key string, sks skeletonSet) bool {
+	_, like := h.reservedLike.find(sks, "")
+	return like || h.reserved[key]
+}
+
 // Login logs name in and puts it in DefaultRoom. The name is sanitised and
 // normalised (Normalize) first; the session's name is that normal form. It
 // returns an error wrapping one of ErrNameTooLong, ErrNameInvalid,
@@ -299,7 +307,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	if err != nil {
 		return nil, err
 	}
-	if _, like := h.reservedLike.find(sks, ""); like || h.reserved[key] {
+	if h.isReserved(key, sks) {
 		return nil, ErrNameReserved
 	}
 	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, out: opt.Outbox, roster: opt.Roster}

@@ -167,7 +167,7 @@ func TestSwitchRacingBan(t *testing.T) {
 	chattest.Lines(bob)
 	ban := func() {
 		b := p.bot.Load()
-		if err := b.Ban(ctx, "den", "bob"); err != nil {
+		if _, err := b.Ban(ctx, "den", "bob"); err != nil {
 			t.Errorf("Ban: %v", err)
 		}
 		if _, err := b.Move("bob", "den", chat.DefaultRoom); !errors.Is(err, chat.ErrNotFound) {

@@ -17,7 +17,7 @@ func TestUICtrlNSkipsBannedRooms(t *testing.T) {
 	mike.Type("/switch den\r")
 	alice.Expect("<helperbot> mike has joined the chat room!")
 	alice.Send("/ban mike")
-	alice.Expect("<helperbot> mike has left the chat room!")
+	alice.Expect("<helperbot> mike has left the chat room!", "<helperbot> mike is banned from 'den'.")
 	mike.WaitText("You've been banned")
 	alice.Send("/switch games")
 	alice.Expect("<system> Switched to room 'games'", "<helperbot> alice has joined the chat room!")

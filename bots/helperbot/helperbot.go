@@ -47,9 +47,9 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 	case "w":
 		whisper(b, c)
 	case "kick":
-		remove(ctx, b, c, false)
+		kick(b, c)
 	case "ban":
-		remove(ctx, b, c, true)
+		ban(ctx, b, c)
 	case "unban":
 		unban(ctx, b, c)
 	}
@@ -100,19 +100,13 @@ func whisper(b *chat.Bot, c chat.Command) {
 	}
 }
 
-// remove kicks, or bans, the named user from the admin's room to chat.
-func remove(ctx context.Context, b *chat.Bot, c chat.Command, ban bool) {
-	verb, done := "kick", "kicked"
-	if ban {
-		verb, done = "ban", "banned"
-	}
-	if !b.IsAdmin(c.Room, c.From) {
-		b.Reply(c.From, "You must be an admin to "+verb+".")
-		return
-	}
-	name, _ := chat.CutArg(c.Args)
-	if ban && name != "" && b.IsAdmin(c.Room, name) {
-		b.Reply(c.From, cannotText(verb, c.Room))
+// kick moves the named user from the admin's room to chat, and tells the
+// admin so, right after the leave line they see. An admin who kicks
+// themselves gets the kicked line only: they are no longer in the room to
+// see the leave line, and that line tells them already.
+func kick(b *chat.Bot, c chat.Command) {
+	name, ok := adminArg(b, c, "kick")
+	if !ok {
 		return
 	}
 	u, ok := b.Find(name)
@@ -120,24 +114,67 @@ func remove(ctx context.Context, b *chat.Bot, c chat.Command, ban bool) {
 		b.Reply(c.From, notFound)
 		return
 	}
-	if ban {
-		if err := b.Ban(ctx, c.Room, u.Name); errors.Is(err, chat.ErrIsAdmin) {
-			b.Reply(c.From, cannotText(verb, c.Room))
-			return
-		} else if err != nil {
-			b.Log().Error("ban", "user", chat.LogName(u.Name), "room", chat.LogName(c.Room), "err", err)
-			b.Reply(c.From, "Could not ban "+u.Name+", please try again.")
-			return
-		}
-	}
-	moved, err := b.Move(u.Name, c.Room, chat.DefaultRoom)
-	if errors.Is(err, chat.ErrNotFound) {
-		if !ban {
-			b.Reply(c.From, notFound)
-		}
+	if !sendOff(b, u.Name, c.Room, "kicked") { // gone since Find
+		b.Reply(c.From, notFound)
 		return
 	}
-	b.Reply(moved.Name, "You've been "+done+" from the '"+u.Room+"' room. You've been returned to '"+chat.DefaultRoom+"'.")
+	if chat.Fold(u.Name) != chat.Fold(c.From) {
+		b.Reply(c.From, u.Name+" was kicked from '"+c.Room+"'.")
+	}
+}
+
+// ban bans the named user from the admin's room, whether they are in it,
+// elsewhere or offline; if they are in it, they are moved to chat. The
+// admin is told so, after the leave line when there is one. A name banned
+// already is confirmed again as it was banned, and nothing new recorded.
+func ban(ctx context.Context, b *chat.Bot, c chat.Command) {
+	name, ok := adminArg(b, c, "ban")
+	if !ok {
+		return
+	}
+	if name == "" {
+		b.Reply(c.From, notFound)
+		return
+	}
+	shown, err := b.Ban(ctx, c.Room, name)
+	switch {
+	case errors.Is(err, chat.ErrIsAdmin):
+		b.Reply(c.From, cannotText("ban", c.Room))
+	case errors.Is(err, chat.ErrNameInvalid), errors.Is(err, chat.ErrNotFound):
+		b.Reply(c.From, notFound) // nobody could be called that
+	case err != nil:
+		b.Log().Error("ban", "user", chat.LogName(name), "room", chat.LogName(c.Room), "err", err)
+		b.Reply(c.From, "Could not ban "+name+", please try again.")
+	default:
+		// Banned first, then moved: a /switch into the room that lands
+		// after the ban is refused, one that lands before is undone here.
+		sendOff(b, shown, c.Room, "banned")
+		b.Reply(c.From, shown+" is banned from '"+c.Room+"'.")
+	}
+}
+
+// sendOff moves the user called name from room to chat if they are in it,
+// and tells them they were kicked or banned (done). It reports whether
+// they were moved.
+func sendOff(b *chat.Bot, name, room, done string) bool {
+	moved, err := b.Move(name, room, chat.DefaultRoom)
+	if err != nil {
+		return false
+	}
+	b.Reply(moved.Name, "You've been "+done+" from the '"+room+"' room. You've been returned to '"+chat.DefaultRoom+"'.")
+	return true
+}
+
+// adminArg returns the NAME of c, its first argument, if its author is an
+// admin of their room. Otherwise it tells them they must be an admin to
+// verb, and reports false.
+func adminArg(b *chat.Bot, c chat.Command, verb string) (string, bool) {
+	if !b.IsAdmin(c.Room, c.From) {
+		b.Reply(c.From, "You must be an admin to "+verb+".")
+		return "", false
+	}
+	name, _ := chat.CutArg(c.Args)
+	return name, true
 }
 
 // cannotText answers an admin who tries to ban one of the room's admins,
@@ -148,11 +185,10 @@ func cannotText(verb, room string) string {
 }
 
 func unban(ctx context.Context, b *chat.Bot, c chat.Command) {
-	if !b.IsAdmin(c.Room, c.From) {
-		b.Reply(c.From, "You must be an admin to unban.")
+	name, ok := adminArg(b, c, "unban")
+	if !ok {
 		return
 	}
-	name, _ := chat.CutArg(c.Args)
 	if name == "" {
 		b.Reply(c.From, "Please specify a username to unban.")
 		return

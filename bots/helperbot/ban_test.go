@@ -1,0 +1,95 @@
+package helperbot_test
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"chatserver/bots/helperbot"
+	"chatserver/chat"
+	"chatserver/chat/chattest"
+	"chatserver/chat/store"
+)
+
+// savesCounted is an in-memory store that counts the bans written.
+type savesCounted struct {
+	*store.Memory
+	saves atomic.Int32
+}
+
+func (s *savesCounted) SaveBan(ctx context.Context, b chat.BanRecord) error {
+	s.saves.Add(1)
+	return s.Memory.SaveBan(ctx, b)
+}
+
+// TestBanNotInRoom: /ban of a name not in the admin's room records the ban
+// and confirms it to the admin alone, the name shown as its user logged in
+// if online, else as Login would take it; a name banned already is
+// confirmed as it was banned, and nothing is written again. The cases run
+// in order, each on what the ones before left.
+func TestBanNotInRoom(t *testing.T) {
+	st := &savesCounted{Memory: store.NewMemory(0)}
+	hub := chattest.NewHub(t, chat.Config{Store: st, Plugins: []chat.Plugin{helperbot.New()}})
+	ctx := t.Context()
+	admin, carol := chattest.Login(t, hub, "admin"), chattest.Login(t, hub, "Carol")
+	admin.Input(ctx, "/switch den")
+	chattest.Lines(admin)
+	chattest.Lines(carol)
+	for _, tc := range []struct {
+		in, want string
+		saves    int32 // bans written so far
+	}{
+		{"/ban carol", "<helperbot> Carol is banned from 'den'.\n", 1},
+		{"/ban CAROL again", "<helperbot> Carol is banned from 'den'.\n", 1},
+		{"/ban ｔｒｏｌｌ", "<helperbot> troll is banned from 'den'.\n", 2},
+		{"/ban Troll", "<helperbot> troll is banned from 'den'.\n", 2},
+		{"/ban ADMIN", "<helperbot> You cannot ban an admin of 'den'.\n", 2},
+		{"/ban helperbot", "<helperbot> Could not find someone with that username.\n", 2},
+		{"/ban no/slash", "<helperbot> Could not find someone with that username.\n", 2},
+	} {
+		admin.Input(ctx, tc.in)
+		if got := chattest.Lines(admin); !slices.Equal(got, []string{tc.want}) {
+			t.Errorf("%s: admin got %q, want %q", tc.in, got, tc.want)
+		}
+		if got := st.saves.Load(); got != tc.saves {
+			t.Errorf("%s: %d bans written, want %d", tc.in, got, tc.saves)
+		}
+	}
+	if got := chattest.Lines(carol); len(got) != 0 {
+		t.Errorf("carol, banned from a room she is not in, got %q", got)
+	}
+	if r := carol.Room(); r != chat.DefaultRoom {
+		t.Errorf("carol is in %q, want %q", r, chat.DefaultRoom)
+	}
+	for _, name := range []string{"carol", "troll"} {
+		if hub.CanEnter("den", name) {
+			t.Errorf("CanEnter(den, %q) = true, want false", name)
+		}
+	}
+}
+
+// TestKickConfirmed: the admin is told of a kick right after the leave
+// line, but not when they kicked themselves: the kicked line says it.
+func TestKickConfirmed(t *testing.T) {
+	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	ctx := t.Context()
+	admin, bob := chattest.Login(t, hub, "admin"), chattest.Login(t, hub, "Bob")
+	admin.Input(ctx, "/switch den")
+	bob.Input(ctx, "/switch den")
+	chattest.Lines(admin)
+	chattest.Lines(bob)
+	admin.Input(ctx, "/kick bob")
+	want := []string{"<helperbot> Bob has left the chat room!\n", "<helperbot> Bob was kicked from 'den'.\n"}
+	if got := chattest.Lines(admin); !slices.Equal(got, want) {
+		t.Errorf("admin kicking bob got %q, want %q", got, want)
+	}
+	admin.Input(ctx, "/kick admin")
+	want = []string{
+		"<helperbot> admin has joined the chat room!\n",
+		"<helperbot> You've been kicked from the 'den' room. You've been returned to 'chat'.\n",
+	}
+	if got := chattest.Lines(admin); !slices.Equal(got, want) {
+		t.Errorf("admin kicking themselves got %q, want %q", got, want)
+	}
+}
