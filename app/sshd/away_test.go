@@ -1,6 +1,7 @@
 package sshd_test
 
 import (
+	"strings"
 	"testing"
 
 	"chatserver/app/apptest"
@@ -33,4 +34,34 @@ func TestLinesAwayAndAction(t *testing.T) {
 	mike.Send("/back")
 	mike.Expect("<system> You're not marked as away.")
 	alice.Quiet()
+}
+
+// TestUIAwayAndAction: the SSH UI draws an action as "* NAME TEXT", its own
+// too, and marks a user who is away in the users pane, with the reason,
+// until they are back.
+func TestUIAwayAndAction(t *testing.T) {
+	t.Parallel()
+	alice, mike := aliceAndMike(t, apptest.Config(t))
+
+	alice.Send("/me waves from telnet")
+	mike.WaitText("* alice waves from telnet")
+	mike.Type("/me nods\r")
+	alice.Expect("* mike nods")
+	mike.WaitText("* mike nods")
+
+	alice.Send("/away out for lunch")
+	alice.Expect("<system> You're now marked as away: out for lunch")
+	mike.WaitFor("alice away in the users pane", func(text string) bool {
+		_, _, users := panes(strings.Split(text, "\n"), 24)
+		return has(users, "alice (out…") && has(users, "mike*")
+	})
+	alice.Send("/back")
+	alice.Expect("<system> You're no longer marked as away.")
+	mike.WaitFor("alice back", func(text string) bool {
+		_, _, users := panes(strings.Split(text, "\n"), 24)
+		return has(users, "alice") && !has(users, "alice (")
+	})
+	if why := clean(mike.Text(), 80, 24, "mike", "chat"); why != "" {
+		t.Errorf("screen not clean: %s\n%s", why, mike.Text())
+	}
 }
