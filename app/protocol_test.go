@@ -196,6 +196,12 @@ func TestMessages(t *testing.T) {
 		{"counted after removing invisibles", strings.Repeat("y", 450) + "\u200B\u200B", "<alice> " + strings.Repeat("y", 450), ""},
 		{"empty line ignored", "", "", ""},
 		{"blank line ignored", "  \t  ", "", ""},
+		{"action: delivered without echo or tag", "/me waves", "* alice waves", ""},
+		{"action: any case, inner spaces kept", "/ME   jumps   high  ", "* alice jumps   high", ""},
+		{"action: 450 characters", "/me " + strings.Repeat("x", 450), "* alice " + strings.Repeat("x", 450), ""},
+		{"action: 451 characters", "/me " + strings.Repeat("x", 451), "", lineTooLong},
+		{"action: no text", "/me", "", lineNoAction},
+		{"action: only spaces", "/me    ", "", lineNoAction},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -296,6 +302,9 @@ func TestHelp(t *testing.T) {
 		"\t\t2. /room",
 		"\t\t3. /switch",
 		"\t\t4. /history",
+		"\t\t5. /me",
+		"\t\t6. /away",
+		"\t\t7. /back",
 		"\thelperbot:",
 		"\t\t1. /users",
 		"\t\t2. /kick",

@@ -101,8 +101,17 @@ func (b *Bot) Find(name string) (User, bool) {
 	return User{Name: s.name, Room: s.room.name}, true
 }
 
+// Away reports whether the online user called name marked themselves away
+// (/away), and the reason they gave ("" for none); false if they are offline.
+func (b *Bot) Away(name string) (reason string, away bool) {
+	if s := b.hub.find(name); s != nil {
+		return s.Away()
+	}
+	return "", false
+}
+
 // Members returns the users of room in the order they entered, admins
-// marked. The slice is the plugin's own to keep or change.
+// and away users marked. The slice is the plugin's own to keep or change.
 func (b *Bot) Members(room string) []Member { return slices.Clone(b.hub.Members(room)) }
 
 // Rooms returns every room in creation order, DefaultRoom first. The slice

@@ -282,15 +282,7 @@ func TestRosterEventCoalesced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rosters := func() (n int) {
-		evs, _, _ := ui.Outbox().Drain(nil)
-		for _, ev := range evs {
-			if ev.Kind == chat.KindRoster {
-				n++
-			}
-		}
-		return n
-	}
+	rosters := func() int { return rosterEvents(ui) }
 	rosters()
 	ui.RosterSeen()
 	for i := range 10 {
@@ -311,4 +303,15 @@ func TestRosterEventCoalesced(t *testing.T) {
 	if got := len(h.Members("chat")); got != 13 {
 		t.Fatalf("%d members, want 13", got)
 	}
+}
+
+// rosterEvents drains s's outbox and returns how many KindRoster events it held.
+func rosterEvents(s *chat.Session) (n int) {
+	evs, _, _ := s.Outbox().Drain(nil)
+	for _, ev := range evs {
+		if ev.Kind == chat.KindRoster {
+			n++
+		}
+	}
+	return n
 }

@@ -11,7 +11,8 @@ type Kind uint8
 
 // The kinds of events the engine hands a session.
 const (
-	// KindChat is a user's message to a room: "<From> Text".
+	// KindChat is a user's message to a room: "<From> Text", or, an
+	// action (Action set, /me), "* From Text".
 	KindChat Kind = iota + 1
 	// KindWhisper is a private message from From, relayed by the plugin Bot:
 	// "<Bot> From whispered to you: Text".
@@ -22,7 +23,8 @@ const (
 	// Text of several lines is sent as that many lines, each tagged.
 	KindBot
 	// KindHistory is a past message replayed by /history:
-	// "<system> [HH:MM] <From> Text".
+	// "<system> [HH:MM] <From> Text", or for an action
+	// "<system> [HH:MM] * From Text".
 	KindHistory
 	// KindRoster says the session's room, its members or the room list
 	// changed. It has no line; only sessions that asked for it get it, and
@@ -54,6 +56,8 @@ type Event struct {
 	// gets a room's messages, and /history and the store keep them, in Seq
 	// order. It pages history (Session.Older). 0 for other kinds.
 	Seq uint64
+	// Action marks, for KindChat and KindHistory, an action (/me TEXT).
+	Action bool
 
 	once sync.Once
 	line []byte
@@ -74,6 +78,15 @@ func (e *Event) render() []byte {
 		b = append(b, name...)
 		b = append(b, '>', ' ')
 	}
+	author := func() { // an action has no sender tag: "* NAME TEXT"
+		if !e.Action {
+			tag(e.From)
+			return
+		}
+		b = append(b, '*', ' ')
+		b = append(b, e.From...)
+		b = append(b, ' ')
+	}
 	switch e.Kind {
 	case KindBot:
 		// A block from Bot.ReplyLines: one tagged line a text line.
@@ -90,7 +103,7 @@ func (e *Event) render() []byte {
 		}
 	case KindChat:
 		b = make([]byte, 0, len(e.From)+len(e.Text)+4)
-		tag(e.From)
+		author()
 	case KindSystem:
 		b = make([]byte, 0, len(e.Text)+10)
 		tag(SystemName)
@@ -101,7 +114,7 @@ func (e *Event) render() []byte {
 	case KindHistory:
 		tag(SystemName)
 		b = e.Time.AppendFormat(b, "[15:04] ")
-		tag(e.From)
+		author()
 	default:
 		return nil
 	}

@@ -23,6 +23,8 @@ func TestEventLine(t *testing.T) {
 		{"bot", &chat.Event{Kind: chat.KindBot, From: "helperbot", Text: "Current online users:"}, "<helperbot> Current online users:\n"},
 		{"whisper", &chat.Event{Kind: chat.KindWhisper, From: "alice", Bot: "helperbot", Text: "psst  you"}, "<helperbot> alice whispered to you: psst  you\n"},
 		{"history", &chat.Event{Kind: chat.KindHistory, From: "bob", Text: "earlier", Time: at}, "<system> [09:07] <bob> earlier\n"},
+		{"action", &chat.Event{Kind: chat.KindChat, From: "alice", Text: "waves  twice", Action: true}, "* alice waves  twice\n"},
+		{"action in history", &chat.Event{Kind: chat.KindHistory, From: "bob", Text: "left early", Time: at, Action: true}, "<system> [09:07] * bob left early\n"},
 		{"unicode", &chat.Event{Kind: chat.KindChat, From: "Jürgen", Text: "Grüße 🙂"}, "<Jürgen> Grüße 🙂\n"},
 	}
 	for _, tc := range tests {

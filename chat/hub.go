@@ -139,7 +139,7 @@ func (r *room) keepsOut(sks skeletonSet, key string) (BanRecord, bool) {
 }
 
 // systemCommands are the engine's own commands, in /help order.
-var systemCommands = [...]string{"leave", "room", "switch", "history"}
+var systemCommands = [...]string{"leave", "room", "switch", "history", "me", "away", "back"}
 
 // New builds a hub from cfg, loading the durable state from cfg.Store.
 func New(ctx context.Context, cfg Config) (*Hub, error) {
@@ -200,7 +200,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 			return nil, fmt.Errorf("load history of %s: %w", r.name, err)
 		}
 		for _, m := range msgs {
-			r.remember(&Event{Kind: KindChat, Room: r.name, From: m.From, Text: m.Text, Time: m.Time, Seq: m.Seq}, h.historyLen)
+			r.remember(&Event{Kind: KindChat, Room: r.name, From: m.From, Text: m.Text, Time: m.Time, Seq: m.Seq, Action: m.Action}, h.historyLen)
 		}
 		if len(msgs) > 0 {
 			r.seq.Store(msgs[len(msgs)-1].Seq) // the room's order goes on where it stopped
@@ -432,6 +432,10 @@ func (h *Hub) Rooms() []RoomInfo {
 type Member struct {
 	Name  string
 	Admin bool
+	// Away says the user marked themselves away (/away), AwayReason why
+	// ("" if they gave no reason).
+	Away       bool
+	AwayReason string
 }
 
 // Members returns the users in room, in the order they entered, or nil if
@@ -453,6 +457,7 @@ func (h *Hub) Members(room string) []Member {
 	out := make([]Member, len(r.members))
 	for i, s := range r.members {
 		out[i] = Member{Name: s.name, Admin: r.isAdmin(s.key)}
+		out[i].AwayReason, out[i].Away = s.Away()
 	}
 	r.roster.Store(&out)
 	return out

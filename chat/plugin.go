@@ -22,7 +22,9 @@ type Plugin interface {
 	UserJoined(ctx context.Context, b *Bot, u User)
 	// UserLeft is called after u left u.Room.
 	UserLeft(ctx context.Context, b *Bot, u User)
-	// MessageReceived is called after m was delivered to its room.
+	// MessageReceived is called after m was delivered to its room: a
+	// message, or an action (/me TEXT, m.Action set), shown to the room as
+	// "* NAME TEXT".
 	MessageReceived(ctx context.Context, b *Bot, m Message)
 	// CommandReceived is called for each of the plugin's commands.
 	CommandReceived(ctx context.Context, b *Bot, c Command)

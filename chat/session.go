@@ -22,6 +22,12 @@ type Session struct {
 
 	rosterQueued atomic.Bool // a KindRoster event is queued, not yet seen
 
+	// away is the reason the user gave with /away ("" for none), nil when
+	// they are not away. Written under Hub.mu's write lock (so Members'
+	// shared list, built under the read lock, is never stale); read
+	// atomically anywhere, so a message costs one load to see it is nil.
+	away atomic.Pointer[string]
+
 	sks skeletonSet // skeletons(name), the keys of its look-alikes
 
 	// guarded by hub.mu
@@ -99,7 +105,7 @@ func (s *Session) Input(ctx context.Context, line string) {
 		s.Notify(TextTooLong)
 		return
 	}
-	s.say(ctx, line)
+	s.say(ctx, line, false)
 }
 
 // loggedOut reports whether Close was called.
@@ -141,11 +147,15 @@ func (s *Session) Close() {
 	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: s.name, Room: r.name}) })
 }
 
-// say delivers text to everyone else in the user's room. The message is
-// numbered, fanned out, kept in the room's history and queued for the
-// store under the room's lock, so all of them see one order.
-func (s *Session) say(ctx context.Context, text string) {
+// say delivers text, a message or (action) an action, to everyone else in
+// the user's room. The message is numbered, fanned out, kept in the room's
+// history and queued for the store under the room's lock, so all of them
+// see one order. Saying something ends the user's away, without a line.
+func (s *Session) say(ctx context.Context, text string, action bool) {
 	h := s.hub
+	if s.away.Load() != nil {
+		s.setAway(nil)
+	}
 	skip := s
 	if s.roster {
 		skip = nil // the screen shows your own messages; a line client already has them
@@ -157,11 +167,11 @@ func (s *Session) say(ctx context.Context, text string) {
 	}
 	r := s.room
 	r.mu.Lock()
-	ev := &Event{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Seq: r.seq.Load() + 1}
+	ev := &Event{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Seq: r.seq.Load() + 1, Action: action}
 	r.seq.Store(ev.Seq)
 	r.fanOut(ev, skip)
 	r.remember(ev, h.historyLen)
-	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time, Seq: ev.Seq}
+	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time, Seq: ev.Seq, Action: action}
 	h.store.AppendMessage(m)
 	r.mu.Unlock()
 	h.mu.RUnlock()
@@ -190,6 +200,16 @@ func (s *Session) command(ctx context.Context, line string) {
 		s.switchTo(ctx, args)
 	case "history":
 		s.history(args)
+	case "me":
+		s.me(ctx, args)
+	case "away":
+		s.markAway(args)
+	case "back":
+		if !s.setAway(nil) {
+			s.Notify("You're not marked as away.")
+			return
+		}
+		s.Notify("You're no longer marked as away.")
 	case "help":
 		s.Notify(s.hub.help)
 	default:
@@ -265,9 +285,61 @@ func (s *Session) history(args string) {
 	}
 	evs := s.Recent(n)
 	for _, e := range evs {
-		s.out.Push(&Event{Kind: KindHistory, Room: e.Room, From: e.From, Text: e.Text, Time: e.Time, Seq: e.Seq})
+		s.out.Push(&Event{Kind: KindHistory, Room: e.Room, From: e.From, Text: e.Text, Time: e.Time, Seq: e.Seq, Action: e.Action})
 	}
 	if len(evs) == 0 {
 		s.Notify("No messages yet in '" + s.Room() + "'.")
 	}
+}
+
+// me sends text as an action, "* NAME TEXT", to everyone else in the room.
+func (s *Session) me(ctx context.Context, text string) {
+	switch {
+	case text == "":
+		s.Notify("Please specify an action.")
+	case RuneLen(text) > MaxMessageLen:
+		s.Notify(TextTooLong)
+	default:
+		s.say(ctx, text, true)
+	}
+}
+
+// markAway marks the user away with reason (sanitised already by Input),
+// cut at MaxMessageLen characters; /away again replaces the reason.
+func (s *Session) markAway(reason string) {
+	if RuneLen(reason) > MaxMessageLen {
+		reason = string([]rune(reason)[:MaxMessageLen])
+	}
+	s.setAway(&reason)
+	if reason == "" {
+		s.Notify("You're now marked as away.")
+		return
+	}
+	s.Notify("You're now marked as away: " + reason)
+}
+
+// setAway marks the user away with *reason, or back for nil, and tells the
+// screens in their room; it reports whether they were away before.
+func (s *Session) setAway(reason *string) (was bool) {
+	h := s.hub
+	h.mu.Lock()
+	was = s.away.Swap(reason) != nil
+	r := s.room
+	if r != nil && !s.closed {
+		r.roster.Store(nil) // Members shows who is away
+	}
+	h.mu.Unlock()
+	if r != nil && (was || reason != nil) {
+		h.rosterRoom(r)
+	}
+	return was
+}
+
+// Away reports whether the user is marked away, and the reason they gave
+// ("" for none).
+func (s *Session) Away() (reason string, away bool) {
+	if p := s.away.Load(); p != nil {
+		return *p, true
+	}
+	return "", false
 }

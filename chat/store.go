@@ -70,4 +70,7 @@ type Message struct {
 	Text string
 	Time time.Time
 	Seq  uint64 // its place in the room's one order: 1, 2, … (Event.Seq)
+	// Action marks an action (/me TEXT), shown "* From Text" rather than
+	// "<From> Text". A plugin's MessageReceived sees actions too.
+	Action bool
 }

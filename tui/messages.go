@@ -44,6 +44,7 @@ const (
 const (
 	flagOwn     = 1 << iota // said by this session's user
 	flagMention             // names this session's user
+	flagAction              // an action (/me): "* NAME TEXT"
 )
 
 // entry is one message line of the messages pane. Its text is shared with
@@ -277,14 +278,23 @@ func (p *messagesPane) entryOf(ev *chat.Event) (en entry, ok bool) {
 		return en, false
 	}
 	if en.kind == entryChat || en.kind == entryHistory {
-		switch {
-		case ev.From == p.name:
-			en.flags |= flagOwn
-		case mentions(ev.Text, p.name):
-			en.flags |= flagMention
-		}
+		en.flags = p.messageFlags(ev.From, ev.Text, ev.Action)
 	}
 	return en, true
+}
+
+// messageFlags returns the flags of a room message from from saying text.
+func (p *messagesPane) messageFlags(from, text string, action bool) (f uint8) {
+	switch {
+	case from == p.name:
+		f |= flagOwn
+	case mentions(text, p.name):
+		f |= flagMention
+	}
+	if action {
+		f |= flagAction
+	}
+	return f
 }
 
 // mentions reports whether text contains name as a word, ignoring case.
@@ -353,11 +363,17 @@ func render(t *theme, en *entry, w int) []line {
 	case entryChat, entryHistory:
 		head, headStyle = en.from, t.nameColour(en.from)
 		plain = en.from + ": " + en.text
+		if en.flags&flagAction != 0 { // "* NAME TEXT"
+			head = "* " + en.from
+			plain = head + " " + en.text
+		}
 		switch {
 		case en.flags&flagMention != 0:
 			bodyStyle = t.mention
 		case en.kind == entryHistory:
 			bodyStyle = t.faint
+		case en.flags&flagAction != 0:
+			bodyStyle = headStyle // all of it in the name's colour
 		}
 	case entryWhisper:
 		plain = en.from + " whispered to you: " + en.text
@@ -569,13 +585,8 @@ func (p *messagesPane) prepend(msgs []chat.Message) {
 	}
 	older := make([]entry, len(msgs))
 	for i, msg := range msgs {
-		en := entry{kind: entryChat, from: msg.From, text: msg.Text, at: msg.Time.UnixNano(), seq: msg.Seq}
-		if msg.From == p.name {
-			en.flags |= flagOwn
-		} else if mentions(msg.Text, p.name) {
-			en.flags |= flagMention
-		}
-		older[i] = en
+		older[i] = entry{kind: entryChat, flags: p.messageFlags(msg.From, msg.Text, msg.Action),
+			from: msg.From, text: msg.Text, at: msg.Time.UnixNano(), seq: msg.Seq}
 	}
 	// The session's own lines above the room's oldest message may be older
 	// still than some of these: merge, and keep the anchor on its entry.

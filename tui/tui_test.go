@@ -267,6 +267,9 @@ func TestTabCompletion(t *testing.T) {
 		{"command case", "/SWI", 1, "/switch "},
 		{"command cycles", "/h", 1, "/history"},
 		{"command cycles twice", "/h", 2, "/help"},
+		{"/me", "/m", 1, "/me "},
+		{"/away", "/aw", 1, "/away "},
+		{"/back before /ban", "/ba", 1, "/back"},
 		{"room after switch", "/switch ga", 1, "/switch games "},
 		{"user", "hi bo", 1, "hi bobby "},
 		{"user cycles", "hi b", 2, "hi bernard"},
@@ -399,6 +402,27 @@ func TestBurstIsOneUpdate(t *testing.T) {
 		t.Errorf("%d entries kept, want at most %d", n, maxLive+maxLive/4)
 	}
 	u.contains("more-2999")
+}
+
+// TestActionAndAway: actions are drawn "* NAME TEXT", those said before
+// the screen opened too; a user who is away is shown with the reason in
+// the users pane until they say something.
+func TestActionAndAway(t *testing.T) {
+	h, _ := newHub(t)
+	bob := login(t, h, "bob", false)
+	bob.Input(t.Context(), "/me was here first")
+	u := newUI(t, h, "alice", 120, 40)
+	u.contains("* bob was here first")
+	bob.Input(t.Context(), "/me waves")
+	bob.Input(t.Context(), "/away brb")
+	u.pump()
+	u.contains("* bob waves", "bob (brb)")
+	bob.Input(t.Context(), "/me is back")
+	u.pump()
+	u.contains("* bob is back")
+	if strings.Contains(u.m.View().Content, "(brb)") {
+		t.Error("bob still shown away after an action")
+	}
 }
 
 func TestDroppedNotice(t *testing.T) {

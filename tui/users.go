@@ -11,7 +11,8 @@ import (
 )
 
 // usersPane is the users of the current room on the right, in the order
-// they came, admins marked with '@', the session's own user with '*'.
+// they came, admins marked with '@', the session's own user with '*', users
+// who are away dimmed, with their reason.
 type usersPane struct {
 	hub     *chat.Hub
 	th      *theme
@@ -86,7 +87,23 @@ func (p *usersPane) draw(lines []line) []line {
 			name += "*"
 			nw++
 		}
+		if u.Away { // dimmed, with the reason as far as it fits
+			style = t.faint
+			if room := w - 2 - nw; room > 2 {
+				note := ansi.Truncate(" ("+shown(awayNote(u))+")", room, "…")
+				name += note
+				nw += ansi.StringWidth(note)
+			}
+		}
 		lines = append(lines, line{" " + mark + style + name + t.reset + blank(w-2-nw), w})
 	}
 	return lines
+}
+
+// awayNote is what the pane shows after the name of a user who is away.
+func awayNote(u chat.Member) string {
+	if u.AwayReason == "" {
+		return "away"
+	}
+	return u.AwayReason
 }

@@ -66,6 +66,9 @@ func users(b *chat.Bot, c chat.Command) {
 		if m.Admin {
 			line += " (admin)"
 		}
+		if m.Away {
+			line += " (away)"
+		}
 		lines = append(lines, line)
 	}
 	b.ReplyLines(c.From, lines...)
@@ -97,6 +100,11 @@ func whisper(b *chat.Bot, c chat.Command) {
 			return
 		}
 		b.WhisperSent(c.From, u.Name, text) // a screen shows it; a line door writes nothing
+		if reason, away := b.Away(u.Name); away && reason != "" {
+			b.Reply(c.From, u.Name+" is away: "+reason)
+		} else if away {
+			b.Reply(c.From, u.Name+" is away.")
+		}
 	}
 }
 

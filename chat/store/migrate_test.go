@@ -115,6 +115,19 @@ func TestMigrateFromV1(t *testing.T) {
 			t.Errorf("History before the new message = %q, want first, second", got)
 		}
 	}
+	// Version 5: the old messages are plain ones; an action keeps its flag.
+	if len(msgs) == 2 {
+		if msgs[0].Action || msgs[1].Action {
+			t.Errorf("migrated messages marked as actions: %+v", msgs)
+		}
+		s.AppendMessage(chat.Message{Room: "Games", From: "bob", Text: "waves", Time: t0, Seq: msgs[1].Seq + 2, Action: true})
+		must(t, s.Flush(ctx))
+		last, err := s.History(ctx, "games", math.MaxUint64, 2)
+		must(t, err)
+		if len(last) != 2 || last[0].Action || !last[1].Action || last[1].Text != "waves" {
+			t.Errorf("History after an action = %+v, want \"third\" plain and \"waves\" an action", last)
+		}
+	}
 
 	// Version 2's column works.
 	must(t, s.SaveBan(ctx, chat.BanRecord{Room: "music", Name: "Eve", By: "guardbot", Time: t0}))

@@ -66,6 +66,9 @@ var migrations = [...]string{
 	UPDATE messages SET seq = id;
 	DROP INDEX messages_room;
 	CREATE INDEX messages_room ON messages (room_key, seq);`,
+	// 5: a message may be an action (/me), shown "* NAME TEXT"; older
+	// messages are plain ones.
+	`ALTER TABLE messages ADD COLUMN action INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the version of the database this package writes.

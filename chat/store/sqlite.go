@@ -464,7 +464,7 @@ func (s *SQLite) History(ctx context.Context, room string, before uint64, n int)
 		return nil, nil
 	}
 	end := int64(min(before, math.MaxInt64))
-	rows, err := s.r.QueryContext(ctx, `SELECT room, sender, text, time, seq FROM messages
+	rows, err := s.r.QueryContext(ctx, `SELECT room, sender, text, time, seq, action FROM messages
 		WHERE room_key = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, chat.Fold(room), end, n)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", room, err)
@@ -473,7 +473,7 @@ func (s *SQLite) History(ctx context.Context, room string, before uint64, n int)
 	for rows.Next() {
 		var m chat.Message
 		var t, seq int64
-		if err := rows.Scan(&m.Room, &m.From, &m.Text, &t, &seq); err != nil {
+		if err := rows.Scan(&m.Room, &m.From, &m.Text, &t, &seq, &m.Action); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read history of %s: %w", room, err)
 		}

@@ -160,7 +160,7 @@ func (w *batchWriter) tx() error {
 		w.args = w.args[:0]
 		for _, m := range chunk {
 			key := chat.Fold(m.Room)
-			w.args = append(w.args, key, m.Room, m.From, m.Text, m.Time.UnixNano(), int64(m.Seq))
+			w.args = append(w.args, key, m.Room, m.From, m.Text, m.Time.UnixNano(), int64(m.Seq), m.Action)
 			counts[key]++
 		}
 		if err := w.insert(ctx, tx, len(chunk)); err != nil {
@@ -209,8 +209,8 @@ func (w *batchWriter) insert(ctx context.Context, tx *sql.Tx, n int) error {
 func (w *batchWriter) insertSQL(n int) string {
 	q, ok := w.inserts[n]
 	if !ok {
-		q = "INSERT INTO messages (room_key, room, sender, text, time, seq) VALUES " +
-			strings.Repeat("(?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?)"
+		q = "INSERT INTO messages (room_key, room, sender, text, time, seq, action) VALUES " +
+			strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?, ?)"
 		w.inserts[n] = q
 	}
 	return q
