@@ -180,8 +180,7 @@ func (d *Door) Addr() net.Addr { return d.ln.Addr() }
 // open when CloseAll is called is cut.
 func (d *Door) Run(ctx context.Context) error {
 	if ctx.Err() != nil {
-		// Stopped before it started: the library's Serve and Shutdown race
-		// on its listener count if they run at once, so Serve is not run.
+		// Stopped before it started: nothing to serve.
 		d.ln.Close()
 		return nil
 	}
@@ -197,8 +196,11 @@ func (d *Door) Run(ctx context.Context) error {
 		d.closing.Store(true) // under mu: no connection is counted after this
 		d.mu.Unlock()
 		d.closeIdle()
-		d.srv.Shutdown(context.Background()) // stops accepting, waits for authenticated connections
-		d.ln.Close()                         // in case Serve had not yet registered it with the server
+		// Not the library's Shutdown: its wait on its connections races
+		// with a handshake that ends meanwhile (a WaitGroup Add during
+		// Wait). Closing the listener stops Serve; d.wg below waits for
+		// every connection, authenticated or not, as Shutdown would.
+		d.ln.Close()
 		<-errc
 	}
 	d.wg.Wait()
