@@ -360,9 +360,9 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 	if r := m.sess.Room(); r != m.room && !msg.closed {
 		m.enter(r)
 	}
-	// Lines dropped for a slow client may have taken a roster event with
-	// them, and the next comes only once the roster is reloaded.
-	roster := msg.dropped > 0
+	// An outbox never drops a roster event (Outbox.dropOldest), so one
+	// queued is the only sign the roster changed.
+	roster := false
 	for _, ev := range msg.evs {
 		if ev.Kind == chat.KindRoster {
 			roster = true
