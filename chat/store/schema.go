@@ -69,6 +69,61 @@ var migrations = [...]string{
 	// 5: a message may be an action (/me), shown "* NAME TEXT"; older
 	// messages are plain ones.
 	`ALTER TABLE messages ADD COLUMN action INTEGER NOT NULL DEFAULT 0;`,
+	// 6: the second release's moderation state. A room has a topic and
+	// may be locked (invite-only); a ban may be timed (until, 0 for good)
+	// and carry the SSH key of the user banned (key_id, "" for none);
+	// rooms have admins besides their creator, mutes and invitations
+	// (told: the invited user has been told); the server has its own bans
+	// by name, key and address; a protected name keeps its ignore list.
+	`ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+	ALTER TABLE rooms ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE bans ADD COLUMN until INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE bans ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+	CREATE TABLE admins (
+		room_key TEXT NOT NULL,
+		name_key TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		name     TEXT NOT NULL,
+		by_name  TEXT NOT NULL,
+		time     INTEGER NOT NULL,
+		PRIMARY KEY (room_key, name_key)
+	) WITHOUT ROWID;
+	CREATE TABLE mutes (
+		room_key TEXT NOT NULL,
+		name_key TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		name     TEXT NOT NULL,
+		until    INTEGER NOT NULL,
+		time     INTEGER NOT NULL,
+		PRIMARY KEY (room_key, name_key)
+	) WITHOUT ROWID;
+	CREATE TABLE invites (
+		room_key TEXT NOT NULL,
+		name_key TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		name     TEXT NOT NULL,
+		by_name  TEXT NOT NULL,
+		told     INTEGER NOT NULL DEFAULT 0,
+		time     INTEGER NOT NULL,
+		PRIMARY KEY (room_key, name_key)
+	) WITHOUT ROWID;
+	CREATE TABLE server_bans (
+		id       INTEGER PRIMARY KEY,
+		name_key TEXT NOT NULL UNIQUE,
+		name     TEXT NOT NULL,
+		key_id   TEXT NOT NULL,
+		addr     TEXT NOT NULL,
+		by_name  TEXT NOT NULL,
+		until    INTEGER NOT NULL,
+		time     INTEGER NOT NULL
+	);
+	CREATE TABLE ignores (
+		name_key    TEXT NOT NULL,
+		ignored_key TEXT NOT NULL,
+		ignored     TEXT NOT NULL,
+		time        INTEGER NOT NULL,
+		PRIMARY KEY (name_key, ignored_key)
+	) WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the version of the database this package writes.
