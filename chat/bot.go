@@ -118,13 +118,24 @@ func (b *Bot) Members(room string) []Member { return slices.Clone(b.hub.Members(
 // is the plugin's own to keep or change.
 func (b *Bot) Rooms() []RoomInfo { return slices.Clone(b.hub.Rooms()) }
 
-// IsAdmin reports whether the user called name is an admin of room.
+// IsAdmin reports whether the user called name is an admin of room, or
+// online as a server operator (an admin of every room).
 func (b *Bot) IsAdmin(room, name string) bool {
 	h := b.hub
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	if s := h.users[Fold(name)]; s != nil && s.operator {
+		return h.rooms[Fold(room)] != nil
+	}
 	r := h.rooms[Fold(room)]
 	return r != nil && r.isAdmin(Fold(name))
+}
+
+// IsOperator reports whether the user called name is online as a server
+// operator: logged in with a key of the operators file.
+func (b *Bot) IsOperator(name string) bool {
+	s := b.hub.find(name)
+	return s != nil && s.operator
 }
 
 // Move moves the user called name from room from to room to, with the

@@ -281,6 +281,10 @@ type LoginOptions struct {
 	KeyID  string  // SSH public key fingerprint, "" without a key
 	Outbox *Outbox // where the session's events go; required
 	Roster bool    // the door is a screen: it wants the events without a line, KindRoster and KindWhisperSent (the TUI does, lines do not)
+	// Operator says the user logged in with a key of the operators file
+	// (--ops-file): a server operator, an admin of every room. Only the
+	// SSH door sets it, from the key the client proved.
+	Operator bool
 }
 
 // isReserved reports whether the name whose key is key (Fold) and
@@ -310,7 +314,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	if h.isReserved(key, sks) {
 		return nil, ErrNameReserved
 	}
-	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, out: opt.Outbox, roster: opt.Roster}
+	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, keyID: opt.KeyID, operator: opt.Operator, out: opt.Outbox, roster: opt.Roster}
 	s.out.countDrops(&h.slow)
 	h.mu.Lock()
 	if h.closing {
@@ -459,7 +463,7 @@ func (h *Hub) Members(room string) []Member {
 	// same list; changes, under the write lock, cannot interleave.
 	out := make([]Member, len(r.members))
 	for i, s := range r.members {
-		out[i] = Member{Name: s.name, Admin: r.isAdmin(s.key)}
+		out[i] = Member{Name: s.name, Admin: r.isAdmin(s.key), Operator: s.operator}
 		out[i].AwayReason, out[i].Away = s.Away()
 	}
 	r.roster.Store(&out)

@@ -12,13 +12,16 @@ import (
 // Session is one logged-in user, on either door. The door feeds it typed
 // lines with Input and delivers what arrives in its Outbox.
 type Session struct {
-	hub    *Hub
-	name   string // as the user logged in
-	key    string // Fold(name)
-	door   string
-	addr   string
-	out    *Outbox
-	roster bool
+	hub   *Hub
+	name  string // as the user logged in
+	key   string // Fold(name)
+	door  string
+	addr  string
+	keyID string // fingerprint of the SSH key the user logged in with, "" for none
+	out   *Outbox
+	// operator: logged in with a key of the operators file (LoginOptions.Operator).
+	operator bool
+	roster   bool
 
 	rosterQueued atomic.Bool // a KindRoster event is queued, not yet seen
 
