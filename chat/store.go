@@ -32,6 +32,8 @@ type Store interface {
 	// oldest first: the room's last n for before = math.MaxUint64, and the
 	// page above a message for before = its Seq.
 	History(ctx context.Context, room string, before uint64, n int) ([]Message, error)
+	// RightsStore keeps topics, locks, admins and invitations (rights.go).
+	RightsStore
 }
 
 // Snapshot is the durable state the engine starts from.

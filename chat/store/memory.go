@@ -21,6 +21,7 @@ type Memory struct {
 	names    map[string]chat.NameRecord
 	msgs     map[string][]chat.Message // by folded room name
 	retained int
+	rights   memRights
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained
@@ -77,6 +78,7 @@ func (m *Memory) DeleteRooms(_ context.Context, names []string) error {
 	for key := range keys {
 		delete(m.msgs, key)
 	}
+	m.rights.deleteRooms(keys)
 	return nil
 }
 

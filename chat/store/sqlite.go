@@ -370,6 +370,8 @@ func (s *SQLite) deleteRooms(ctx context.Context, keys []string) error {
 			"DELETE FROM rooms WHERE key = ?",
 			"DELETE FROM bans WHERE room_key = ?",
 			"DELETE FROM messages WHERE room_key = ?",
+			"DELETE FROM admins WHERE room_key = ?",
+			"DELETE FROM invites WHERE room_key = ?",
 		} {
 			if _, err := tx.ExecContext(ctx, q, key); err != nil {
 				return err
