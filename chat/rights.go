@@ -287,6 +287,9 @@ func (b *Bot) Op(ctx context.Context, where, name, by string) (string, error) {
 		}
 		h.mu.RLock()
 		admin := r.isAdmin(key)
+		if rec, ok := r.admins[key]; ok && h.users[key] == nil {
+			shown = rec.Name // offline: as made admin
+		}
 		h.mu.RUnlock()
 		if admin {
 			return nil, ErrIsAdmin
