@@ -249,12 +249,7 @@ func TestOperatorRights(t *testing.T) {
 	alice.Send("/op bob")
 	d.hear("<helperbot> bob is now an admin of 'den'.", den...)
 
-	hub := d.srv.App.Hub()
-	root, err := hub.Login(t.Context(), "root", chat.LoginOptions{Door: "ssh", KeyID: "SHA256:op", Operator: true, Outbox: chat.NewOutbox(0)})
-	if err != nil {
-		t.Fatalf("login as an operator: %v", err)
-	}
-	t.Cleanup(root.Close)
+	root := operator(t, d.srv, "root")
 	dave.Expect(joinLine("root"))
 	// Input runs the command, hooks included, before it returns.
 	say := func(in string, want ...string) {
@@ -286,16 +281,15 @@ func loginLines(t *testing.T, addr, name string, want ...string) *apptest.Client
 }
 
 // operator logs name in on srv's hub as a server operator, as the SSH door
-// does for a key of --ops-file, and returns a function that has it type a
-// line.
-func operator(t *testing.T, srv *apptest.Server, name string) func(line string) {
+// does for a key of --ops-file; the test types its lines with Input.
+func operator(t *testing.T, srv *apptest.Server, name string) *chat.Session {
 	t.Helper()
 	s, err := srv.App.Hub().Login(t.Context(), name, chat.LoginOptions{Door: "ssh", KeyID: "SHA256:" + name, Operator: true, Outbox: chat.NewOutbox(0)})
 	if err != nil {
 		t.Fatalf("login as an operator: %v", err)
 	}
 	t.Cleanup(s.Close)
-	return func(line string) { s.Input(t.Context(), line) }
+	return s
 }
 
 // TestRestartKeepsRights: topics (chat's included), admins made with /op,
@@ -328,8 +322,7 @@ func TestRestartKeepsRights(t *testing.T) {
 	alice.Send("/topic kept")
 	alice.Expect("<helperbot> alice set the topic of 'attic' to: kept")
 	enterRoom(alice, "alice", "empty", "empty")
-	op := operator(t, srv, "root")
-	op("/topic Welcome all")
+	operator(t, srv, "root").Input(t.Context(), "/topic Welcome all")
 	alice.Quiet()
 	srv.Stop(t)
 
