@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 
 	"chatserver/chat"
 )
@@ -48,8 +49,8 @@ func (m *Memory) LoadRights(context.Context) (chat.RightsSnapshot, error) {
 	return snap, nil
 }
 
-// roomRights returns the rights of room to change, created if needed; the
-// caller holds m.mu.
+// roomRights returns the rights of room to change, created if needed,
+// with the room's name as created; the caller holds m.mu.
 func (m *Memory) roomRights(room string) chat.RoomRights {
 	if m.rights.rooms == nil {
 		m.rights.rooms = map[string]chat.RoomRights{}
@@ -57,6 +58,9 @@ func (m *Memory) roomRights(room string) chat.RoomRights {
 	rr, ok := m.rights.rooms[chat.Fold(room)]
 	if !ok {
 		rr.Room = room
+		if i := slices.IndexFunc(m.rooms, func(r chat.RoomRecord) bool { return chat.Fold(r.Name) == chat.Fold(room) }); i >= 0 {
+			rr.Room = m.rooms[i].Name // as created
+		}
 	}
 	return rr
 }

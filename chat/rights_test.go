@@ -1,0 +1,114 @@
+package chat_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"chatserver/bots/helperbot"
+	"chatserver/chat"
+	"chatserver/chat/store"
+)
+
+// topicLog is a plugin that keeps the topic changes it is told of.
+type topicLog struct {
+	chat.BasePlugin
+	mu     sync.Mutex
+	topics []chat.Topic
+}
+
+func (*topicLog) Name() string { return "topiclog" }
+func (l *topicLog) TopicChanged(_ context.Context, _ *chat.Bot, t chat.Topic) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.topics = append(l.topics, t)
+}
+
+// TestRightsSeenByScreens: what the SSH UI reads (Hub.Topic, Members'
+// Admin, RoomInfo.InviteOnly, CanEnter) follows /topic, /op, /deop, /lock
+// and /unlock, each announced to the room's screens by a roster event;
+// plugins see topic changes (TopicChanged).
+func TestRightsSeenByScreens(t *testing.T) {
+	t.Parallel()
+	log := &topicLog{}
+	h := newHub(t, nil, helperbot.New(), log)
+	ctx := t.Context()
+	alice := login(t, h, "alice")
+	alice.Input(ctx, "/switch den")
+	ui, err := h.Login(ctx, "mike", chat.LoginOptions{Door: "ssh", Outbox: chat.NewOutbox(0), Roster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui.Input(ctx, "/switch den")
+	bob := login(t, h, "bob")
+	rosterEvents(ui)
+
+	admin := func(name string) bool {
+		for _, m := range h.Members("den") {
+			if m.Name == name {
+				return m.Admin
+			}
+		}
+		t.Fatalf("%s is not in den", name)
+		return false
+	}
+	inviteOnly := func() bool { return h.Rooms()[1].InviteOnly }
+	steps := []struct {
+		in     string
+		check  func() bool
+		roster bool // a screen shows what changed
+	}{
+		{"/topic plans", func() bool { return h.Topic("DEN") == "plans" }, true},
+		{"/op mike", func() bool { return admin("mike") }, true},
+		{"/deop mike", func() bool { return !admin("mike") }, true},
+		{"/lock", func() bool { return inviteOnly() && !h.CanEnter("den", "bob") && h.CanEnter("den", "alice") }, true},
+		{"/invite bob", func() bool { return h.CanEnter("den", "bob") && !h.CanEnter("den", "carol") }, false},
+		{"/unlock", func() bool { return !inviteOnly() && h.CanEnter("den", "carol") }, true},
+		{"/topic -", func() bool { return h.Topic("den") == "" }, true},
+	}
+	for _, st := range steps {
+		ui.RosterSeen()
+		alice.Input(ctx, st.in)
+		if !st.check() {
+			t.Errorf("after %s: not as the screens should see it", st.in)
+		}
+		if n := rosterEvents(ui); st.roster && n == 0 {
+			t.Errorf("after %s: no roster event for the screen in den", st.in)
+		}
+	}
+	if want := []chat.Topic{{Room: "den", By: "alice", Text: "plans"}, {Room: "den", By: "alice"}}; !slices.Equal(log.topics, want) {
+		t.Errorf("TopicChanged saw %+v, want %+v", log.topics, want)
+	}
+	drainLines(bob)
+}
+
+// TestTopicKeepsRoomFromExpiry: a room with a topic is kept however long
+// it stays empty and quiet; once the topic is cleared it expires.
+func TestTopicKeepsRoomFromExpiry(t *testing.T) {
+	t.Parallel()
+	const expiry = 30 * 24 * time.Hour
+	c := newClock()
+	h := claimHub(t, store.NewMemory(0), c, 0, expiry, 0)
+	ctx := t.Context()
+	alice := loginFrom(t, h, "alice", "")
+	switchTo(alice, "notes")
+	alice.Input(ctx, "/topic read me")
+	switchTo(alice, "bare")
+	switchTo(alice, "chat")
+
+	c.Advance(expiry)
+	switchTo(alice, "bare") // expired: sweeps, and makes it anew
+	if got, want := roomNames(h), []string{"chat", "notes", "bare"}; !slices.Equal(got, want) {
+		t.Fatalf("rooms = %q, want %q", got, want)
+	}
+	switchTo(alice, "notes")
+	alice.Input(ctx, "/topic -")
+	switchTo(alice, "chat")
+	c.Advance(expiry)
+	switchTo(alice, "bare")
+	if got, want := roomNames(h), []string{"chat", "bare"}; !slices.Equal(got, want) {
+		t.Fatalf("rooms = %q, want %q", got, want)
+	}
+}
