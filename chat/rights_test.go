@@ -1,9 +1,7 @@
 package chat_test
 
 import (
-	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,27 +10,13 @@ import (
 	"chatserver/chat/store"
 )
 
-// topicLog is a plugin that keeps the topic changes it is told of.
-type topicLog struct {
-	chat.BasePlugin
-	mu     sync.Mutex
-	topics []chat.Topic
-}
-
-func (*topicLog) Name() string { return "topiclog" }
-func (l *topicLog) TopicChanged(_ context.Context, _ *chat.Bot, t chat.Topic) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.topics = append(l.topics, t)
-}
-
 // TestRightsSeenByScreens: what the SSH UI reads (Hub.Topic, Members'
 // Admin, RoomInfo.InviteOnly, CanEnter) follows /topic, /op, /deop, /lock
 // and /unlock, each announced to the room's screens by a roster event;
 // plugins see topic changes (TopicChanged).
 func TestRightsSeenByScreens(t *testing.T) {
 	t.Parallel()
-	log := &topicLog{}
+	log := &recorder{}
 	h := newHub(t, nil, helperbot.New(), log)
 	ctx := t.Context()
 	alice := login(t, h, "alice")
