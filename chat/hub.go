@@ -658,6 +658,10 @@ func (h *Hub) expired(r *room, now time.Time) bool {
 // must not leave it half done), and if it fails the rooms are kept, to be
 // swept again later.
 func (h *Hub) sweep(ctx context.Context, now time.Time) {
+	// No change of rights meanwhile: one written for a room being removed
+	// would outlive it in the store, and pass to its next creator.
+	h.rightsMu.Lock()
+	defer h.rightsMu.Unlock()
 	h.mu.Lock()
 	var gone []*room
 	var names []string

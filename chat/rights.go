@@ -155,16 +155,16 @@ func (h *Hub) tagOf(cmd string) string {
 
 // pushEntry queues for s, entering r, the topic line, and at login the
 // invitations it was not told yet; it returns those, now marked told, for
-// the caller to record once it holds no lock. The caller holds mu for
-// writing and runs w after unlocking.
-func (h *Hub) pushEntry(s *Session, r *room, login bool, w *Wakes) []InviteRecord {
+// the caller to record (recordTold) once it holds no lock. The caller
+// holds mu for writing and runs w after unlocking.
+func (h *Hub) pushEntry(s *Session, r *room, login bool, w *Wakes) []*InviteRecord {
 	if r.topic != "" {
 		s.out.PushHeld(h.systemEvent("Topic: "+r.topic), w)
 	}
 	if !login || len(h.untold[s.key]) == 0 {
 		return nil
 	}
-	var told []InviteRecord
+	var told []*InviteRecord
 	tag := h.tagOf("invite")
 	for _, ir := range h.untold[s.key] {
 		inv := ir.invites[s.key]
@@ -172,16 +172,30 @@ func (h *Hub) pushEntry(s *Session, r *room, login bool, w *Wakes) []InviteRecor
 			continue // expired, unlocked or told since
 		}
 		inv.Told = true
-		told = append(told, *inv)
+		told = append(told, inv)
 		s.out.PushHeld(&Event{Kind: KindBot, From: tag, Text: InvitedText(inv.By, ir.name), Time: h.now()}, w)
 	}
 	delete(h.untold, s.key)
 	return told
 }
 
-// recordTold records that the invitations told were told.
-func (h *Hub) recordTold(ctx context.Context, told []InviteRecord) {
-	for _, inv := range told {
+// recordTold records that the invitations told were told, those still
+// standing: an /unlock since has forgotten them, in the store too.
+func (h *Hub) recordTold(ctx context.Context, told []*InviteRecord) {
+	if len(told) == 0 {
+		return
+	}
+	h.rightsMu.Lock()
+	defer h.rightsMu.Unlock()
+	for _, p := range told {
+		h.mu.RLock()
+		r := h.rooms[Fold(p.Room)]
+		standing := r != nil && !r.gone && r.invites[Fold(p.Name)] == p
+		inv := *p
+		h.mu.RUnlock()
+		if !standing {
+			continue
+		}
 		if err := h.store.SaveInvite(ctx, inv); err != nil {
 			h.log.Warn("record invitation told", "user", LogName(inv.Name), "room", LogName(inv.Room), "err", err)
 		}
@@ -444,7 +458,9 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 		h.addInvite(r, inv)
 		h.mu.Unlock()
 		if inv.Told && !saved {
-			h.recordTold(ctx, []InviteRecord{*inv})
+			if err := h.store.SaveInvite(ctx, *inv); err != nil {
+				h.log.Warn("record invitation told", "user", LogName(inv.Name), "room", LogName(inv.Room), "err", err)
+			}
 		}
 		return r, nil
 	})

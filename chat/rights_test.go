@@ -69,23 +69,29 @@ func TestRightsSeenByScreens(t *testing.T) {
 }
 
 // TestTopicKeepsRoomFromExpiry: a room with a topic is kept however long
-// it stays empty and quiet; once the topic is cleared it expires.
+// it stays empty and quiet; once the topic is cleared it expires. An
+// expired room's admins made with /op go with it.
 func TestTopicKeepsRoomFromExpiry(t *testing.T) {
 	t.Parallel()
 	const expiry = 30 * 24 * time.Hour
 	c := newClock()
-	h := claimHub(t, store.NewMemory(0), c, 0, expiry, 0)
+	st := store.NewMemory(0)
+	h := claimHub(t, st, c, 0, expiry, 0)
 	ctx := t.Context()
 	alice := loginFrom(t, h, "alice", "")
 	switchTo(alice, "notes")
 	alice.Input(ctx, "/topic read me")
 	switchTo(alice, "bare")
+	alice.Input(ctx, "/op bob")
 	switchTo(alice, "chat")
 
 	c.Advance(expiry)
 	switchTo(alice, "bare") // expired: sweeps, and makes it anew
 	if got, want := roomNames(h), []string{"chat", "notes", "bare"}; !slices.Equal(got, want) {
 		t.Fatalf("rooms = %q, want %q", got, want)
+	}
+	if rights, _ := st.LoadRights(ctx); len(rights.Admins) != 0 {
+		t.Errorf("admins of the expired room kept: %+v", rights.Admins)
 	}
 	switchTo(alice, "notes")
 	alice.Input(ctx, "/topic -")

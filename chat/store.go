@@ -16,7 +16,7 @@ type Store interface {
 	// and reported with an error wrapping ErrRoomExists.
 	CreateRoom(ctx context.Context, r RoomRecord) error
 	// DeleteRooms removes the rooms called names (compared with Fold),
-	// their bans and their messages, all or none; it returns once the
+	// their bans, rights (RightsStore) and messages, all or none; it returns once the
 	// removal is durable.
 	DeleteRooms(ctx context.Context, names []string) error
 	// SaveBan records a ban; it returns once the record is durable.

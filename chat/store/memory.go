@@ -60,7 +60,7 @@ func (m *Memory) CreateRoom(_ context.Context, r chat.RoomRecord) error {
 	return nil
 }
 
-// DeleteRooms removes the rooms called names, their bans and their
+// DeleteRooms removes the rooms called names, their bans, rights and
 // messages.
 func (m *Memory) DeleteRooms(_ context.Context, names []string) error {
 	keys := map[string]bool{}
