@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"chatserver/app/apptest"
 	"chatserver/chat"
 	"chatserver/chat/chattest"
+	"chatserver/chat/store"
 )
 
 // PROTOCOL.md's second release, the room-rights rows (/topic, /op, /deop,
@@ -404,4 +406,84 @@ func TestInviteToldAtNextLogin(t *testing.T) {
 	frank = apptest.LoginSSH(t, srv.SSH, "frank", key)
 	frank.Quiet()
 	allQuiet(alice, gina)
+}
+
+// unlessFailing returns errDiskFull while s fails, else what write returns.
+func (s *failingStore) unlessFailing(write func() error) error {
+	if s.fail.Load() {
+		return errDiskFull
+	}
+	return write()
+}
+
+func (s *failingStore) SetTopic(ctx context.Context, room, topic string) error {
+	return s.unlessFailing(func() error { return s.Memory.SetTopic(ctx, room, topic) })
+}
+
+func (s *failingStore) SetLocked(ctx context.Context, room string, locked bool) error {
+	return s.unlessFailing(func() error { return s.Memory.SetLocked(ctx, room, locked) })
+}
+
+func (s *failingStore) SaveAdmin(ctx context.Context, a chat.AdminRecord) error {
+	return s.unlessFailing(func() error { return s.Memory.SaveAdmin(ctx, a) })
+}
+
+func (s *failingStore) DeleteAdmin(ctx context.Context, room, name string) error {
+	return s.unlessFailing(func() error { return s.Memory.DeleteAdmin(ctx, room, name) })
+}
+
+func (s *failingStore) SaveInvite(ctx context.Context, i chat.InviteRecord) error {
+	return s.unlessFailing(func() error { return s.Memory.SaveInvite(ctx, i) })
+}
+
+// TestRightsStoreFailureTold: when the store cannot write, a change of
+// rights is answered with a line that says so, and nothing changes.
+func TestRightsStoreFailureTold(t *testing.T) {
+	t.Parallel()
+	st := &failingStore{Memory: store.NewMemory(0)}
+	cfg := apptest.Config(t)
+	cfg.FloodRate = 0
+	cfg.Store = st
+	srv := apptest.Start(t, cfg)
+	bob, alice := oneAway(t, srv, "bob", "alice", "Den")
+
+	st.fail.Store(true)
+	for in, want := range map[string]string{
+		"/topic plans": "<helperbot> Could not set the topic, please try again.",
+		"/topic -":     "<helperbot> Could not set the topic, please try again.",
+		"/op bob":      "<helperbot> Could not op bob, please try again.",
+		"/lock":        "<helperbot> Could not lock 'Den', please try again.",
+	} {
+		alice.Send(in)
+		alice.Expect(want)
+	}
+	alice.Send("/topic")
+	alice.Expect("<helperbot> 'Den' has no topic.")
+	bob.Send("/rooms")
+	bob.Expect("<helperbot> Currently active rooms:", "<helperbot> 1. chat", "<helperbot> 2. Den")
+
+	st.fail.Store(false)
+	alice.Send("/lock")
+	alice.Expect("<helperbot> 'Den' is now invite-only.")
+	alice.Send("/op bob")
+	alice.Expect("<helperbot> bob is now an admin of 'Den'.")
+	bob.Expect("<helperbot> bob is now an admin of 'Den'.")
+	st.fail.Store(true)
+	for in, want := range map[string]string{
+		"/invite carol": "<helperbot> Could not invite carol, please try again.",
+		"/deop bob":     "<helperbot> Could not deop bob, please try again.",
+		"/unlock":       "<helperbot> Could not unlock 'Den', please try again.",
+	} {
+		alice.Send(in)
+		alice.Expect(want)
+	}
+	carol := apptest.Login(t, srv.Telnet, "carol")
+	bob.Expect(joinLine("carol"))
+	carol.Send("/switch den")
+	carol.Expect("<helperbot> 'Den' is invite-only.")
+	bob.Send("/switch den") // still an admin
+	bob.Expect(switchedLine("Den"), joinLine("bob"))
+	alice.Expect(joinLine("bob"))
+	carol.Expect(leaveLine("bob"))
+	allQuiet(alice, carol)
 }
