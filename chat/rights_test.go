@@ -2,11 +2,13 @@ package chat_test
 
 import (
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"chatserver/bots/helperbot"
 	"chatserver/chat"
+	"chatserver/chat/chattest"
 	"chatserver/chat/store"
 )
 
@@ -100,5 +102,50 @@ func TestTopicKeepsRoomFromExpiry(t *testing.T) {
 	switchTo(alice, "bare")
 	if got, want := roomNames(h), []string{"chat", "bare"}; !slices.Equal(got, want) {
 		t.Fatalf("rooms = %q, want %q", got, want)
+	}
+}
+
+// TestInviteToldOnceRacingLogin: an invitation to a protected name that
+// logs in at the same moment is told exactly once, now or at the login,
+// and recorded as told.
+func TestInviteToldOnceRacingLogin(t *testing.T) {
+	t.Parallel()
+	const line = "<helperbot> alice invited you to 'den'.\n"
+	frankOpts := chat.LoginOptions{Door: "ssh", KeyID: "SHA256:frank", Outbox: chat.NewOutbox(0)}
+	for i := range 50 {
+		st := store.NewMemory(0)
+		h := chattest.NewHub(t, chat.Config{Store: st, Plugins: []chat.Plugin{helperbot.New()}})
+		ctx := t.Context()
+		frank, err := h.Login(ctx, "frank", frankOpts) // binds frank to its key: protected
+		if err != nil {
+			t.Fatal(err)
+		}
+		frank.Close()
+		alice := login(t, h, "alice")
+		alice.Input(ctx, "/switch den")
+		alice.Input(ctx, "/lock")
+
+		var wg sync.WaitGroup
+		wg.Go(func() { alice.Input(ctx, "/invite frank") })
+		wg.Go(func() {
+			frankOpts.Outbox = chat.NewOutbox(0)
+			if frank, err = h.Login(ctx, "frank", frankOpts); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		if frank == nil {
+			t.FailNow()
+		}
+		told := 0
+		for _, l := range drainLines(frank) {
+			if l == line {
+				told++
+			}
+		}
+		rights, _ := st.LoadRights(ctx)
+		if told != 1 || len(rights.Invites) != 1 || !rights.Invites[0].Told {
+			t.Fatalf("round %d: told %d times, stored %+v; want once, stored as told", i, told, rights.Invites)
+		}
 	}
 }
