@@ -227,8 +227,8 @@ func (h *Hub) liveRoom(name string) *room {
 // Topic returns the topic of room, "" if it has none.
 func (b *Bot) Topic(room string) string { return b.hub.Topic(room) }
 
-// SetTopic sets the topic of the room called where to text ("" clears it) on behalf of the
-// user by, and, once it is durable, tells the screens in the room and runs
+// SetTopic sets the topic of the room called where to text ("" clears it)
+// on behalf of the user by, and, once it is durable, tells the screens in the room and runs
 // every plugin's TopicChanged hook. It returns ErrNotFound if there is no
 // such room and ErrTopicTooLong past MaxTopicLen characters. Telling the
 // room is the plugin's part.
@@ -284,8 +284,9 @@ func (h *Hub) shownName(name string) (shown, key string, err error) {
 }
 
 // Op makes the user called name (online or not) an admin of the room
-// called where, by name,
-// on behalf of by, and returns the name as shown. A name that is an admin
+// called where, by name, on behalf of by, and returns the name as shown
+// (as they logged in if online, else as given; as made admin for one who
+// is an admin already). A name that is an admin
 // already returns ErrIsAdmin; one nobody could log in with, ErrNameInvalid;
 // a room that does not exist, ErrNotFound.
 func (b *Bot) Op(ctx context.Context, where, name, by string) (string, error) {
@@ -327,8 +328,7 @@ func (b *Bot) Op(ctx context.Context, where, name, by string) (string, error) {
 }
 
 // Deop takes the admin rights /op gave the user called name in the room
-// called where, and
-// returns the name as shown (as it was made admin, if they are offline).
+// called where, and returns the name as shown (as it was made admin, if they are offline).
 // The room's creator returns ErrIsCreator, a name that is no admin
 // ErrNotAdmin, a room that does not exist ErrNotFound.
 func (b *Bot) Deop(ctx context.Context, where, name string) (string, error) {
@@ -381,8 +381,8 @@ func (b *Bot) IsCreator(room, name string) bool {
 	return r != nil && r.creator != "" && r.creator == Fold(name)
 }
 
-// Lock makes the room called where invite-only (locked) or open again; opening it forgets
-// its invitations. Those in it stay. DefaultRoom is open to everyone:
+// Lock makes the room called where invite-only (locked) or open again;
+// opening it forgets its invitations. Those in it stay. DefaultRoom is open to everyone:
 // ErrOpenRoom; a room that does not exist: ErrNotFound. Every screen is
 // told, as the room list shows which rooms are invite-only.
 func (b *Bot) Lock(ctx context.Context, where string, locked bool) error {
@@ -416,8 +416,7 @@ func (b *Bot) Lock(ctx context.Context, where string, locked bool) error {
 }
 
 // Invite lets the user called name (online or not) into the locked room
-// called where,
-// until it is unlocked, on behalf of the admin by. It returns the name as
+// called where, until it is unlocked, on behalf of the admin by. It returns the name as
 // shown and whether they are online now, for the plugin to tell them; if
 // they are not and the name is protected (an SSH key owns it), they are
 // told at their next login (InvitedText). A room that is open returns
