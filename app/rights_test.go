@@ -239,8 +239,8 @@ func TestLockAndInvite(t *testing.T) {
 }
 
 // TestOperatorRights: an operator (an SSH key of --ops-file) is an admin
-// of every room: may deop, enter a locked room, and is told that chat
-// cannot be locked. The session is the engine's, as the doors make it.
+// of every room: may deop, enter a locked room, and make admins of chat,
+// which cannot be locked. The session is the engine's, as the doors make it.
 func TestOperatorRights(t *testing.T) {
 	t.Parallel()
 	d := newAdminRoom(t)
@@ -264,6 +264,14 @@ func TestOperatorRights(t *testing.T) {
 	}
 	say("/lock", "<helperbot> 'chat' is open to everyone.")
 	say("/unlock", "<helperbot> 'chat' is open to everyone.")
+	// chat has admins only by /op, from an operator; it stays open.
+	say("/op dave", "<helperbot> dave is now an admin of 'chat'.")
+	dave.Expect("<helperbot> dave is now an admin of 'chat'.")
+	d.answers(dave, "/lock", "<helperbot> 'chat' is open to everyone.")
+	d.answers(dave, "/invite alice", "<helperbot> 'chat' is open to everyone.")
+	d.answers(dave, "/unlock", "<helperbot> 'chat' is open to everyone.")
+	dave.Send("/topic Welcome")
+	d.hear("<helperbot> dave set the topic of 'chat' to: Welcome", dave)
 	say("/switch den", "<system> Switched to room 'den'", joinLine("root"))
 	dave.Expect(leaveLine("root"))
 	d.hear(joinLine("root"), den...)
