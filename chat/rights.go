@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -141,6 +142,20 @@ func (h *Hub) addInvite(r *room, inv *InviteRecord) {
 	if !inv.Told {
 		h.untold[key] = append(h.untold[key], r)
 	}
+}
+
+// forgetInvites forgets r's invitations, those not told yet included; the
+// caller holds mu for writing.
+func (h *Hub) forgetInvites(r *room) {
+	for key, inv := range r.invites {
+		if inv.Told {
+			continue
+		}
+		if h.untold[key] = slices.DeleteFunc(h.untold[key], func(o *room) bool { return o == r }); len(h.untold[key]) == 0 {
+			delete(h.untold, key)
+		}
+	}
+	clear(r.invites)
 }
 
 // tagOf returns the name of the plugin that handles the command cmd, whose
@@ -401,7 +416,7 @@ func (b *Bot) Lock(ctx context.Context, where string, locked bool) error {
 		h.mu.Lock()
 		r.locked = locked
 		if !locked {
-			clear(r.invites) // untold ones are skipped at login
+			h.forgetInvites(r)
 		}
 		h.roomList.Store(nil)
 		h.mu.Unlock()
