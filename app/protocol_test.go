@@ -312,6 +312,12 @@ func TestHelp(t *testing.T) {
 		"\t\t4. /w",
 		"\t\t5. /rooms",
 		"\t\t6. /unban",
+		"\t\t7. /topic",
+		"\t\t8. /op",
+		"\t\t9. /deop",
+		"\t\t10. /lock",
+		"\t\t11. /unlock",
+		"\t\t12. /invite",
 	}
 	t.Run("helperbot", func(t *testing.T) {
 		t.Parallel()

@@ -11,11 +11,13 @@ import (
 	"chatserver/chat/store"
 )
 
-// recorder is a plugin that keeps the messages it is told about.
+// recorder is a plugin that keeps the messages and topic changes it is
+// told about.
 type recorder struct {
 	chat.BasePlugin
-	mu   sync.Mutex
-	msgs []chat.Message
+	mu     sync.Mutex
+	msgs   []chat.Message
+	topics []chat.Topic
 }
 
 func (*recorder) Name() string { return "recorder" }
@@ -23,6 +25,11 @@ func (r *recorder) MessageReceived(_ context.Context, _ *chat.Bot, m chat.Messag
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, m)
+}
+func (r *recorder) TopicChanged(_ context.Context, _ *chat.Bot, t chat.Topic) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.topics = append(r.topics, t)
 }
 
 // An action goes through the room's one order like a message: numbered,

@@ -24,6 +24,13 @@ var (
 	ErrRoomsTooFast = errors.New("too many rooms created lately")
 	ErrTooManyNames = errors.New("ssh key owns too many names")
 	ErrBanned       = errors.New("banned from that room")
+	// Room rights (rights.go).
+	ErrNotAdmin     = errors.New("not an admin of the room")
+	ErrIsCreator    = errors.New("is the creator of the room")
+	ErrNotLocked    = errors.New("room is not invite-only")
+	ErrInviteOnly   = errors.New("room is invite-only")
+	ErrOpenRoom     = errors.New("room cannot be locked")
+	ErrTopicTooLong = errors.New("topic too long")
 	// ErrRoomExists is what a Store's CreateRoom wraps when it holds a
 	// room of that folded name already.
 	ErrRoomExists = errors.New("room exists in the store")

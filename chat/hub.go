@@ -71,6 +71,7 @@ type Hub struct {
 	rosterEv   *Event // the one KindRoster event, shared
 
 	createMu sync.Mutex     // serialises room creation and removal, whose store writes run outside mu
+	rightsMu sync.Mutex     // serialises changes of room rights (rights.go), whose store writes run outside mu
 	created  *creationLimit // rooms created lately per name and address
 	expiry   time.Duration  // Config.RoomExpiry
 	slow     SlowClients
@@ -95,6 +96,7 @@ type Hub struct {
 	ownedLike    lookalikes            // skeletons of the names in owners
 	online       lookalikes            // skeletons of the names in users
 	roomLike     lookalikes            // skeletons of the rooms' names
+	untold       map[string][]*room    // folded name → rooms it was invited to and not told yet (rights.go)
 }
 
 // room is one chat room.
@@ -109,6 +111,10 @@ type room struct {
 	bans    map[string]BanRecord
 	banLike lookalikes               // skeletons of the names in bans, by folded name
 	members []*Session               // in the order they entered
+	topic   string                   // "" for none
+	locked  bool                     // invite-only (/lock)
+	admins  map[string]AdminRecord   // names made admin with /op, by folded name
+	invites map[string]*InviteRecord // names invited while locked, by folded name
 	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
 
 	// mu gives the room its one order: a line is numbered, fanned out,
@@ -120,11 +126,6 @@ type room struct {
 	next  int
 	wakes Wakes // the members' wake-ups, held during a fan-out
 }
-
-// isAdmin reports whether the user whose folded name is key is an admin of
-// r: today its creator. It is the one test of admin rights; the caller
-// holds Hub.mu.
-func (r *room) isAdmin(key string) bool { return r.creator != "" && r.creator == key }
 
 // keepsOut returns the ban that keeps the user whose folded name is key
 // (and whose name has the skeletons sks) out of r, if any: a ban of the
@@ -155,6 +156,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		reserved:   map[string]bool{Fold(SystemName): true},
 		rooms:      map[string]*room{},
 		users:      map[string]*Session{},
+		untold:     map[string][]*room{},
 		rosterEv:   &Event{Kind: KindRoster},
 		created:    newCreationLimit(cfg.RoomsPerHour),
 		expiry:     max(cfg.RoomExpiry, 0),
@@ -181,6 +183,9 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.addRoom(DefaultRoom, "", time.Time{})
 	for _, r := range snap.Rooms {
+		if Fold(r.Name) == Fold(DefaultRoom) {
+			continue // recorded for its topic only (RightsStore.SetTopic)
+		}
 		if old := h.rooms[Fold(r.Name)]; old != nil {
 			// Two rooms that fold together since names are normalised.
 			h.log.Warn("room not loaded: same name as an earlier one", "room", r.Name, "kept", old.name)
@@ -194,6 +199,11 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		}
 	}
 	h.loadNames(snap.Names)
+	rights, err := cfg.Store.LoadRights(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load room rights: %w", err)
+	}
+	h.loadRights(rights)
 	for _, r := range h.order {
 		msgs, err := cfg.Store.History(ctx, r.name, math.MaxUint64, h.historyLen)
 		if err != nil {
@@ -250,7 +260,8 @@ func (h *Hub) register(plugins []Plugin) error {
 
 // addRoom adds a room to the in-memory state; the caller holds mu or owns h.
 func (h *Hub) addRoom(name, creator string, created time.Time) *room {
-	r := &room{name: name, creator: creator, created: created, bans: map[string]BanRecord{}, banLike: lookalikes{}}
+	r := &room{name: name, creator: creator, created: created, bans: map[string]BanRecord{}, banLike: lookalikes{},
+		admins: map[string]AdminRecord{}, invites: map[string]*InviteRecord{}}
 	h.rooms[Fold(name)] = r
 	h.roomLike.add(skeletons(Fold(name)), Fold(name))
 	h.order = append(h.order, r)
@@ -360,6 +371,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	var w Wakes
 	w.Hold()
 	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
+	told := h.pushEntry(s, r, true, &w)
 	s.room = r
 	h.enter(r, s)
 	if s.roster {
@@ -367,6 +379,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 	h.mu.Unlock()
 	w.Run()
+	h.recordTold(ctx, told)
 
 	h.log.Info("login", "user", LogName(name), "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
@@ -427,7 +440,7 @@ func (h *Hub) Rooms() []RoomInfo {
 	// same list; changes, under the write lock, cannot interleave.
 	out := make([]RoomInfo, len(h.order))
 	for i, r := range h.order {
-		out[i] = RoomInfo{Name: r.name, Members: len(r.members), room: r}
+		out[i] = RoomInfo{Name: r.name, Members: len(r.members), InviteOnly: r.locked, room: r}
 	}
 	h.roomList.Store(&out)
 	return out
@@ -470,10 +483,6 @@ func (h *Hub) Members(room string) []Member {
 	return out
 }
 
-// Topic returns the topic of room, "" if it has none or there is no such
-// room. Safe from any goroutine.
-func (h *Hub) Topic(room string) string { return "" }
-
 // Online returns how many users are logged in.
 func (h *Hub) Online() int {
 	h.mu.RLock()
@@ -482,7 +491,8 @@ func (h *Hub) Online() int {
 }
 
 // CanEnter reports whether the user called name may /switch to room: they
-// are not banned from it. A room that does not exist yet may be created by
+// are not banned from it, and it is open or they may enter it locked
+// (mayEnter). A room that does not exist yet may be created by
 // anyone.
 func (h *Hub) CanEnter(room, name string) bool {
 	h.mu.RLock()
@@ -491,8 +501,12 @@ func (h *Hub) CanEnter(room, name string) bool {
 	if r == nil {
 		return true
 	}
-	_, banned := r.keepsOut(skeletons(Fold(name)), Fold(name))
-	return !banned
+	key := Fold(name)
+	if _, banned := r.keepsOut(skeletons(key), key); banned {
+		return false
+	}
+	s := h.users[key]
+	return r.mayEnterAs(key, s != nil && s.operator)
 }
 
 // Help returns the text of the /help line (after "<system> ").
@@ -634,10 +648,6 @@ func (h *Hub) expired(r *room, now time.Time) bool {
 	return now.Sub(last) >= h.expiry
 }
 
-// hasTopic reports whether r has a topic, which keeps it from expiring.
-// Rooms have none yet: /topic will set one.
-func (r *room) hasTopic() bool { return false }
-
 // sweep removes every room that has expired at now, from the store and
 // then from memory, with its creator's rights, so that its name may be
 // created again by anyone. It runs when the hub is built (New) and from
@@ -648,6 +658,10 @@ func (r *room) hasTopic() bool { return false }
 // must not leave it half done), and if it fails the rooms are kept, to be
 // swept again later.
 func (h *Hub) sweep(ctx context.Context, now time.Time) {
+	// No change of rights meanwhile: one written for a room being removed
+	// would outlive it in the store, and pass to its next creator.
+	h.rightsMu.Lock()
+	defer h.rightsMu.Unlock()
 	h.mu.Lock()
 	var gone []*room
 	var names []string
@@ -689,9 +703,11 @@ func (h *Hub) sweep(ctx context.Context, now time.Time) {
 
 // move puts s into to, from wherever it is, and runs the leave and join
 // hooks. If s is not in from (when from is not nil) it returns ErrNotFound;
-// if s is banned from to, ErrBanned and the ban: checked under the same
-// lock as the move, so a ban recorded before cannot be slipped past. first
-// is pushed to s before anyone in to hears of it.
+// if s is banned from to, ErrBanned and the ban; if to is locked and s may
+// not enter it (mayEnter), ErrInviteOnly: checked under the same lock as
+// the move, so a ban or lock recorded before cannot be slipped past.
+// first, then the room's topic if first is not nil (a /switch), is pushed
+// to s before anyone in to hears of it.
 func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) {
 	h.mu.Lock()
 	if s.closed || (from != nil && s.room != from) || to.gone {
@@ -702,12 +718,17 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) 
 		h.mu.Unlock()
 		return ban, ErrBanned
 	}
+	if !to.mayEnter(s) {
+		h.mu.Unlock()
+		return BanRecord{}, ErrInviteOnly
+	}
 	old := s.room
 	h.leave(old, s)
 	var w Wakes
 	w.Hold()
 	if first != nil {
 		s.out.PushHeld(first, &w)
+		h.pushEntry(s, to, false, &w)
 	}
 	s.room = to
 	h.enter(to, s)

@@ -28,6 +28,9 @@ type Plugin interface {
 	MessageReceived(ctx context.Context, b *Bot, m Message)
 	// CommandReceived is called for each of the plugin's commands.
 	CommandReceived(ctx context.Context, b *Bot, c Command)
+	// TopicChanged is called after a room's topic was set or cleared
+	// (t.Text ""), once the change is durable (Bot.SetTopic).
+	TopicChanged(ctx context.Context, b *Bot, t Topic)
 }
 
 // BasePlugin gives a plugin no commands and no-op hooks; embed it.
@@ -47,6 +50,9 @@ func (BasePlugin) MessageReceived(context.Context, *Bot, Message) {}
 
 // CommandReceived does nothing.
 func (BasePlugin) CommandReceived(context.Context, *Bot, Command) {}
+
+// TopicChanged does nothing.
+func (BasePlugin) TopicChanged(context.Context, *Bot, Topic) {}
 
 // User is someone online, and the room they are in.
 type User struct {

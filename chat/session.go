@@ -269,6 +269,8 @@ func (s *Session) switchTo(ctx context.Context, name string) {
 	switch {
 	case errors.Is(err, ErrBanned):
 		s.out.Push(&Event{Kind: KindBot, From: ban.By, Text: "You're banned from this room and cannot join.", Time: h.now()})
+	case errors.Is(err, ErrInviteOnly):
+		s.out.Push(&Event{Kind: KindBot, From: h.tagOf("lock"), Text: InviteOnlyText(r.name), Time: h.now()})
 	case err != nil:
 		// Moved (kicked) or logged out between the look-up and the move.
 		s.Notify("Could not switch to '" + r.name + "', please try again.")

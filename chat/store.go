@@ -16,7 +16,7 @@ type Store interface {
 	// and reported with an error wrapping ErrRoomExists.
 	CreateRoom(ctx context.Context, r RoomRecord) error
 	// DeleteRooms removes the rooms called names (compared with Fold),
-	// their bans and their messages, all or none; it returns once the
+	// their bans, rights (RightsStore) and messages, all or none; it returns once the
 	// removal is durable.
 	DeleteRooms(ctx context.Context, names []string) error
 	// SaveBan records a ban; it returns once the record is durable.
@@ -32,6 +32,8 @@ type Store interface {
 	// oldest first: the room's last n for before = math.MaxUint64, and the
 	// page above a message for before = its Seq.
 	History(ctx context.Context, room string, before uint64, n int) ([]Message, error)
+	// RightsStore keeps topics, locks, admins and invitations (rights.go).
+	RightsStore
 }
 
 // Snapshot is the durable state the engine starts from.

@@ -1,5 +1,6 @@
 // Package helperbot is the helper bot of the original chatserver: /users,
-// /rooms, /w, /kick, /ban, /unban and the join and leave lines.
+// /rooms, /w, /kick, /ban, /unban and the join and leave lines, and the
+// room-rights commands (rights.go).
 package helperbot
 
 import (
@@ -24,7 +25,7 @@ func (*Bot) Name() string { return Name }
 
 // Commands lists the bot's commands in /help order.
 func (*Bot) Commands() []string {
-	return []string{"users", "kick", "ban", "w", "rooms", "unban"}
+	return []string{"users", "kick", "ban", "w", "rooms", "unban", "topic", "op", "deop", "lock", "unlock", "invite"}
 }
 
 // UserJoined tells the room, newcomer included, who joined.
@@ -52,6 +53,16 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 		ban(ctx, b, c)
 	case "unban":
 		unban(ctx, b, c)
+	case "topic":
+		topic(ctx, b, c)
+	case "op":
+		op(ctx, b, c)
+	case "deop":
+		deop(ctx, b, c)
+	case "lock", "unlock":
+		lock(ctx, b, c, c.Name == "lock")
+	case "invite":
+		invite(ctx, b, c)
 	}
 }
 
@@ -79,7 +90,11 @@ func rooms(b *chat.Bot, c chat.Command) {
 	lines := make([]string, 0, len(rooms)+1)
 	lines = append(lines, "Currently active rooms:")
 	for i, r := range rooms {
-		lines = append(lines, strconv.Itoa(i+1)+". "+r.Name)
+		line := strconv.Itoa(i+1) + ". " + r.Name
+		if r.InviteOnly {
+			line += " (invite-only)"
+		}
+		lines = append(lines, line)
 	}
 	b.ReplyLines(c.From, lines...)
 }

@@ -21,6 +21,7 @@ type Memory struct {
 	names    map[string]chat.NameRecord
 	msgs     map[string][]chat.Message // by folded room name
 	retained int
+	rights   memRights
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained
@@ -59,7 +60,7 @@ func (m *Memory) CreateRoom(_ context.Context, r chat.RoomRecord) error {
 	return nil
 }
 
-// DeleteRooms removes the rooms called names, their bans and their
+// DeleteRooms removes the rooms called names, their bans, rights and
 // messages.
 func (m *Memory) DeleteRooms(_ context.Context, names []string) error {
 	keys := map[string]bool{}
@@ -77,6 +78,7 @@ func (m *Memory) DeleteRooms(_ context.Context, names []string) error {
 	for key := range keys {
 		delete(m.msgs, key)
 	}
+	m.rights.deleteRooms(keys)
 	return nil
 }
 

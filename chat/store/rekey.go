@@ -193,8 +193,14 @@ func rekeyMessages(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// queryAll runs query in tx and returns its rows as scan reads them.
-func queryAll[T any](ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) (T, error)) ([]T, error) {
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs query in tx (a transaction or a pool) and returns its rows
+// as scan reads them.
+func queryAll[T any](ctx context.Context, tx querier, query string, scan func(*sql.Rows) (T, error)) ([]T, error) {
 	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err

@@ -335,7 +335,7 @@ func (s *SQLite) CreateRoom(ctx context.Context, r chat.RoomRecord) error {
 }
 
 // DeleteRooms removes the rooms called names (compared with chat.Fold),
-// their bans and their messages, in one transaction, and forgets their
+// their bans, admins, invitations and messages, in one transaction, and forgets their
 // count of messages since the last prune. Messages queued before are
 // written first, so none comes back after. It returns once the removal is
 // durable.
@@ -370,6 +370,8 @@ func (s *SQLite) deleteRooms(ctx context.Context, keys []string) error {
 			"DELETE FROM rooms WHERE key = ?",
 			"DELETE FROM bans WHERE room_key = ?",
 			"DELETE FROM messages WHERE room_key = ?",
+			"DELETE FROM admins WHERE room_key = ?",
+			"DELETE FROM invites WHERE room_key = ?",
 		} {
 			if _, err := tx.ExecContext(ctx, q, key); err != nil {
 				return err
