@@ -122,6 +122,19 @@ func BenchmarkTrickle(b *testing.B) {
 	}
 }
 
+// BenchmarkRoster is Update+View for a roster event (someone came, left,
+// went away or was marked): the rooms, the users and the topic of the room
+// are reloaded and the side panes redrawn if they changed.
+func BenchmarkRoster(b *testing.B) {
+	u := benchUI(b, 120, 40)
+	ev := []*chat.Event{{Kind: chat.KindRoster}}
+	b.ReportAllocs()
+	for b.Loop() {
+		u.m.Update(eventsMsg{evs: ev})
+		u.m.View()
+	}
+}
+
 // BenchmarkKeystroke is Update+View for one typed character.
 func BenchmarkKeystroke(b *testing.B) {
 	u := benchUI(b, 120, 40)
