@@ -68,3 +68,38 @@ func TestInviteOnlyMarked(t *testing.T) {
 	u.geometry(200, 60)
 	u.contains("a-very-long-room… +i")
 }
+
+// TestTabCompletesAnyRoom: after /w, /whois and the other commands whose
+// user may be anywhere, Tab offers everyone online but oneself, sorted;
+// elsewhere the room's users as before; the second release's commands
+// complete by name.
+func TestTabCompletesAnyRoom(t *testing.T) {
+	h, _ := newHub(t)
+	e := newMarked(h)
+	e.extra = []string{"whois", "ignore", "unignore", "motd", "topic", "op", "deop", "bans", "mute", "unmute",
+		"lock", "unlock", "invite", "gban", "gunban", "gbans"}
+	login(t, h, "carol", false).Input(t.Context(), "/switch games")
+	login(t, h, "cedric", false).Input(t.Context(), "/switch den")
+	login(t, h, "claire", false)
+	u := newMarkedUI(t, e, "alice", 80, 24)
+	login(t, h, "alan", false).Input(t.Context(), "/switch den")
+	u.pump()
+	u.tabs(t, []tabCase{
+		{"whisper, another room", "/w car", 1, "/w carol "},
+		{"whisper cycles sorted", "/w c", 2, "/w cedric"},
+		{"whisper, empty word", "/w ", 1, "/w alan"},
+		{"not oneself", "/w al", 1, "/w alan "},
+		{"whois", "/whois ced", 1, "/whois cedric "},
+		{"whois any case", "/WHOIS ced", 1, "/WHOIS cedric "},
+		{"ignore", "/ignore ca", 1, "/ignore carol "},
+		{"invite", "/invite ce", 1, "/invite cedric "},
+		{"second argument: the room's users", "/w carol cl", 1, "/w carol claire "},
+		{"message: the room's users", "hi ca", 1, "hi ca"},
+		{"kick: the room's users", "/kick cl", 1, "/kick claire "},
+		{"command whois", "/whoi", 1, "/whois "},
+		{"command topic", "/to", 1, "/topic "},
+		{"command unmute", "/unm", 1, "/unmute "},
+		{"command gban cycles", "/gb", 2, "/gbans"},
+		{"command motd", "/mo", 1, "/motd "},
+	})
+}
