@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
 
 	"chatserver/chat"
 )
@@ -239,5 +241,38 @@ func TestLoginLinesFromTheTop(t *testing.T) {
 			u.pump()
 			u.contains("bob: said after")
 		})
+	}
+}
+
+// TestDirectDrawingTopic: drawing itself on a terminal, the model shows a
+// topic set since the last frame once a roster event came, in the first
+// row of the messages column, and the rows below stay whole; cleared, the
+// row goes back to the messages.
+func TestDirectDrawingTopic(t *testing.T) {
+	h, _ := newHub(t)
+	e := newMarked(h)
+	s := login(t, h, "mike", true)
+	out := &bytes.Buffer{}
+	m := newModel(Config{Ctx: t.Context(), Hub: h, Session: s, Width: 80, Height: 24, Output: out}, e)
+	d := &direct{ui: &ui{tb: t, m: m, sess: s}, hub: h, out: out, emu: vt.NewEmulator(80, 24)}
+	m.Init()
+	d.pump()
+	d.frame()
+	e.topics["chat"] = "the topic of the day, " + strings.Repeat("and more ", 20)
+	d.roster()
+	d.frame()
+	lines := d.lines()
+	if got := strings.Split(lines[0], separator); len(got) != 3 || !strings.HasPrefix(got[1], "Topic: the topic of the day") ||
+		!strings.HasSuffix(strings.TrimRight(got[1], " "), "…") {
+		t.Fatalf("top row %q, want the topic cut in the messages column", lines[0])
+	}
+	if !strings.Contains(lines[1], "Logging in as mike") || strings.Count(lines[5], separator) != 2 {
+		t.Fatalf("rows under the topic:\n%s", d.emu.String())
+	}
+	e.topics["chat"] = ""
+	d.roster()
+	d.frame()
+	if got := d.lines()[0]; strings.Contains(got, "Topic:") || !strings.Contains(got, "Logging in as mike") {
+		t.Fatalf("top row %q after the topic was cleared, want the first message", got)
 	}
 }
