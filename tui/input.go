@@ -214,7 +214,7 @@ var anyRoomCommands = [...]string{"/w", "/whois", "/ignore", "/invite", "/gban"}
 const maxOnline = 50
 
 // completions is the input line's pool: a command after a '/' at the start
-// of the line, a room after "/switch ", the users online in any room but
+// of the line or after "/help ", a room after "/switch ", the users online in any room but
 // this session's after "/w ", "/whois " and the other anyRoomCommands,
 // else a user of the room or a room; nothing for an empty word but a
 // command, a room or a user online.
@@ -225,6 +225,8 @@ func (m *Model) completions(before, word string) []string {
 		for _, c := range m.hub.CommandNames() {
 			pool = append(pool, "/"+c)
 		}
+	case firstArgOf(before, word, []string{"/help"}):
+		pool = m.hub.CommandNames()
 	case firstArgOf(before, word, anyRoomCommands[:]):
 		for _, n := range m.hub.OnlineNames(word, maxOnline+1) {
 			if n != m.name && len(pool) < maxOnline {

@@ -101,5 +101,6 @@ func TestTabCompletesAnyRoom(t *testing.T) {
 		{"command unmute", "/unm", 1, "/unmute "},
 		{"command gban cycles", "/gb", 2, "/gbans"},
 		{"command motd", "/mo", 1, "/motd "},
+		{"help on a command", "/help unl", 1, "/help unlock "},
 	})
 }
