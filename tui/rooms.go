@@ -10,8 +10,8 @@ import (
 )
 
 // roomsPane is the rooms on the left: every room, the current one marked,
-// invite-only ones (/lock) marked "+i", unread counts on the others. When the rooms do not fit, the list is
-// scrolled so that the current one shows.
+// invite-only ones (/lock) marked "+i", unread counts on the others. When
+// the rooms do not fit, the list is scrolled so that the current one shows.
 type roomsPane struct {
 	hub   engine
 	th    *theme
