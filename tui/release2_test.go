@@ -183,6 +183,10 @@ func TestTopicRowTiny(t *testing.T) {
 	u.resize(30, 4)
 	u.contains("Topic: a topic")
 	u.geometry(30, 4)
+	for _, w := range []int{1, 2, 7, 8, 9, 12} { // too narrow for the label, then for the whole topic
+		u.resize(w, 4)
+		u.geometry(w, 4)
+	}
 }
 
 // TestLoginLinesFromTheTop: the lines a login sends (the MOTD among them)
