@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,16 @@ import (
 func benchUI(b *testing.B, w, h int) *ui {
 	b.Helper()
 	hub, _ := newHub(b)
+	benchRoom(b, hub)
+	u := newUI(b, hub, "alice", w, h)
+	u.m.View()
+	return u
+}
+
+// benchRoom fills the room chat of hub with a few users and a screenful
+// of history.
+func benchRoom(b *testing.B, hub *chat.Hub) {
+	b.Helper()
 	bob := login(b, hub, "bob", false)
 	for i := range 5 {
 		login(b, hub, fmt.Sprint("user", i), false)
@@ -26,7 +37,23 @@ func benchUI(b *testing.B, w, h int) *ui {
 	for i := range 100 {
 		bob.Input(b.Context(), fmt.Sprintf("history line %d, with a few more words to make it realistic", i))
 	}
-	u := newUI(b, hub, "alice", w, h)
+}
+
+// benchMarkedUI is benchUI at 120x40 with what the second release shows:
+// a long topic, an operator, a muted user, one away and an invite-only
+// room (the engine stood in for by marked).
+func benchMarkedUI(b *testing.B) *ui {
+	b.Helper()
+	hub, _ := newHub(b)
+	e := newMarked(hub)
+	benchRoom(b, hub)
+	e.topics["chat"] = strings.Repeat("a topic long enough to be cut ", 10)
+	e.marks["user0"] = chat.Member{Operator: true, Admin: true}
+	e.marks["user1"] = chat.Member{Muted: true}
+	e.marks["user2"] = chat.Member{Away: true, AwayReason: "lunch"}
+	login(b, hub, "carol", false).Input(b.Context(), "/switch den")
+	e.inviteOnly["den"] = true
+	u := newMarkedUI(b, e, "alice", 120, 40)
 	u.m.View()
 	return u
 }
@@ -65,6 +92,18 @@ func BenchmarkViewFrame(b *testing.B) {
 				u.m.View()
 			}
 		})
+	}
+}
+
+// BenchmarkViewFrameMarked is BenchmarkViewFrame at 120x40 with a topic
+// row, marks in the users pane and an invite-only room: what they add to a
+// frame (nothing but a row, when they did not change).
+func BenchmarkViewFrameMarked(b *testing.B) {
+	u := benchMarkedUI(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		u.m.msgs.dirty, u.m.frameDirty = true, true
+		u.m.View()
 	}
 }
 
@@ -119,6 +158,19 @@ func BenchmarkTrickle(b *testing.B) {
 		u.m.Update(eventsMsg{evs: evs[i%len(evs) : i%len(evs)+1]})
 		u.m.View()
 		i++
+	}
+}
+
+// BenchmarkRoster is Update+View for a roster event (someone came, left,
+// went away or was marked): the rooms, the users and the topic of the room
+// are reloaded and the side panes redrawn if they changed.
+func BenchmarkRoster(b *testing.B) {
+	u := benchUI(b, 120, 40)
+	ev := []*chat.Event{{Kind: chat.KindRoster}}
+	b.ReportAllocs()
+	for b.Loop() {
+		u.m.Update(eventsMsg{evs: ev})
+		u.m.View()
 	}
 }
 

@@ -205,15 +205,33 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// anyRoomCommands take as their first argument the name of a user who may
+// be in any room: Tab completes it from everyone online.
+var anyRoomCommands = [...]string{"/w", "/whois", "/ignore", "/invite", "/gban"}
+
+// maxOnline is how many names online Tab offers at most after one of
+// anyRoomCommands (the first, sorted, that begin with what was typed).
+const maxOnline = 50
+
 // completions is the input line's pool: a command after a '/' at the start
-// of the line, a room after "/switch ", else a user of the room or a room;
-// nothing for an empty word but a command or a room.
+// of the line or after "/help ", a room after "/switch ", the users online in any room but
+// this session's after "/w ", "/whois " and the other anyRoomCommands,
+// else a user of the room or a room; nothing for an empty word but a
+// command, a room or a user online.
 func (m *Model) completions(before, word string) []string {
 	var pool []string
 	switch {
 	case len(word) == len(before) && strings.HasPrefix(word, "/"):
 		for _, c := range m.hub.CommandNames() {
 			pool = append(pool, "/"+c)
+		}
+	case firstArgOf(before, word, []string{"/help"}):
+		pool = m.hub.CommandNames()
+	case firstArgOf(before, word, anyRoomCommands[:]):
+		for _, n := range m.hub.OnlineNames(word, maxOnline+1) {
+			if n != m.name && len(pool) < maxOnline {
+				pool = append(pool, n)
+			}
 		}
 	case strings.HasPrefix(strings.ToLower(before), "/switch "):
 		for _, r := range m.rooms.rooms {
@@ -231,6 +249,21 @@ func (m *Model) completions(before, word string) []string {
 		}
 	}
 	return pool
+}
+
+// firstArgOf reports whether word, the end of before, is the first
+// argument of one of cmds: before is "CMD " then word, in any case.
+func firstArgOf(before, word string, cmds []string) bool {
+	cmd, arg, ok := strings.Cut(before, " ")
+	if !ok || arg != word {
+		return false
+	}
+	for _, c := range cmds {
+		if strings.EqualFold(cmd, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // sentMsg says Session.Input returned for the line sent last.

@@ -525,6 +525,23 @@ func (p *messagesPane) scroll(n int) (atTop bool) {
 	return atTop
 }
 
+// showFrom shows entry i at the top of the pane if the entries from it
+// to the newest do not fit: the lines a login sent (the MOTD, the topic)
+// are read from their start, and the status bar says how many came below
+// (Esc or PgDn to see them). If they fit, the pane follows as before.
+func (p *messagesPane) showFrom(i int) {
+	if !p.follow || i < 0 || i >= len(p.entries) || p.h <= 0 {
+		return
+	}
+	at, _ := p.forward(pos{i, 0}, p.h-1)
+	if at == p.last() {
+		return // they fit
+	}
+	p.follow, p.anchor = false, at
+	p.unseen = max(len(p.entries)-1-at.e, 1) // the last one shown in part counts
+	p.dirty = true
+}
+
 // toBottom makes the pane follow new messages again.
 func (p *messagesPane) toBottom() {
 	if !p.follow {

@@ -37,6 +37,7 @@ type pane interface {
 // Every part of the screen is a pane.
 var (
 	_ pane = (*roomsPane)(nil)
+	_ pane = (*topicLine)(nil)
 	_ pane = (*usersPane)(nil)
 	_ pane = (*messagesPane)(nil)
 	_ pane = (*inputLine)(nil)
@@ -81,6 +82,47 @@ func (c *column) view(draw func(lines []line) []line) []line {
 	return c.lines
 }
 
+// row is what the panes one row high share: the row drawn anew only when
+// dirty.
+type row struct {
+	w     int
+	lines []line // the one row
+	dirty bool
+}
+
+// SetSize sizes the row; it is one row high.
+func (r *row) SetSize(w, _ int) { r.w, r.dirty = w, true }
+
+// Dirty reports whether View will draw anew.
+func (r *row) Dirty() bool { return r.dirty }
+
+// view returns the row, drawn by draw if dirty.
+func (r *row) view(draw func() line) []line {
+	if !r.dirty && r.lines != nil {
+		return r.lines
+	}
+	r.dirty = false
+	r.lines = append(r.lines[:0], draw())
+	return r.lines
+}
+
+// inRoom is what the panes about the current room share: the room, and
+// when to reload what they show of it.
+type inRoom struct{ room string }
+
+// follow runs refresh after a roster change, and after a change of room
+// once the room is the new one; other messages it leaves alone.
+func (r *inRoom) follow(msg tea.Msg, refresh func()) {
+	switch msg := msg.(type) {
+	case rosterMsg:
+	case enterMsg:
+		r.room = msg.room
+	default:
+		return
+	}
+	refresh()
+}
+
 // enterMsg tells the panes the session is now in room.
 type enterMsg struct{ room string }
 
@@ -122,8 +164,7 @@ func fit(s string, width int) string {
 
 // layout sizes the panes for the terminal.
 func (m *Model) layout() {
-	w, h := max(m.width, 1), max(m.height, 1)
-	bodyH := max(h-2, 0)
+	w, bodyH := max(m.width, 1), m.bodyHeight()
 	side, msgW := 0, w
 	if w >= SideMinWidth {
 		side = min(max(w/6, minSideW), maxSideW)
@@ -131,18 +172,33 @@ func (m *Model) layout() {
 	}
 	m.rooms.SetSize(side, bodyH)
 	m.users.SetSize(side, bodyH)
-	m.msgs.SetSize(msgW, bodyH)
+	m.topicRow = m.topicFits()
+	msgH := bodyH
+	if m.topicRow {
+		msgH--
+	}
+	m.topic.SetSize(msgW, 1)
+	m.msgs.SetSize(msgW, msgH)
 	m.status.SetSize(m.width, 1)
 	m.input.SetSize(w, 1)
 	m.input.row = max(m.height-1, 0)
 }
+
+// topicFits reports whether the topic row is shown: the room has a topic
+// and the body has a row for it and one for messages.
+func (m *Model) topicFits() bool { return m.topic.shown() && m.bodyHeight() >= 2 }
+
+// bodyHeight is the height of the panes: all but the status bar and the
+// input line.
+func (m *Model) bodyHeight() int { return max(max(m.height, 1)-2, 0) }
 
 // sides reports whether the side panes are shown.
 func (m *Model) sides() bool { return m.rooms.w > 0 }
 
 // dirty reports whether any pane will draw anew.
 func (m *Model) dirty() bool {
-	return m.rooms.Dirty() || m.users.Dirty() || m.msgs.Dirty() || m.status.Dirty() || m.input.Dirty()
+	return m.rooms.Dirty() || m.users.Dirty() || m.topicRow && m.topic.Dirty() || m.msgs.Dirty() ||
+		m.status.Dirty() || m.input.Dirty()
 }
 
 // renderFrame joins the panes into the screen. Panes that did not change
@@ -156,7 +212,11 @@ func (m *Model) renderFrame() {
 	win := m.msgs.View()
 	status := m.status.View()
 	input := m.input.View()
-	bodyH, msgW := m.msgs.h, m.msgs.w
+	bodyH, msgW := m.bodyHeight(), m.msgs.w
+	var top []line // the topic's row comes first, the messages a row lower
+	if m.topicRow {
+		top = m.topic.View()
+	}
 	m.segs = m.segs[:0]
 	mx := 0 // where the messages start
 	if sides {
@@ -167,8 +227,10 @@ func (m *Model) renderFrame() {
 			m.segs = append(m.segs, seg{y: i, s: roomsLines[i].s}, seg{y: i, x: int32(m.rooms.w), s: m.th.sep})
 		}
 		msg := seg{y: i, x: int32(mx), pad: int32(msgW)}
-		if int(i) < len(win) {
-			msg.s, msg.pad = win[i].s, int32(max(msgW-win[i].w, 0))
+		if j := int(i) - len(top); j < 0 {
+			msg.s, msg.pad = top[i].s, int32(max(msgW-top[i].w, 0))
+		} else if j < len(win) {
+			msg.s, msg.pad = win[j].s, int32(max(msgW-win[j].w, 0))
 		}
 		m.segs = append(m.segs, msg)
 		if sides {

@@ -4,15 +4,16 @@ import (
 	"strconv"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"chatserver/chat"
 )
 
 // roomsPane is the rooms on the left: every room, the current one marked,
-// unread counts on the others. When the rooms do not fit, the list is
-// scrolled so that the current one shows.
+// invite-only ones (/lock) marked "+i", unread counts on the others. When
+// the rooms do not fit, the list is scrolled so that the current one shows.
 type roomsPane struct {
-	hub   *chat.Hub
+	hub   engine
 	th    *theme
 	room  string // the current room
 	rooms []chat.RoomInfo
@@ -23,7 +24,7 @@ type roomsPane struct {
 
 // newRoomsPane returns the rooms pane of a session in room: what was said
 // before it came is not unread.
-func newRoomsPane(hub *chat.Hub, th *theme, room string) *roomsPane {
+func newRoomsPane(hub engine, th *theme, room string) *roomsPane {
 	p := &roomsPane{hub: hub, th: th, room: room, column: column{dirty: true}}
 	p.refresh()
 	copy(p.seen, p.said)
@@ -75,7 +76,8 @@ func (p *roomsPane) refresh() {
 		if rooms[i].Name == p.room {
 			p.seen[i] = n
 		}
-		if !changed && (rooms[i].Name != p.rooms[i].Name || unread(n, p.seen[i]) != unread(p.said[i], p.seen[i])) {
+		if !changed && (rooms[i].Name != p.rooms[i].Name || rooms[i].InviteOnly != p.rooms[i].InviteOnly ||
+			unread(n, p.seen[i]) != unread(p.said[i], p.seen[i])) {
 			changed = true
 		}
 		p.said[i] = n
@@ -153,7 +155,7 @@ func (p *roomsPane) draw(lines []line) []line {
 	for i := first; i < len(p.rooms) && len(lines) < h; i++ {
 		r := p.rooms[i]
 		if i == cur {
-			lines = append(lines, line{t.current + fit("▸ "+r.Name, w) + t.reset, w})
+			lines = append(lines, line{t.current + roomLabel("▸ ", r, w) + t.reset, w})
 			continue
 		}
 		var count string
@@ -164,11 +166,26 @@ func (p *roomsPane) draw(lines []line) []line {
 				count = " " + strconv.FormatUint(n, 10)
 			}
 		}
-		name := fit("  "+r.Name, w-len(count))
+		name := roomLabel("  ", r, w-len(count))
 		if count != "" {
 			name += t.unread + count + t.reset
 		}
 		lines = append(lines, line{name, w})
 	}
 	return lines
+}
+
+// inviteOnlyMark follows the name of an invite-only room: IRC's mode.
+const inviteOnlyMark = " +i"
+
+// roomLabel is r's line in the pane, without styles, exactly width cells:
+// gutter, the name, cut with an ellipsis where it does not fit, and the
+// invite-only mark, which is never cut while the pane has room for it.
+func roomLabel(gutter string, r chat.RoomInfo, width int) string {
+	gw := ansi.StringWidth(gutter)
+	if !r.InviteOnly || width < gw+len(inviteOnlyMark)+1 {
+		return fit(gutter+r.Name, width)
+	}
+	name := ansi.Truncate(r.Name, width-gw-len(inviteOnlyMark), "…")
+	return fit(gutter+name+inviteOnlyMark, width)
 }

@@ -9,11 +9,14 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/vt"
+
+	"chatserver/chat"
 )
 
 // direct is a model drawing itself on a terminal emulator, as over SSH.
 type direct struct {
 	*ui
+	hub *chat.Hub
 	out *bytes.Buffer
 	emu *vt.Emulator
 }
@@ -24,7 +27,7 @@ func newDirect(t *testing.T, name string, w, h int) *direct {
 	s := login(t, hub, name, true)
 	out := &bytes.Buffer{}
 	m := New(Config{Ctx: t.Context(), Hub: hub, Session: s, Width: w, Height: h, Output: out})
-	d := &direct{ui: &ui{tb: t, m: m, sess: s}, out: out, emu: vt.NewEmulator(w, h)}
+	d := &direct{ui: &ui{tb: t, m: m, sess: s}, hub: hub, out: out, emu: vt.NewEmulator(w, h)}
 	m.Init() // draws the first frame
 	d.pump()
 	return d
@@ -120,14 +123,14 @@ func TestDirectDrawingResizeRedrawsAll(t *testing.T) {
 func TestDirectDrawingRosterChurn(t *testing.T) {
 	d := newDirect(t, "mike", 80, 24)
 	d.frame()
-	bob := login(t, d.m.hub, "bob", false)
+	bob := login(t, d.hub, "bob", false)
 	bob.Close()
 	d.pump()
 	out := string(d.frame())
 	if !strings.Contains(out, "bob has left") || strings.Contains(out, "Users (") || strings.Contains(out, "bob\x1b") {
 		t.Fatalf("a login and logout between frames wrote %q, want the two lines and no users pane", out)
 	}
-	login(t, d.m.hub, "carol", false)
+	login(t, d.hub, "carol", false)
 	d.pump()
 	d.frame()
 	if got := d.lines()[0]; !strings.Contains(got, "Users (2)") {
@@ -167,7 +170,7 @@ func TestDirectDrawingIncrementalIsWhole(t *testing.T) {
 	}
 	for _, w := range []int{120, 61, 50} {
 		d := newDirect(t, "mike", w, 20)
-		bob := login(t, d.m.hub, "bob", false)
+		bob := login(t, d.hub, "bob", false)
 		d.pump()
 		d.frame()
 		for i := range 40 {

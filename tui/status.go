@@ -21,11 +21,9 @@ type statusMsg struct {
 // statusBar is the line under the panes: who, where, how many, and a key
 // hint as far as the width allows.
 type statusBar struct {
-	th    *theme
-	st    statusMsg
-	w     int
-	lines []line
-	dirty bool
+	th *theme
+	st statusMsg
+	row
 }
 
 // Init does nothing.
@@ -39,18 +37,10 @@ func (b *statusBar) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// SetSize sizes the bar; it is one line high.
-func (b *statusBar) SetSize(w, _ int) { b.w, b.dirty = w, true }
-
-// Dirty reports whether View will draw anew.
-func (b *statusBar) Dirty() bool { return b.dirty }
-
 // View draws the bar.
-func (b *statusBar) View() []line {
-	if !b.dirty && b.lines != nil {
-		return b.lines
-	}
-	b.dirty = false
+func (b *statusBar) View() []line { return b.view(b.draw) }
+
+func (b *statusBar) draw() line {
 	var sb strings.Builder
 	sb.WriteString(" ")
 	sb.WriteString(b.st.name)
@@ -76,6 +66,5 @@ func (b *statusBar) View() []line {
 			break
 		}
 	}
-	b.lines = append(b.lines[:0], line{b.th.status + s + b.th.reset, max(b.w, 1)})
-	return b.lines
+	return line{b.th.status + s + b.th.reset, max(b.w, 1)}
 }

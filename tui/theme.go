@@ -21,6 +21,8 @@ type theme struct {
 	current string // the current room in the rooms pane
 	unread  string // unread counts
 	admin   string // the admin mark in the users pane
+	oper    string // the server operator mark in the users pane
+	muted   string // the name of a user muted in the room: crossed out
 	status  string // the status bar
 	bold    string
 	sep     string                   // the pane separator, styled
@@ -68,6 +70,8 @@ func newTheme(p colorprofile.Profile) *theme {
 		current: s().Bold().Reverse(true).String(),
 		unread:  fg(s().Bold(), 178, ansi.Yellow).String(),
 		admin:   fg(s().Bold(), 178, ansi.Yellow).String(),
+		oper:    fg(s().Bold(), 203, ansi.BrightRed).String(),
+		muted:   s().Strikethrough(true).String(),
 		status:  s().Reverse(true).String(),
 		bold:    s().Bold().String(),
 	}

@@ -68,17 +68,30 @@ type Config struct {
 	Profile colorprofile.Profile
 }
 
+// engine is what the UI reads of the chat engine besides its session; a
+// *chat.Hub is one. Model tests stand in for it to show what the engine
+// may report (a topic, marks), the same way the hub would.
+type engine interface {
+	Rooms() []chat.RoomInfo
+	Members(room string) []chat.Member
+	Topic(room string) string
+	CommandNames() []string
+	CanEnter(room, name string) bool
+	OnlineNames(prefix string, limit int) []string
+}
+
 // Model is the Bubble Tea model of one session. A *Model implements
 // tea.Model. It is driven by one tea.Program and is not safe for
 // concurrent use; it only talks to the engine through its Session and Hub.
 //
-// The screen is five panes (see pane), each over its own state: the rooms,
-// the messages, the users, the status bar and the input line. The model
-// lays them out, routes each message to the panes it concerns, sends what
-// the user typed to the engine, and joins the panes' lines into frames.
+// The screen is six panes (see pane), each over its own state: the rooms,
+// the topic, the messages, the users, the status bar and the input line.
+// The model lays them out, routes each message to the panes it concerns,
+// sends what the user typed to the engine, and joins the panes' lines into
+// frames.
 type Model struct {
 	ctx     context.Context
-	hub     *chat.Hub
+	hub     engine
 	sess    *chat.Session
 	name    string
 	limiter *chat.Limiter
@@ -87,17 +100,20 @@ type Model struct {
 	width, height int
 	room          string // the room shown
 
-	rooms  *roomsPane
-	msgs   *messagesPane
-	users  *usersPane
-	status *statusBar
-	input  *inputLine
+	rooms    *roomsPane
+	topic    *topicLine
+	topicRow bool // the topic takes the first row of the messages column
+	msgs     *messagesPane
+	users    *usersPane
+	status   *statusBar
+	input    *inputLine
 
 	// the outbox and the engine
 	evbuf   []*chat.Event
 	closed  bool
 	post    func(tea.Msg) // the program's Send
 	woken   atomic.Bool   // a readyMsg is on its way
+	drained bool          // the login's lines (the MOTD among them) were drained
 	ticker  *time.Timer   // the rooms refresh
 	pending []string      // typed lines waiting for Session.Input
 	sending bool
@@ -119,14 +135,17 @@ type Model struct {
 
 // New returns the model for cfg.Session, showing the last messages of its
 // room. It does not start anything; the program calls Init.
-func New(cfg Config) *Model {
+func New(cfg Config) *Model { return newModel(cfg, cfg.Hub) }
+
+// newModel is New reading the rooms, users and topics from hub.
+func newModel(cfg Config, hub engine) *Model {
 	ctx := cfg.Ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	m := &Model{
 		ctx:     ctx,
-		hub:     cfg.Hub,
+		hub:     hub,
 		sess:    cfg.Session,
 		name:    cfg.Session.Name(),
 		limiter: chat.NewLimiter(cfg.FloodBurst, cfg.FloodRate),
@@ -146,6 +165,7 @@ func New(cfg Config) *Model {
 	m.sess.RosterSeen()
 	m.rooms = newRoomsPane(m.hub, m.th, m.room)
 	m.users = newUsersPane(m.hub, m.th, m.name, m.room)
+	m.topic = newTopicLine(m.hub, m.th, m.room)
 	m.msgs = newMessagesPane(ctx, m.sess, m.th, m.room)
 	m.status = &statusBar{th: m.th}
 	m.input = &inputLine{in: look.input, pool: m.completions}
@@ -363,6 +383,7 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 	// An outbox never drops a roster event (Outbox.dropOldest), so one
 	// queued is the only sign the roster changed.
 	roster := false
+	before := len(m.msgs.entries)
 	for _, ev := range msg.evs {
 		if ev.Kind == chat.KindRoster {
 			roster = true
@@ -370,7 +391,14 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 		}
 		m.msgs.add(ev, m.room)
 	}
+	added := len(m.msgs.entries) - before
 	m.msgs.added()
+	if !m.drained {
+		// The first drain holds what the login sent: the MOTD, the topic
+		// and the join line, shown from their start if they do not fit.
+		m.drained = true
+		m.msgs.showFrom(len(m.msgs.entries) - added)
+	}
 	if roster && !msg.closed {
 		if m.scr != nil {
 			m.rosterStale = true // reloaded when the next frame is drawn
@@ -404,16 +432,29 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 func (m *Model) enter(r string) {
 	m.room = r
 	m.sess.RosterSeen()
-	for _, p := range [...]pane{m.rooms, m.users, m.msgs} {
+	for _, p := range [...]pane{m.rooms, m.users, m.topic, m.msgs} {
 		p.Update(enterMsg{r})
 	}
+	m.topicLayout()
 }
 
-// refreshRoster reloads the rooms and the users of the current room.
+// refreshRoster reloads the rooms, and the users and the topic of the
+// current room: what a KindRoster event says may have changed. The topic
+// is read here and on entering a room, never for a frame.
 func (m *Model) refreshRoster() {
 	m.sess.RosterSeen()
 	m.rooms.Update(rosterMsg{})
 	m.users.Update(rosterMsg{})
+	m.topic.Update(rosterMsg{})
+	m.topicLayout()
+}
+
+// topicLayout lays the panes out again when the topic row comes or goes.
+func (m *Model) topicLayout() {
+	if m.topicFits() != m.topicRow {
+		m.layout()
+		m.frameDirty = true
+	}
 }
 
 // View returns the screen. It is the same string as long as nothing

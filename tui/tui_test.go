@@ -258,11 +258,7 @@ func TestTabCompletion(t *testing.T) {
 	u := newUI(t, h, "alice", 80, 24)
 	login(t, h, "bernard", false)
 	u.pump()
-	cases := []struct {
-		name, typed string
-		tabs        int
-		want        string
-	}{
+	u.tabs(t, []tabCase{
 		{"command", "/sw", 1, "/switch "},
 		{"command case", "/SWI", 1, "/switch "},
 		{"command cycles", "/h", 1, "/history"},
@@ -276,7 +272,20 @@ func TestTabCompletion(t *testing.T) {
 		{"whisper", "/w ber", 1, "/w bernard "},
 		{"no match", "hi zz", 1, "hi zz"},
 		{"empty", "", 1, ""},
-	}
+	})
+}
+
+// tabCase is a line typed, then Tab pressed a number of times, and the
+// line that should result.
+type tabCase struct {
+	name, typed string
+	tabs        int
+	want        string
+}
+
+// tabs runs each of cases on an empty input line.
+func (u *ui) tabs(t *testing.T, cases []tabCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			u.m.input.in.Reset()

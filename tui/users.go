@@ -11,19 +11,20 @@ import (
 )
 
 // usersPane is the users of the current room on the right, in the order
-// they came, admins marked with '@', the session's own user with '*', users
-// who are away dimmed, with their reason.
+// they came: server operators marked '~', other admins of the room '@',
+// users muted in the room '-' and crossed out, the session's own user
+// followed by '*', users who are away dimmed, with their reason.
 type usersPane struct {
-	hub     *chat.Hub
-	th      *theme
-	name    string // the session's user
-	room    string
+	hub  engine
+	th   *theme
+	name string // the session's user
+	inRoom
 	members []chat.Member // shared with the hub (Hub.Members): never changed
 	column
 }
 
-func newUsersPane(hub *chat.Hub, th *theme, name, room string) *usersPane {
-	p := &usersPane{hub: hub, th: th, name: name, room: room, column: column{dirty: true}}
+func newUsersPane(hub engine, th *theme, name, room string) *usersPane {
+	p := &usersPane{hub: hub, th: th, name: name, inRoom: inRoom{room}, column: column{dirty: true}}
 	p.refresh()
 	return p
 }
@@ -33,13 +34,7 @@ func (p *usersPane) Init() tea.Cmd { return nil }
 
 // Update takes a roster change and a change of room.
 func (p *usersPane) Update(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case rosterMsg:
-		p.refresh()
-	case enterMsg:
-		p.room = msg.room
-		p.refresh()
-	}
+	p.follow(msg, p.refresh)
 	return nil
 }
 
@@ -71,10 +66,7 @@ func (p *usersPane) draw(lines []line) []line {
 			lines = append(lines, line{fit(" +"+strconv.Itoa(len(p.members)-i)+" more", w), w})
 			break
 		}
-		mark := " "
-		if u.Admin {
-			mark = t.admin + "@" + t.reset
-		}
+		mark := userMark(t, u)
 		own := u.Name == p.name
 		limit := w - 2
 		if own {
@@ -95,9 +87,27 @@ func (p *usersPane) draw(lines []line) []line {
 				nw += ansi.StringWidth(note)
 			}
 		}
+		if u.Muted {
+			style += t.muted
+		}
 		lines = append(lines, line{" " + mark + style + name + t.reset + blank(w-2-nw), w})
 	}
 	return lines
+}
+
+// userMark is the styled mark, one cell, before u's name: '~' for a
+// server operator (an admin of every room), '@' for an admin of the room,
+// '-' for a user muted in it, else a blank.
+func userMark(t *theme, u chat.Member) string {
+	switch {
+	case u.Operator:
+		return t.oper + "~" + t.reset
+	case u.Admin:
+		return t.admin + "@" + t.reset
+	case u.Muted:
+		return t.faint + "-" + t.reset
+	}
+	return " "
 }
 
 // awayNote is what the pane shows after the name of a user who is away.

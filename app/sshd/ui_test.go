@@ -342,12 +342,7 @@ func TestUIColourProfile(t *testing.T) {
 		scr.WaitText("Users (")
 		alice.Send("colours for " + name)
 		scr.WaitText("alice: colours for " + name)
-		var x, y int
-		for i, line := range strings.Split(scr.Text(), "\n") {
-			if j := strings.Index(line, "alice: colours for "+name); j >= 0 {
-				x, y = len([]rune(line[:j])), i
-			}
-		}
+		x, y, _ := scr.Find("alice: colours for " + name)
 		if got := fmt.Sprintf("%T", scr.Colour(x, y)); got != tc.want {
 			t.Errorf("TERM=%s: alice's name is drawn in a %s, want %s", tc.term, got, tc.want)
 		}
