@@ -70,6 +70,8 @@ type Hub struct {
 	help       string
 	rosterEv   *Event // the one KindRoster event, shared
 
+	usage map[string]string // the /help COMMAND line of each command (help.go)
+
 	createMu sync.Mutex     // serialises room creation and removal, whose store writes run outside mu
 	created  *creationLimit // rooms created lately per name and address
 	expiry   time.Duration  // Config.RoomExpiry
@@ -139,7 +141,7 @@ func (r *room) keepsOut(sks skeletonSet, key string) (BanRecord, bool) {
 }
 
 // systemCommands are the engine's own commands, in /help order.
-var systemCommands = [...]string{"leave", "room", "switch", "history", "me", "away", "back"}
+var systemCommands = [...]string{"leave", "room", "switch", "history", "me", "away", "back", "whois", "ignore", "unignore", "motd"}
 
 // New builds a hub from cfg, loading the durable state from cfg.Store.
 func New(ctx context.Context, cfg Config) (*Hub, error) {
@@ -245,6 +247,7 @@ func (h *Hub) register(plugins []Plugin) error {
 		}
 	}
 	h.help = help.String()
+	h.usage = h.usages()
 	return nil
 }
 

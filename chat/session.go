@@ -214,11 +214,11 @@ func (s *Session) command(ctx context.Context, line string) {
 		}
 		s.Notify("You're no longer marked as away.")
 	case "help":
-		s.Notify(s.hub.help)
+		s.help(args)
 	default:
 		b := s.hub.commands[name]
 		if name == "" || b == nil {
-			s.Notify("Command not found.")
+			s.Notify(TextNoCommand)
 			return
 		}
 		c := Command{From: s.name, Room: s.Room(), Name: name, Args: args}
