@@ -84,7 +84,9 @@ type Hub struct {
 	order   []*room             // creation order, DefaultRoom first
 	users   map[string]*Session // by folded name, online users
 	rosterN int                 // sessions that want KindRoster events
-	closing bool
+	// ignoring counts the sessions online that ignore someone (ignore.go)
+	ignoring int
+	closing  bool
 
 	// Names and look-alikes (binding.go, lookalike.go); guarded by mu but
 	// reservedLike, which is built by New.
@@ -352,6 +354,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		}
 	}
 
+	ignored := h.loadIgnored(ctx, name, c)
 	h.mu.Lock()
 	if h.closing {
 		delete(h.users, key)
@@ -360,6 +363,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrShutdown
 	}
 	r := h.rooms[Fold(DefaultRoom)]
+	h.setIgnored(s, ignored)
 	var w Wakes
 	w.Hold()
 	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
@@ -728,10 +732,16 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) 
 // the writers' wake-ups to r.wakes. The caller holds Hub.mu (either way)
 // and r.mu, which put e in the room's order; it calls r.wakes.Run once it
 // holds no lock.
-func (r *room) fanOut(e *Event, skip *Session) {
+func (r *room) fanOut(e *Event, skip *Session) { r.fanOutFrom(e, skip, "") }
+
+// fanOutFrom is fanOut for what a user said: members who ignore the user
+// whose folded name is from get nothing. from is "" while nobody online
+// ignores anyone (Hub.ignorable), so that the fan-out then costs one
+// comparison a member more, and no load.
+func (r *room) fanOutFrom(e *Event, skip *Session, from string) {
 	r.wakes.Hold()
 	for _, m := range r.members {
-		if m != skip {
+		if m != skip && (from == "" || !m.ignores(from)) {
 			m.out.PushHeld(e, &r.wakes)
 		}
 	}
@@ -748,17 +758,18 @@ func (r *room) remember(e *Event, max int) {
 	}
 }
 
-// recent returns up to n of the room's last messages, oldest first.
-func (r *room) recent(n int) []*Event {
+// recent returns up to n of the room's last messages, oldest first, but
+// those of the names in ign.
+func (r *room) recent(n int, ign *ignoreList) []*Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if n > len(r.hist) {
-		n = len(r.hist)
+	out := make([]*Event, 0, max(0, min(n, len(r.hist))))
+	for i := len(r.hist) - 1; i >= 0 && len(out) < n; i-- {
+		if e := r.hist[(r.next+i)%len(r.hist)]; !ign.said(e.From) {
+			out = append(out, e)
+		}
 	}
-	out := make([]*Event, 0, n)
-	for i := len(r.hist) - n; i < len(r.hist); i++ {
-		out = append(out, r.hist[(r.next+i)%len(r.hist)])
-	}
+	slices.Reverse(out)
 	return out
 }
 

@@ -21,6 +21,7 @@ type Memory struct {
 	names    map[string]chat.NameRecord
 	msgs     map[string][]chat.Message // by folded room name
 	retained int
+	ignores  map[string][]chat.IgnoreRecord // by folded name of who ignores; memory_ignore.go
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained
