@@ -84,9 +84,9 @@ type Hub struct {
 	order   []*room             // creation order, DefaultRoom first
 	users   map[string]*Session // by folded name, online users
 	rosterN int                 // sessions that want KindRoster events
-	// ignoring counts the sessions online that ignore someone (ignore.go)
-	ignoring int
-	closing  bool
+	closing bool
+
+	ignoring int // guarded by mu: the sessions online that ignore someone (ignore.go)
 
 	// Names and look-alikes (binding.go, lookalike.go); guarded by mu but
 	// reservedLike, which is built by New.
