@@ -1,6 +1,8 @@
 package chat_test
 
 import (
+	"context"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -257,4 +259,35 @@ func TestIgnoreListKept(t *testing.T) {
 	if got := list(dave); got != none {
 		t.Errorf("the new owner of dave, again: %q, want %q", got, none)
 	}
+}
+
+// ignoreFails is an in-memory store whose ignore lists cannot be written.
+type ignoreFails struct{ *store.Memory }
+
+var errNoDisk = errors.New("no disk")
+
+func (ignoreFails) SaveIgnore(context.Context, chat.IgnoreRecord) error { return errNoDisk }
+func (ignoreFails) DeleteIgnore(context.Context, string, string) error  { return errNoDisk }
+
+// A protected name's list changes only once the store has the change: a
+// failed write is told, and the list stays as it was.
+func TestIgnoreStoreFails(t *testing.T) {
+	t.Parallel()
+	st := ignoreFails{store.NewMemory(0)}
+	must(t, st.Memory.SaveIgnore(t.Context(), chat.IgnoreRecord{Name: "dave", Ignored: "mallory", Time: t0}))
+	must(t, st.BindName(t.Context(), chat.NameRecord{Name: "dave", KeyID: "SHA256:dave", LastUsed: time.Now()}))
+	h := chattest.NewHub(t, chat.Config{Store: st}) // dave owned from the start
+	dave, err := keyLogin(t, h, "dave", "SHA256:dave")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drainLines(dave)
+	answers(t, dave, []struct{ in, want string }{
+		{"/ignore bob", "Could not ignore bob, please try again."},
+		{"/unignore mallory", "Could not stop ignoring mallory, please try again."},
+		{"/ignore", "You're ignoring: mallory"},
+	})
+	eve := login(t, h, "eve") // not protected: nothing to write
+	drainLines(eve)
+	answers(t, eve, []struct{ in, want string }{{"/ignore bob", "You're now ignoring bob."}})
 }
