@@ -14,7 +14,7 @@ import (
 const (
 	lineIgnoringNobody = "<system> You're not ignoring anyone."
 	lineIgnoreSelf     = "<system> You cannot ignore yourself."
-	lineNoSuchUser     = "<system> Could not find someone with that username."
+	lineIgnoreUnknown  = "<system> Could not find someone with that username."
 )
 
 func ignoringLine(name string) string    { return "<system> You're now ignoring " + name + "." }
@@ -37,8 +37,8 @@ func TestIgnore(t *testing.T) {
 		{"/unignore NOBODY", notIgnoringLine("NOBODY")},
 		{"/ignore alice", lineIgnoreSelf},
 		{"/IGNORE   ALICE", lineIgnoreSelf},
-		{"/ignore no/slash", lineNoSuchUser},
-		{"/ignore helperbot", lineNoSuchUser},
+		{"/ignore no/slash", lineIgnoreUnknown},
+		{"/ignore helperbot", lineIgnoreUnknown},
 		{"/ignore BOB", ignoringLine("bob")}, // shown as logged in
 		{"/ignore bob", "<system> You're already ignoring bob."},
 		{"/ignore Mallory  too", ignoringLine("Mallory")}, // offline: as typed

@@ -36,12 +36,12 @@ func TestHelpCommand(t *testing.T) {
 		{"/help /", "Command not found."},
 		{"/help panicky", "Command not found."},
 	}
-	answers(t, alice, tests)
+	systemAnswers(t, alice, tests)
 }
 
-// answers checks that each line typed by s is answered with its one
+// systemAnswers checks that each line typed by s is answered with its one
 // system line.
-func answers(t *testing.T, s *chat.Session, tests []struct{ in, want string }) {
+func systemAnswers(t *testing.T, s *chat.Session, tests []struct{ in, want string }) {
 	t.Helper()
 	for _, tc := range tests {
 		s.Input(t.Context(), tc.in)

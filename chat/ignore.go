@@ -12,10 +12,10 @@ const MaxIgnores = 100
 
 // Texts of /ignore and /unignore (without the "<system> " tag).
 const (
-	TextNoSuchUser     = "Could not find someone with that username."
-	TextSpecifyName    = "Please specify a username."
-	TextIgnoreSelf     = "You cannot ignore yourself."
-	TextIgnoringNobody = "You're not ignoring anyone."
+	textIgnoreUnknown  = "Could not find someone with that username."
+	textIgnoreNoName   = "Please specify a username."
+	textIgnoreSelf     = "You cannot ignore yourself."
+	textIgnoringNobody = "You're not ignoring anyone."
 )
 
 // ignoreList is the names a user ignores (/ignore). It is immutable once
@@ -152,7 +152,7 @@ func (s *Session) ignore(ctx context.Context, args string) {
 	cur := s.ignored.Load()
 	if typed == "" {
 		if cur == nil {
-			s.Notify(TextIgnoringNobody)
+			s.Notify(textIgnoringNobody)
 			return
 		}
 		s.Notify("You're ignoring: " + strings.Join(cur.names, ", "))
@@ -161,10 +161,10 @@ func (s *Session) ignore(ctx context.Context, args string) {
 	name, key, sks, err := loginName(typed)
 	switch {
 	case err != nil || h.isReserved(key, sks):
-		s.Notify(TextNoSuchUser)
+		s.Notify(textIgnoreUnknown)
 		return
 	case key == s.key:
-		s.Notify(TextIgnoreSelf)
+		s.Notify(textIgnoreSelf)
 		return
 	case cur.has(key):
 		s.Notify("You're already ignoring " + cur.shown(key) + ".")
@@ -198,7 +198,7 @@ func (s *Session) unignore(ctx context.Context, args string) {
 	h := s.hub
 	typed, _ := CutArg(args)
 	if typed == "" {
-		s.Notify(TextSpecifyName)
+		s.Notify(textIgnoreNoName)
 		return
 	}
 	name := Normalize(typed)

@@ -132,7 +132,7 @@ func TestIgnoreLines(t *testing.T) {
 		{"/unignore mallory", "You're not ignoring mallory."},
 		{"/ignore", "You're ignoring: Bob"},
 	}
-	answers(t, alice, tests)
+	systemAnswers(t, alice, tests)
 }
 
 // A list is capped at chat.MaxIgnores names.
@@ -264,10 +264,10 @@ func TestIgnoreListKept(t *testing.T) {
 // ignoreFails is an in-memory store whose ignore lists cannot be written.
 type ignoreFails struct{ *store.Memory }
 
-var errNoDisk = errors.New("no disk")
+var errIgnoreDisk = errors.New("no disk")
 
-func (ignoreFails) SaveIgnore(context.Context, chat.IgnoreRecord) error { return errNoDisk }
-func (ignoreFails) DeleteIgnore(context.Context, string, string) error  { return errNoDisk }
+func (ignoreFails) SaveIgnore(context.Context, chat.IgnoreRecord) error { return errIgnoreDisk }
+func (ignoreFails) DeleteIgnore(context.Context, string, string) error  { return errIgnoreDisk }
 
 // A protected name's list changes only once the store has the change: a
 // failed write is told, and the list stays as it was.
@@ -282,12 +282,12 @@ func TestIgnoreStoreFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	drainLines(dave)
-	answers(t, dave, []struct{ in, want string }{
+	systemAnswers(t, dave, []struct{ in, want string }{
 		{"/ignore bob", "Could not ignore bob, please try again."},
 		{"/unignore mallory", "Could not stop ignoring mallory, please try again."},
 		{"/ignore", "You're ignoring: mallory"},
 	})
 	eve := login(t, h, "eve") // not protected: nothing to write
 	drainLines(eve)
-	answers(t, eve, []struct{ in, want string }{{"/ignore bob", "You're now ignoring bob."}})
+	systemAnswers(t, eve, []struct{ in, want string }{{"/ignore bob", "You're now ignoring bob."}})
 }

@@ -32,7 +32,7 @@ func TestIgnores(t *testing.T) {
 			got, err := s.Ignores(ctx, "DaVe")
 			must(t, err)
 			want := []chat.IgnoreRecord{rec("DaVe", "Mallory", 0), rec("DaVe", "bob", time.Second)}
-			if !reflect.DeepEqual(times(got), times(want)) {
+			if !reflect.DeepEqual(ignoreTimes(got), ignoreTimes(want)) {
 				t.Errorf("Ignores(dave) = %+v, want %+v", got, want)
 			}
 			must(t, s.DeleteIgnores(ctx, "EVE"))
@@ -49,9 +49,9 @@ func TestIgnores(t *testing.T) {
 	}
 }
 
-// times makes the records' times comparable with DeepEqual: UTC, no
+// ignoreTimes makes the records' times comparable with DeepEqual: UTC, no
 // monotonic reading.
-func times(recs []chat.IgnoreRecord) []chat.IgnoreRecord {
+func ignoreTimes(recs []chat.IgnoreRecord) []chat.IgnoreRecord {
 	for i := range recs {
 		recs[i].Time = recs[i].Time.UTC()
 		recs[i].Name = chat.Fold(recs[i].Name)
