@@ -114,7 +114,8 @@ func TestIgnore(t *testing.T) {
 	alice.Expect("<mallory> hi alice")
 }
 
-// A sample over SSH without a pty: the same lines, the same silence.
+// A sample over SSH without a pty: the same lines, the same silence, and
+// /help COMMAND.
 func TestIgnoreSSH(t *testing.T) {
 	t.Parallel()
 	srv := startNoFlood(t)
@@ -138,6 +139,10 @@ func TestIgnoreSSH(t *testing.T) {
 	erin.Expect("<helperbot> bob whispered to you: again")
 	erin.Send("/unignore bob")
 	erin.Expect(notIgnoringLine("bob"))
+	erin.Send("/help UNIGNORE")
+	erin.Expect("<system> /unignore NAME: Stop ignoring NAME.")
+	erin.Send("/help nothing")
+	erin.Expect(lineNoCommand)
 	allQuiet(bob)
 }
 
