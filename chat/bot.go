@@ -69,11 +69,15 @@ func (b *Bot) Broadcast(room, text string) {
 
 // Whisper sends text from the user from to the user to, wherever they are,
 // as "<plugin> FROM whispered to you: TEXT". It returns ErrNotFound if to is
-// offline.
+// offline. If to ignores from (/ignore), nothing is sent, and the whisper
+// counts as delivered: from is not told.
 func (b *Bot) Whisper(from, to, text string) error {
 	s := b.hub.find(to)
 	if s == nil {
 		return ErrNotFound
+	}
+	if s.ignores(Fold(from)) {
+		return nil
 	}
 	s.out.Push(&Event{Kind: KindWhisper, From: from, Bot: b.name, Text: text, Time: b.hub.now()})
 	return nil

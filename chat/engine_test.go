@@ -121,6 +121,7 @@ func FuzzSessionInput(f *testing.F) {
 		"/", "/ x", "/UNKNOWN", "hello", "\x1b[31mred\x1b]0;t\x07", "/w bob \u202Eevil", "/switch r\u200Boom",
 		"/switch \x1b[1m", strings.Repeat("x", 451), "/w bob " + strings.Repeat("é", 451), "\xff\xfe",
 		"/switch " + strings.Repeat("r", 33), "/kick", "/ban carol", "/switch other\n/ban carol",
+		"/ignore bob\n/ignore\n/unignore BOB\n/unignore", "/ignore alice", "/ignore no/slash", "/help ignore", "/help /W extra", "/help nothing",
 	} {
 		f.Add(s)
 	}
@@ -174,7 +175,13 @@ func FuzzSessionInput(f *testing.F) {
 
 // BenchmarkFanout measures one sender talking to a room of 1 000 sessions
 // whose outboxes are drained by their own goroutines, as writers do.
-func BenchmarkFanout(b *testing.B) {
+func BenchmarkFanout(b *testing.B) { benchFanout(b, false) }
+
+// BenchmarkFanoutIgnoring is BenchmarkFanout while one member ignores
+// someone else (/ignore): every fan-out then looks at each member's list.
+func BenchmarkFanoutIgnoring(b *testing.B) { benchFanout(b, true) }
+
+func benchFanout(b *testing.B, ignoring bool) {
 	const members = 1000
 	h := newHub(b, nil)
 	ctx := context.Background()
@@ -183,6 +190,9 @@ func BenchmarkFanout(b *testing.B) {
 	var wg sync.WaitGroup
 	for i := range members - 1 {
 		s := login(b, h, "u"+strconv.Itoa(i))
+		if ignoring && i == 0 {
+			s.Input(ctx, "/ignore someone-else")
+		}
 		wg.Go(func() {
 			var buf []*chat.Event
 			for range s.Outbox().Ready() {

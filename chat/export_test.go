@@ -30,3 +30,11 @@ func (h *Hub) Locked() bool {
 	}
 	return true
 }
+
+// Ignoring returns how many sessions online ignore someone: while it is
+// 0, a fan-out looks at nobody's ignore list.
+func (h *Hub) Ignoring() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.ignoring
+}

@@ -70,6 +70,8 @@ type Hub struct {
 	help       string
 	rosterEv   *Event // the one KindRoster event, shared
 
+	usage map[string]string // the /help COMMAND line of each command (help.go)
+
 	createMu sync.Mutex     // serialises room creation and removal, whose store writes run outside mu
 	rightsMu sync.Mutex     // serialises changes of room rights (rights.go), whose store writes run outside mu
 	created  *creationLimit // rooms created lately per name and address
@@ -84,6 +86,8 @@ type Hub struct {
 	users   map[string]*Session // by folded name, online users
 	rosterN int                 // sessions that want KindRoster events
 	closing bool
+
+	ignoring int // guarded by mu: the sessions online that ignore someone (ignore.go)
 
 	// Names and look-alikes (binding.go, lookalike.go); guarded by mu but
 	// reservedLike, which is built by New.
@@ -140,7 +144,7 @@ func (r *room) keepsOut(sks skeletonSet, key string) (BanRecord, bool) {
 }
 
 // systemCommands are the engine's own commands, in /help order.
-var systemCommands = [...]string{"leave", "room", "switch", "history", "me", "away", "back"}
+var systemCommands = [...]string{"leave", "room", "switch", "history", "me", "away", "back", "whois", "ignore", "unignore", "motd"}
 
 // New builds a hub from cfg, loading the durable state from cfg.Store.
 func New(ctx context.Context, cfg Config) (*Hub, error) {
@@ -255,6 +259,7 @@ func (h *Hub) register(plugins []Plugin) error {
 		}
 	}
 	h.help = help.String()
+	h.usage = h.usages()
 	return nil
 }
 
@@ -360,6 +365,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		}
 	}
 
+	ignored := h.loadIgnored(ctx, name, c)
 	h.mu.Lock()
 	if h.closing {
 		delete(h.users, key)
@@ -368,6 +374,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrShutdown
 	}
 	r := h.rooms[Fold(DefaultRoom)]
+	h.setIgnored(s, ignored)
 	var w Wakes
 	w.Hold()
 	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
@@ -755,6 +762,24 @@ func (r *room) fanOut(e *Event, skip *Session) {
 	}
 }
 
+// fanOutFrom is fanOut for what the user whose folded name is from said:
+// members who ignore them get nothing. from is "" while nobody online
+// ignores anyone (Hub.ignorable), and it is then fanOut itself: its loop
+// asks no member anything, so ignore lists cost nothing until someone
+// has one (BenchmarkFanoutSync).
+func (r *room) fanOutFrom(e *Event, skip *Session, from string) {
+	if from == "" {
+		r.fanOut(e, skip)
+		return
+	}
+	r.wakes.Hold()
+	for _, m := range r.members {
+		if m != skip && !m.ignores(from) {
+			m.out.PushHeld(e, &r.wakes)
+		}
+	}
+}
+
 // remember keeps e in the room's recent history; the caller holds r.mu.
 func (r *room) remember(e *Event, max int) {
 	r.lastMsg.Store(e.Time.UnixNano())
@@ -766,17 +791,18 @@ func (r *room) remember(e *Event, max int) {
 	}
 }
 
-// recent returns up to n of the room's last messages, oldest first.
-func (r *room) recent(n int) []*Event {
+// recent returns up to n of the room's last messages, oldest first, but
+// those of the names in ign.
+func (r *room) recent(n int, ign *ignoreList) []*Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if n > len(r.hist) {
-		n = len(r.hist)
+	out := make([]*Event, 0, max(0, min(n, len(r.hist))))
+	for i := len(r.hist) - 1; i >= 0 && len(out) < n; i-- {
+		if e := r.hist[(r.next+i)%len(r.hist)]; !ign.said(e.From) {
+			out = append(out, e)
+		}
 	}
-	out := make([]*Event, 0, n)
-	for i := len(r.hist) - n; i < len(r.hist); i++ {
-		out = append(out, r.hist[(r.next+i)%len(r.hist)])
-	}
+	slices.Reverse(out)
 	return out
 }
 

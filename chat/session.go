@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -30,6 +31,11 @@ type Session struct {
 	// shared list, built under the read lock, is never stale); read
 	// atomically anywhere, so a message costs one load to see it is nil.
 	away atomic.Pointer[string]
+
+	// ignored is the names the user ignores (/ignore), nil for none:
+	// written under Hub.mu's write lock (Hub.setIgnored), read atomically
+	// anywhere (ignore.go).
+	ignored atomic.Pointer[ignoreList]
 
 	sks skeletonSet // skeletons(name), the keys of its look-alikes
 
@@ -65,26 +71,44 @@ func (s *Session) Room() string {
 	return s.room.name
 }
 
-// Recent returns up to n of the last messages of the user's room, oldest first.
+// Recent returns up to n of the last messages of the user's room, oldest
+// first, leaving out those of the names the user ignores.
 func (s *Session) Recent(n int) []*Event {
 	s.hub.mu.RLock()
 	r := s.room
 	s.hub.mu.RUnlock()
-	return r.recent(n)
+	return r.recent(n, s.ignored.Load())
 }
 
 // Older returns up to n messages of the user's room that came before the
 // one numbered before (Event.Seq), oldest first, from the store: for a
 // screen scrolling back past what Recent gave it. Pages follow the room's
 // order, so messages said in the same instant are neither skipped nor
-// repeated. It blocks on the store; ctx bounds it.
+// repeated. Those of the names the user ignores are left out, and pages
+// further back read in their place: fewer than n means there are no more.
+// It blocks on the store; ctx bounds it.
 func (s *Session) Older(ctx context.Context, before uint64, n int) ([]Message, error) {
 	room := s.Room()
-	msgs, err := s.hub.store.History(ctx, room, before, n)
-	if err != nil {
-		return nil, fmt.Errorf("history of %s: %w", room, err)
+	ign := s.ignored.Load()
+	var out []Message
+	for {
+		msgs, err := s.hub.store.History(ctx, room, before, n)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", room, err)
+		}
+		if ign == nil {
+			return msgs, nil
+		}
+		more := len(msgs) == n && n > 0
+		if more {
+			before = msgs[0].Seq
+		}
+		msgs = slices.DeleteFunc(msgs, func(m Message) bool { return ign.said(m.From) })
+		out = append(msgs, out...)
+		if !more || len(out) >= n {
+			return out[max(0, len(out)-n):], nil
+		}
 	}
-	return msgs, nil
 }
 
 // Notify sends the user a system line.
@@ -138,6 +162,9 @@ func (s *Session) Close() {
 	if s.roster {
 		h.rosterN--
 	}
+	if s.ignored.Load() != nil {
+		h.ignoring--
+	}
 	closing := h.closing
 	h.mu.Unlock()
 	s.out.Close()
@@ -172,7 +199,7 @@ func (s *Session) say(ctx context.Context, text string, action bool) {
 	r.mu.Lock()
 	ev := &Event{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Seq: r.seq.Load() + 1, Action: action}
 	r.seq.Store(ev.Seq)
-	r.fanOut(ev, skip)
+	r.fanOutFrom(ev, skip, h.ignorable(s))
 	r.remember(ev, h.historyLen)
 	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time, Seq: ev.Seq, Action: action}
 	h.store.AppendMessage(m)
@@ -213,12 +240,16 @@ func (s *Session) command(ctx context.Context, line string) {
 			return
 		}
 		s.Notify("You're no longer marked as away.")
+	case "ignore":
+		s.ignore(ctx, args)
+	case "unignore":
+		s.unignore(ctx, args)
 	case "help":
-		s.Notify(s.hub.help)
+		s.help(args)
 	default:
 		b := s.hub.commands[name]
 		if name == "" || b == nil {
-			s.Notify("Command not found.")
+			s.Notify(TextNoCommand)
 			return
 		}
 		c := Command{From: s.name, Room: s.Room(), Name: name, Args: args}

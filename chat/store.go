@@ -34,6 +34,17 @@ type Store interface {
 	History(ctx context.Context, room string, before uint64, n int) ([]Message, error)
 	// RightsStore keeps topics, locks, admins and invitations (rights.go).
 	RightsStore
+
+	// Ignore lists of protected names (/ignore), by the folded name of
+	// the user who ignores: Ignores returns the names name ignores, in
+	// the order ignored; SaveIgnore records one (replacing a record of a
+	// name that folds the same) and DeleteIgnore removes one, each durable
+	// when it returns; DeleteIgnores removes all of name's, for a name
+	// that a new SSH key now owns.
+	Ignores(ctx context.Context, name string) ([]IgnoreRecord, error)
+	SaveIgnore(ctx context.Context, r IgnoreRecord) error
+	DeleteIgnore(ctx context.Context, name, ignored string) error
+	DeleteIgnores(ctx context.Context, name string) error
 }
 
 // Snapshot is the durable state the engine starts from.
@@ -63,6 +74,13 @@ type NameRecord struct {
 	Name     string
 	KeyID    string    // the key's SHA256 fingerprint
 	LastUsed time.Time // the key's last login with the name (or so), zero if unknown
+}
+
+// IgnoreRecord is one name a protected user ignores (/ignore).
+type IgnoreRecord struct {
+	Name    string // the user who ignores
+	Ignored string // the name ignored, as it was shown when ignored
+	Time    time.Time
 }
 
 // Message is one message said in a room.

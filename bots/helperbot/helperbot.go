@@ -23,9 +23,12 @@ func New() *Bot { return &Bot{} }
 // Name returns "helperbot".
 func (*Bot) Name() string { return Name }
 
-// Commands lists the bot's commands in /help order.
+// Commands lists the bot's commands in /help order (PROTOCOL.md's
+// help block); usage.go explains each.
 func (*Bot) Commands() []string {
-	return []string{"users", "kick", "ban", "w", "rooms", "unban", "topic", "op", "deop", "lock", "unlock", "invite"}
+	return []string{"users", "kick", "ban", "w", "rooms", "unban",
+		"topic", "op", "deop", "bans", "mute", "unmute", "lock", "unlock", "invite",
+		"gban", "gunban", "gbans"}
 }
 
 // UserJoined tells the room, newcomer included, who joined.
@@ -63,6 +66,8 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 		lock(ctx, b, c, c.Name == "lock")
 	case "invite":
 		invite(ctx, b, c)
+	default: // listed in Commands, not built yet
+		b.Notify(c.From, chat.TextNoCommand)
 	}
 }
 

@@ -22,6 +22,7 @@ type Memory struct {
 	msgs     map[string][]chat.Message // by folded room name
 	retained int
 	rights   memRights
+	ignores  map[string][]chat.IgnoreRecord // by folded name of who ignores; memory_ignore.go
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained
