@@ -95,6 +95,10 @@ type Hub struct {
 	ownedLike    lookalikes            // skeletons of the names in owners
 	online       lookalikes            // skeletons of the names in users
 	roomLike     lookalikes            // skeletons of the rooms' names
+
+	gbans []serverBan              // bans from the server (/gban), in the order made; guarded by mu (serverban.go)
+	motd  atomic.Pointer[[]string] // the message of the day's lines (motd.go); nil for none
+	isOp  func(keyID string) bool  // the operators file's last reload (operator.go); guarded by mu
 }
 
 // room is one chat room.
@@ -194,6 +198,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		}
 	}
 	h.loadNames(snap.Names)
+	h.loadServerBans(ctx, snap.ServerBans)
 	for _, r := range h.order {
 		msgs, err := cfg.Store.History(ctx, r.name, math.MaxUint64, h.historyLen)
 		if err != nil {
@@ -314,12 +319,20 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	if h.isReserved(key, sks) {
 		return nil, ErrNameReserved
 	}
-	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, keyID: opt.KeyID, operator: opt.Operator, out: opt.Outbox, roster: opt.Roster}
+	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, keyID: opt.KeyID, operator: opt.Operator, out: opt.Outbox, roster: opt.Roster, since: h.now()}
 	s.out.countDrops(&h.slow)
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
 		return nil, ErrShutdown
+	}
+	if s.operator && h.isOp != nil {
+		s.operator = h.isOp(opt.KeyID) // revoked by a reload since the door looked
+	}
+	if h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0 {
+		h.mu.Unlock()
+		h.log.Info("login refused", "user", LogName(name), "door", opt.Door, "addr", opt.Addr, "reason", "banned from the server")
+		return nil, ErrServerBanned
 	}
 	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, h.now())
 	if err == nil {
@@ -350,16 +363,21 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 
 	h.mu.Lock()
-	if h.closing {
+	if h.closing || h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0 { // a /gban made meanwhile
+		closing := h.closing
 		delete(h.users, key)
 		h.online.remove(sks, key)
 		h.mu.Unlock()
-		return nil, ErrShutdown
+		if closing {
+			return nil, ErrShutdown
+		}
+		return nil, ErrServerBanned
 	}
 	r := h.rooms[Fold(DefaultRoom)]
 	var w Wakes
 	w.Hold()
 	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
+	h.pushMOTD(s, &w)
 	s.room = r
 	h.enter(r, s)
 	if s.roster {

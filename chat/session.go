@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Session is one logged-in user, on either door. The door feeds it typed
@@ -19,7 +20,9 @@ type Session struct {
 	addr  string
 	keyID string // fingerprint of the SSH key the user logged in with, "" for none
 	out   *Outbox
-	// operator: logged in with a key of the operators file (LoginOptions.Operator).
+	// operator: logged in with a key of the operators file
+	// (LoginOptions.Operator). Guarded by hub.mu: a reload of the file
+	// changes it (Hub.SetOperators).
 	operator bool
 	roster   bool
 
@@ -32,6 +35,9 @@ type Session struct {
 	away atomic.Pointer[string]
 
 	sks skeletonSet // skeletons(name), the keys of its look-alikes
+
+	since  time.Time    // when the user logged in (/whois)
+	active atomic.Int64 // when they last typed a line, Unix nanoseconds (/whois)
 
 	// guarded by hub.mu
 	room   *room
@@ -100,6 +106,7 @@ func (s *Session) Input(ctx context.Context, line string) {
 	if line == "" || s.loggedOut() {
 		return
 	}
+	s.active.Store(s.hub.now().UnixNano())
 	if line[0] == '/' {
 		s.command(ctx, line[1:])
 		return
@@ -213,6 +220,10 @@ func (s *Session) command(ctx context.Context, line string) {
 			return
 		}
 		s.Notify("You're no longer marked as away.")
+	case "whois":
+		s.whois(args)
+	case "motd":
+		s.showMOTD()
 	case "help":
 		s.Notify(s.hub.help)
 	default:

@@ -32,6 +32,12 @@ type Store interface {
 	// oldest first: the room's last n for before = math.MaxUint64, and the
 	// page above a message for before = its Seq.
 	History(ctx context.Context, room string, before uint64, n int) ([]Message, error)
+
+	// SaveServerBan records a ban from the whole server (/gban), replacing
+	// one of a name that folds the same; it returns once it is durable.
+	SaveServerBan(ctx context.Context, b ServerBanRecord) error
+	// DeleteServerBan removes the server ban of name (compared with Fold).
+	DeleteServerBan(ctx context.Context, name string) error
 }
 
 // Snapshot is the durable state the engine starts from.
@@ -39,6 +45,8 @@ type Snapshot struct {
 	Rooms []RoomRecord // in creation order
 	Bans  []BanRecord
 	Names []NameRecord
+
+	ServerBans []ServerBanRecord // in the order they were made
 }
 
 // RoomRecord is a room as created.

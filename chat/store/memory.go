@@ -21,6 +21,8 @@ type Memory struct {
 	names    map[string]chat.NameRecord
 	msgs     map[string][]chat.Message // by folded room name
 	retained int
+
+	serverBans []chat.ServerBanRecord // in the order made (memory_serverbans.go)
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained
@@ -43,6 +45,7 @@ func (m *Memory) Load(context.Context) (chat.Snapshot, error) {
 	for _, n := range m.names {
 		snap.Names = append(snap.Names, n)
 	}
+	snap.ServerBans = slices.Clone(m.serverBans)
 	return snap, nil
 }
 
