@@ -312,6 +312,9 @@ func TestHelp(t *testing.T) {
 		"\t\t4. /w",
 		"\t\t5. /rooms",
 		"\t\t6. /unban",
+		"\t\t7. /gban",
+		"\t\t8. /gunban",
+		"\t\t9. /gbans",
 	}
 	t.Run("helperbot", func(t *testing.T) {
 		t.Parallel()

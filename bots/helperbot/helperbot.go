@@ -24,7 +24,7 @@ func (*Bot) Name() string { return Name }
 
 // Commands lists the bot's commands in /help order.
 func (*Bot) Commands() []string {
-	return []string{"users", "kick", "ban", "w", "rooms", "unban"}
+	return []string{"users", "kick", "ban", "w", "rooms", "unban", "gban", "gunban", "gbans"}
 }
 
 // UserJoined tells the room, newcomer included, who joined.
@@ -52,6 +52,12 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 		ban(ctx, b, c)
 	case "unban":
 		unban(ctx, b, c)
+	case "gban":
+		gban(ctx, b, c)
+	case "gunban":
+		gunban(ctx, b, c)
+	case "gbans":
+		gbans(b, c)
 	}
 }
 
