@@ -219,3 +219,20 @@ func TestServerBansSurviveRestart(t *testing.T) {
 // fingerprint is the SHA256 fingerprint of key's public key, as /whois
 // and /gbans show it.
 func fingerprint(key gossh.Signer) string { return gossh.FingerprintSHA256(key.PublicKey()) }
+
+// TestGbanOnScreen: a troll in the SSH UI is shown the ban line as the
+// UI closes, and the session ends; the room sees them leave.
+func TestGbanOnScreen(t *testing.T) {
+	t.Parallel()
+	opKey := apptest.NewKey(t)
+	srv := apptest.Start(t, opsConfig(t, opKey))
+	root := apptest.LoginSSH(t, srv.SSH, "root", opKey)
+	scr := apptest.DialScreen(t, srv.SSH, "troll", apptest.NewKey(t), 80, 24)
+	root.Expect(joinLine("troll"))
+	root.Send("/gban troll 2h")
+	root.Expect(leaveLine("troll"), "<helperbot> troll is banned from this server for 2h.")
+	scr.WaitText(lineServerBanned)
+	if code := apptest.ExitStatus(t, scr.Session); code != 0 {
+		t.Errorf("exit status %d, want 0", code)
+	}
+}
