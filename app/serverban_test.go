@@ -221,7 +221,8 @@ func TestServerBansSurviveRestart(t *testing.T) {
 func fingerprint(key gossh.Signer) string { return gossh.FingerprintSHA256(key.PublicKey()) }
 
 // TestGbanOnScreen: a troll in the SSH UI is shown the ban line as the
-// UI closes, and the session ends; the room sees them leave.
+// UI closes, and the session ends; the room sees them leave. The
+// operator, on the same address, still gets in.
 func TestGbanOnScreen(t *testing.T) {
 	t.Parallel()
 	opKey := apptest.NewKey(t)
@@ -235,4 +236,10 @@ func TestGbanOnScreen(t *testing.T) {
 	if code := apptest.ExitStatus(t, scr.Session); code != 0 {
 		t.Errorf("exit status %d, want 0", code)
 	}
+	// The troll came from the operator's own address: anyone else from it
+	// is refused now, the operator's key is not.
+	apptest.Dial(t, srv.Telnet).ExpectClosed(lineServerBanned)
+	root.SSH.Close()
+	root.Closed()
+	apptest.LoginSSH(t, srv.SSH, "root", opKey)
 }

@@ -329,7 +329,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	if s.operator && h.isOp != nil {
 		s.operator = h.isOp(opt.KeyID) // revoked by a reload since the door looked
 	}
-	if h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0 {
+	if !s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0 { // operators are never kept out
 		h.mu.Unlock()
 		h.log.Info("login refused", "user", LogName(name), "door", opt.Door, "addr", opt.Addr, "reason", "banned from the server")
 		return nil, ErrServerBanned
@@ -363,7 +363,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 
 	h.mu.Lock()
-	if h.closing || h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0 { // a /gban made meanwhile
+	if h.closing || (!s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0) { // a /gban made meanwhile
 		closing := h.closing
 		delete(h.users, key)
 		h.online.remove(sks, key)

@@ -128,7 +128,9 @@ func (h *Hub) loadServerBans(ctx context.Context, recs []ServerBanRecord) {
 // replaced. Once the store has it, every later login by that name, key or
 // address is refused with ErrServerBanned; the banned user, if online, is
 // told TextServerBanned and logged out, their room gets the leave lines.
-// A name nobody could log in with returns ErrNameInvalid.
+// A server operator (LoginOptions.Operator) is never refused by a server
+// ban: one who bans a troll on their own address keeps their way in. A
+// name nobody could log in with returns ErrNameInvalid.
 func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (ServerBanRecord, error) {
 	h := b.hub
 	typed := name
@@ -164,7 +166,8 @@ func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (
 		return ServerBanRecord{}, fmt.Errorf("server ban %s: %w: %w", name, ErrStore, err)
 	}
 	h.mu.Lock()
-	h.gbans = slices.DeleteFunc(h.gbans, func(g serverBan) bool { return g.likeName(key, sks) })
+	// The ban replaced goes, and those that ended (their rows go at the next start).
+	h.gbans = slices.DeleteFunc(h.gbans, func(g serverBan) bool { return g.likeName(key, sks) || !g.activeAt(now) })
 	h.gbans = append(h.gbans, newServerBan(rec))
 	s = h.users[key]
 	if s != nil && s.room == nil {

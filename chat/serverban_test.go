@@ -202,3 +202,23 @@ func TestSetOperators(t *testing.T) {
 		t.Errorf("a login with a revoked key: %q", got)
 	}
 }
+
+// TestServerBanSparesOperators: an operator who bans a user on their own
+// address, or even their own name, still gets in with their key; anyone
+// else from that address does not.
+func TestServerBanSparesOperators(t *testing.T) {
+	t.Parallel()
+	h := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	op := loginWith(t, h, "root", opts("SHA256:op", "10.0.0.1:1", true))
+	loginWith(t, h, "mate", opts("", "10.0.0.1:2", false))
+	op.Input(t.Context(), "/gban mate")
+	op.Input(t.Context(), "/gban root")
+	op.Close()
+	loginWith(t, h, "root", opts("SHA256:op", "10.0.0.1:3", true)).Close()
+	if _, err := h.Login(t.Context(), "other", opts("", "10.0.0.1:4", false)); !errors.Is(err, chat.ErrServerBanned) {
+		t.Errorf("another user from the banned address: %v, want ErrServerBanned", err)
+	}
+	if _, err := h.Login(t.Context(), "root", opts("SHA256:op", "10.0.0.1:3", false)); !errors.Is(err, chat.ErrServerBanned) {
+		t.Errorf("the operator's key once out of the file: %v, want ErrServerBanned", err)
+	}
+}

@@ -67,12 +67,12 @@ func (d *Door) handle(s ssh.Session) {
 	}
 	pty, _, isPty := s.Pty()
 	d.log.Info("ssh session", "user", chat.LogName(s.User()), "addr", addr, "key", key, "pty", isPty)
-	if d.cfg.Hub.ServerBanned(s.User(), keyID, addr) {
+	op := keyID != "" && d.cfg.Operator != nil && d.cfg.Operator(keyID)
+	if !op && d.cfg.Hub.ServerBanned(s.User(), keyID, addr) { // an operator's key is never kept out
 		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "key", key, "reason", "banned from the server")
 		refuse(s, chat.TextServerBanned)
 		return
 	}
-	op := keyID != "" && d.cfg.Operator != nil && d.cfg.Operator(keyID)
 	code := 0
 	if isPty {
 		code = d.serveUI(s, c, ch, pty, keyID, op)
