@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chatserver/app/lineproto"
@@ -38,6 +39,8 @@ type Config struct {
 	MaxConns       int           // connections per door in total
 	MaxConnsPerIP  int           // connections per door from one address
 	ShutdownGrace  time.Duration // how long users get to be told of a shutdown
+	OpsFile        string        // server operators' SSH keys, OpenSSH authorized_keys format; "" for none (Reload re-reads it)
+	MOTDFile       string        // the message of the day, sent after login; "" for none (Reload re-reads it)
 	Logger         *slog.Logger
 	Store          chat.Store // overrides the store in DataDir (tests)
 
@@ -59,6 +62,9 @@ type App struct {
 	ssh    *sshd.Door
 
 	slowEvery time.Duration // how often Run looks whether the slow-client counts grew
+
+	ops      atomic.Pointer[operators] // the operators file as last read (ops.go)
+	reloadMu sync.Mutex                // one Reload at a time
 }
 
 // slowEvery is how often Run logs the slow-client counts while they grow.
@@ -103,6 +109,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}
+	if err := a.loadSettings(); err != nil {
+		return nil, err
+	}
 	line := lineproto.Options{Logger: cfg.Logger, FloodBurst: cfg.FloodBurst, FloodRate: cfg.FloodRate}
 	if cfg.TelnetAddr != "" {
 		a.telnet, err = telnet.New(telnet.Config{
@@ -122,6 +131,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Addr: cfg.SSHAddr, HostKeyPath: hostKey, Hub: a.hub, Logger: cfg.Logger,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
 			HandshakeTimeout: cfg.SSHHandshakeTimeout, IdleTimeout: cfg.SSHIdleTimeout,
+			Operator: a.isOperator,
 		})
 		if err != nil {
 			return nil, err

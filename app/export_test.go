@@ -5,3 +5,6 @@ import "time"
 // SetSlowEvery sets how often Run looks at the slow-client counts; call it
 // before Run.
 func (a *App) SetSlowEvery(d time.Duration) { a.slowEvery = d }
+
+// ParseOperators is parseOperators, for the tests of package app_test.
+var ParseOperators = parseOperators

@@ -138,8 +138,11 @@ func (b *Bot) IsAdmin(room, name string) bool {
 // IsOperator reports whether the user called name is online as a server
 // operator: logged in with a key of the operators file.
 func (b *Bot) IsOperator(name string) bool {
-	s := b.hub.find(name)
-	return s != nil && s.operator
+	h := b.hub
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	s := h.users[Fold(name)]
+	return s != nil && s.room != nil && s.operator
 }
 
 // Move moves the user called name from room from to room to, with the

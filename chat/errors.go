@@ -69,6 +69,8 @@ func RefusalText(err error) string {
 		return "Your SSH key already owns " + strconv.Itoa(n) + " names, please log in with one of them."
 	case errors.Is(err, ErrShutdown):
 		return TextShutdown
+	case errors.Is(err, ErrServerBanned):
+		return TextServerBanned
 	default:
 		return "Login failed, please try again."
 	}

@@ -101,6 +101,10 @@ type Hub struct {
 	online       lookalikes            // skeletons of the names in users
 	roomLike     lookalikes            // skeletons of the rooms' names
 	untold       map[string][]*room    // folded name → rooms it was invited to and not told yet (rights.go)
+
+	gbans []serverBan              // bans from the server (/gban), in the order made; guarded by mu (serverban.go)
+	motd  atomic.Pointer[[]string] // the message of the day's lines (motd.go); nil for none
+	isOp  func(keyID string) bool  // the operators file's last reload (operator.go); guarded by mu
 }
 
 // room is one chat room.
@@ -208,6 +212,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("load room rights: %w", err)
 	}
 	h.loadRights(rights)
+	h.loadServerBans(ctx, snap.ServerBans)
 	for _, r := range h.order {
 		msgs, err := cfg.Store.History(ctx, r.name, math.MaxUint64, h.historyLen)
 		if err != nil {
@@ -330,12 +335,20 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	if h.isReserved(key, sks) {
 		return nil, ErrNameReserved
 	}
-	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, keyID: opt.KeyID, operator: opt.Operator, out: opt.Outbox, roster: opt.Roster}
+	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, keyID: opt.KeyID, operator: opt.Operator, out: opt.Outbox, roster: opt.Roster, since: h.now()}
 	s.out.countDrops(&h.slow)
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
 		return nil, ErrShutdown
+	}
+	if s.operator && h.isOp != nil {
+		s.operator = h.isOp(opt.KeyID) // revoked by a reload since the door looked
+	}
+	if !s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0 { // operators are never kept out
+		h.mu.Unlock()
+		h.log.Info("login refused", "user", LogName(name), "door", opt.Door, "addr", opt.Addr, "reason", "banned from the server")
+		return nil, ErrServerBanned
 	}
 	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, h.now())
 	if err == nil {
@@ -367,17 +380,22 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 
 	ignored := h.loadIgnored(ctx, name, c)
 	h.mu.Lock()
-	if h.closing {
+	if h.closing || (!s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0) { // a /gban made meanwhile
+		closing := h.closing
 		delete(h.users, key)
 		h.online.remove(sks, key)
 		h.mu.Unlock()
-		return nil, ErrShutdown
+		if closing {
+			return nil, ErrShutdown
+		}
+		return nil, ErrServerBanned
 	}
 	r := h.rooms[Fold(DefaultRoom)]
 	h.setIgnored(s, ignored)
 	var w Wakes
 	w.Hold()
 	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
+	h.pushMOTD(s, &w)
 	told := h.pushEntry(s, r, true, &w)
 	s.room = r
 	h.enter(r, s)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Session is one logged-in user, on either door. The door feeds it typed
@@ -20,7 +21,9 @@ type Session struct {
 	addr  string
 	keyID string // fingerprint of the SSH key the user logged in with, "" for none
 	out   *Outbox
-	// operator: logged in with a key of the operators file (LoginOptions.Operator).
+	// operator: logged in with a key of the operators file
+	// (LoginOptions.Operator). Guarded by hub.mu: a reload of the file
+	// changes it (Hub.SetOperators).
 	operator bool
 	roster   bool
 
@@ -38,6 +41,9 @@ type Session struct {
 	ignored atomic.Pointer[ignoreList]
 
 	sks skeletonSet // skeletons(name), the keys of its look-alikes
+
+	since  time.Time    // when the user logged in (/whois)
+	active atomic.Int64 // when they last typed a line, Unix nanoseconds (/whois)
 
 	// guarded by hub.mu
 	room   *room
@@ -124,6 +130,7 @@ func (s *Session) Input(ctx context.Context, line string) {
 	if line == "" || s.loggedOut() {
 		return
 	}
+	s.active.Store(s.hub.now().UnixNano())
 	if line[0] == '/' {
 		s.command(ctx, line[1:])
 		return
@@ -244,6 +251,10 @@ func (s *Session) command(ctx context.Context, line string) {
 		s.ignore(ctx, args)
 	case "unignore":
 		s.unignore(ctx, args)
+	case "whois":
+		s.whois(args)
+	case "motd":
+		s.showMOTD()
 	case "help":
 		s.help(args)
 	default:

@@ -45,6 +45,12 @@ type Store interface {
 	SaveIgnore(ctx context.Context, r IgnoreRecord) error
 	DeleteIgnore(ctx context.Context, name, ignored string) error
 	DeleteIgnores(ctx context.Context, name string) error
+
+	// SaveServerBan records a ban from the whole server (/gban), replacing
+	// one of a name that folds the same; it returns once it is durable.
+	SaveServerBan(ctx context.Context, b ServerBanRecord) error
+	// DeleteServerBan removes the server ban of name (compared with Fold).
+	DeleteServerBan(ctx context.Context, name string) error
 }
 
 // Snapshot is the durable state the engine starts from.
@@ -52,6 +58,8 @@ type Snapshot struct {
 	Rooms []RoomRecord // in creation order
 	Bans  []BanRecord
 	Names []NameRecord
+
+	ServerBans []ServerBanRecord // in the order they were made
 }
 
 // RoomRecord is a room as created.

@@ -98,7 +98,15 @@ type Client struct {
 // Dial connects to a telnet door at addr.
 func Dial(t testing.TB, addr string) *Client {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, Wait)
+	return DialFrom(t, addr, "")
+}
+
+// DialFrom connects to a telnet door at addr from the local address from
+// (an IP such as "127.0.0.2": on Linux all of 127/8 is loopback), or from
+// any if from is "": for a test of what is tied to a source address.
+func DialFrom(t testing.TB, addr, from string) *Client {
+	t.Helper()
+	conn, err := dialer(from).Dial("tcp", addr)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
@@ -106,6 +114,15 @@ func Dial(t testing.TB, addr string) *Client {
 	go c.read()
 	t.Cleanup(func() { conn.Close() })
 	return c
+}
+
+// dialer dials from the local IP from, or any if from is "".
+func dialer(from string) *net.Dialer {
+	d := &net.Dialer{Timeout: Wait}
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	return d
 }
 
 func (c *Client) read() {

@@ -36,6 +36,13 @@ func NewKey(t testing.TB) gossh.Signer {
 // the test ends.
 func DialSSH(t testing.TB, addr, user string, key gossh.Signer, hostKey *gossh.PublicKey) *gossh.Client {
 	t.Helper()
+	return DialSSHFrom(t, addr, "", user, key, hostKey)
+}
+
+// DialSSHFrom is DialSSH from the local IP from (see DialFrom), or any if
+// from is "".
+func DialSSHFrom(t testing.TB, addr, from, user string, key gossh.Signer, hostKey *gossh.PublicKey) *gossh.Client {
+	t.Helper()
 	auth := []gossh.AuthMethod{gossh.KeyboardInteractive(
 		func(string, string, []string, []bool) ([]string, error) { return nil, nil })}
 	if key != nil {
@@ -50,10 +57,16 @@ func DialSSH(t testing.TB, addr, user string, key gossh.Signer, hostKey *gossh.P
 			return nil
 		},
 	}
-	c, err := gossh.Dial("tcp", addr, cfg)
+	nc, err := dialer(from).Dial("tcp", addr)
 	if err != nil {
 		t.Fatalf("ssh dial %s as %s: %v", addr, user, err)
 	}
+	conn, chans, reqs, err := gossh.NewClientConn(nc, addr, cfg)
+	if err != nil {
+		nc.Close()
+		t.Fatalf("ssh dial %s as %s: %v", addr, user, err)
+	}
+	c := gossh.NewClient(conn, chans, reqs)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -70,7 +83,14 @@ type SSHLines struct {
 // user, with key or keyboard-interactive if key is nil.
 func DialSSHLines(t testing.TB, addr, user string, key gossh.Signer) *SSHLines {
 	t.Helper()
-	sc := DialSSH(t, addr, user, key, nil)
+	return DialSSHLinesFrom(t, addr, "", user, key)
+}
+
+// DialSSHLinesFrom is DialSSHLines from the local IP from (see DialFrom),
+// or any if from is "".
+func DialSSHLinesFrom(t testing.TB, addr, from, user string, key gossh.Signer) *SSHLines {
+	t.Helper()
+	sc := DialSSHFrom(t, addr, from, user, key, nil)
 	sess, err := sc.NewSession()
 	if err != nil {
 		t.Fatalf("ssh session: %v", err)

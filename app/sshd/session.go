@@ -67,11 +67,17 @@ func (d *Door) handle(s ssh.Session) {
 	}
 	pty, _, isPty := s.Pty()
 	d.log.Info("ssh session", "user", chat.LogName(s.User()), "addr", addr, "key", key, "pty", isPty)
+	op := keyID != "" && d.cfg.Operator != nil && d.cfg.Operator(keyID)
+	if !op && d.cfg.Hub.ServerBanned(s.User(), keyID, addr) { // an operator's key is never kept out
+		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "key", key, "reason", "banned from the server")
+		refuse(s, chat.TextServerBanned)
+		return
+	}
 	code := 0
 	if isPty {
-		code = d.serveUI(s, c, ch, pty, keyID)
+		code = d.serveUI(s, c, ch, pty, keyID, op)
 	} else {
-		code = d.serveLines(s, c, keyID)
+		code = d.serveLines(s, c, keyID, op)
 	}
 	s.Exit(code) // a no-op if the session was closed already
 }
@@ -105,9 +111,9 @@ func refuse(s ssh.Session, text string) {
 
 // serveLines runs the line protocol on s and returns the exit status: 1 if
 // the name was refused, else 0.
-func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
+func (d *Door) serveLines(s ssh.Session, c *conn, keyID string, operator bool) int {
 	opt := d.cfg.Line
-	opt.Addr, opt.Name, opt.KeyID = s.RemoteAddr().String(), s.User(), keyID
+	opt.Addr, opt.Name, opt.KeyID, opt.Operator = s.RemoteAddr().String(), s.User(), keyID, operator
 	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
 	lc := &lineConn{Session: s, c: c, guard: stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout, slow: d.cfg.Hub.SlowClients()}}
 	defer lc.guard.stop()
@@ -121,12 +127,12 @@ func (d *Door) serveLines(s ssh.Session, c *conn, keyID string) int {
 
 // serveUI logs the user in and runs the Bubble Tea UI until it quits, the
 // connection ends or the hub shuts down; it returns the exit status.
-func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID string) int {
+func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID string, operator bool) int {
 	ctx, cancel := context.WithCancel(s.Context())
 	defer cancel()
 	addr := s.RemoteAddr().String()
 	sess, err := d.cfg.Hub.Login(ctx, s.User(), chat.LoginOptions{
-		Door: "ssh", Addr: addr, KeyID: keyID, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
+		Door: "ssh", Addr: addr, KeyID: keyID, Operator: operator, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
 	})
 	if err != nil {
 		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "err", err)

@@ -72,6 +72,11 @@ type Config struct {
 	// MaxWidth and MaxHeight clamp the pty size a client asks for.
 	MaxWidth, MaxHeight int
 
+	// Operator reports whether the SSH key of that fingerprint is a
+	// server operator's (--ops-file); nil: nobody is. It is asked once a
+	// session, with the key the client proved; safe for concurrent use.
+	Operator func(keyID string) bool
+
 	// Line is the line protocol's options for sessions without a pty;
 	// Door, Addr, Name and KeyID are set per session. Its flood settings
 	// apply to the UI's typed lines too.

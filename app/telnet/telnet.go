@@ -106,13 +106,18 @@ func (d *Door) Run(ctx context.Context) error {
 			d.refused.Refused(conn.RemoteAddr().String())
 			wg.Go(func() {
 				defer d.recoverConn(conn)
-				refuse(conn)
+				refuse(conn, chat.TextTooMany)
 			})
 			continue
 		}
 		wg.Go(func() {
 			defer d.release(conn, ip)
 			defer d.recoverConn(conn)
+			if d.cfg.Hub.ServerBanned("", "", conn.RemoteAddr().String()) {
+				d.log.Info("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "banned from the server")
+				refuse(conn, chat.TextServerBanned)
+				return
+			}
 			d.serve(ctx, conn)
 		})
 	}
@@ -168,9 +173,10 @@ func (d *Door) release(conn net.Conn, ip string) {
 	d.caps.Give(ip)
 }
 
-// refuse tells a connection over the caps why it is closed, and closes it.
-func refuse(conn net.Conn) {
+// refuse tells a connection why it is closed (over the caps, banned from
+// the server), and closes it.
+func refuse(conn net.Conn, text string) {
 	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	conn.Write([]byte("<" + chat.SystemName + "> " + chat.TextTooMany + "\n"))
+	conn.Write([]byte("<" + chat.SystemName + "> " + text + "\n"))
 	conn.Close()
 }

@@ -66,6 +66,12 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 		lock(ctx, b, c, c.Name == "lock")
 	case "invite":
 		invite(ctx, b, c)
+	case "gban":
+		gban(ctx, b, c)
+	case "gunban":
+		gunban(ctx, b, c)
+	case "gbans":
+		gbans(b, c)
 	default: // listed in Commands, not built yet
 		b.Notify(c.From, chat.TextNoCommand)
 	}

@@ -23,6 +23,8 @@ type Memory struct {
 	retained int
 	rights   memRights
 	ignores  map[string][]chat.IgnoreRecord // by folded name of who ignores; memory_ignore.go
+
+	serverBans []chat.ServerBanRecord // in the order made (memory_serverbans.go)
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained
@@ -45,6 +47,7 @@ func (m *Memory) Load(context.Context) (chat.Snapshot, error) {
 	for _, n := range m.names {
 		snap.Names = append(snap.Names, n)
 	}
+	snap.ServerBans = slices.Clone(m.serverBans)
 	return snap, nil
 }
 

@@ -309,6 +309,9 @@ func (s *SQLite) Load(ctx context.Context) (chat.Snapshot, error) {
 	if err := closeRows(rows); err != nil {
 		return snap, fmt.Errorf("load names: %w", err)
 	}
+	if snap.ServerBans, err = s.loadServerBans(ctx); err != nil {
+		return snap, err
+	}
 	return snap, nil
 }
 

@@ -18,7 +18,7 @@ import (
 // printed and its error.
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	root := newRoot()
+	root := newRoot(nil)
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)

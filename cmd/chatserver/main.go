@@ -15,7 +15,9 @@ func main() {
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
 	ctx, stop := stopOnSignal(context.Background(), sigc, os.Exit)
 	defer stop()
-	if err := newRoot().ExecuteContext(ctx); err != nil {
+	hup := make(chan os.Signal, 1) // a reload asked while one runs is kept; more are one
+	signal.Notify(hup, syscall.SIGHUP)
+	if err := newRoot(hup).ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "chatserver:", err)
 		os.Exit(1)
 	}
@@ -49,5 +51,31 @@ func stopOnSignal(parent context.Context, sigc <-chan os.Signal, exit func(int))
 		close(quit)
 		<-done
 		cancel()
+	}
+}
+
+// reloader is what SIGHUP reloads: app.App.
+type reloader interface{ Reload() }
+
+// reloadOn calls r.Reload for every signal on sigs until ctx is done or
+// the returned stop is called; stop waits for a reload under way.
+func reloadOn(ctx context.Context, sigs <-chan os.Signal, r reloader, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case sig := <-sigs:
+				log.Info("reloading settings", "signal", sig.String())
+				r.Reload()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }

@@ -18,14 +18,16 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = ""
 
-func newRoot() *cobra.Command {
+// newRoot returns the chatserver command; a running serve reloads its
+// operators and MOTD files on every value of reload (SIGHUP).
+func newRoot(reload <-chan os.Signal) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "chatserver",
 		Short:         "A chat server for the terminal: telnet on 8999, SSH on 2222",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(), newVersion(), newBackup(), newBench())
+	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench())
 	return root
 }
 
@@ -67,14 +69,18 @@ type serveFlags struct {
 	maxConns, maxConnsPerIP      int
 	logLevel, logFormat          string
 	pprofAddr                    string
+	opsFile, motdFile            string
 }
 
-func newServe() *cobra.Command {
+func newServe(reload <-chan os.Signal) *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve chat on the telnet and SSH doors",
 		Long: `Serve chat on the telnet and SSH doors until SIGINT or SIGTERM.
+
+SIGHUP re-reads --ops-file and --motd-file without logging anyone out; a
+file that cannot be read is logged and its old settings kept.
 
 Every flag can also be set with an environment variable CHATSERVER_<FLAG>,
 upper case with '-' as '_': CHATSERVER_TELNET_ADDR=:2323. A flag on the
@@ -107,12 +113,14 @@ command line wins over the environment.`,
 				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP,
 				RoomsPerHour: f.roomsPerHour, RoomExpiry: f.roomExpiry,
 				NamesPerKey: f.namesPerKey, NameExpiry: f.nameExpiry,
+				OpsFile: f.opsFile, MOTDFile: f.motdFile,
 				Logger: log,
 			})
 			if err != nil {
 				return err
 			}
 			log.Info("chatserver started", "version", versionString(), "plugins", strings.Join(f.plugins, ","))
+			defer reloadOn(cmd.Context(), reload, a, log)()
 			return a.Run(cmd.Context())
 		},
 	}
@@ -133,6 +141,8 @@ command line wins over the environment.`,
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.StringVar(&f.opsFile, "ops-file", "", "server operators' SSH public keys, in OpenSSH authorized_keys format (re-read on SIGHUP)")
+	fl.StringVar(&f.motdFile, "motd-file", "", "message of the day sent after login, at most 20 lines (re-read on SIGHUP)")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off if empty)")
 	return cmd
 }
