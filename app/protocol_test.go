@@ -312,6 +312,9 @@ func TestHelp(t *testing.T) {
 		"\t\t4. /w",
 		"\t\t5. /rooms",
 		"\t\t6. /unban",
+		"\t\t7. /bans",
+		"\t\t8. /mute",
+		"\t\t9. /unmute",
 	}
 	t.Run("helperbot", func(t *testing.T) {
 		t.Parallel()

@@ -106,8 +106,10 @@ type room struct {
 
 	// Guarded by Hub.mu.
 	gone    bool // removed by sweep: nobody may enter it any more
-	bans    map[string]BanRecord
-	banLike lookalikes               // skeletons of the names in bans, by folded name
+	bans    named[BanRecord]
+	mutes   named[MuteRecord]
+	timer   *time.Timer              // runs endTimed when the next timed ban or mute ends; nil for none
+	timerAt time.Time                // when timer fires
 	members []*Session               // in the order they entered
 	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
 
@@ -126,16 +128,25 @@ type room struct {
 // holds Hub.mu.
 func (r *room) isAdmin(key string) bool { return r.creator != "" && r.creator == key }
 
-// keepsOut returns the ban that keeps the user whose folded name is key
-// (and whose name has the skeletons sks) out of r, if any: a ban of the
-// name or of a look-alike of it (banOf). An admin is never kept out,
-// whatever old data says. The caller holds Hub.mu.
-func (r *room) keepsOut(sks skeletonSet, key string) (BanRecord, bool) {
-	if r.isAdmin(key) {
+// keepsOut returns the ban that keeps s out of r at now, if any: a ban of
+// its name or of a look-alike of it, or of the SSH key it logged in with.
+// An admin or an operator is never kept out, whatever old data says. The
+// caller holds Hub.mu.
+func (r *room) keepsOut(s *Session, now time.Time) (BanRecord, bool) {
+	if len(r.bans.recs) == 0 || s.operator || r.isAdmin(s.key) {
 		return BanRecord{}, false
 	}
-	ban, _, ok := r.banOf(sks, key)
-	return ban, ok
+	if ban, _, ok := r.bans.find(s.sks, s.key, now); ok {
+		return ban, true
+	}
+	if s.keyID != "" {
+		for _, ban := range r.bans.recs {
+			if ban.KeyID == s.keyID && live(ban, now) {
+				return ban, true
+			}
+		}
+	}
+	return BanRecord{}, false
 }
 
 // systemCommands are the engine's own commands, in /help order.
@@ -188,11 +199,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		}
 		h.addRoom(r.Name, Fold(r.Creator), r.Created)
 	}
-	for _, b := range snap.Bans {
-		if r := h.rooms[Fold(b.Room)]; r != nil {
-			r.addBan(b)
-		}
-	}
+	h.loadTimed(ctx, snap)
 	h.loadNames(snap.Names)
 	for _, r := range h.order {
 		msgs, err := cfg.Store.History(ctx, r.name, math.MaxUint64, h.historyLen)
@@ -250,7 +257,7 @@ func (h *Hub) register(plugins []Plugin) error {
 
 // addRoom adds a room to the in-memory state; the caller holds mu or owns h.
 func (h *Hub) addRoom(name, creator string, created time.Time) *room {
-	r := &room{name: name, creator: creator, created: created, bans: map[string]BanRecord{}, banLike: lookalikes{}}
+	r := &room{name: name, creator: creator, created: created}
 	h.rooms[Fold(name)] = r
 	h.roomLike.add(skeletons(Fold(name)), Fold(name))
 	h.order = append(h.order, r)
@@ -380,6 +387,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 func (h *Hub) Shutdown() {
 	h.mu.Lock()
 	h.closing = true
+	h.stopTimers()
 	all := make([]*Session, 0, len(h.users))
 	for _, s := range h.users {
 		all = append(all, s)
@@ -462,8 +470,15 @@ func (h *Hub) Members(room string) []Member {
 	// Built under the read lock, so concurrent callers may each build the
 	// same list; changes, under the write lock, cannot interleave.
 	out := make([]Member, len(r.members))
+	var now time.Time
+	if len(r.mutes.recs) > 0 {
+		now = h.now()
+	}
 	for i, s := range r.members {
 		out[i] = Member{Name: s.name, Admin: r.isAdmin(s.key), Operator: s.operator}
+		if len(r.mutes.recs) > 0 {
+			_, out[i].Muted = r.silences(s, now)
+		}
 		out[i].AwayReason, out[i].Away = s.Away()
 	}
 	r.roster.Store(&out)
@@ -482,8 +497,8 @@ func (h *Hub) Online() int {
 }
 
 // CanEnter reports whether the user called name may /switch to room: they
-// are not banned from it. A room that does not exist yet may be created by
-// anyone.
+// are not banned from it (by name, or, online, by the SSH key they logged
+// in with). A room that does not exist yet may be created by anyone.
 func (h *Hub) CanEnter(room, name string) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -491,7 +506,11 @@ func (h *Hub) CanEnter(room, name string) bool {
 	if r == nil {
 		return true
 	}
-	_, banned := r.keepsOut(skeletons(Fold(name)), Fold(name))
+	s := h.users[Fold(name)]
+	if s == nil {
+		s = &Session{key: Fold(name), sks: skeletons(Fold(name))}
+	}
+	_, banned := r.keepsOut(s, h.now())
 	return !banned
 }
 
@@ -624,7 +643,7 @@ func (h *Hub) lookupRoom(key string, now time.Time) (r *room, expired, full bool
 // message since RoomExpiry before now (or since it was created). The
 // caller holds mu.
 func (h *Hub) expired(r *room, now time.Time) bool {
-	if h.expiry <= 0 || r.gone || len(r.members) > 0 || len(r.bans) > 0 || r.hasTopic() || Fold(r.name) == Fold(DefaultRoom) {
+	if h.expiry <= 0 || r.gone || len(r.members) > 0 || r.bans.any(now) || r.hasTopic() || Fold(r.name) == Fold(DefaultRoom) {
 		return false
 	}
 	last := r.created
@@ -698,7 +717,7 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) 
 		h.mu.Unlock()
 		return BanRecord{}, ErrNotFound
 	}
-	if ban, ok := to.keepsOut(s.sks, s.key); ok {
+	if ban, ok := to.keepsOut(s, h.now()); ok {
 		h.mu.Unlock()
 		return ban, ErrBanned
 	}

@@ -153,10 +153,16 @@ func (s *Session) Close() {
 // say delivers text, a message or (action) an action, to everyone else in
 // the user's room. The message is numbered, fanned out, kept in the room's
 // history and queued for the store under the room's lock, so all of them
-// see one order. Saying something ends the user's away, without a line.
+// see one order. Saying something ends the user's away, without a line. A
+// user muted in the room is told so and nothing is delivered; that check
+// costs a user in a room without mutes one length of a map.
 func (s *Session) say(ctx context.Context, text string, action bool) {
 	h := s.hub
 	if s.away.Load() != nil {
+		if m, room, muted := s.muted(); muted { // said nothing: still away
+			s.out.Push(mutedLine(m, room, h.now()))
+			return
+		}
 		s.setAway(nil)
 	}
 	skip := s
@@ -169,6 +175,13 @@ func (s *Session) say(ctx context.Context, text string, action bool) {
 		return
 	}
 	r := s.room
+	if len(r.mutes.recs) > 0 {
+		if m, muted := r.silences(s, h.now()); muted {
+			h.mu.RUnlock()
+			s.out.Push(mutedLine(m, r.name, h.now()))
+			return
+		}
+	}
 	r.mu.Lock()
 	ev := &Event{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Seq: r.seq.Load() + 1, Action: action}
 	r.seq.Store(ev.Seq)
