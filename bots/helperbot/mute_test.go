@@ -1,0 +1,86 @@
+package helperbot_test
+
+import (
+	"bytes"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+
+	"chatserver/bots/helperbot"
+	"chatserver/chat"
+	"chatserver/chat/chattest"
+)
+
+// TestMuteLookAlike: a mute holds for the names that look like the one
+// muted, as a ban does, and Members marks them; /unmute of a look-alike
+// lifts it.
+func TestMuteLookAlike(t *testing.T) {
+	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	ctx := t.Context()
+	admin, troll := chattest.Login(t, hub, "admin"), chattest.Login(t, hub, "TR0LL")
+	admin.Input(ctx, "/switch den")
+	troll.Input(ctx, "/switch den")
+	admin.Input(ctx, "/mute troll")
+	chattest.Lines(admin)
+	chattest.Lines(troll)
+	troll.Input(ctx, "hi")
+	if got, want := chattest.Lines(troll), []string{"<helperbot> You're muted in 'den'.\n"}; !slices.Equal(got, want) {
+		t.Errorf("TR0LL got %q, want %q", got, want)
+	}
+	if got := chattest.Lines(admin); len(got) != 0 {
+		t.Errorf("admin got %q from a muted look-alike", got)
+	}
+	if m := hub.Members("den"); len(m) != 2 || !m[1].Muted || m[0].Muted {
+		t.Errorf("Members(den) = %+v, want TR0LL alone muted", m)
+	}
+	admin.Input(ctx, "/unmute tr0ll")
+	if got, want := chattest.Lines(admin), []string{"<helperbot> troll is no longer muted in 'den'.\n"}; !slices.Equal(got, want) {
+		t.Errorf("admin got %q, want %q", got, want)
+	}
+	troll.Input(ctx, "hi")
+	if got, want := chattest.Lines(admin), []string{"<TR0LL> hi\n"}; !slices.Equal(got, want) {
+		t.Errorf("admin got %q, want %q", got, want)
+	}
+}
+
+// FuzzModeration feeds arguments to /ban, /mute, /unmute, /unban and
+// /bans from an admin: each answers with helperbot lines only, one reply
+// each (a /bans listing is one block), never logs an error, and never
+// bans or mutes the admin.
+func FuzzModeration(f *testing.F) {
+	for _, seed := range []string{"troll 2h", "troll soon", "", "  troll   7D  x", "ｔｒｏｌｌ 30m", "admin 1m",
+		"troll 365d", "troll 366d", "troll 9999999m", "helperbot", "a/b 1h", "troll 0m", "troll -1h", "troll 1\u00a0h"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, args string) {
+		var errs bytes.Buffer // everything here runs on this goroutine
+		log := slog.New(slog.NewTextHandler(&errs, &slog.HandlerOptions{Level: slog.LevelError}))
+		hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}, Logger: log})
+		ctx := t.Context()
+		admin := chattest.Login(t, hub, "admin")
+		admin.Input(ctx, "/switch den")
+		chattest.Lines(admin)
+		for _, cmd := range []string{"/ban ", "/mute ", "/bans ", "/unmute ", "/unban "} {
+			admin.Input(ctx, cmd+args)
+			got := chattest.Lines(admin)
+			if len(got) != 1 {
+				t.Fatalf("%q got %q, want one reply", cmd+args, got)
+			}
+			for _, l := range strings.SplitAfter(strings.TrimSuffix(got[0], "\n"), "\n") {
+				if !strings.HasPrefix(l, "<helperbot> ") {
+					t.Fatalf("%q got %q, want helperbot lines", cmd+args, got)
+				}
+			}
+		}
+		admin.Input(ctx, "still heard")
+		admin.Input(ctx, "/switch chat")
+		admin.Input(ctx, "/switch den")
+		if got := chattest.Lines(admin); !slices.Contains(got, "<system> Switched to room 'den'\n") {
+			t.Fatalf("admin after %q got %q", args, got)
+		}
+		if errs.Len() > 0 {
+			t.Fatalf("%q logged errors: %s", args, errs.String())
+		}
+	})
+}
