@@ -2,6 +2,8 @@ package helperbot_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"chatserver/bots/helperbot"
 	"chatserver/chat"
 	"chatserver/chat/chattest"
+	"chatserver/chat/store"
 )
 
 // TestMuteLookAlike: a mute holds for the names that look like the one
@@ -83,4 +86,38 @@ func FuzzModeration(f *testing.F) {
 			t.Fatalf("%q logged errors: %s", args, errs.String())
 		}
 	})
+}
+
+// failingMutes is an in-memory store whose mutes cannot be written.
+type failingMutes struct{ *store.Memory }
+
+func (failingMutes) SaveMute(context.Context, chat.MuteRecord) error { return errors.New("disk full") }
+func (failingMutes) DeleteMute(context.Context, string, string) error {
+	return errors.New("disk full")
+}
+
+// TestMuteStoreFails: a mute or unmute the store cannot keep is refused
+// with a line that says so, and changes nothing.
+func TestMuteStoreFails(t *testing.T) {
+	st := failingMutes{store.NewMemory(0)}
+	hub := chattest.NewHub(t, chat.Config{Store: st, Plugins: []chat.Plugin{helperbot.New()}})
+	ctx := t.Context()
+	admin, bob := chattest.Login(t, hub, "admin"), chattest.Login(t, hub, "bob")
+	admin.Input(ctx, "/switch den")
+	bob.Input(ctx, "/switch den")
+	chattest.Lines(admin)
+	chattest.Lines(bob)
+	admin.Input(ctx, "/mute bob 1h")
+	admin.Input(ctx, "/unmute bob")
+	want := []string{"<helperbot> Could not mute bob, please try again.\n", "<helperbot> bob is not muted in 'den'.\n"}
+	if got := chattest.Lines(admin); !slices.Equal(got, want) {
+		t.Errorf("admin got %q, want %q", got, want)
+	}
+	bob.Input(ctx, "heard")
+	if got := chattest.Lines(admin); !slices.Equal(got, []string{"<bob> heard\n"}) {
+		t.Errorf("admin got %q, want bob heard", got)
+	}
+	if got := chattest.Lines(bob); len(got) != 0 {
+		t.Errorf("bob got %q", got)
+	}
 }
