@@ -82,6 +82,7 @@ type Hub struct {
 	order   []*room             // creation order, DefaultRoom first
 	users   map[string]*Session // by folded name, online users
 	rosterN int                 // sessions that want KindRoster events
+	muteGen uint64              // counts changes of any room's mutes (room.muteGen)
 	closing bool
 
 	// Names and look-alikes (binding.go, lookalike.go); guarded by mu but
@@ -108,6 +109,7 @@ type room struct {
 	gone    bool // removed by sweep: nobody may enter it any more
 	bans    named[BanRecord]
 	mutes   named[MuteRecord]
+	muteGen uint64                   // Hub.muteGen when mutes last changed; 0 for never (and no mutes)
 	timer   *time.Timer              // runs endTimed when the next timed ban or mute ends; nil for none
 	timerAt time.Time                // when timer fires
 	members []*Session               // in the order they entered

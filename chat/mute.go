@@ -18,6 +18,32 @@ func (r *room) silences(s *Session, now time.Time) (MuteRecord, bool) {
 	return m, ok
 }
 
+// mutedIn returns the mute that keeps s from speaking in r now, if any,
+// for Session.say, which calls it only when r has mutes and s.heard is not
+// r.muteGen. A user found not muted by name (or look-alike) is remembered
+// (Session.heard) until r's mutes change, so their next messages cost a
+// comparison; an admin with a mute on their name from older data is not
+// remembered, since they may lose their rights. The caller holds Hub.mu.
+func (h *Hub) mutedIn(s *Session, r *room) (MuteRecord, bool) {
+	m, _, found := r.mutes.find(s.sks, s.key, h.now())
+	switch {
+	case !found:
+		s.heard.Store(r.muteGen) // a mute that ends never comes back
+		return MuteRecord{}, false
+	case s.operator || r.isAdmin(s.key):
+		return MuteRecord{}, false
+	}
+	return m, true
+}
+
+// mutesChanged marks a change of r's mutes, so that no Session.heard
+// taken before it holds. The caller holds mu for writing, or owns the hub.
+func (h *Hub) mutesChanged(r *room) {
+	h.muteGen++
+	r.muteGen = h.muteGen
+	r.roster.Store(nil) // Members shows who is muted
+}
+
 // mutedLine is what a muted user gets for a message or action that was
 // not delivered.
 func mutedLine(m MuteRecord, room string, now time.Time) *Event {
@@ -112,7 +138,7 @@ func (b *Bot) Mute(ctx context.Context, room, name string, d time.Duration) (Mut
 	}
 	h.mu.Lock()
 	t.r.mutes.put(t.key, rec)
-	t.r.roster.Store(nil) // Members shows who is muted
+	h.mutesChanged(t.r)
 	h.arm(t.r, rec.Until)
 	h.mu.Unlock()
 	h.log.Info("mute", "user", LogName(rec.Name), "room", LogName(rec.Room), "for", d, "plugin", b.name)
@@ -142,7 +168,7 @@ func (b *Bot) Unmute(ctx context.Context, room, name string) (string, error) {
 	}
 	h.mu.Lock()
 	r.mutes.drop(key)
-	r.roster.Store(nil)
+	h.mutesChanged(r)
 	h.mu.Unlock()
 	h.log.Info("unmute", "user", LogName(rec.Name), "room", LogName(r.name), "plugin", b.name)
 	h.rosterRoom(r)
@@ -181,6 +207,7 @@ func (h *Hub) loadTimed(ctx context.Context, snap Snapshot) {
 		default:
 			m.By = tag
 			r.mutes.put(Fold(m.Name), m)
+			h.mutesChanged(r)
 			h.arm(r, m.Until)
 		}
 	}
@@ -230,7 +257,7 @@ func (h *Hub) endTimed(r *room) {
 	_, nextBan := r.bans.lapse(now)
 	unmuted, nextMute := r.mutes.lapse(now)
 	if unmuted > 0 {
-		r.roster.Store(nil)
+		h.mutesChanged(r)
 	}
 	h.arm(r, nextBan)
 	h.arm(r, nextMute)

@@ -33,6 +33,11 @@ type Session struct {
 
 	sks skeletonSet // skeletons(name), the keys of its look-alikes
 
+	// heard is the room.muteGen of the room in which say last found the
+	// user not muted by name: until that room's mutes change, their
+	// messages there skip the look-up (Hub.mutedIn).
+	heard atomic.Uint64
+
 	// guarded by hub.mu
 	room   *room
 	closed bool
@@ -155,7 +160,8 @@ func (s *Session) Close() {
 // history and queued for the store under the room's lock, so all of them
 // see one order. Saying something ends the user's away, without a line. A
 // user muted in the room is told so and nothing is delivered; that check
-// costs a user in a room without mutes one length of a map.
+// costs a user in a room without mutes one length of a map, and one who
+// is not muted in a room with mutes one comparison (Hub.mutedIn).
 func (s *Session) say(ctx context.Context, text string, action bool) {
 	h := s.hub
 	if s.away.Load() != nil {
@@ -175,8 +181,8 @@ func (s *Session) say(ctx context.Context, text string, action bool) {
 		return
 	}
 	r := s.room
-	if len(r.mutes.recs) > 0 {
-		if m, muted := r.silences(s, h.now()); muted {
+	if len(r.mutes.recs) > 0 && s.heard.Load() != r.muteGen { // else not muted: no call
+		if m, muted := h.mutedIn(s, r); muted {
 			h.mu.RUnlock()
 			s.out.Push(mutedLine(m, r.name, h.now()))
 			return

@@ -121,3 +121,48 @@ func TestMuteStoreFails(t *testing.T) {
 		t.Errorf("bob got %q", got)
 	}
 }
+
+// TestMuteAfterSpeaking: a user who spoke in a room with mutes (and so
+// was found not muted) is muted all the same by a later /mute there, and
+// in another room by its own mutes; /unmute and /mute again each hold at
+// the next message.
+func TestMuteAfterSpeaking(t *testing.T) {
+	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	ctx := t.Context()
+	admin, bob := chattest.Login(t, hub, "admin"), chattest.Login(t, hub, "bob")
+	for _, room := range []string{"attic", "den"} {
+		admin.Input(ctx, "/switch "+room)
+		admin.Input(ctx, "/mute ghost")
+	}
+	bob.Input(ctx, "/switch den")
+	chattest.Lines(admin)
+	chattest.Lines(bob)
+	muted := []string{"<helperbot> You're muted in 'den'.\n"}
+	for i, step := range []struct {
+		admin string   // what the admin types first, "" for nothing
+		bob   []string // what bob gets for a message
+	}{
+		{"", nil},
+		{"", nil},
+		{"/mute bob", append([]string{"<helperbot> You've been muted in 'den'.\n"}, muted...)},
+		{"/unmute bob", []string{"<helperbot> You're no longer muted in 'den'.\n"}},
+		{"/mute bob 1h", append([]string{"<helperbot> You've been muted in 'den'.\n"}, muted...)},
+		{"/unmute bob", []string{"<helperbot> You're no longer muted in 'den'.\n"}},
+	} {
+		if step.admin != "" {
+			admin.Input(ctx, step.admin)
+		}
+		bob.Input(ctx, "message")
+		if got := chattest.Lines(bob); !slices.Equal(got, step.bob) {
+			t.Errorf("step %d (%q): bob got %q, want %q", i, step.admin, got, step.bob)
+		}
+	}
+	admin.Input(ctx, "/switch attic")
+	admin.Input(ctx, "/mute bob")
+	bob.Input(ctx, "/switch attic")
+	chattest.Lines(bob)
+	bob.Input(ctx, "message")
+	if got, want := chattest.Lines(bob), []string{"<helperbot> You're muted in 'attic'.\n"}; !slices.Equal(got, want) {
+		t.Errorf("bob in attic got %q, want %q", got, want)
+	}
+}
