@@ -8,8 +8,9 @@ import (
 
 // silences returns the mute that keeps s from speaking in r at now, if
 // any: a mute of its name or of a look-alike of it. An admin or an
-// operator is never silenced, whatever old data says. The caller holds
-// Hub.mu; Session.say calls it only when r has mutes.
+// operator is never silenced, whatever old data says. For Members and
+// the away path of Session.say (mutedIn is the other's); the caller holds
+// Hub.mu.
 func (r *room) silences(s *Session, now time.Time) (MuteRecord, bool) {
 	if s.operator || r.isAdmin(s.key) {
 		return MuteRecord{}, false
