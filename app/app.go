@@ -46,6 +46,8 @@ type Config struct {
 
 	SSHHandshakeTimeout time.Duration // SSH handshake and auth must end within it; sshd default if 0
 	SSHIdleTimeout      time.Duration // an SSH client silent this long is cut; sshd default if 0
+
+	Now func() time.Time // the engine's clock (timed bans and mutes); time.Now if nil (tests)
 }
 
 // HostKeyFile is the SSH host key's file name in the data folder.
@@ -105,7 +107,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	a.hub, err = chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
 		RoomsPerHour: cfg.RoomsPerHour, RoomExpiry: cfg.RoomExpiry,
-		NamesPerKey: cfg.NamesPerKey, NameExpiry: cfg.NameExpiry})
+		NamesPerKey: cfg.NamesPerKey, NameExpiry: cfg.NameExpiry, Now: cfg.Now})
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}

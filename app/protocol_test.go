@@ -720,7 +720,10 @@ func TestBan(t *testing.T) {
 		d.quiet()
 	}
 
-	alice.Send("/ban Carol for good")
+	alice.Send("/ban Carol for good") // not a DURATION: nobody is banned
+	alice.Expect(lineDurations)
+	d.quiet()
+	alice.Send("/ban Carol")
 	d.removed("carol", "banned")
 	d.quiet()
 
@@ -749,7 +752,7 @@ func TestBan(t *testing.T) {
 
 	// An admin of the room cannot be banned from it, themselves included,
 	// in any case: that line to the admin, and nothing changes.
-	for _, in := range []string{"/ban alice", "/ban ALICE for good"} {
+	for _, in := range []string{"/ban alice", "/ban ALICE 2h"} {
 		alice.Send(in)
 		alice.Expect("<helperbot> You cannot ban an admin of 'den'.")
 		allQuiet(alice, bob, dave, again)
@@ -790,7 +793,7 @@ func TestBanNameNotInRoom(t *testing.T) {
 	dave.Expect("<helperbot> You're banned from this room and cannot join.")
 	d.quiet()
 
-	alice.Send("/ban Troll for good") // offline: shown as typed
+	alice.Send("/ban Troll") // offline: shown as typed
 	alice.Expect(confirmLine("Troll", "banned", "den"))
 	d.quiet()
 	for _, name := range []string{"troll", "tr0ll"} {

@@ -1,11 +1,13 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Bot is a plugin's handle on the hub: what a plugin may do. Every method is
@@ -165,70 +167,76 @@ func (b *Bot) Move(name, from, to string) (User, error) {
 	return User{Name: s.name, Room: dst.name}, nil
 }
 
-// Ban bans the user called name from room, online or not: a name nobody
-// has logged in with yet is kept out all the same, as are its look-alikes,
-// so a troll can be banned before arriving. The refusal line they get when
-// they try to come in is tagged with this plugin's name. Ban returns the
-// name as banned: as its user logged in if they are online, else as given,
-// sanitised and normalised as Login takes it. If that name is banned from
-// room already, the ban stands as it was, nothing is written, and its
-// name as it was banned is returned. The ban is durable when Ban returns
-// nil, and from then on no move (a /switch on its way included) takes them
-// into room; moving them out if they are in it is the plugin's part
-// (Move). An admin of the room cannot be banned from it: that returns
-// ErrIsAdmin. A name nobody could log in with (too long, ill-formed or
-// reserved) returns ErrNameInvalid; a room that does not exist,
-// ErrNotFound.
+// Ban bans the user called name from room for good: BanFor with no
+// duration, returning the name as banned.
 func (b *Bot) Ban(ctx context.Context, room, name string) (string, error) {
-	h := b.hub
-	typed := name
-	name, key, sks, err := loginName(name)
-	if err != nil || h.isReserved(key, sks) {
-		return "", fmt.Errorf("ban %q from %s: %w", typed, room, ErrNameInvalid)
-	}
-	h.mu.RLock()
-	r := h.rooms[Fold(room)]
-	var old BanRecord
-	admin, banned := false, false
-	if r != nil {
-		admin = r.isAdmin(key)
-		old, banned = r.bans[key]
-	}
-	if s := h.users[key]; s != nil {
-		name = s.name
-	}
-	h.mu.RUnlock()
-	switch {
-	case r == nil:
-		return "", ErrNotFound
-	case admin:
-		return "", ErrIsAdmin
-	case banned:
-		return old.Name, nil
-	}
-	rec := BanRecord{Room: r.name, Name: name, By: b.name, Time: h.now()}
-	if err := h.store.SaveBan(ctx, rec); err != nil {
-		return "", fmt.Errorf("ban %s from %s: %w: %w", name, r.name, ErrStore, err)
-	}
-	h.mu.Lock()
-	r.addBan(rec)
-	h.mu.Unlock()
-	h.log.Info("ban", "user", LogName(name), "room", LogName(r.name), "plugin", b.name)
-	return name, nil
+	rec, err := b.BanFor(ctx, room, name, 0)
+	return rec.Name, err
 }
 
-// Unban lifts the ban of the user called name from room and returns their
-// name as it was when banned, or ErrNotBanned.
+// BanFor bans the user called name from room, online or not, for d (for
+// good if d <= 0): a name nobody has logged in with yet is kept out all
+// the same, as are its look-alikes, so a troll can be banned before
+// arriving; if they are online with an SSH key, that key is kept out too,
+// whatever name it later logs in with. The refusal line they get when
+// they try to come in is tagged with this plugin's name. The ban returned
+// has the name as banned: as its user logged in if they are online, else
+// as given, sanitised and normalised as Login takes it. A name banned
+// already keeps its name as banned and its place in Bans, and gets the new
+// duration; if both bans are for good (and no new key is learnt), the ban
+// stands as it was and nothing is written. The ban is durable when BanFor
+// returns nil, and from then on no move (a /switch on its way included)
+// takes them into room; moving them out if they are in it is the plugin's
+// part (Move). An admin of the room, or an operator, cannot be banned from
+// it: that returns ErrIsAdmin. A name nobody could log in with (too long,
+// ill-formed or reserved) returns ErrNameInvalid; a room that does not
+// exist, ErrNotFound.
+func (b *Bot) BanFor(ctx context.Context, room, name string, d time.Duration) (BanRecord, error) {
+	h := b.hub
+	t, err := h.target(room, name, "ban")
+	if err != nil {
+		return BanRecord{}, err
+	}
+	now := h.now()
+	rec := BanRecord{Room: t.r.name, Name: t.name, By: b.name, Time: now, Until: until(now, d)}
+	h.mu.RLock()
+	if t.s != nil {
+		rec.KeyID = t.s.keyID
+	}
+	old, banned := t.r.bans.get(t.key, now)
+	h.mu.RUnlock()
+	if banned {
+		if old.Until.IsZero() && rec.Until.IsZero() && (rec.KeyID == "" || rec.KeyID == old.KeyID) {
+			return old, nil
+		}
+		rec.Name, rec.Time = old.Name, old.Time
+		if rec.KeyID == "" {
+			rec.KeyID = old.KeyID
+		}
+	}
+	if err := h.store.SaveBan(ctx, rec); err != nil {
+		return BanRecord{}, fmt.Errorf("ban %s from %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
+	}
+	h.mu.Lock()
+	t.r.addBan(rec)
+	h.arm(t.r, rec.Until)
+	h.mu.Unlock()
+	h.log.Info("ban", "user", LogName(rec.Name), "room", LogName(rec.Room), "for", d, "key", rec.KeyID != "", "plugin", b.name)
+	return rec, nil
+}
+
+// Unban lifts the ban of the user called name (or of a look-alike the ban
+// was made for) from room and returns their name as it was when banned,
+// or ErrNotBanned.
 func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
 	h := b.hub
-	sks := skeletons(Fold(name))
 	h.mu.RLock()
 	r := h.rooms[Fold(room)]
 	var rec BanRecord
 	var key string
 	ok := false
 	if r != nil {
-		rec, key, ok = r.banOf(sks, Fold(name))
+		rec, key, ok = r.bans.find(skeletons(Fold(name)), Fold(name), h.now())
 	}
 	h.mu.RUnlock()
 	if !ok {
@@ -238,10 +246,33 @@ func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
 		return "", fmt.Errorf("unban %s from %s: %w: %w", name, r.name, ErrStore, err)
 	}
 	h.mu.Lock()
-	r.removeBan(key)
+	r.bans.drop(key)
 	h.mu.Unlock()
 	h.log.Info("unban", "user", LogName(rec.Name), "room", LogName(r.name), "plugin", b.name)
 	return rec.Name, nil
+}
+
+// Bans returns the bans of room in force, in the order they were made;
+// nil if there is no such room. The slice is the plugin's own.
+func (b *Bot) Bans(room string) []BanRecord {
+	h := b.hub
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	r := h.rooms[Fold(room)]
+	if r == nil {
+		return nil
+	}
+	now := h.now()
+	var out []BanRecord
+	for _, ban := range r.bans.recs {
+		if live(ban, now) {
+			out = append(out, ban)
+		}
+	}
+	slices.SortFunc(out, func(a, b BanRecord) int {
+		return cmp.Or(a.Time.Compare(b.Time), strings.Compare(Fold(a.Name), Fold(b.Name)))
+	})
+	return out
 }
 
 func (b *Bot) event(text string) *Event {

@@ -17,6 +17,7 @@ var (
 	ErrShutdown     = errors.New("server shutting down")
 	ErrNotFound     = errors.New("no such user in that room")
 	ErrNotBanned    = errors.New("not banned")
+	ErrNotMuted     = errors.New("not muted")
 	ErrRoomInvalid  = errors.New("invalid room name")
 	ErrStore        = errors.New("store failed")
 	ErrTooManyRooms = errors.New("too many rooms")

@@ -85,6 +85,7 @@ type Hub struct {
 	order   []*room             // creation order, DefaultRoom first
 	users   map[string]*Session // by folded name, online users
 	rosterN int                 // sessions that want KindRoster events
+	muteGen uint64              // counts changes of any room's mutes (room.muteGen)
 	closing bool
 
 	ignoring int // guarded by mu: the sessions online that ignore someone (ignore.go)
@@ -116,8 +117,11 @@ type room struct {
 
 	// Guarded by Hub.mu.
 	gone    bool // removed by sweep: nobody may enter it any more
-	bans    map[string]BanRecord
-	banLike lookalikes               // skeletons of the names in bans, by folded name
+	bans    named[BanRecord]
+	mutes   named[MuteRecord]
+	muteGen uint64                   // Hub.muteGen when mutes last changed; 0 for never (and no mutes)
+	timer   *time.Timer              // runs endTimed when the next timed ban or mute ends; nil for none
+	timerAt time.Time                // when timer fires
 	members []*Session               // in the order they entered
 	topic   string                   // "" for none
 	locked  bool                     // invite-only (/lock)
@@ -135,16 +139,25 @@ type room struct {
 	wakes Wakes // the members' wake-ups, held during a fan-out
 }
 
-// keepsOut returns the ban that keeps the user whose folded name is key
-// (and whose name has the skeletons sks) out of r, if any: a ban of the
-// name or of a look-alike of it (banOf). An admin is never kept out,
-// whatever old data says. The caller holds Hub.mu.
-func (r *room) keepsOut(sks skeletonSet, key string) (BanRecord, bool) {
-	if r.isAdmin(key) {
+// keepsOut returns the ban that keeps s out of r at now, if any: a ban of
+// its name or of a look-alike of it, or of the SSH key it logged in with.
+// An admin or an operator is never kept out, whatever old data says. The
+// caller holds Hub.mu.
+func (r *room) keepsOut(s *Session, now time.Time) (BanRecord, bool) {
+	if len(r.bans.recs) == 0 || s.operator || r.isAdmin(s.key) {
 		return BanRecord{}, false
 	}
-	ban, _, ok := r.banOf(sks, key)
-	return ban, ok
+	if ban, _, ok := r.bans.find(s.sks, s.key, now); ok {
+		return ban, true
+	}
+	if s.keyID != "" {
+		for _, ban := range r.bans.recs {
+			if ban.KeyID == s.keyID && live(ban, now) {
+				return ban, true
+			}
+		}
+	}
+	return BanRecord{}, false
 }
 
 // systemCommands are the engine's own commands, in /help order.
@@ -201,11 +214,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		}
 		h.addRoom(r.Name, Fold(r.Creator), r.Created)
 	}
-	for _, b := range snap.Bans {
-		if r := h.rooms[Fold(b.Room)]; r != nil {
-			r.addBan(b)
-		}
-	}
+	h.loadTimed(ctx, snap)
 	h.loadNames(snap.Names)
 	rights, err := cfg.Store.LoadRights(ctx)
 	if err != nil {
@@ -270,7 +279,7 @@ func (h *Hub) register(plugins []Plugin) error {
 
 // addRoom adds a room to the in-memory state; the caller holds mu or owns h.
 func (h *Hub) addRoom(name, creator string, created time.Time) *room {
-	r := &room{name: name, creator: creator, created: created, bans: map[string]BanRecord{}, banLike: lookalikes{},
+	r := &room{name: name, creator: creator, created: created,
 		admins: map[string]AdminRecord{}, invites: map[string]*InviteRecord{}}
 	h.rooms[Fold(name)] = r
 	h.roomLike.add(skeletons(Fold(name)), Fold(name))
@@ -418,6 +427,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 func (h *Hub) Shutdown() {
 	h.mu.Lock()
 	h.closing = true
+	h.stopTimers()
 	all := make([]*Session, 0, len(h.users))
 	for _, s := range h.users {
 		all = append(all, s)
@@ -500,8 +510,15 @@ func (h *Hub) Members(room string) []Member {
 	// Built under the read lock, so concurrent callers may each build the
 	// same list; changes, under the write lock, cannot interleave.
 	out := make([]Member, len(r.members))
+	var now time.Time
+	if len(r.mutes.recs) > 0 {
+		now = h.now()
+	}
 	for i, s := range r.members {
 		out[i] = Member{Name: s.name, Admin: r.isAdmin(s.key), Operator: s.operator}
+		if len(r.mutes.recs) > 0 {
+			_, out[i].Muted = r.silences(s, now)
+		}
 		out[i].AwayReason, out[i].Away = s.Away()
 	}
 	r.roster.Store(&out)
@@ -516,9 +533,9 @@ func (h *Hub) Online() int {
 }
 
 // CanEnter reports whether the user called name may /switch to room: they
-// are not banned from it, and it is open or they may enter it locked
-// (mayEnter). A room that does not exist yet may be created by
-// anyone.
+// are not banned from it (by name, or, online, by the SSH key they logged
+// in with), and it is open or they may enter it locked (mayEnter). A room
+// that does not exist yet may be created by anyone.
 func (h *Hub) CanEnter(room, name string) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -527,11 +544,14 @@ func (h *Hub) CanEnter(room, name string) bool {
 		return true
 	}
 	key := Fold(name)
-	if _, banned := r.keepsOut(skeletons(key), key); banned {
+	s := h.users[key]
+	if s == nil {
+		s = &Session{key: key, sks: skeletons(key)}
+	}
+	if _, banned := r.keepsOut(s, h.now()); banned {
 		return false
 	}
-	s := h.users[key]
-	return r.mayEnterAs(key, s != nil && s.operator)
+	return r.mayEnterAs(key, s.operator)
 }
 
 // Help returns the text of the /help line (after "<system> ").
@@ -663,7 +683,7 @@ func (h *Hub) lookupRoom(key string, now time.Time) (r *room, expired, full bool
 // message since RoomExpiry before now (or since it was created). The
 // caller holds mu.
 func (h *Hub) expired(r *room, now time.Time) bool {
-	if h.expiry <= 0 || r.gone || len(r.members) > 0 || len(r.bans) > 0 || r.hasTopic() || Fold(r.name) == Fold(DefaultRoom) {
+	if h.expiry <= 0 || r.gone || len(r.members) > 0 || r.bans.any(now) || r.hasTopic() || Fold(r.name) == Fold(DefaultRoom) {
 		return false
 	}
 	last := r.created
@@ -739,7 +759,7 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) 
 		h.mu.Unlock()
 		return BanRecord{}, ErrNotFound
 	}
-	if ban, ok := to.keepsOut(s.sks, s.key); ok {
+	if ban, ok := to.keepsOut(s, h.now()); ok {
 		h.mu.Unlock()
 		return ban, ErrBanned
 	}

@@ -237,39 +237,9 @@ func (l lookalikes) find(sks skeletonSet, key string) (string, bool) {
 	return "", false
 }
 
-// addBan records b in the room. The caller holds Hub.mu or owns the hub.
-func (r *room) addBan(b BanRecord) {
-	key := Fold(b.Name)
-	r.bans[key] = b
-	r.banLike.add(skeletons(key), key)
-}
-
-// removeBan lifts the ban that banOf found under key. The caller holds
-// Hub.mu.
-func (r *room) removeBan(key string) {
-	if _, ok := r.bans[key]; ok {
-		delete(r.bans, key)
-		r.banLike.remove(skeletons(key), key)
-	}
-}
-
-// banOf returns the ban from the room of the user whose name has the key
-// key (Fold) and the skeletons sks, or of a name that looks like it ("b0b"
-// is banned with "bob"), and the key it is kept under. The caller holds
-// Hub.mu.
-func (r *room) banOf(sks skeletonSet, key string) (BanRecord, string, bool) {
-	if b, ok := r.bans[key]; ok {
-		return b, key, true
-	}
-	if len(r.bans) == 0 {
-		return BanRecord{}, "", false
-	}
-	if k, like := r.banLike.find(sks, key); like {
-		b, ok := r.bans[k]
-		return b, k, ok
-	}
-	return BanRecord{}, "", false
-}
+// addBan records b in the room, replacing the ban of the same name. The
+// caller holds Hub.mu for writing or owns the hub.
+func (r *room) addBan(b BanRecord) { r.bans.put(Fold(b.Name), b) }
 
 // roomLookAlike returns the room, other than the one whose folded name is
 // key, whose name looks like a room name with the skeletons sks: "сhat"

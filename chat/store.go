@@ -16,13 +16,18 @@ type Store interface {
 	// and reported with an error wrapping ErrRoomExists.
 	CreateRoom(ctx context.Context, r RoomRecord) error
 	// DeleteRooms removes the rooms called names (compared with Fold),
-	// their bans, rights (RightsStore) and messages, all or none; it returns once the
+	// their bans, mutes, rights (RightsStore) and messages, all or none; it returns once the
 	// removal is durable.
 	DeleteRooms(ctx context.Context, names []string) error
 	// SaveBan records a ban; it returns once the record is durable.
 	SaveBan(ctx context.Context, b BanRecord) error
 	// DeleteBan removes the ban of name (compared with Fold) from room.
 	DeleteBan(ctx context.Context, room, name string) error
+	// SaveMute records a mute, replacing one of the same name (compared
+	// with Fold) in the same room; it returns once the record is durable.
+	SaveMute(ctx context.Context, m MuteRecord) error
+	// DeleteMute removes the mute of name (compared with Fold) in room.
+	DeleteMute(ctx context.Context, room, name string) error
 	// BindName records that a name belongs to an SSH key, or refreshes
 	// its last use, replacing the record of a name that folds the same.
 	BindName(ctx context.Context, n NameRecord) error
@@ -57,6 +62,7 @@ type Store interface {
 type Snapshot struct {
 	Rooms []RoomRecord // in creation order
 	Bans  []BanRecord
+	Mutes []MuteRecord
 	Names []NameRecord
 
 	ServerBans []ServerBanRecord // in the order they were made
@@ -75,7 +81,31 @@ type BanRecord struct {
 	Name string // the banned user's name as it was when banned
 	By   string // the plugin that banned, whose name tags the refusal line
 	Time time.Time
+	// Until is when the ban ends by itself; zero for good.
+	Until time.Time
+	// KeyID is the fingerprint of the SSH key the user was logged in with
+	// when banned, "" for none: that key is kept out too, whatever name it
+	// logs in with.
+	KeyID string
 }
+
+// MuteRecord is one user muted in one room: their messages and actions
+// there are not delivered.
+type MuteRecord struct {
+	Room string // the room's name
+	Name string // the muted user's name as it was when muted
+	// By is the plugin whose name tags the muted line; not stored (the
+	// plugin with the /mute command, after a restart).
+	By    string
+	Time  time.Time
+	Until time.Time // when the mute ends by itself; zero for good
+}
+
+// ends returns when the ban ends by itself, zero for never.
+func (b BanRecord) ends() time.Time { return b.Until }
+
+// ends returns when the mute ends by itself, zero for never.
+func (m MuteRecord) ends() time.Time { return m.Until }
 
 // NameRecord binds a user name to the SSH key that first used it.
 type NameRecord struct {

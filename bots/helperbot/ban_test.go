@@ -41,12 +41,18 @@ func TestBanNotInRoom(t *testing.T) {
 		saves    int32 // bans written so far
 	}{
 		{"/ban carol", "<helperbot> Carol is banned from 'den'.\n", 1},
-		{"/ban CAROL again", "<helperbot> Carol is banned from 'den'.\n", 1},
-		{"/ban ｔｒｏｌｌ", "<helperbot> troll is banned from 'den'.\n", 2},
-		{"/ban Troll", "<helperbot> troll is banned from 'den'.\n", 2},
-		{"/ban ADMIN", "<helperbot> You cannot ban an admin of 'den'.\n", 2},
-		{"/ban helperbot", "<helperbot> Could not find someone with that username.\n", 2},
-		{"/ban no/slash", "<helperbot> Could not find someone with that username.\n", 2},
+		{"/ban CAROL", "<helperbot> Carol is banned from 'den'.\n", 1},
+		{"/ban CAROL again", "<helperbot> " + chat.TextDurations + "\n", 1},
+		{"/ban CAROL 2h extra", "<helperbot> Carol is banned from 'den' for 2h.\n", 2},
+		{"/ban CAROL", "<helperbot> Carol is banned from 'den'.\n", 3},
+		{"/ban CAROL", "<helperbot> Carol is banned from 'den'.\n", 3},
+		{"/ban ｔｒｏｌｌ", "<helperbot> troll is banned from 'den'.\n", 4},
+		{"/ban Troll", "<helperbot> troll is banned from 'den'.\n", 4},
+		{"/ban ADMIN", "<helperbot> You cannot ban an admin of 'den'.\n", 4},
+		{"/ban ADMIN 5m", "<helperbot> You cannot ban an admin of 'den'.\n", 4},
+		{"/ban helperbot", "<helperbot> Could not find someone with that username.\n", 4},
+		{"/ban no/slash", "<helperbot> Could not find someone with that username.\n", 4},
+		{"/ban no/slash 0m", "<helperbot> " + chat.TextDurations + "\n", 4},
 	} {
 		admin.Input(ctx, tc.in)
 		if got := chattest.Lines(admin); !slices.Equal(got, []string{tc.want}) {

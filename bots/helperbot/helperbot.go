@@ -5,7 +5,6 @@ package helperbot
 
 import (
 	"context"
-	"errors"
 	"strconv"
 
 	"chatserver/chat"
@@ -56,6 +55,12 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 		ban(ctx, b, c)
 	case "unban":
 		unban(ctx, b, c)
+	case "bans":
+		bans(b, c)
+	case "mute":
+		mute(ctx, b, c)
+	case "unmute":
+		unmute(ctx, b, c)
 	case "topic":
 		topic(ctx, b, c)
 	case "op":
@@ -148,7 +153,7 @@ func kick(b *chat.Bot, c chat.Command) {
 		b.Reply(c.From, notFound)
 		return
 	}
-	if !sendOff(b, u.Name, c.Room, "kicked") { // gone since Find
+	if !sendOff(b, u.Name, c.Room, "kicked", "") { // gone since Find
 		b.Reply(c.From, notFound)
 		return
 	}
@@ -157,45 +162,35 @@ func kick(b *chat.Bot, c chat.Command) {
 	}
 }
 
-// ban bans the named user from the admin's room, whether they are in it,
-// elsewhere or offline; if they are in it, they are moved to chat. The
-// admin is told so, after the leave line when there is one. A name banned
-// already is confirmed again as it was banned, and nothing new recorded.
+// ban bans the named user from the admin's room, for good or for the
+// DURATION given, whether they are in it, elsewhere or offline; if they
+// are in it, they are moved to chat. The admin is told so, after the leave
+// line when there is one. A name banned already is confirmed again as it
+// was banned, with the new duration.
 func ban(ctx context.Context, b *chat.Bot, c chat.Command) {
-	name, ok := adminArg(b, c, "ban")
+	name, d, ok := moderationArgs(b, c, "ban")
 	if !ok {
 		return
 	}
-	if name == "" {
-		b.Reply(c.From, notFound)
+	rec, err := b.BanFor(ctx, c.Room, name, d.Std())
+	if refused(b, c, "ban", name, err) {
 		return
 	}
-	shown, err := b.Ban(ctx, c.Room, name)
-	switch {
-	case errors.Is(err, chat.ErrIsAdmin):
-		b.Reply(c.From, cannotText("ban", c.Room))
-	case errors.Is(err, chat.ErrNameInvalid), errors.Is(err, chat.ErrNotFound):
-		b.Reply(c.From, notFound) // nobody could be called that
-	case err != nil:
-		b.Log().Error("ban", "user", chat.LogName(name), "room", chat.LogName(c.Room), "err", err)
-		b.Reply(c.From, "Could not ban "+name+", please try again.")
-	default:
-		// Banned first, then moved: a /switch into the room that lands
-		// after the ban is refused, one that lands before is undone here.
-		sendOff(b, shown, c.Room, "banned")
-		b.Reply(c.From, shown+" is banned from '"+c.Room+"'.")
-	}
+	// Banned first, then moved: a /switch into the room that lands after
+	// the ban is refused, one that lands before is undone here.
+	sendOff(b, rec.Name, c.Room, "banned", forText(d))
+	b.Reply(c.From, rec.Name+" is banned from '"+c.Room+"'"+forText(d)+".")
 }
 
 // sendOff moves the user called name from room to chat if they are in it,
-// and tells them they were kicked or banned (done). It reports whether
-// they were moved.
-func sendOff(b *chat.Bot, name, room, done string) bool {
+// and tells them they were kicked or banned (done), for how long (span,
+// forText's, "" for good). It reports whether they were moved.
+func sendOff(b *chat.Bot, name, room, done, span string) bool {
 	moved, err := b.Move(name, room, chat.DefaultRoom)
 	if err != nil {
 		return false
 	}
-	b.Reply(moved.Name, "You've been "+done+" from the '"+room+"' room. You've been returned to '"+chat.DefaultRoom+"'.")
+	b.Reply(moved.Name, "You've been "+done+" from the '"+room+"' room"+span+". You've been returned to '"+chat.DefaultRoom+"'.")
 	return true
 }
 
@@ -219,25 +214,5 @@ func cannotText(verb, room string) string {
 }
 
 func unban(ctx context.Context, b *chat.Bot, c chat.Command) {
-	name, ok := adminArg(b, c, "unban")
-	if !ok {
-		return
-	}
-	if name == "" {
-		b.Reply(c.From, "Please specify a username to unban.")
-		return
-	}
-	shown, err := b.Unban(ctx, c.Room, name)
-	switch {
-	case errors.Is(err, chat.ErrNotBanned):
-		if u, ok := b.Find(name); ok {
-			name = u.Name // shown as they logged in
-		}
-		b.Reply(c.From, name+" is not banned from '"+c.Room+"'.")
-	case err != nil:
-		b.Log().Error("unban", "user", chat.LogName(name), "room", chat.LogName(c.Room), "err", err)
-		b.Reply(c.From, "Could not unban "+name+", please try again.")
-	default:
-		b.Reply(c.From, shown+" is no longer banned from '"+c.Room+"'.")
-	}
+	lift(ctx, b, c, "unban", "banned from", b.Unban, chat.ErrNotBanned)
 }

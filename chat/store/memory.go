@@ -18,6 +18,7 @@ type Memory struct {
 	mu       sync.Mutex
 	rooms    []chat.RoomRecord
 	bans     map[[2]string]chat.BanRecord
+	mutes    map[[2]string]chat.MuteRecord // by folded room and name
 	names    map[string]chat.NameRecord
 	msgs     map[string][]chat.Message // by folded room name
 	retained int
@@ -33,7 +34,7 @@ func NewMemory(retained int) *Memory {
 	if retained <= 0 {
 		retained = 10000
 	}
-	return &Memory{bans: map[[2]string]chat.BanRecord{}, names: map[string]chat.NameRecord{}, msgs: map[string][]chat.Message{}, retained: retained}
+	return &Memory{bans: map[[2]string]chat.BanRecord{}, mutes: map[[2]string]chat.MuteRecord{}, names: map[string]chat.NameRecord{}, msgs: map[string][]chat.Message{}, retained: retained}
 }
 
 // Load returns what the store holds.
@@ -43,6 +44,9 @@ func (m *Memory) Load(context.Context) (chat.Snapshot, error) {
 	snap := chat.Snapshot{Rooms: slices.Clone(m.rooms)}
 	for _, b := range m.bans {
 		snap.Bans = append(snap.Bans, b)
+	}
+	for _, mu := range m.mutes {
+		snap.Mutes = append(snap.Mutes, mu)
 	}
 	for _, n := range m.names {
 		snap.Names = append(snap.Names, n)
@@ -64,7 +68,7 @@ func (m *Memory) CreateRoom(_ context.Context, r chat.RoomRecord) error {
 	return nil
 }
 
-// DeleteRooms removes the rooms called names, their bans, rights and
+// DeleteRooms removes the rooms called names, their bans, mutes, rights and
 // messages.
 func (m *Memory) DeleteRooms(_ context.Context, names []string) error {
 	keys := map[string]bool{}
@@ -77,6 +81,11 @@ func (m *Memory) DeleteRooms(_ context.Context, names []string) error {
 	for k := range m.bans {
 		if keys[k[0]] {
 			delete(m.bans, k)
+		}
+	}
+	for k := range m.mutes {
+		if keys[k[0]] {
+			delete(m.mutes, k)
 		}
 	}
 	for key := range keys {

@@ -272,22 +272,11 @@ func (s *SQLite) Load(ctx context.Context) (chat.Snapshot, error) {
 		return snap, fmt.Errorf("load rooms: %w", err)
 	}
 
-	rows, err = s.r.QueryContext(ctx, "SELECT room, name, by_plugin, time FROM bans ORDER BY room_key, time")
-	if err != nil {
-		return snap, fmt.Errorf("load bans: %w", err)
+	if snap.Bans, err = s.loadBans(ctx); err != nil {
+		return snap, err
 	}
-	for rows.Next() {
-		var b chat.BanRecord
-		var t int64
-		if err := rows.Scan(&b.Room, &b.Name, &b.By, &t); err != nil {
-			rows.Close()
-			return snap, fmt.Errorf("load bans: %w", err)
-		}
-		b.Time = time.Unix(0, t)
-		snap.Bans = append(snap.Bans, b)
-	}
-	if err := closeRows(rows); err != nil {
-		return snap, fmt.Errorf("load bans: %w", err)
+	if snap.Mutes, err = s.loadMutes(ctx); err != nil {
+		return snap, err
 	}
 
 	rows, err = s.r.QueryContext(ctx, "SELECT name, key_id, last_used FROM names ORDER BY key")
@@ -338,7 +327,7 @@ func (s *SQLite) CreateRoom(ctx context.Context, r chat.RoomRecord) error {
 }
 
 // DeleteRooms removes the rooms called names (compared with chat.Fold),
-// their bans, admins, invitations and messages, in one transaction, and forgets their
+// their bans, mutes, admins, invitations and messages, in one transaction, and forgets their
 // count of messages since the last prune. Messages queued before are
 // written first, so none comes back after. It returns once the removal is
 // durable.
@@ -372,6 +361,7 @@ func (s *SQLite) deleteRooms(ctx context.Context, keys []string) error {
 		for _, q := range []string{
 			"DELETE FROM rooms WHERE key = ?",
 			"DELETE FROM bans WHERE room_key = ?",
+			"DELETE FROM mutes WHERE room_key = ?",
 			"DELETE FROM messages WHERE room_key = ?",
 			"DELETE FROM admins WHERE room_key = ?",
 			"DELETE FROM invites WHERE room_key = ?",
@@ -382,29 +372,6 @@ func (s *SQLite) deleteRooms(ctx context.Context, keys []string) error {
 		}
 	}
 	return tx.Commit()
-}
-
-// SaveBan records b, replacing an earlier ban of the same user from the
-// same room. It returns once the record is durable.
-func (s *SQLite) SaveBan(ctx context.Context, b chat.BanRecord) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO bans (room_key, name_key, room, name, by_plugin, time) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (room_key, name_key) DO UPDATE SET room = excluded.room, name = excluded.name,
-			by_plugin = excluded.by_plugin, time = excluded.time`,
-		chat.Fold(b.Room), chat.Fold(b.Name), b.Room, b.Name, b.By, b.Time.UnixNano())
-	if err != nil {
-		return fmt.Errorf("store ban of %s from %s: %w", b.Name, b.Room, err)
-	}
-	return nil
-}
-
-// DeleteBan removes the ban of name from room, both compared with
-// chat.Fold. It returns once the removal is durable.
-func (s *SQLite) DeleteBan(ctx context.Context, room, name string) error {
-	_, err := s.w.ExecContext(ctx, "DELETE FROM bans WHERE room_key = ? AND name_key = ?", chat.Fold(room), chat.Fold(name))
-	if err != nil {
-		return fmt.Errorf("delete ban of %s from %s: %w", name, room, err)
-	}
-	return nil
 }
 
 // BindName records that n.Name belongs to the key n.KeyID, last used at
