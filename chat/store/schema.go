@@ -124,6 +124,25 @@ var migrations = [...]string{
 		time        INTEGER NOT NULL,
 		PRIMARY KEY (name_key, ignored_key)
 	) WITHOUT ROWID;`,
+	// 7: identity across doors. A name may be protected by a password
+	// (hash: a self-describing slow salted hash, never the password); a
+	// protected name that is offline is kept the whispers and mentions
+	// meant for it (room "" for a whisper), oldest first by id.
+	`CREATE TABLE passwords (
+		name_key TEXT PRIMARY KEY,
+		name     TEXT NOT NULL,
+		hash     TEXT NOT NULL,
+		time     INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE offline (
+		id       INTEGER PRIMARY KEY,
+		name_key TEXT NOT NULL,
+		author   TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		text     TEXT NOT NULL,
+		time     INTEGER NOT NULL
+	);
+	CREATE INDEX offline_name ON offline (name_key, id);`,
 }
 
 // SchemaVersion is the version of the database this package writes.
