@@ -1,6 +1,7 @@
 package sshd_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,14 +58,26 @@ func userCell(t *testing.T, scr *apptest.Screen, name string, h int) (x, y int) 
 }
 
 // TestUIIssue11Screen: what issue 11 adds to the SSH UI, read off a real
-// 80x24 screen as users on telnet and SSH make it happen: the MOTD at the
-// top after login; the topic row above the messages when an admin sets a
-// topic and gone when it is cleared; a /me line as an action; a user muted
-// marked '-' and crossed out, unmarked after /unmute; an away user dimmed
-// with the reason; an invite-only room marked after /lock; an op'd user
-// marked '@', an operator (a key of --ops-file) '~'.
+// screen of 80x24 and of 200x60 as users on telnet and SSH make it happen:
+// the MOTD at the top after login; the topic row above the messages when
+// an admin sets a topic and gone when it is cleared; a /me line as an
+// action; a user muted marked '-' and crossed out, unmarked after
+// /unmute; an away user dimmed with the reason; an invite-only room marked
+// after /lock; an op'd user marked '@', an operator (a key of --ops-file)
+// '~'.
 func TestUIIssue11Screen(t *testing.T) {
 	t.Parallel()
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			t.Parallel()
+			screenOfIssue11(t, w, h)
+		})
+	}
+}
+
+// screenOfIssue11 is TestUIIssue11Screen on a screen of w x h.
+func screenOfIssue11(t *testing.T, w, h int) {
 	opKey := apptest.NewKey(t)
 	cfg := apptest.Config(t)
 	cfg.FloodRate = 0
@@ -74,9 +87,8 @@ func TestUIIssue11Screen(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := apptest.Start(t, cfg)
-	const h = 24
 
-	mike := apptest.DialScreen(t, srv.SSH, "mike", apptest.NewKey(t), 80, h)
+	mike := apptest.DialScreen(t, srv.SSH, "mike", apptest.NewKey(t), w, h)
 	mike.WaitFor("the MOTD at the top, after the login line", func(text string) bool {
 		_, msgs, _ := panes(strings.Split(text, "\n"), h)
 		return len(msgs) > 3 && strings.HasSuffix(msgs[0], "Logging in as mike") &&
@@ -103,7 +115,7 @@ func TestUIIssue11Screen(t *testing.T) {
 		_, msgs, _ := panes(strings.Split(text, "\n"), h)
 		return msgs[0] == "Topic: Plans for friday"
 	})
-	if why := clean(mike.Text(), 80, h, "mike", "den"); why != "" {
+	if why := clean(mike.Text(), w, h, "mike", "den"); why != "" {
 		t.Errorf("screen with a topic not clean: %s\n%s", why, mike.Text())
 	}
 	alice.Send("/topic -")
@@ -165,7 +177,7 @@ func TestUIIssue11Screen(t *testing.T) {
 	root.Send("/switch den") // an operator enters a locked room
 	root.Until("<helperbot> root has joined the chat room!")
 	mike.WaitFor("root marked operator", func(text string) bool { return usersRow(text, "root", h) == "~root" })
-	if why := clean(mike.Text(), 80, h, "mike", "den"); why != "" {
+	if why := clean(mike.Text(), w, h, "mike", "den"); why != "" {
 		t.Errorf("screen not clean: %s\n%s", why, mike.Text())
 	}
 }
