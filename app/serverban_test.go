@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,26 +16,12 @@ const (
 	lineNotOperator  = "<helperbot> You must be a server operator to do that."
 )
 
-// writeOps writes an operators file (OpenSSH authorized_keys) listing
-// keys, with a comment and a blank line, and returns its path.
-func writeOps(t *testing.T, path string, keys ...gossh.Signer) string {
-	t.Helper()
-	text := "# chatserver operators\n\n"
-	for _, k := range keys {
-		text += strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k.PublicKey()))) + " op@example\n"
-	}
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // opsConfig is apptest.Config with flood control off and an operators
 // file listing keys.
 func opsConfig(t *testing.T, keys ...gossh.Signer) app.Config {
 	cfg := apptest.Config(t)
 	cfg.FloodRate = 0
-	cfg.OpsFile = writeOps(t, filepath.Join(t.TempDir(), "ops"), keys...)
+	cfg.OpsFile = apptest.OpsFile(t, keys...)
 	return cfg
 }
 
