@@ -49,10 +49,13 @@ func (b *statusBar) draw() line {
 	sb.WriteString(" │ ")
 	sb.WriteString(strconv.Itoa(b.st.here))
 	sb.WriteString(" here")
-	if b.st.back {
+	switch {
+	case b.st.back && b.st.unseen > 0:
 		sb.WriteString(" │ ↓ ")
 		sb.WriteString(strconv.Itoa(b.st.unseen))
 		sb.WriteString(" new (Esc)")
+	case b.st.back: // scrolled back, nothing new: say how to come back, not "0 new"
+		sb.WriteString(" │ ↓ latest (Esc)")
 	}
 	if b.st.loading {
 		sb.WriteString(" │ loading…")

@@ -321,7 +321,8 @@ func TestScrollKeepsBottom(t *testing.T) {
 
 	u.key(keyPgUp)
 	u.lacks("line-100")
-	u.contains("line-078", "↓ 0 new")
+	u.contains("line-078", "↓ latest (Esc)") // scrolled back, nothing new yet: no "0 new"
+	u.lacks("↓ 0 new")
 	fill(t, u, bob, 101, 2)
 	u.lacks("line-102") // scrolled back: the view stays put
 	u.contains("line-078", "↓ 2 new")
