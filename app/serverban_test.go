@@ -227,3 +227,16 @@ func TestGbanOnScreen(t *testing.T) {
 	root.Closed()
 	apptest.LoginSSH(t, srv.SSH, "root", opKey)
 }
+
+// TestOperatorListedAsAdmin: an operator is an admin of every room, so
+// /users lists them " (admin)" wherever they are, as it does a creator.
+func TestOperatorListedAsAdmin(t *testing.T) {
+	t.Parallel()
+	opKey := apptest.NewKey(t)
+	srv := apptest.Start(t, opsConfig(t, opKey))
+	root := apptest.LoginSSH(t, srv.SSH, "root", opKey)
+	bob := apptest.Login(t, srv.Telnet, "bob")
+	root.Expect(joinLine("bob"))
+	bob.Send("/users")
+	bob.Expect("<helperbot> Current online users:", "<helperbot> 1. root (admin)", "<helperbot> 2. bob")
+}

@@ -515,7 +515,7 @@ func (h *Hub) Members(room string) []Member {
 		now = h.now()
 	}
 	for i, s := range r.members {
-		out[i] = Member{Name: s.name, Admin: r.isAdmin(s.key), Operator: s.operator}
+		out[i] = Member{Name: s.name, Admin: s.operator || r.isAdmin(s.key), Operator: s.operator}
 		if len(r.mutes.recs) > 0 {
 			_, out[i].Muted = r.silences(s, now)
 		}
