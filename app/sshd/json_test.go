@@ -1,6 +1,8 @@
 package sshd_test
 
 import (
+	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -8,6 +10,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"chatserver/app/apptest"
+	"chatserver/app/sshd"
 	"chatserver/chat"
 )
 
@@ -167,5 +170,28 @@ func TestJSONWithPty(t *testing.T) {
 	buf := make([]byte, len(`{"type":"system"`))
 	if _, err := io.ReadFull(out, buf); err != nil || string(buf) != `{"type":"system"` {
 		t.Errorf("first bytes %q (%v), want a JSON line", buf, err)
+	}
+}
+
+// TestJSONRefusedByTheDoor: a refusal the door makes before any login (here
+// a second session on one connection) is a JSON line too, and exit status 1.
+func TestJSONRefusedByTheDoor(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, apptest.Config(t))
+	first := apptest.DialSSHJSON(t, srv.SSH, "bot", nil)
+	first.ExpectJSON(line("system", "", "", "Welcome to the chat room!"), line("system", "", "", "Logging in as bot"))
+	second, err := first.SSH.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := second.Output("json")
+	var got apptest.JSONLine
+	if jerr := json.Unmarshal(out, &got); jerr != nil || got.Type != "system" || got.Text != sshd.TextTooManySessions ||
+		strings.Count(string(out), "\n") != 1 || got.Time.IsZero() {
+		t.Errorf("second session said %q (%v), want one system line: %s", out, jerr, sshd.TextTooManySessions)
+	}
+	var ee *gossh.ExitError
+	if !errors.As(err, &ee) || ee.ExitStatus() != 1 {
+		t.Errorf("second session ended with %v, want exit status 1", err)
 	}
 }
