@@ -26,9 +26,12 @@ func (b *Bot) Log() *slog.Logger { return b.hub.log.With("plugin", b.name) }
 
 // Reply sends "<plugin> text" to the user called name, wherever they are.
 // It does nothing if they are offline.
-func (b *Bot) Reply(name, text string) {
+func (b *Bot) Reply(name, text string) { b.push(name, b.event(text)) }
+
+// push queues ev for the user called name, if they are online.
+func (b *Bot) push(name string, ev *Event) {
 	if s := b.hub.find(name); s != nil {
-		s.out.Push(b.event(text))
+		s.out.Push(ev)
 	}
 }
 
@@ -47,12 +50,19 @@ func (b *Bot) Notify(name, text string) {
 // cut by the slow-reader policy, and one message on a screen. It does
 // nothing if they are offline.
 func (b *Bot) ReplyLines(name string, lines ...string) {
-	b.Reply(name, strings.Join(lines, "\n"))
+	b.Reply(name, joinLines(lines))
 }
+
+// joinLines makes lines one text, as a block of KindBot lines carries them.
+func joinLines(lines []string) string { return strings.Join(lines, "\n") }
 
 // Broadcast sends "<plugin> text" to everyone in room, in the room's
 // order: every member sees it between the same two messages.
-func (b *Bot) Broadcast(room, text string) {
+func (b *Bot) Broadcast(room, text string) { b.broadcast(room, b.event(text)) }
+
+// broadcast sends ev, a line of the plugin's, to everyone in room, with
+// the room's name set on it.
+func (b *Bot) broadcast(room string, ev *Event) {
 	h := b.hub
 	h.mu.RLock()
 	r := h.rooms[Fold(room)]
@@ -61,7 +71,6 @@ func (b *Bot) Broadcast(room, text string) {
 		return
 	}
 	r.mu.Lock()
-	ev := b.event(text)
 	ev.Room = r.name
 	r.fanOut(ev, nil)
 	r.mu.Unlock()

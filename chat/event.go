@@ -58,6 +58,10 @@ type Event struct {
 	Seq uint64
 	// Action marks, for KindChat and KindHistory, an action (/me TEXT).
 	Action bool
+	// Note says, for KindBot, what the plugin's line stands for (a join, a
+	// leave, a listing), for doors that show more than its text; nil for
+	// a plain line.
+	Note *Note
 
 	once sync.Once
 	line []byte

@@ -90,6 +90,13 @@ func DialSSHLines(t testing.TB, addr, user string, key gossh.Signer) *SSHLines {
 // or any if from is "".
 func DialSSHLinesFrom(t testing.TB, addr, from, user string, key gossh.Signer) *SSHLines {
 	t.Helper()
+	return dialSSHCommand(t, addr, from, user, key, "")
+}
+
+// dialSSHCommand opens a session without a pty that runs cmd (an exec
+// request), or the shell if cmd is "".
+func dialSSHCommand(t testing.TB, addr, from, user string, key gossh.Signer, cmd string) *SSHLines {
+	t.Helper()
 	sc := DialSSHFrom(t, addr, from, user, key, nil)
 	sess, err := sc.NewSession()
 	if err != nil {
@@ -103,8 +110,12 @@ func DialSSHLinesFrom(t testing.TB, addr, from, user string, key gossh.Signer) *
 	if err != nil {
 		t.Fatalf("stdout: %v", err)
 	}
-	if err := sess.Shell(); err != nil {
-		t.Fatalf("shell: %v", err)
+	start := sess.Shell
+	if cmd != "" {
+		start = func() error { return sess.Start(cmd) }
+	}
+	if err := start(); err != nil {
+		t.Fatalf("start %q: %v", cmd, err)
 	}
 	c := &Client{t: t, Conn: &pipeConn{r: stdout, w: stdin, close: sc.Close}, lines: make(chan string, 100000), err: make(chan error, 1)}
 	go c.read()

@@ -45,6 +45,11 @@ type Options struct {
 	// costs a goroutine more, but a write path as deep as SSH's does not
 	// grow a fresh goroutine's stack for every line.
 	KeepWriter bool
+	// Format, if set, renders each event in place of its text line
+	// (chat.Event.Line), appending to dst, with the same coalescing: one
+	// write a batch. The JSON lines door sets it (jsonlines.Append). It
+	// must not keep e or block.
+	Format func(dst []byte, e *chat.Event) []byte
 }
 
 // WritePool lends flushers their write buffers, so a busy connection does
@@ -329,11 +334,11 @@ func (c *conn_) writeQueued() bool {
 	bp := c.opt.Pool.get()
 	buf := (*bp)[:0]
 	if dropped > 0 {
-		buf = append(buf, "<system> "+chat.DroppedText(dropped)+"\n"...)
+		buf = c.appendEvent(buf, &chat.Event{Kind: chat.KindSystem, From: chat.SystemName, Text: chat.DroppedText(dropped), Time: time.Now()})
 	}
 	ok := true
 	for _, e := range evs {
-		buf = append(buf, e.Line()...)
+		buf = c.appendEvent(buf, e)
 		if len(buf) >= maxWriteChunk {
 			if ok = c.write(buf); !ok {
 				break
@@ -352,6 +357,15 @@ func (c *conn_) writeQueued() bool {
 		clear(c.evs)
 	}
 	return ok && !closed
+}
+
+// appendEvent appends e as the connection sends it: Options.Format's
+// rendering, else its text line.
+func (c *conn_) appendEvent(buf []byte, e *chat.Event) []byte {
+	if c.opt.Format != nil {
+		return c.opt.Format(buf, e)
+	}
+	return append(buf, e.Line()...)
 }
 
 // finish closes the connection and releases Serve.

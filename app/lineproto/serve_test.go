@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"chatserver/app/jsonlines"
 	"chatserver/app/lineproto"
 	"chatserver/bots/helperbot"
 	"chatserver/chat"
@@ -383,35 +384,52 @@ func (c *gatedConn) Write(p []byte) (int, error) {
 }
 func (c *gatedConn) Close() error { return c.in.Close() }
 
-// Lines that queue up while a write is in progress leave in one write.
+// Lines that queue up while a write is in progress leave in one write, as
+// text lines or as Options.Format renders them (JSON lines).
 func TestServeCoalescesWrites(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHub(t)
-		bob := engineUser(t, h, "bob")
-		pr, pw := io.Pipe()
-		conn := &gatedConn{in: pr, gate: make(chan struct{})}
-		done := make(chan error, 1)
-		go func() { done <- lineproto.Serve(t.Context(), h, conn, lineproto.Options{Telnet: true}) }()
-		pw.Write([]byte("alice\r\n"))
-		synctest.Wait()
-		for i := range 100 {
-			bob.Input(t.Context(), "message "+strconv.Itoa(i))
-		}
-		close(conn.gate)
-		synctest.Wait()
-		conn.mu.Lock()
-		writes := conn.writes
-		conn.mu.Unlock()
-		all := strings.Join(writes, "")
-		if c := strings.Count(all, "<bob> message "); c != 100 {
-			t.Fatalf("%d messages written, want 100", c)
-		}
-		// The first write holds what was queued when the writer started
-		// (part of the welcome); everything else leaves in one more write.
-		if len(writes) > 2 {
-			t.Errorf("%d writes for 105 lines, want at most 2: %q", len(writes), writes)
-		}
-		pw.Close()
-		<-done
-	})
+	for _, tc := range []struct {
+		name   string
+		format func([]byte, *chat.Event) []byte
+		each   string // what each message's line holds
+	}{
+		{"text", nil, "<bob> message "},
+		{"json", jsonlines.Append, `{"type":"message",`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHub(t)
+				bob := engineUser(t, h, "bob")
+				pr, pw := io.Pipe()
+				conn := &gatedConn{in: pr, gate: make(chan struct{})}
+				done := make(chan error, 1)
+				go func() {
+					done <- lineproto.Serve(t.Context(), h, conn, lineproto.Options{Telnet: true, Format: tc.format})
+				}()
+				pw.Write([]byte("alice\r\n"))
+				synctest.Wait()
+				for i := range 100 {
+					bob.Input(t.Context(), "message "+strconv.Itoa(i))
+				}
+				close(conn.gate)
+				synctest.Wait()
+				conn.mu.Lock()
+				writes := conn.writes
+				conn.mu.Unlock()
+				all := strings.Join(writes, "")
+				if c := strings.Count(all, tc.each); c != 100 {
+					t.Fatalf("%d messages written, want 100", c)
+				}
+				if c := strings.Count(all, "\n"); c != 105 {
+					t.Errorf("%d lines written, want 105", c)
+				}
+				// The first write holds what was queued when the writer started
+				// (part of the welcome); everything else leaves in one more write.
+				if len(writes) > 2 {
+					t.Errorf("%d writes for 105 lines, want at most 2: %q", len(writes), writes)
+				}
+				pw.Close()
+				<-done
+			})
+		})
+	}
 }

@@ -27,6 +27,15 @@ const (
 	maxEnvBytes = 8 << 10
 )
 
+// jsonCommand is the one exec command the door serves: the line protocol
+// with JSON lines out (PROTOCOL.md, "JSON lines for bots"). Any other
+// command is refused with unknownCommand's line.
+const jsonCommand = "json"
+
+// servesJSON reports whether s asked for JSON lines: an exec request whose
+// command is jsonCommand, exactly.
+func servesJSON(s ssh.Session) bool { return s.RawCommand() == jsonCommand }
+
 // chanKey is the key of a session channel's *channel in its session's
 // ssh.Context.
 type chanKey struct{}

@@ -165,14 +165,15 @@ func TestUnservedRequests(t *testing.T) {
 }
 
 // TestExecUnknown: an exec request with a command the server does not
-// know (it runs none; json is not served yet) gets one line saying so and
+// know (it runs none but "json", exactly) gets one line saying so and
 // exit status 1, and logs nobody in.
 func TestExecUnknown(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
 	for _, tc := range []struct{ cmd, want string }{
 		{"foo", "foo"},
-		{"json", "json"},
+		{"JSON", "JSON"},
+		{"json --pretty", "json --pretty"},
 		{"ls -l /", "ls -l /"},
 		{"rm\x1b[2J -rf", "rm -rf"},
 		{strings.Repeat("x", 100), strings.Repeat("x", 64) + "…(100 bytes)"},

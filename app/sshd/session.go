@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	gossh "golang.org/x/crypto/ssh"
 
+	"chatserver/app/jsonlines"
 	"chatserver/app/lineproto"
 	"chatserver/chat"
 	"chatserver/tui"
@@ -55,7 +56,7 @@ func (d *Door) handle(s ssh.Session) {
 		return
 	}
 	defer c.done()
-	if cmd := s.RawCommand(); cmd != "" {
+	if cmd := s.RawCommand(); cmd != "" && !servesJSON(s) {
 		d.log.Info("command refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "command", chat.LogName(cmd))
 		refuse(s, unknownCommand(cmd))
 		return
@@ -66,7 +67,7 @@ func (d *Door) handle(s ssh.Session) {
 		key = keyID
 	}
 	pty, _, isPty := s.Pty()
-	d.log.Info("ssh session", "user", chat.LogName(s.User()), "addr", addr, "key", key, "pty", isPty)
+	d.log.Info("ssh session", "user", chat.LogName(s.User()), "addr", addr, "key", key, "pty", isPty, "json", servesJSON(s))
 	op := keyID != "" && d.cfg.Operator != nil && d.cfg.Operator(keyID)
 	if !op && d.cfg.Hub.ServerBanned(s.User(), keyID, addr) { // an operator's key is never kept out
 		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "key", key, "reason", "banned from the server")
@@ -74,7 +75,7 @@ func (d *Door) handle(s ssh.Session) {
 		return
 	}
 	code := 0
-	if isPty {
+	if isPty && !servesJSON(s) { // JSON lines are for programs, with a pty or not
 		code = d.serveUI(s, c, ch, pty, keyID, op)
 	} else {
 		code = d.serveLines(s, c, keyID, op)
@@ -103,9 +104,15 @@ func (d *Door) panicked(c *conn, user string, v any) {
 	c.cut()
 }
 
-// refuse tells s why it is refused and ends it with exit status 1.
+// refuse tells s why it is refused, as a JSON line if s asked for them,
+// and ends it with exit status 1.
 func refuse(s ssh.Session, text string) {
-	io.WriteString(s, "<"+chat.SystemName+"> "+text+"\n")
+	ev := &chat.Event{Kind: chat.KindSystem, From: chat.SystemName, Text: text, Time: time.Now()}
+	if servesJSON(s) {
+		s.Write(jsonlines.Append(nil, ev))
+	} else {
+		s.Write(ev.Line())
+	}
 	s.Exit(1)
 }
 
@@ -115,6 +122,9 @@ func (d *Door) serveLines(s ssh.Session, c *conn, keyID string, operator bool) i
 	opt := d.cfg.Line
 	opt.Addr, opt.Name, opt.KeyID, opt.Operator = s.RemoteAddr().String(), s.User(), keyID, operator
 	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
+	if servesJSON(s) {
+		opt.Format = jsonlines.Append
+	}
 	lc := &lineConn{Session: s, c: c, guard: stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout, slow: d.cfg.Hub.SlowClients()}}
 	defer lc.guard.stop()
 	err := lineproto.Serve(s.Context(), d.cfg.Hub, lc, opt)

@@ -30,14 +30,15 @@ func (*Bot) Commands() []string {
 		"gban", "gunban", "gbans"}
 }
 
-// UserJoined tells the room, newcomer included, who joined.
+// UserJoined tells the room, newcomer included, who joined; the line's
+// note (chat.NoteJoin) says so to doors that show more than text.
 func (*Bot) UserJoined(_ context.Context, b *chat.Bot, u chat.User) {
-	b.Broadcast(u.Room, u.Name+" has joined the chat room!")
+	b.BroadcastNote(u.Room, u.Name+" has joined the chat room!", &chat.Note{Kind: chat.NoteJoin, User: u.Name})
 }
 
-// UserLeft tells the room who left.
+// UserLeft tells the room who left, with a chat.NoteLeave.
 func (*Bot) UserLeft(_ context.Context, b *chat.Bot, u chat.User) {
-	b.Broadcast(u.Room, u.Name+" has left the chat room!")
+	b.BroadcastNote(u.Room, u.Name+" has left the chat room!", &chat.Note{Kind: chat.NoteLeave, User: u.Name})
 }
 
 // CommandReceived runs one of the bot's commands.
@@ -88,7 +89,9 @@ func users(b *chat.Bot, c chat.Command) {
 	members := b.Members(c.Room)
 	lines := make([]string, 0, len(members)+1)
 	lines = append(lines, "Current online users:")
+	items := make([]chat.Item, 0, len(members))
 	for i, m := range members {
+		items = append(items, chat.Item{Name: m.Name, Admin: m.Admin, Away: m.Away})
 		line := strconv.Itoa(i+1) + ". " + m.Name
 		if m.Admin {
 			line += " (admin)"
@@ -98,21 +101,23 @@ func users(b *chat.Bot, c chat.Command) {
 		}
 		lines = append(lines, line)
 	}
-	b.ReplyLines(c.From, lines...)
+	b.ReplyNote(c.From, &chat.Note{Kind: chat.NoteUsers, Room: c.Room, Items: items}, lines...)
 }
 
 func rooms(b *chat.Bot, c chat.Command) {
 	rooms := b.Rooms()
 	lines := make([]string, 0, len(rooms)+1)
 	lines = append(lines, "Currently active rooms:")
+	items := make([]chat.Item, 0, len(rooms))
 	for i, r := range rooms {
+		items = append(items, chat.Item{Name: r.Name, InviteOnly: r.InviteOnly})
 		line := strconv.Itoa(i+1) + ". " + r.Name
 		if r.InviteOnly {
 			line += " (invite-only)"
 		}
 		lines = append(lines, line)
 	}
-	b.ReplyLines(c.From, lines...)
+	b.ReplyNote(c.From, &chat.Note{Kind: chat.NoteRooms, Items: items}, lines...)
 }
 
 func whisper(b *chat.Bot, c chat.Command) {
