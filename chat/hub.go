@@ -235,6 +235,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		}
 	}
 	h.sweep(ctx, h.now())
+	h.pruneOffline(ctx)
 	return h, nil
 }
 
@@ -388,6 +389,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 
 	ignored := h.loadIgnored(ctx, name, c)
+	off := h.offlineFor(ctx, name, c, ignored)
 	h.mu.Lock()
 	if h.closing || (!s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0) { // a /gban made meanwhile
 		closing := h.closing
@@ -406,6 +408,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
 	h.pushMOTD(s, &w)
 	told := h.pushEntry(s, r, true, &w)
+	off.push(s, &w)
 	s.room = r
 	h.enter(r, s)
 	if s.roster {
@@ -414,6 +417,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	h.mu.Unlock()
 	w.Run()
 	h.recordTold(ctx, told)
+	h.deliveredOffline(ctx, off)
 
 	h.log.Info("login", "user", LogName(name), "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
