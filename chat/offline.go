@@ -207,7 +207,7 @@ func (b *Bot) Absent(name string) (string, bool) {
 	h := b.hub
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return h.absent(Fold(Normalize(Sanitize(name))), h.now())
+	return h.absent(Fold(Sanitize(name)), h.now())
 }
 
 // KeepWhisper keeps text, whispered by the user from to the user called
@@ -221,7 +221,7 @@ func (b *Bot) KeepWhisper(ctx context.Context, from, to, text string) (string, e
 	h := b.hub
 	now := h.now()
 	h.mu.RLock()
-	name, ok := h.absent(Fold(Normalize(Sanitize(to))), now)
+	name, ok := h.absent(Fold(Sanitize(to)), now)
 	h.mu.RUnlock()
 	if !ok {
 		return "", ErrNotFound
