@@ -103,7 +103,7 @@ func (h *Hub) keepMentions(r *room, m Message) {
 		return
 	}
 	var seen [4]string // the names kept for, usually none
-	kept := seen[:0]
+	keptFor := seen[:0]
 	eachWord(m.Text, func(word string) {
 		var buf [MaxNameLen]byte
 		if k, ascii := foldASCIIInto(&buf, word); ascii {
@@ -115,10 +115,10 @@ func (h *Hub) keepMentions(r *room, m Message) {
 		}
 		key := Fold(word)
 		name, ok := h.absent(key, m.Time)
-		if !ok || slices.Contains(kept, key) || !mayRead(r, key, m.Time) {
+		if !ok || slices.Contains(keptFor, key) || !mayRead(r, key, m.Time) {
 			return
 		}
-		kept = append(kept, key)
+		keptFor = append(keptFor, key)
 		h.store.QueueOffline(OfflineRecord{Name: name, From: m.From, Room: m.Room, Text: m.Text, Time: m.Time})
 	})
 }
