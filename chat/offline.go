@@ -127,8 +127,10 @@ func (h *Hub) keepMentions(r *room, m Message) {
 // read what is said in r at now: they could /switch to it. The caller
 // holds h.mu.
 func mayRead(r *room, key string, now time.Time) bool {
-	if _, banned := r.keepsOut(&Session{key: key, sks: skeletons(key)}, now); banned {
-		return false
+	if len(r.bans.recs) > 0 { // else no need for the name's skeletons
+		if _, banned := r.keepsOut(&Session{key: key, sks: skeletons(key)}, now); banned {
+			return false
+		}
 	}
 	return r.mayEnterAs(key, false)
 }

@@ -1,6 +1,8 @@
 package chat_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -231,4 +233,29 @@ func FuzzEachWord(f *testing.F) {
 			}
 		})
 	})
+}
+
+// noDelete is a store whose DeleteOffline fails, as a crash right after
+// the block was queued would leave it.
+type noDelete struct{ *store.Memory }
+
+func (noDelete) DeleteOffline(context.Context, string, int64) error { return errors.New("disk gone") }
+
+// A block whose deletion fails is told again at the next login: kept
+// messages are never lost between being queued and being deleted.
+func TestOfflineToldAgainIfNotDeleted(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	st := noDelete{store.NewMemory(0)}
+	h := offlineHub(t, st, c)
+	protect(t, h, "mike")
+	anna := login(t, h, "anna")
+	anna.Input(t.Context(), "/w mike twice")
+	for range 2 {
+		mike, lines := ownLogin(t, h, "mike")
+		if len(lines) != 5 || !strings.HasSuffix(lines[2], "anna whispered to you: twice\n") {
+			t.Fatalf("mike's login sent %q, want the block with anna's whisper", lines)
+		}
+		mike.Close()
+	}
 }
