@@ -360,6 +360,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.log.Info("login refused", "user", LogName(name), "door", opt.Door, "addr", opt.Addr, "reason", "banned from the server")
 		return nil, ErrServerBanned
 	}
+	_, proven := h.protectedName(key, h.now()) // before claim binds it: if the login goes on, it proved the name
 	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, h.now())
 	if err == nil {
 		h.users[key] = s // holds the name while the binding is written
@@ -389,7 +390,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 
 	ignored := h.loadIgnored(ctx, name, c)
-	off := h.offlineFor(ctx, name, c, ignored)
+	off := h.offlineFor(ctx, name, proven, c.bound, ignored)
 	h.mu.Lock()
 	if h.closing || (!s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0) { // a /gban made meanwhile
 		closing := h.closing

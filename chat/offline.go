@@ -248,18 +248,19 @@ type kept struct {
 	upTo  int64
 }
 
-// offlineFor reads what is kept for the name logging in, whose binding
-// claim found as c, and ign, the ignore list it logs in with: for a name
-// its key owned already, the block to push after the login's other lines
-// (nothing if nothing is kept, or all of it is expired or from names it
-// ignores); for a name its key has just bound, which may have been another
-// key's whose binding lapsed, nothing, and what was kept for that owner is
-// deleted. It runs with no lock held, after the login holds the name, so
+// offlineFor reads what is kept for the name logging in, with ign, the
+// ignore list it logs in with. proven says the name was protected before
+// this login (protectedName): a login that goes on has proved it, and gets
+// the block to push after its other lines (nothing if nothing is kept, or
+// all of it is expired or from names it ignores). bound says this login
+// made the name protected (its key bound it): what is kept, for a former
+// owner whose protection lapsed, is deleted, not told. Other logins read
+// nothing. It runs with no lock held, after the login holds the name, so
 // that nothing more is kept for it meanwhile. A store that cannot be read
 // is logged and the login goes on: what is kept waits for the next one.
-func (h *Hub) offlineFor(ctx context.Context, name string, c claimed, ign *ignoreList) kept {
-	if c.rec.KeyID == "" {
-		return kept{} // not owned: nothing was kept for this login to read
+func (h *Hub) offlineFor(ctx context.Context, name string, proven, bound bool, ign *ignoreList) kept {
+	if !proven && !bound {
+		return kept{}
 	}
 	recs, err := h.store.Offline(ctx, name)
 	if err != nil {
@@ -273,7 +274,7 @@ func (h *Hub) offlineFor(ctx context.Context, name string, c claimed, ign *ignor
 	for _, r := range recs {
 		k.upTo = max(k.upTo, r.ID)
 	}
-	if c.bound {
+	if !proven {
 		h.log.Info("messages kept for a former owner dropped", "user", LogName(name), "count", len(recs))
 		h.deliveredOffline(ctx, k)
 		return kept{}
