@@ -235,6 +235,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		}
 	}
 	h.sweep(ctx, h.now())
+	h.pruneOffline(ctx)
 	return h, nil
 }
 
@@ -359,6 +360,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.log.Info("login refused", "user", LogName(name), "door", opt.Door, "addr", opt.Addr, "reason", "banned from the server")
 		return nil, ErrServerBanned
 	}
+	_, proven := h.protectedName(key, h.now()) // before claim binds it: if the login goes on, it proved the name
 	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, h.now())
 	if err == nil {
 		h.users[key] = s // holds the name while the binding is written
@@ -388,6 +390,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 
 	ignored := h.loadIgnored(ctx, name, c)
+	off := h.offlineFor(ctx, name, proven, c.bound, ignored)
 	h.mu.Lock()
 	if h.closing || (!s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0) { // a /gban made meanwhile
 		closing := h.closing
@@ -406,6 +409,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	s.out.PushHeld(h.systemEvent("Logging in as "+name), &w)
 	h.pushMOTD(s, &w)
 	told := h.pushEntry(s, r, true, &w)
+	off.push(s, &w)
 	s.room = r
 	h.enter(r, s)
 	if s.roster {
@@ -414,6 +418,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	h.mu.Unlock()
 	w.Run()
 	h.recordTold(ctx, told)
+	h.deliveredOffline(ctx, off)
 
 	h.log.Info("login", "user", LogName(name), "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)

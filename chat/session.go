@@ -229,6 +229,9 @@ func (s *Session) say(ctx context.Context, text string, action bool) {
 	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time, Seq: ev.Seq, Action: action}
 	h.store.AppendMessage(m)
 	r.mu.Unlock()
+	if !action {
+		h.keepMentions(r, m) // off r.mu: the fan-out is done
+	}
 	h.mu.RUnlock()
 	r.wakes.Run()
 	h.hook(func(b *Bot) { b.plugin.MessageReceived(ctx, b, m) })

@@ -39,6 +39,8 @@ type Store interface {
 	History(ctx context.Context, room string, before uint64, n int) ([]Message, error)
 	// RightsStore keeps topics, locks, admins and invitations (rights.go).
 	RightsStore
+	// OfflineStore keeps whispers and mentions for offline names (offline.go).
+	OfflineStore
 
 	// Ignore lists of protected names (/ignore), by the folded name of
 	// the user who ignores: Ignores returns the names name ignores, in

@@ -5,6 +5,7 @@ package helperbot
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"chatserver/chat"
@@ -49,7 +50,7 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 	case "rooms":
 		rooms(b, c)
 	case "w":
-		whisper(b, c)
+		whisper(ctx, b, c)
 	case "kick":
 		kick(b, c)
 	case "ban":
@@ -120,27 +121,47 @@ func rooms(b *chat.Bot, c chat.Command) {
 	b.ReplyNote(c.From, &chat.Note{Kind: chat.NoteRooms, Items: items}, lines...)
 }
 
-func whisper(b *chat.Bot, c chat.Command) {
+func whisper(ctx context.Context, b *chat.Bot, c chat.Command) {
 	name, text := chat.CutArg(c.Args)
 	u, ok := b.Find(name)
 	switch {
-	case name == "" || !ok:
+	case name == "" || !ok && !absent(b, name):
 		b.Reply(c.From, notFound)
 	case text == "":
 		b.Reply(c.From, "Please specify a message to whisper.")
 	case chat.RuneLen(text) > chat.MaxMessageLen:
 		b.Notify(c.From, chat.TextTooLong) // the message-length line, as for a message
+	case !ok || b.Whisper(c.From, u.Name, text) != nil:
+		keepWhisper(ctx, b, c.From, name, text) // offline, or gone since Find
 	default:
-		if err := b.Whisper(c.From, u.Name, text); err != nil {
-			b.Reply(c.From, notFound)
-			return
-		}
 		b.WhisperSent(c.From, u.Name, text) // a screen shows it; a line door writes nothing
 		if reason, away := b.Away(u.Name); away && reason != "" {
 			b.Reply(c.From, u.Name+" is away: "+reason)
 		} else if away {
 			b.Reply(c.From, u.Name+" is away.")
 		}
+	}
+}
+
+// absent reports whether whispers to name are kept for their next login.
+func absent(b *chat.Bot, name string) bool {
+	_, ok := b.Absent(name)
+	return ok
+}
+
+// keepWhisper keeps a whisper for the offline protected name to, and tells
+// its sender so.
+func keepWhisper(ctx context.Context, b *chat.Bot, from, to, text string) {
+	shown, err := b.KeepWhisper(ctx, from, to, text)
+	switch {
+	case errors.Is(err, chat.ErrNotFound): // logged in, or out unprotected, meanwhile
+		b.Reply(from, notFound)
+	case err != nil:
+		b.Log().Error("keep whisper", "user", chat.LogName(to), "err", err)
+		b.Reply(from, "Could not keep your message for "+to+", please try again.")
+	default:
+		b.WhisperSent(from, shown, text)
+		b.Reply(from, chat.OfflineText(shown))
 	}
 }
 

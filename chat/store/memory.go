@@ -24,6 +24,7 @@ type Memory struct {
 	retained int
 	rights   memRights
 	ignores  map[string][]chat.IgnoreRecord // by folded name of who ignores; memory_ignore.go
+	offline  memOffline                     // memory_offline.go
 
 	serverBans []chat.ServerBanRecord // in the order made (memory_serverbans.go)
 }

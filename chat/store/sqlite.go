@@ -61,6 +61,7 @@ type SQLite struct {
 	warnEvery   time.Duration              // Options.warnEvery
 
 	queue     chan chat.Message
+	offq      chan chat.OfflineRecord // mentions kept for offline names (sqlite_offline.go)
 	flushReq  chan chan struct{}
 	quit      chan struct{}
 	done      chan struct{}
@@ -107,6 +108,7 @@ func open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 		beforeWrite: opts.beforeWrite,
 		warnEvery:   opts.warnEvery,
 		queue:       make(chan chat.Message, opts.QueueLen),
+		offq:        make(chan chat.OfflineRecord, offlineQueueLen),
 		flushReq:    make(chan chan struct{}),
 		quit:        make(chan struct{}),
 		done:        make(chan struct{}),
@@ -394,13 +396,17 @@ func (s *SQLite) BindName(ctx context.Context, n chat.NameRecord) error {
 // AppendMessage queues m for the writer. It never blocks: when the queue is
 // full (the disk is slower than the chat) or the store is closed, m is
 // dropped and counted.
-func (s *SQLite) AppendMessage(m chat.Message) {
+func (s *SQLite) AppendMessage(m chat.Message) { enqueue(s, s.queue, m) }
+
+// enqueue puts v on q, one of the writer's queues, without blocking: when q
+// is full or the store is closed, v is dropped and counted.
+func enqueue[T any](s *SQLite, q chan<- T, v T) {
 	if s.closed.Load() {
 		s.dropped.Add(1)
 		return
 	}
 	select {
-	case s.queue <- m:
+	case q <- v:
 	default:
 		s.dropped.Add(1)
 	}

@@ -63,6 +63,8 @@ func (w *batchWriter) step() (more bool) {
 		w.batch = append(w.batch[:0], m)
 		w.fill()
 		w.write()
+	case r := <-w.s.offq:
+		w.offline(r)
 	case reply := <-w.s.flushReq:
 		defer close(reply)
 		w.writeAll()
@@ -116,6 +118,7 @@ func (w *batchWriter) fill() {
 
 // writeAll writes everything queued.
 func (w *batchWriter) writeAll() {
+	w.offlineAll()
 	for {
 		w.batch = w.batch[:0]
 		w.fill()
