@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Log keeps what a logger wrote, for a test to read. Safe for concurrent use.
@@ -44,12 +45,20 @@ func (l *Log) Lines(subs ...string) []string {
 // returns the first such line; it fails the test after Wait.
 func (l *Log) WaitFor(t testing.TB, subs ...string) string {
 	t.Helper()
-	var got []string
-	Eventually(t, "log line with "+strings.Join(subs, ", "), func() bool {
-		got = l.Lines(subs...)
-		return len(got) > 0
-	})
-	return got[0]
+	deadline := time.Now().Add(Wait)
+	for {
+		if got := l.Lines(subs...); len(got) > 0 {
+			return got[0]
+		}
+		if time.Now().After(deadline) {
+			var near []string
+			if len(subs) > 0 {
+				near = l.Lines(subs[0])
+			}
+			t.Fatalf("log line with %s: none after %v; lines with %s:\n%s", strings.Join(subs, ", "), Wait, subs[0], strings.Join(near, "\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func containsAll(s string, subs []string) bool {

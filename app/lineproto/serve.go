@@ -241,15 +241,19 @@ func (c *conn_) run(ctx context.Context) error {
 // login tries name; a refusal is answered on the connection.
 func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
 	var s *chat.Session
+	// Named for the logs before the hub has it: its join line goes out
+	// during Login, and what it sets off (a write that fails, or panics)
+	// may be logged before Login returns.
+	c.user.Store(&name)
 	err := c.offReader("login", func() (err error) {
 		s, err = c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Operator: c.opt.Operator, Outbox: c.out})
 		return err
 	})
 	if err != nil {
+		c.user.Store(nil)
 		c.system(chat.RefusalText(err))
 		return nil, err
 	}
-	c.user.Store(&name)
 	c.loggedIn.Store(true)
 	return s, nil
 }
