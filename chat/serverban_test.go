@@ -222,3 +222,31 @@ func TestServerBanSparesOperators(t *testing.T) {
 		t.Errorf("the operator's key once out of the file: %v, want ErrServerBanned", err)
 	}
 }
+
+// TestServerBanAgainKeepsKeyAndAddress: a /gban of a name banned already
+// (to change its time, or of a look-alike of it), once the troll is
+// offline, replaces the ban without lifting the key and the address it was
+// made with: the troll cannot come back under another name.
+func TestServerBanAgainKeepsKeyAndAddress(t *testing.T) {
+	t.Parallel()
+	for _, again := range []string{"/gban troll", "/gban TROLL 2h", "/gban tr0ll"} {
+		t.Run(again, func(t *testing.T) {
+			t.Parallel()
+			h := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+			op := loginWith(t, h, "root", opts("SHA256:op", "10.0.0.1:1", true))
+			loginWith(t, h, "troll", opts("SHA256:troll", "[2001:db8::1]:2", false))
+			op.Input(t.Context(), "/gban troll 1h")
+			op.Input(t.Context(), again)
+			drainLines(op)
+			if !h.ServerBanned("", "SHA256:troll", "") {
+				t.Errorf("after %q the troll's key is no longer banned", again)
+			}
+			if !h.ServerBanned("", "", "[2001:db8::2]:3") {
+				t.Errorf("after %q the troll's address is no longer banned", again)
+			}
+			if _, err := h.Login(t.Context(), "other", opts("SHA256:troll", "10.0.0.9:4", false)); !errors.Is(err, chat.ErrServerBanned) {
+				t.Errorf("after %q the troll's key logs in as another name: %v, want ErrServerBanned", again, err)
+			}
+		})
+	}
+}
