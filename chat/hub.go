@@ -73,7 +73,7 @@ type Hub struct {
 	usage map[string]string // the /help COMMAND line of each command (help.go)
 
 	createMu sync.Mutex     // serialises room creation and removal, whose store writes run outside mu
-	rightsMu sync.Mutex     // serialises changes of room rights (rights.go), whose store writes run outside mu
+	rightsMu sync.Mutex     // serialises changes of room rights (rights.go), bans and mutes, whose store writes run outside mu
 	created  *creationLimit // rooms created lately per name and address
 	expiry   time.Duration  // Config.RoomExpiry
 	slow     SlowClients
