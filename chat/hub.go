@@ -351,8 +351,8 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.mu.Unlock()
 		return nil, ErrShutdown
 	}
-	if s.operator && h.isOp != nil {
-		s.operator = h.isOp(opt.KeyID) // revoked by a reload since the door looked
+	if h.isOp != nil { // granted or revoked by a reload since the door looked
+		s.operator = opt.KeyID != "" && h.isOp(opt.KeyID)
 	}
 	if !s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0 { // operators are never kept out
 		h.mu.Unlock()

@@ -164,7 +164,8 @@ func TestServerBanOffline(t *testing.T) {
 
 // TestSetOperators: a reload of the operators file grants and revokes
 // rights of users online without logging them out, and a login that
-// raced the reload with the old answer keeps no revoked rights.
+// raced the reload with the old answer keeps no revoked rights and gets
+// those granted.
 func TestSetOperators(t *testing.T) {
 	t.Parallel()
 	h := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
@@ -200,6 +201,11 @@ func TestSetOperators(t *testing.T) {
 	late.Input(t.Context(), "/gbans")
 	if got := drainLines(late); !slices.Equal(got, []string{"<helperbot> You must be a server operator to do that.\n"}) {
 		t.Errorf("a login with a revoked key: %q", got)
+	}
+	early := loginWith(t, h, "early", opts("SHA256:new", "", false)) // the door looked before the reload
+	early.Input(t.Context(), "/gbans")
+	if got := drainLines(early); !slices.Equal(got, []string{"<helperbot> Nobody is banned from this server.\n"}) {
+		t.Errorf("a login with a key granted by the reload: %q", got)
 	}
 }
 
