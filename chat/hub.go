@@ -730,6 +730,11 @@ func (h *Hub) sweep(ctx context.Context, now time.Time) {
 		}
 		delete(h.rooms, Fold(r.name))
 		h.roomLike.remove(skeletons(Fold(r.name)), Fold(r.name))
+		h.forgetInvites(r) // names invited and never back hold nothing of it
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+		}
 	}
 	if err == nil {
 		h.order = slices.DeleteFunc(h.order, func(r *room) bool { return r.gone })
