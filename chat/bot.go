@@ -190,7 +190,8 @@ func (b *Bot) Ban(ctx context.Context, room, name string) (string, error) {
 // part (Move). An admin of the room, or an operator, cannot be banned from
 // it: that returns ErrIsAdmin. A name nobody could log in with (too long,
 // ill-formed or reserved) returns ErrNameInvalid; a room that does not
-// exist, ErrNotFound. Bans, unbans, mutes and unmutes are made one at a
+// exist, ErrNotFound; a new name in a room with MaxRoomRecords bans,
+// ErrRoomRecordsFull. Bans, unbans, mutes and unmutes are made one at a
 // time with the changes of room rights (Hub.rightsMu), so that two admins
 // at once leave the store and memory agreeing.
 func (b *Bot) BanFor(ctx context.Context, where, name string, d time.Duration) (BanRecord, error) {
@@ -209,7 +210,11 @@ func (b *Bot) BanFor(ctx context.Context, where, name string, d time.Duration) (
 			rec.KeyID = t.s.keyID
 		}
 		old, banned := t.r.bans.get(t.key, now)
+		full := t.r.bans.full(t.key)
 		h.mu.RUnlock()
+		if full {
+			return nil, ErrRoomRecordsFull
+		}
 		if banned {
 			if old.Until.IsZero() && rec.Until.IsZero() && (rec.KeyID == "" || rec.KeyID == old.KeyID) {
 				rec = old

@@ -32,6 +32,9 @@ var (
 	ErrInviteOnly   = errors.New("room is invite-only")
 	ErrOpenRoom     = errors.New("room cannot be locked")
 	ErrTopicTooLong = errors.New("topic too long")
+	// ErrRoomRecordsFull refuses a new ban, mute, admin or invitation in
+	// a room that holds MaxRoomRecords of that kind already.
+	ErrRoomRecordsFull = errors.New("too many of that kind kept for the room")
 	// ErrRoomExists is what a Store's CreateRoom wraps when it holds a
 	// room of that folded name already.
 	ErrRoomExists = errors.New("room exists in the store")

@@ -116,8 +116,8 @@ func until(now time.Time, d time.Duration) time.Time {
 // is the plugin's part. A name muted already has its mute replaced, unless
 // both are for good: then nothing is written. The mute is durable when
 // Mute returns nil; it returns the mute as it stands, with the name as
-// its user logged in if online. Errors as for Ban: ErrIsAdmin,
-// ErrNameInvalid, ErrNotFound, ErrStore.
+// its user logged in if online. Errors as for BanFor: ErrIsAdmin,
+// ErrNameInvalid, ErrNotFound, ErrRoomRecordsFull, ErrStore.
 func (b *Bot) Mute(ctx context.Context, where, name string, d time.Duration) (MuteRecord, error) {
 	h := b.hub
 	var rec MuteRecord
@@ -130,7 +130,11 @@ func (b *Bot) Mute(ctx context.Context, where, name string, d time.Duration) (Mu
 		rec = MuteRecord{Room: t.r.name, Name: t.name, By: b.name, Time: now, Until: until(now, d)}
 		h.mu.RLock()
 		old, muted := t.r.mutes.get(t.key, now)
+		full := t.r.mutes.full(t.key)
 		h.mu.RUnlock()
+		if full {
+			return nil, ErrRoomRecordsFull
+		}
 		if muted {
 			if old.Until.IsZero() && rec.Until.IsZero() {
 				rec = old

@@ -33,6 +33,13 @@ func (n *named[T]) put(key string, rec T) {
 	n.like.add(skeletons(key), key)
 }
 
+// full reports whether n holds MaxRoomRecords records and none for the
+// name whose key is key: a record for it would be one too many.
+func (n *named[T]) full(key string) bool {
+	_, had := n.recs[key]
+	return !had && len(n.recs) >= MaxRoomRecords
+}
+
 // drop forgets the record of the name whose key is key.
 func (n *named[T]) drop(key string) {
 	if _, ok := n.recs[key]; ok {
