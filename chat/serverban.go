@@ -166,18 +166,22 @@ func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (
 		}
 	}
 	h.mu.RUnlock()
-	if old >= 0 && Fold(oldName) != key {
-		// A look-alike's ban is replaced by this one.
-		if err := h.store.DeleteServerBan(ctx, oldName); err != nil {
-			return ServerBanRecord{}, fmt.Errorf("server ban %s: %w: %w", name, ErrStore, err)
-		}
-	}
 	if err := h.store.SaveServerBan(ctx, rec); err != nil {
 		return ServerBanRecord{}, fmt.Errorf("server ban %s: %w: %w", name, ErrStore, err)
 	}
+	kept := "" // a look-alike's ban the store could not drop, kept in memory as on disk
+	if old >= 0 && Fold(oldName) != key {
+		// A look-alike's ban is replaced by this one, once this one is kept.
+		if err := h.store.DeleteServerBan(ctx, oldName); err != nil {
+			h.log.Warn("drop a server ban replaced by a look-alike's, kept", "user", LogName(oldName), "err", err)
+			kept = Fold(oldName)
+		}
+	}
 	h.mu.Lock()
 	// The ban replaced goes, and those that ended (their rows go at the next start).
-	h.gbans = slices.DeleteFunc(h.gbans, func(g serverBan) bool { return g.likeName(key, sks) || !g.activeAt(now) })
+	h.gbans = slices.DeleteFunc(h.gbans, func(g serverBan) bool {
+		return (g.likeName(key, sks) && g.key != kept) || !g.activeAt(now)
+	})
 	h.gbans = append(h.gbans, newServerBan(rec))
 	s = h.users[key]
 	if s != nil && s.room == nil {

@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -254,5 +255,40 @@ func TestServerBanAgainKeepsKeyAndAddress(t *testing.T) {
 				t.Errorf("after %q the troll's key logs in as another name: %v, want ErrServerBanned", again, err)
 			}
 		})
+	}
+}
+
+// saveBanFailing is a memory store whose SaveServerBan fails once armed.
+type saveBanFailing struct {
+	*store.Memory
+	fail bool
+}
+
+func (s *saveBanFailing) SaveServerBan(ctx context.Context, rec chat.ServerBanRecord) error {
+	if s.fail {
+		return errors.New("disk full")
+	}
+	return s.Memory.SaveServerBan(ctx, rec)
+}
+
+// TestServerBanStoreFails: a /gban of a look-alike of a name banned
+// already, which the store cannot keep, is refused and changes nothing,
+// on disk as in memory: the first ban is still there after a restart.
+func TestServerBanStoreFails(t *testing.T) {
+	t.Parallel()
+	st := &saveBanFailing{Memory: store.NewMemory(0)}
+	h := chattest.NewHub(t, chat.Config{Store: st, Plugins: []chat.Plugin{helperbot.New()}})
+	op := loginWith(t, h, "root", opts("SHA256:op", "10.0.0.1:1", true))
+	op.Input(t.Context(), "/gban troll")
+	st.fail = true
+	op.Input(t.Context(), "/gban tr0ll")
+	want := []string{"<helperbot> troll is banned from this server.\n", "<helperbot> Could not ban tr0ll, please try again.\n"}
+	if got := drainLines(op); !slices.Equal(got, want) {
+		t.Errorf("root got %q, want %q", got, want)
+	}
+	snap, err := st.Load(t.Context())
+	must(t, err)
+	if len(snap.ServerBans) != 1 || snap.ServerBans[0].Name != "troll" {
+		t.Errorf("the store keeps %+v, want troll's ban", snap.ServerBans)
 	}
 }
