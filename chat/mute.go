@@ -231,10 +231,13 @@ func (h *Hub) loadTimed(ctx context.Context, snap Snapshot) {
 }
 
 // arm makes r's timer fire (endTimed) by until, when a timed ban or mute
-// ends; a zero until needs none. The caller holds mu for writing, or owns
-// the hub.
+// ends; a zero until needs none. A timer whose time has passed counts for
+// none: it fired, and its endTimed may have found the room being removed
+// by a sweep that then failed, and done nothing. The caller holds mu for
+// writing, or owns the hub.
 func (h *Hub) arm(r *room, until time.Time) {
-	if until.IsZero() || h.closing || (r.timer != nil && !until.Before(r.timerAt)) {
+	pending := r.timer != nil && r.timerAt.After(h.now())
+	if until.IsZero() || h.closing || (pending && !until.Before(r.timerAt)) {
 		return
 	}
 	if r.timer != nil {
