@@ -191,7 +191,8 @@ func (b *Bot) Ban(ctx context.Context, room, name string) (string, error) {
 // it: that returns ErrIsAdmin. A name nobody could log in with (too long,
 // ill-formed or reserved) returns ErrNameInvalid; a room that does not
 // exist, ErrNotFound; a new name in a room with MaxRoomRecords bans,
-// ErrRoomRecordsFull. Bans, unbans, mutes and unmutes are made one at a
+// ErrRoomRecordsFull. Nobody can be banned from DefaultRoom, where logins,
+// kicks and bans land: ErrOpenRoom. Bans, unbans, mutes and unmutes are made one at a
 // time with the changes of room rights (Hub.rightsMu), so that two admins
 // at once leave the store and memory agreeing.
 func (b *Bot) BanFor(ctx context.Context, where, name string, d time.Duration) (BanRecord, error) {
@@ -202,6 +203,9 @@ func (b *Bot) BanFor(ctx context.Context, where, name string, d time.Duration) (
 		t, err := h.target(where, name, "ban")
 		if err != nil {
 			return nil, err
+		}
+		if Fold(t.r.name) == Fold(DefaultRoom) {
+			return nil, ErrOpenRoom // where everyone lands: a ban there would keep its troll in every room
 		}
 		now := h.now()
 		rec = BanRecord{Room: t.r.name, Name: t.name, By: b.name, Time: now, Until: until(now, d)}

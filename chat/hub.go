@@ -141,10 +141,11 @@ type room struct {
 
 // keepsOut returns the ban that keeps s out of r at now, if any: a ban of
 // its name or of a look-alike of it, or of the SSH key it logged in with.
-// An admin or an operator is never kept out, whatever old data says. The
+// An admin or an operator is never kept out, whatever old data says, and
+// nobody is kept out of DefaultRoom, where a kick or a ban sends them. The
 // caller holds Hub.mu.
 func (r *room) keepsOut(s *Session, now time.Time) (BanRecord, bool) {
-	if len(r.bans.recs) == 0 || s.operator || r.isAdmin(s.key) {
+	if len(r.bans.recs) == 0 || s.operator || r.isAdmin(s.key) || Fold(r.name) == Fold(DefaultRoom) {
 		return BanRecord{}, false
 	}
 	if ban, _, ok := r.bans.find(s.sks, s.key, now); ok {

@@ -292,3 +292,31 @@ func TestServerBanStoreFails(t *testing.T) {
 		t.Errorf("the store keeps %+v, want troll's ban", snap.ServerBans)
 	}
 }
+
+// TestNoBanFromChat: 'chat' is where everyone lands (at login, kicked or
+// banned from another room), so nobody can be banned from it, not even
+// by an operator: a ban there would leave its troll in any room they are
+// banned from, as they could not be sent back to 'chat'.
+func TestNoBanFromChat(t *testing.T) {
+	t.Parallel()
+	h := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	op := loginWith(t, h, "root", opts("SHA256:op", "10.0.0.1:1", true))
+	troll := loginWith(t, h, "troll", opts("", "10.0.0.2:1", false))
+	drainLines(op)
+	op.Input(t.Context(), "/ban troll")
+	if got, want := drainLines(op), []string{"<helperbot> 'chat' is open to everyone.\n"}; !slices.Equal(got, want) {
+		t.Errorf("/ban in chat: got %q, want %q", got, want)
+	}
+	op.Input(t.Context(), "/switch den")
+	troll.Input(t.Context(), "/switch den")
+	drainLines(op)
+	drainLines(troll)
+	op.Input(t.Context(), "/ban troll")
+	if got, want := drainLines(troll), []string{"<helperbot> troll has joined the chat room!\n",
+		"<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.\n"}; !slices.Equal(got, want) {
+		t.Errorf("troll banned from den got %q, want %q", got, want)
+	}
+	if r := troll.Room(); r != "chat" {
+		t.Errorf("troll banned from den is in %q, want chat", r)
+	}
+}
