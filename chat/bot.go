@@ -183,7 +183,7 @@ func (b *Bot) Ban(ctx context.Context, room, name string) (string, error) {
 	return rec.Name, err
 }
 
-// BanFor bans the user called name from room, online or not, for d (for
+// BanFor bans the user called name from the room called where, online or not, for d (for
 // good if d <= 0): a name nobody has logged in with yet is kept out all
 // the same, as are its look-alikes, so a troll can be banned before
 // arriving; if they are online with an SSH key, that key is kept out too,
@@ -199,64 +199,79 @@ func (b *Bot) Ban(ctx context.Context, room, name string) (string, error) {
 // part (Move). An admin of the room, or an operator, cannot be banned from
 // it: that returns ErrIsAdmin. A name nobody could log in with (too long,
 // ill-formed or reserved) returns ErrNameInvalid; a room that does not
-// exist, ErrNotFound.
-func (b *Bot) BanFor(ctx context.Context, room, name string, d time.Duration) (BanRecord, error) {
+// exist, ErrNotFound; a new name in a room with MaxRoomRecords bans,
+// ErrRoomRecordsFull. Nobody can be banned from DefaultRoom, where logins,
+// kicks and bans land: ErrOpenRoom. Bans, unbans, mutes and unmutes are made one at a
+// time with the changes of room rights (Hub.rightsMu), so that two admins
+// at once leave the store and memory agreeing.
+func (b *Bot) BanFor(ctx context.Context, where, name string, d time.Duration) (BanRecord, error) {
 	h := b.hub
-	t, err := h.target(room, name, "ban")
+	var rec BanRecord
+	written := false
+	_, err := h.changeRights(func() (*room, error) {
+		t, err := h.target(where, name, "ban")
+		if err != nil {
+			return nil, err
+		}
+		if Fold(t.r.name) == Fold(DefaultRoom) {
+			return nil, ErrOpenRoom // where everyone lands: a ban there would keep its troll in every room
+		}
+		now := h.now()
+		rec = BanRecord{Room: t.r.name, Name: t.name, By: b.name, Time: now, Until: until(now, d)}
+		h.mu.RLock()
+		if t.s != nil {
+			rec.KeyID = t.s.keyID
+		}
+		old, banned := t.r.bans.get(t.key, now)
+		full := t.r.bans.full(t.key)
+		h.mu.RUnlock()
+		if full {
+			return nil, ErrRoomRecordsFull
+		}
+		if banned {
+			if old.Until.IsZero() && rec.Until.IsZero() && (rec.KeyID == "" || rec.KeyID == old.KeyID) {
+				rec = old
+				return t.r, nil
+			}
+			rec.Name, rec.Time = old.Name, old.Time
+			if rec.KeyID == "" {
+				rec.KeyID = old.KeyID
+			}
+		}
+		if err := h.store.SaveBan(ctx, rec); err != nil {
+			return nil, fmt.Errorf("ban %s from %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
+		}
+		h.mu.Lock()
+		t.r.addBan(rec)
+		h.arm(t.r, rec.Until)
+		h.mu.Unlock()
+		written = true
+		return t.r, nil
+	})
 	if err != nil {
 		return BanRecord{}, err
 	}
-	now := h.now()
-	rec := BanRecord{Room: t.r.name, Name: t.name, By: b.name, Time: now, Until: until(now, d)}
-	h.mu.RLock()
-	if t.s != nil {
-		rec.KeyID = t.s.keyID
+	if written {
+		h.log.Info("ban", "user", LogName(rec.Name), "room", LogName(rec.Room), "for", d, "key", rec.KeyID != "", "plugin", b.name)
 	}
-	old, banned := t.r.bans.get(t.key, now)
-	h.mu.RUnlock()
-	if banned {
-		if old.Until.IsZero() && rec.Until.IsZero() && (rec.KeyID == "" || rec.KeyID == old.KeyID) {
-			return old, nil
-		}
-		rec.Name, rec.Time = old.Name, old.Time
-		if rec.KeyID == "" {
-			rec.KeyID = old.KeyID
-		}
-	}
-	if err := h.store.SaveBan(ctx, rec); err != nil {
-		return BanRecord{}, fmt.Errorf("ban %s from %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
-	}
-	h.mu.Lock()
-	t.r.addBan(rec)
-	h.arm(t.r, rec.Until)
-	h.mu.Unlock()
-	h.log.Info("ban", "user", LogName(rec.Name), "room", LogName(rec.Room), "for", d, "key", rec.KeyID != "", "plugin", b.name)
 	return rec, nil
 }
 
 // Unban lifts the ban of the user called name (or of a look-alike the ban
-// was made for) from room and returns their name as it was when banned,
+// was made for) from the room called where and returns their name as it was when banned,
 // or ErrNotBanned.
-func (b *Bot) Unban(ctx context.Context, room, name string) (string, error) {
+func (b *Bot) Unban(ctx context.Context, where, name string) (string, error) {
 	h := b.hub
-	h.mu.RLock()
-	r := h.rooms[Fold(room)]
-	var rec BanRecord
-	var key string
-	ok := false
-	if r != nil {
-		rec, key, ok = r.bans.find(skeletons(Fold(name)), Fold(name), h.now())
+	rec, r, err := liftNamed(h, where, name, func(r *room) *named[BanRecord] { return &r.bans }, ErrNotBanned,
+		func(r *room, rec BanRecord) error {
+			if err := h.store.DeleteBan(ctx, r.name, rec.Name); err != nil {
+				return fmt.Errorf("unban %s from %s: %w: %w", name, r.name, ErrStore, err)
+			}
+			return nil
+		}, nil)
+	if err != nil {
+		return "", err
 	}
-	h.mu.RUnlock()
-	if !ok {
-		return "", ErrNotBanned
-	}
-	if err := h.store.DeleteBan(ctx, r.name, rec.Name); err != nil {
-		return "", fmt.Errorf("unban %s from %s: %w: %w", name, r.name, ErrStore, err)
-	}
-	h.mu.Lock()
-	r.bans.drop(key)
-	h.mu.Unlock()
 	h.log.Info("unban", "user", LogName(rec.Name), "room", LogName(r.name), "plugin", b.name)
 	return rec.Name, nil
 }

@@ -30,8 +30,11 @@ var (
 	ErrIsCreator    = errors.New("is the creator of the room")
 	ErrNotLocked    = errors.New("room is not invite-only")
 	ErrInviteOnly   = errors.New("room is invite-only")
-	ErrOpenRoom     = errors.New("room cannot be locked")
+	ErrOpenRoom     = errors.New("room is open to everyone: it cannot be locked, nor anyone banned from it")
 	ErrTopicTooLong = errors.New("topic too long")
+	// ErrRoomRecordsFull refuses a new ban, mute, admin or invitation in
+	// a room that holds MaxRoomRecords of that kind already.
+	ErrRoomRecordsFull = errors.New("too many of that kind kept for the room")
 	// ErrRoomExists is what a Store's CreateRoom wraps when it holds a
 	// room of that folded name already.
 	ErrRoomExists = errors.New("room exists in the store")

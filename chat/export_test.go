@@ -38,3 +38,10 @@ func (h *Hub) Ignoring() int {
 	defer h.mu.RUnlock()
 	return h.ignoring
 }
+
+// Untold returns how many names have invitations they were not told yet.
+func (h *Hub) Untold() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.untold)
+}

@@ -73,7 +73,7 @@ type Hub struct {
 	usage map[string]string // the /help COMMAND line of each command (help.go)
 
 	createMu sync.Mutex     // serialises room creation and removal, whose store writes run outside mu
-	rightsMu sync.Mutex     // serialises changes of room rights (rights.go), whose store writes run outside mu
+	rightsMu sync.Mutex     // serialises changes of room rights (rights.go), bans and mutes, whose store writes run outside mu
 	created  *creationLimit // rooms created lately per name and address
 	expiry   time.Duration  // Config.RoomExpiry
 	slow     SlowClients
@@ -141,10 +141,11 @@ type room struct {
 
 // keepsOut returns the ban that keeps s out of r at now, if any: a ban of
 // its name or of a look-alike of it, or of the SSH key it logged in with.
-// An admin or an operator is never kept out, whatever old data says. The
+// An admin or an operator is never kept out, whatever old data says, and
+// nobody is kept out of DefaultRoom, where a kick or a ban sends them. The
 // caller holds Hub.mu.
 func (r *room) keepsOut(s *Session, now time.Time) (BanRecord, bool) {
-	if len(r.bans.recs) == 0 || s.operator || r.isAdmin(s.key) {
+	if len(r.bans.recs) == 0 || s.operator || r.isAdmin(s.key) || Fold(r.name) == Fold(DefaultRoom) {
 		return BanRecord{}, false
 	}
 	if ban, _, ok := r.bans.find(s.sks, s.key, now); ok {
@@ -352,8 +353,8 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.mu.Unlock()
 		return nil, ErrShutdown
 	}
-	if s.operator && h.isOp != nil {
-		s.operator = h.isOp(opt.KeyID) // revoked by a reload since the door looked
+	if h.isOp != nil { // granted or revoked by a reload since the door looked
+		s.operator = opt.KeyID != "" && h.isOp(opt.KeyID)
 	}
 	if !s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0 { // operators are never kept out
 		h.mu.Unlock()
@@ -735,6 +736,11 @@ func (h *Hub) sweep(ctx context.Context, now time.Time) {
 		}
 		delete(h.rooms, Fold(r.name))
 		h.roomLike.remove(skeletons(Fold(r.name)), Fold(r.name))
+		h.forgetInvites(r) // names invited and never back hold nothing of it
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+		}
 	}
 	if err == nil {
 		h.order = slices.DeleteFunc(h.order, func(r *room) bool { return r.gone })

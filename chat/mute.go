@@ -76,8 +76,9 @@ type target struct {
 
 // target finds the room and the user called name for a ban or a mute: a
 // name nobody could log in with returns ErrNameInvalid, a room that does
-// not exist ErrNotFound, one of the room's admins or an operator
-// ErrIsAdmin. what names the action for errors.
+// not exist (or is being removed) ErrNotFound, one of the room's admins
+// or an operator ErrIsAdmin. what names the action for errors. The caller
+// holds rightsMu, so that what it finds stands until the change is made.
 func (h *Hub) target(room, name, what string) (target, error) {
 	typed := name
 	name, key, sks, err := loginName(name)
@@ -91,7 +92,7 @@ func (h *Hub) target(room, name, what string) (target, error) {
 		t.name = t.s.name
 	}
 	switch {
-	case t.r == nil:
+	case t.r == nil || t.r.gone:
 		return target{}, ErrNotFound
 	case t.r.isAdmin(key) || (t.s != nil && t.s.operator):
 		return target{}, ErrIsAdmin
@@ -108,69 +109,74 @@ func until(now time.Time, d time.Duration) time.Time {
 	return now.Add(d)
 }
 
-// Mute mutes the user called name in room, online or not, for d (for good
+// Mute mutes the user called name in the room called where, online or not, for d (for good
 // if d <= 0): from then on their messages and actions there are not
 // delivered, and they are told "You're muted in 'ROOM'.", tagged with this
 // plugin's name; whispers still reach. Telling them they have been muted
 // is the plugin's part. A name muted already has its mute replaced, unless
 // both are for good: then nothing is written. The mute is durable when
 // Mute returns nil; it returns the mute as it stands, with the name as
-// its user logged in if online. Errors as for Ban: ErrIsAdmin,
-// ErrNameInvalid, ErrNotFound, ErrStore.
-func (b *Bot) Mute(ctx context.Context, room, name string, d time.Duration) (MuteRecord, error) {
+// its user logged in if online. Errors as for BanFor: ErrIsAdmin,
+// ErrNameInvalid, ErrNotFound, ErrRoomRecordsFull, ErrStore.
+func (b *Bot) Mute(ctx context.Context, where, name string, d time.Duration) (MuteRecord, error) {
 	h := b.hub
-	t, err := h.target(room, name, "mute")
+	var rec MuteRecord
+	r, err := h.changeRights(func() (*room, error) {
+		t, err := h.target(where, name, "mute")
+		if err != nil {
+			return nil, err
+		}
+		now := h.now()
+		rec = MuteRecord{Room: t.r.name, Name: t.name, By: b.name, Time: now, Until: until(now, d)}
+		h.mu.RLock()
+		old, muted := t.r.mutes.get(t.key, now)
+		full := t.r.mutes.full(t.key)
+		h.mu.RUnlock()
+		if full {
+			return nil, ErrRoomRecordsFull
+		}
+		if muted {
+			if old.Until.IsZero() && rec.Until.IsZero() {
+				rec = old
+				return nil, nil
+			}
+			rec.Name, rec.Time = old.Name, old.Time
+		}
+		if err := h.store.SaveMute(ctx, rec); err != nil {
+			return nil, fmt.Errorf("mute %s in %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
+		}
+		h.mu.Lock()
+		t.r.mutes.put(t.key, rec)
+		h.mutesChanged(t.r)
+		h.arm(t.r, rec.Until)
+		h.mu.Unlock()
+		return t.r, nil
+	})
 	if err != nil {
 		return MuteRecord{}, err
 	}
-	now := h.now()
-	rec := MuteRecord{Room: t.r.name, Name: t.name, By: b.name, Time: now, Until: until(now, d)}
-	h.mu.RLock()
-	old, muted := t.r.mutes.get(t.key, now)
-	h.mu.RUnlock()
-	if muted {
-		if old.Until.IsZero() && rec.Until.IsZero() {
-			return old, nil
-		}
-		rec.Name, rec.Time = old.Name, old.Time
+	if r != nil { // written
+		h.log.Info("mute", "user", LogName(rec.Name), "room", LogName(rec.Room), "for", d, "plugin", b.name)
+		h.rosterRoom(r)
 	}
-	if err := h.store.SaveMute(ctx, rec); err != nil {
-		return MuteRecord{}, fmt.Errorf("mute %s in %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
-	}
-	h.mu.Lock()
-	t.r.mutes.put(t.key, rec)
-	h.mutesChanged(t.r)
-	h.arm(t.r, rec.Until)
-	h.mu.Unlock()
-	h.log.Info("mute", "user", LogName(rec.Name), "room", LogName(rec.Room), "for", d, "plugin", b.name)
-	h.rosterRoom(t.r)
 	return rec, nil
 }
 
 // Unmute lifts the mute of the user called name (or of a look-alike the
-// mute was made for) in room and returns their name as it was when muted,
+// mute was made for) in the room called where and returns their name as it was when muted,
 // or ErrNotMuted.
-func (b *Bot) Unmute(ctx context.Context, room, name string) (string, error) {
+func (b *Bot) Unmute(ctx context.Context, where, name string) (string, error) {
 	h := b.hub
-	h.mu.RLock()
-	r := h.rooms[Fold(room)]
-	var rec MuteRecord
-	var key string
-	ok := false
-	if r != nil {
-		rec, key, ok = r.mutes.find(skeletons(Fold(name)), Fold(name), h.now())
+	rec, r, err := liftNamed(h, where, name, func(r *room) *named[MuteRecord] { return &r.mutes }, ErrNotMuted,
+		func(r *room, rec MuteRecord) error {
+			if err := h.store.DeleteMute(ctx, r.name, rec.Name); err != nil {
+				return fmt.Errorf("unmute %s in %s: %w: %w", name, r.name, ErrStore, err)
+			}
+			return nil
+		}, h.mutesChanged)
+	if err != nil {
+		return "", err
 	}
-	h.mu.RUnlock()
-	if !ok {
-		return "", ErrNotMuted
-	}
-	if err := h.store.DeleteMute(ctx, r.name, rec.Name); err != nil {
-		return "", fmt.Errorf("unmute %s in %s: %w: %w", name, r.name, ErrStore, err)
-	}
-	h.mu.Lock()
-	r.mutes.drop(key)
-	h.mutesChanged(r)
-	h.mu.Unlock()
 	h.log.Info("unmute", "user", LogName(rec.Name), "room", LogName(r.name), "plugin", b.name)
 	h.rosterRoom(r)
 	return rec.Name, nil
@@ -225,10 +231,13 @@ func (h *Hub) loadTimed(ctx context.Context, snap Snapshot) {
 }
 
 // arm makes r's timer fire (endTimed) by until, when a timed ban or mute
-// ends; a zero until needs none. The caller holds mu for writing, or owns
-// the hub.
+// ends; a zero until needs none. A timer whose time has passed counts for
+// none: it fired, and its endTimed may have found the room being removed
+// by a sweep that then failed, and done nothing. The caller holds mu for
+// writing, or owns the hub.
 func (h *Hub) arm(r *room, until time.Time) {
-	if until.IsZero() || h.closing || (r.timer != nil && !until.Before(r.timerAt)) {
+	pending := r.timer != nil && r.timerAt.After(h.now())
+	if until.IsZero() || h.closing || (pending && !until.Before(r.timerAt)) {
 		return
 	}
 	if r.timer != nil {

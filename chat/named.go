@@ -33,6 +33,13 @@ func (n *named[T]) put(key string, rec T) {
 	n.like.add(skeletons(key), key)
 }
 
+// full reports whether n holds MaxRoomRecords records and none for the
+// name whose key is key: a record for it would be one too many.
+func (n *named[T]) full(key string) bool {
+	_, had := n.recs[key]
+	return !had && len(n.recs) >= MaxRoomRecords
+}
+
 // drop forgets the record of the name whose key is key.
 func (n *named[T]) drop(key string) {
 	if _, ok := n.recs[key]; ok {
@@ -99,4 +106,38 @@ func (n *named[T]) lapse(now time.Time) (dropped int, next time.Time) {
 		}
 	}
 	return dropped, next
+}
+
+// liftNamed removes the record that which(r) holds, in the room called
+// where, for name or a look-alike of it: first from the store (del), then
+// from memory, where changed (nil for nothing) runs under mu after the
+// drop; one change at a time with the others of room rights (rightsMu).
+// It returns the record and its room, or notFound if there is none.
+func liftNamed[T timed](h *Hub, where, name string, which func(*room) *named[T], notFound error,
+	del func(r *room, rec T) error, changed func(*room)) (T, *room, error) {
+	var rec T
+	r, err := h.changeRights(func() (*room, error) {
+		r := h.liveRoom(where)
+		var key string
+		ok := false
+		if r != nil {
+			h.mu.RLock()
+			rec, key, ok = which(r).find(skeletons(Fold(name)), Fold(name), h.now())
+			h.mu.RUnlock()
+		}
+		if !ok {
+			return nil, notFound
+		}
+		if err := del(r, rec); err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		which(r).drop(key)
+		if changed != nil {
+			changed(r)
+		}
+		h.mu.Unlock()
+		return r, nil
+	})
+	return rec, r, err
 }

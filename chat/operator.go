@@ -13,8 +13,9 @@ type OperatorChange struct {
 // isOp(its fingerprint) holds. Nothing else changes: nobody is logged
 // out, and rooms' admins stay as they are. It returns the users whose
 // rights changed, for the caller to log. Later logins are checked against
-// isOp too, so a login that raced the reload keeps no revoked rights. Safe from any goroutine; isOp
-// runs under the hub's lock and must only look the key up.
+// isOp too, so a login that raced the reload keeps no revoked rights and
+// gets those granted. Safe from any goroutine; isOp runs under the hub's
+// lock and must only look the key up.
 func (h *Hub) SetOperators(isOp func(keyID string) bool) []OperatorChange {
 	var changed []OperatorChange
 	var rooms []*room

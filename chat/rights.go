@@ -15,6 +15,13 @@ import (
 // MaxTopicLen is the most characters (code points) a topic may have.
 const MaxTopicLen = 200
 
+// MaxRoomRecords is how many bans, mutes, admins made with /op and
+// invitations (each kind apart) one room may hold: each is kept in memory
+// and in the store, and a ban keeps its room from expiring, so an admin
+// must not be able to grow them without end. A name that holds one
+// already may still have it changed.
+const MaxRoomRecords = 1000
+
 // RightsStore is the part of Store that keeps room rights. Every method
 // returns once what it wrote is durable.
 type RightsStore interface {
@@ -303,7 +310,8 @@ func (h *Hub) shownName(name string) (shown, key string, err error) {
 // (as they logged in if online, else as given; as made admin for one who
 // is an admin already). A name that is an admin
 // already returns ErrIsAdmin; one nobody could log in with, ErrNameInvalid;
-// a room that does not exist, ErrNotFound.
+// a room that does not exist, ErrNotFound; one with MaxRoomRecords admins
+// made with /op, ErrRoomRecordsFull.
 func (b *Bot) Op(ctx context.Context, where, name, by string) (string, error) {
 	h := b.hub
 	shown, key, err := h.shownName(name)
@@ -316,13 +324,16 @@ func (b *Bot) Op(ctx context.Context, where, name, by string) (string, error) {
 			return nil, ErrNotFound
 		}
 		h.mu.RLock()
-		admin := r.isAdmin(key)
+		admin, full := r.isAdmin(key), len(r.admins) >= MaxRoomRecords
 		if rec, ok := r.admins[key]; ok && h.users[key] == nil {
 			shown = rec.Name // offline: as made admin
 		}
 		h.mu.RUnlock()
-		if admin {
+		switch {
+		case admin:
 			return nil, ErrIsAdmin
+		case full:
+			return nil, ErrRoomRecordsFull
 		}
 		rec := AdminRecord{Room: r.name, Name: shown, By: by, Time: h.now()}
 		if err := h.store.SaveAdmin(ctx, rec); err != nil {
@@ -435,7 +446,8 @@ func (b *Bot) Lock(ctx context.Context, where string, locked bool) error {
 // shown and whether they are online now, for the plugin to tell them; if
 // they are not and the name is protected (an SSH key owns it), they are
 // told at their next login (InvitedText). A room that is open returns
-// ErrNotLocked; a name nobody could log in with, ErrNameInvalid; a room
+// ErrNotLocked; one with MaxRoomRecords invitations, ErrRoomRecordsFull;
+// a name nobody could log in with, ErrNameInvalid; a room
 // that does not exist, ErrNotFound. Inviting a name again changes nothing
 // but tells them again.
 func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string, online bool, err error) {
@@ -450,7 +462,7 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 			return nil, ErrNotFound
 		}
 		h.mu.RLock()
-		locked, old := r.locked, r.invites[key]
+		locked, old, full := r.locked, r.invites[key], len(r.invites) >= MaxRoomRecords
 		_, protected := h.owners[key]
 		online = h.users[key] != nil && h.users[key].room != nil
 		h.mu.RUnlock()
@@ -459,6 +471,8 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 			return nil, ErrNotLocked
 		case old != nil:
 			return r, nil
+		case full:
+			return nil, ErrRoomRecordsFull
 		}
 		inv := &InviteRecord{Room: r.name, Name: shown, By: by, Told: online || !protected, Time: h.now()}
 		saved := inv.Told

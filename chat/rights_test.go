@@ -149,3 +149,33 @@ func TestInviteToldOnceRacingLogin(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredRoomForgetsInvites: a locked room that expires takes its
+// invitations not told yet with it, so that names invited and never back
+// hold nothing of it.
+func TestExpiredRoomForgetsInvites(t *testing.T) {
+	t.Parallel()
+	const expiry = 30 * 24 * time.Hour
+	c := newClock()
+	h := claimHub(t, nil, c, 0, expiry, 0)
+	ctx := t.Context()
+	frank, err := h.Login(ctx, "frank", chat.LoginOptions{Door: "ssh", KeyID: "SHA256:frank", Outbox: chat.NewOutbox(0)})
+	must(t, err)
+	frank.Close() // protected, offline: told at the next login
+	alice := loginFrom(t, h, "alice", "")
+	switchTo(alice, "den")
+	alice.Input(ctx, "/lock")
+	alice.Input(ctx, "/invite frank")
+	switchTo(alice, "chat")
+	if n := h.Untold(); n != 1 {
+		t.Fatalf("%d names to tell, want frank", n)
+	}
+	c.Advance(expiry)
+	switchTo(alice, "den") // expired: sweeps it, and makes it anew
+	if got, want := roomNames(h), []string{"chat", "den"}; !slices.Equal(got, want) {
+		t.Fatalf("rooms = %q, want %q", got, want)
+	}
+	if n := h.Untold(); n != 0 {
+		t.Errorf("%d names still to tell of an expired room", n)
+	}
+}

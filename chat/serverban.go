@@ -125,7 +125,7 @@ func (h *Hub) loadServerBans(ctx context.Context, recs []ServerBanRecord) {
 // key and the address they are online with, for d (0: for good); by is
 // the operator who asks. If they are offline, the name is banned with the
 // key that owns it, if any. A ban of the same name (or a look-alike) is
-// replaced. Once the store has it, every later login by that name, key or
+// replaced, its key and address kept where the new one knows none. Once the store has it, every later login by that name, key or
 // address is refused with ErrServerBanned; the banned user, if online, is
 // told TextServerBanned and logged out, their room gets the leave lines.
 // A server operator (LoginOptions.Operator) is never refused by a server
@@ -153,21 +153,35 @@ func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (
 	old := slices.IndexFunc(h.gbans, func(g serverBan) bool { return g.likeName(key, sks) })
 	var oldName string
 	if old >= 0 {
-		oldName = h.gbans[old].Name
-	}
-	h.mu.RUnlock()
-	if old >= 0 && Fold(oldName) != key {
-		// A look-alike's ban is replaced by this one.
-		if err := h.store.DeleteServerBan(ctx, oldName); err != nil {
-			return ServerBanRecord{}, fmt.Errorf("server ban %s: %w: %w", name, ErrStore, err)
+		// What the ban replaced knew of the troll stays banned: a /gban
+		// again (to change its time) once they are offline, or of a
+		// look-alike, does not lift their key or address.
+		g := h.gbans[old]
+		oldName = g.Name
+		if rec.KeyID == "" && g.activeAt(now) {
+			rec.KeyID = g.KeyID
+		}
+		if rec.Addr == "" && g.activeAt(now) {
+			rec.Addr = g.Addr
 		}
 	}
+	h.mu.RUnlock()
 	if err := h.store.SaveServerBan(ctx, rec); err != nil {
 		return ServerBanRecord{}, fmt.Errorf("server ban %s: %w: %w", name, ErrStore, err)
 	}
+	kept := "" // a look-alike's ban the store could not drop, kept in memory as on disk
+	if old >= 0 && Fold(oldName) != key {
+		// A look-alike's ban is replaced by this one, once this one is kept.
+		if err := h.store.DeleteServerBan(ctx, oldName); err != nil {
+			h.log.Warn("drop a server ban replaced by a look-alike's, kept", "user", LogName(oldName), "err", err)
+			kept = Fold(oldName)
+		}
+	}
 	h.mu.Lock()
 	// The ban replaced goes, and those that ended (their rows go at the next start).
-	h.gbans = slices.DeleteFunc(h.gbans, func(g serverBan) bool { return g.likeName(key, sks) || !g.activeAt(now) })
+	h.gbans = slices.DeleteFunc(h.gbans, func(g serverBan) bool {
+		return (g.likeName(key, sks) && g.key != kept) || !g.activeAt(now)
+	})
 	h.gbans = append(h.gbans, newServerBan(rec))
 	s = h.users[key]
 	if s != nil && s.room == nil {

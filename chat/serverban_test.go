@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -164,7 +165,8 @@ func TestServerBanOffline(t *testing.T) {
 
 // TestSetOperators: a reload of the operators file grants and revokes
 // rights of users online without logging them out, and a login that
-// raced the reload with the old answer keeps no revoked rights.
+// raced the reload with the old answer keeps no revoked rights and gets
+// those granted.
 func TestSetOperators(t *testing.T) {
 	t.Parallel()
 	h := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
@@ -201,6 +203,11 @@ func TestSetOperators(t *testing.T) {
 	if got := drainLines(late); !slices.Equal(got, []string{"<helperbot> You must be a server operator to do that.\n"}) {
 		t.Errorf("a login with a revoked key: %q", got)
 	}
+	early := loginWith(t, h, "early", opts("SHA256:new", "", false)) // the door looked before the reload
+	early.Input(t.Context(), "/gbans")
+	if got := drainLines(early); !slices.Equal(got, []string{"<helperbot> Nobody is banned from this server.\n"}) {
+		t.Errorf("a login with a key granted by the reload: %q", got)
+	}
 }
 
 // TestServerBanSparesOperators: an operator who bans a user on their own
@@ -220,5 +227,96 @@ func TestServerBanSparesOperators(t *testing.T) {
 	}
 	if _, err := h.Login(t.Context(), "root", opts("SHA256:op", "10.0.0.1:3", false)); !errors.Is(err, chat.ErrServerBanned) {
 		t.Errorf("the operator's key once out of the file: %v, want ErrServerBanned", err)
+	}
+}
+
+// TestServerBanAgainKeepsKeyAndAddress: a /gban of a name banned already
+// (to change its time, or of a look-alike of it), once the troll is
+// offline, replaces the ban without lifting the key and the address it was
+// made with: the troll cannot come back under another name.
+func TestServerBanAgainKeepsKeyAndAddress(t *testing.T) {
+	t.Parallel()
+	for _, again := range []string{"/gban troll", "/gban TROLL 2h", "/gban tr0ll"} {
+		t.Run(again, func(t *testing.T) {
+			t.Parallel()
+			h := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+			op := loginWith(t, h, "root", opts("SHA256:op", "10.0.0.1:1", true))
+			loginWith(t, h, "troll", opts("SHA256:troll", "[2001:db8::1]:2", false))
+			op.Input(t.Context(), "/gban troll 1h")
+			op.Input(t.Context(), again)
+			drainLines(op)
+			if !h.ServerBanned("", "SHA256:troll", "") {
+				t.Errorf("after %q the troll's key is no longer banned", again)
+			}
+			if !h.ServerBanned("", "", "[2001:db8::2]:3") {
+				t.Errorf("after %q the troll's address is no longer banned", again)
+			}
+			if _, err := h.Login(t.Context(), "other", opts("SHA256:troll", "10.0.0.9:4", false)); !errors.Is(err, chat.ErrServerBanned) {
+				t.Errorf("after %q the troll's key logs in as another name: %v, want ErrServerBanned", again, err)
+			}
+		})
+	}
+}
+
+// saveBanFailing is a memory store whose SaveServerBan fails once armed.
+type saveBanFailing struct {
+	*store.Memory
+	fail bool
+}
+
+func (s *saveBanFailing) SaveServerBan(ctx context.Context, rec chat.ServerBanRecord) error {
+	if s.fail {
+		return errors.New("disk full")
+	}
+	return s.Memory.SaveServerBan(ctx, rec)
+}
+
+// TestServerBanStoreFails: a /gban of a look-alike of a name banned
+// already, which the store cannot keep, is refused and changes nothing,
+// on disk as in memory: the first ban is still there after a restart.
+func TestServerBanStoreFails(t *testing.T) {
+	t.Parallel()
+	st := &saveBanFailing{Memory: store.NewMemory(0)}
+	h := chattest.NewHub(t, chat.Config{Store: st, Plugins: []chat.Plugin{helperbot.New()}})
+	op := loginWith(t, h, "root", opts("SHA256:op", "10.0.0.1:1", true))
+	op.Input(t.Context(), "/gban troll")
+	st.fail = true
+	op.Input(t.Context(), "/gban tr0ll")
+	want := []string{"<helperbot> troll is banned from this server.\n", "<helperbot> Could not ban tr0ll, please try again.\n"}
+	if got := drainLines(op); !slices.Equal(got, want) {
+		t.Errorf("root got %q, want %q", got, want)
+	}
+	snap, err := st.Load(t.Context())
+	must(t, err)
+	if len(snap.ServerBans) != 1 || snap.ServerBans[0].Name != "troll" {
+		t.Errorf("the store keeps %+v, want troll's ban", snap.ServerBans)
+	}
+}
+
+// TestNoBanFromChat: 'chat' is where everyone lands (at login, kicked or
+// banned from another room), so nobody can be banned from it, not even
+// by an operator: a ban there would leave its troll in any room they are
+// banned from, as they could not be sent back to 'chat'.
+func TestNoBanFromChat(t *testing.T) {
+	t.Parallel()
+	h := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	op := loginWith(t, h, "root", opts("SHA256:op", "10.0.0.1:1", true))
+	troll := loginWith(t, h, "troll", opts("", "10.0.0.2:1", false))
+	drainLines(op)
+	op.Input(t.Context(), "/ban troll")
+	if got, want := drainLines(op), []string{"<helperbot> 'chat' is open to everyone.\n"}; !slices.Equal(got, want) {
+		t.Errorf("/ban in chat: got %q, want %q", got, want)
+	}
+	op.Input(t.Context(), "/switch den")
+	troll.Input(t.Context(), "/switch den")
+	drainLines(op)
+	drainLines(troll)
+	op.Input(t.Context(), "/ban troll")
+	if got, want := drainLines(troll), []string{"<helperbot> troll has joined the chat room!\n",
+		"<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.\n"}; !slices.Equal(got, want) {
+		t.Errorf("troll banned from den got %q, want %q", got, want)
+	}
+	if r := troll.Room(); r != "chat" {
+		t.Errorf("troll banned from den is in %q, want chat", r)
 	}
 }

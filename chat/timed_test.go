@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -216,4 +217,64 @@ func TestBanByKey(t *testing.T) {
 		}
 		s.Close()
 	}
+}
+
+// deleteRoomsFailing is a memory store whose DeleteRooms, once armed,
+// waits for release and then fails, as a full disk would.
+type deleteRoomsFailing struct {
+	*store.Memory
+	armed   bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *deleteRoomsFailing) DeleteRooms(ctx context.Context, names []string) error {
+	if !s.armed {
+		return s.Memory.DeleteRooms(ctx, names)
+	}
+	s.armed = false
+	close(s.entered)
+	<-s.release
+	return errors.New("disk full")
+}
+
+// TestTimerAfterFailedSweep: a room's timer that fires while a sweep is
+// removing the room, which the store then fails to do, leaves the room
+// kept with timers that still work: a mute made later ends on time, and
+// screens see it end. Fake time (testing/synctest).
+func TestTimerAfterFailedSweep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &deleteRoomsFailing{Memory: store.NewMemory(0), entered: make(chan struct{}), release: make(chan struct{})}
+		h := chattest.NewHub(t, chat.Config{Store: st, Plugins: []chat.Plugin{helperbot.New()}, RoomExpiry: time.Hour})
+		defer h.Shutdown()
+		ctx := t.Context()
+		admin := inDen(t, h, "admin", chat.LoginOptions{})
+		admin.Input(ctx, "/mute carol 2h") // carol is offline: the room stays empty and quiet
+		admin.Input(ctx, "/switch chat")
+		chattest.Lines(admin)
+
+		time.Sleep(time.Hour) // den has expired
+		st.armed = true
+		back := make(chan struct{})
+		go func() { defer close(back); admin.Input(ctx, "/switch den") }() // sweeps den first
+		<-st.entered
+		time.Sleep(time.Hour) // carol's mute ends meanwhile: its timer fires
+		synctest.Wait()
+		close(st.release) // the store fails: den is kept
+		<-back
+		if r := admin.Room(); r != "den" {
+			t.Fatalf("admin in %q, want den", r)
+		}
+		dave := inDen(t, h, "dave", chat.LoginOptions{})
+		admin.Input(ctx, "/mute dave 5m")
+		chattest.Lines(dave)
+		if !mutedIn(h, "den", "dave") {
+			t.Fatalf("dave not shown muted")
+		}
+		time.Sleep(5 * time.Minute)
+		synctest.Wait()
+		if mutedIn(h, "den", "dave") {
+			t.Errorf("dave still shown muted when the mute ended")
+		}
+	})
 }

@@ -97,6 +97,23 @@ func TestDirectDrawingLeavesTheFarewellOnScreen(t *testing.T) {
 	}
 }
 
+// TestDirectDrawingFarewellDrainedBeforeTheClose: the line that ends a
+// session (a /gban's, a shutdown's) may be drained before the outbox is
+// closed, when the engine pushes it and closes the outbox a moment later:
+// it is still left on the normal screen once the UI closes.
+func TestDirectDrawingFarewellDrainedBeforeTheClose(t *testing.T) {
+	d := newDirect(t, "mike", 80, 24)
+	d.frame()
+	d.sess.Notify(chat.TextServerBanned)
+	d.pump()
+	d.frame()
+	d.sess.Close()
+	d.pump()
+	if out, want := d.out.String(), "<system> "+chat.TextServerBanned+"\r\n"; !strings.HasSuffix(out, want) {
+		t.Fatalf("closing wrote %q, want %q last, on the normal screen", out, want)
+	}
+}
+
 func TestDirectDrawingResizeRedrawsAll(t *testing.T) {
 	d := newDirect(t, "mike", 80, 24)
 	d.frame()

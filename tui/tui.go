@@ -19,6 +19,7 @@ package tui
 import (
 	"context"
 	"io"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -130,7 +131,7 @@ type Model struct {
 	drawPending bool
 	pendingAt   time.Time // when the pending drawMsg comes
 	rosterStale bool      // the room's users changed since the panes reloaded them
-	farewell    string    // the last system line, shown after the UI closes
+	farewell    string    // the last line, if a system line, shown after the UI closes: it may have been drained before the close
 }
 
 // New returns the model for cfg.Session, showing the last messages of its
@@ -390,6 +391,10 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 			continue
 		}
 		m.msgs.add(ev, m.room)
+		m.farewell = ""
+		if ev.Kind == chat.KindSystem {
+			m.farewell = strings.TrimSuffix(string(ev.Line()), "\n")
+		}
 	}
 	added := len(m.msgs.entries) - before
 	m.msgs.added()
@@ -411,9 +416,6 @@ func (m *Model) events(msg eventsMsg) tea.Cmd {
 		m.evbuf = msg.evs
 	}
 	if msg.closed {
-		if n := len(msg.evs); n > 0 && msg.evs[n-1].Kind == chat.KindSystem {
-			m.farewell = string(msg.evs[n-1].Line()[:len(msg.evs[n-1].Line())-1])
-		}
 		return m.quit()
 	}
 	if m.msgs.bell {

@@ -232,6 +232,13 @@ func adminArg(b *chat.Bot, c chat.Command, verb string) (string, bool) {
 	return name, true
 }
 
+// tooManyText answers a ban, mute, /op or /invite of a new name in a room
+// that holds chat.MaxRoomRecords of them (noun: "bans", "mutes", "admins",
+// "invitations").
+func tooManyText(room, noun string) string {
+	return "'" + room + "' has too many " + noun + " already."
+}
+
 // cannotText answers an admin who tries to ban one of the room's admins,
 // themselves included: admins are never kept out of their room. verb is
 // "ban", or "mute" for a mute.

@@ -103,6 +103,10 @@ func refused(b *chat.Bot, c chat.Command, verb, name string, err error) bool {
 		return false
 	case errors.Is(err, chat.ErrIsAdmin):
 		b.Reply(c.From, cannotText(verb, c.Room))
+	case errors.Is(err, chat.ErrRoomRecordsFull):
+		b.Reply(c.From, tooManyText(c.Room, verb+"s"))
+	case errors.Is(err, chat.ErrOpenRoom):
+		b.Reply(c.From, "'"+c.Room+"' is open to everyone.") // as for /lock there
 	case errors.Is(err, chat.ErrNameInvalid), errors.Is(err, chat.ErrNotFound):
 		b.Reply(c.From, notFound) // nobody could be called that
 	default:

@@ -70,6 +70,8 @@ func op(ctx context.Context, b *chat.Bot, c chat.Command) {
 		b.Reply(c.From, notFound) // nobody could be called that
 	case errors.Is(err, chat.ErrIsAdmin):
 		b.Reply(c.From, shown+" is already an admin of '"+c.Room+"'.")
+	case errors.Is(err, chat.ErrRoomRecordsFull):
+		b.Reply(c.From, tooManyText(c.Room, "admins"))
 	case err != nil:
 		failed(b, c, "op "+name, err)
 	default:
@@ -132,6 +134,8 @@ func invite(ctx context.Context, b *chat.Bot, c chat.Command) {
 	switch {
 	case errors.Is(err, chat.ErrNotLocked):
 		b.Reply(c.From, "'"+c.Room+"' is open to everyone.")
+	case errors.Is(err, chat.ErrRoomRecordsFull):
+		b.Reply(c.From, tooManyText(c.Room, "invitations"))
 	case name == "", errors.Is(err, chat.ErrNameInvalid), errors.Is(err, chat.ErrNotFound):
 		b.Reply(c.From, notFound)
 	case err != nil:
