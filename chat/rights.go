@@ -433,7 +433,7 @@ func (b *Bot) Lock(ctx context.Context, where string, locked bool) error {
 // Invite lets the user called name (online or not) into the locked room
 // called where, until it is unlocked, on behalf of the admin by. It returns the name as
 // shown and whether they are online now, for the plugin to tell them; if
-// they are not and the name is protected (an SSH key owns it), they are
+// they are not and the name is protected (Hub.Protected), they are
 // told at their next login (InvitedText). A room that is open returns
 // ErrNotLocked; a name nobody could log in with, ErrNameInvalid; a room
 // that does not exist, ErrNotFound. Inviting a name again changes nothing
@@ -451,7 +451,7 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 		}
 		h.mu.RLock()
 		locked, old := r.locked, r.invites[key]
-		_, protected := h.owners[key]
+		protected := h.protectedName(key)
 		online = h.users[key] != nil && h.users[key].room != nil
 		h.mu.RUnlock()
 		switch {

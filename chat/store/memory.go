@@ -25,7 +25,8 @@ type Memory struct {
 	rights   memRights
 	ignores  map[string][]chat.IgnoreRecord // by folded name of who ignores; memory_ignore.go
 
-	serverBans []chat.ServerBanRecord // in the order made (memory_serverbans.go)
+	serverBans []chat.ServerBanRecord         // in the order made (memory_serverbans.go)
+	passwords  map[string]chat.PasswordRecord // by folded name (memory_passwords.go)
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained
