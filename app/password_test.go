@@ -42,6 +42,18 @@ func loginWithPassword(t *testing.T, addr, name, password string) *apptest.Clien
 	return c
 }
 
+// protectOverTelnet logs name in over telnet, protects it with password
+// and logs out.
+func protectOverTelnet(t *testing.T, srv *apptest.Server, name, password string) {
+	t.Helper()
+	c := apptest.Login(t, srv.Telnet, name)
+	c.Send("/password " + password)
+	c.Expect("<system> Your name is now protected by a password.")
+	c.Send("/leave")
+	c.Until("<system> Leaving chat room.")
+	apptest.Eventually(t, name+" logged out", func() bool { return srv.App.Hub().Online() == 0 })
+}
+
 // TestTelnetPassword: mike protects his name over telnet; the name then
 // asks for its password, with the echo-hiding bytes around it; a wrong
 // one is refused and the prompt comes again, the right one logs him in,
@@ -137,11 +149,7 @@ func TestTelnetPasswordTries(t *testing.T) {
 func TestTelnetPasswordAddressLimit(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
-	mike := apptest.Login(t, srv.Telnet, "mike")
-	mike.Send("/password hunter2hunter2")
-	mike.Expect("<system> Your name is now protected by a password.")
-	mike.Send("/leave")
-	mike.Until("<system> Leaving chat room.")
+	protectOverTelnet(t, srv, "mike", "hunter2hunter2")
 
 	const from = "127.0.0.9"
 	for i := 0; i < chat.WrongPasswordsPerAddr; {

@@ -51,12 +51,7 @@ func welcomed(c *apptest.SSHLines, name string) {
 func TestSSHPassword(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t, apptest.Config(t))
-	mike := apptest.Login(t, srv.Telnet, "mike")
-	mike.Send("/password hunter2hunter2")
-	mike.Expect("<system> Your name is now protected by a password.")
-	mike.Send("/leave")
-	mike.Until("<system> Leaving chat room.")
-	apptest.Eventually(t, "mike logged out", func() bool { return srv.App.Hub().Online() == 0 })
+	protectOverTelnet(t, srv, "mike", "hunter2hunter2")
 
 	other := apptest.NewKey(t)
 	for _, tc := range []struct {
