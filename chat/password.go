@@ -365,14 +365,35 @@ func (s *Session) setPassword(ctx context.Context, password string) {
 	h.mu.Lock()
 	had := h.pw.has(s.key)
 	h.pw.set(s.key, hash)
-	s.proven.Store(true)
+	first := !s.proven.Swap(true)
 	h.mu.Unlock()
 	h.log.Info("password set", "user", LogName(s.name), "changed", had)
+	if first {
+		h.keepIgnored(ctx, s)
+	}
 	if had {
 		s.Notify(textPasswordChanged)
 		return
 	}
 	s.Notify(textPasswordSet)
+}
+
+// keepIgnored stores the ignore list of s, whose name has just become
+// protected, in place of any a former owner of the name left, so that it
+// is kept across logins from now on. A failure is logged; the list stays
+// in memory.
+func (h *Hub) keepIgnored(ctx context.Context, s *Session) {
+	err := h.store.DeleteIgnores(ctx, s.name)
+	if l := s.ignored.Load(); err == nil && l != nil {
+		for _, name := range l.names {
+			if err = h.store.SaveIgnore(ctx, IgnoreRecord{Name: s.name, Ignored: name, Time: h.now()}); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		h.log.Error("keep the ignore list of a newly protected name", "user", LogName(s.name), "err", err)
+	}
 }
 
 // RawEvent returns an event whose line is b as it is, for a line door's

@@ -73,8 +73,8 @@ func TestPasswordLogin(t *testing.T) {
 	st := store.NewMemory(0)
 	h := chattest.NewHub(t, chat.Config{Store: st})
 	mike := chattest.Login(t, h, "mike")
+	mike.Input(t.Context(), "/ignore troll") // before the name is protected: kept from then on
 	mike.Input(t.Context(), "/password hunter2hunter2")
-	mike.Input(t.Context(), "/ignore troll")
 	mike.Close()
 
 	h2 := chattest.NewHub(t, chat.Config{Store: st}) // a restart
