@@ -107,11 +107,25 @@ func DialSSHLines(t testing.TB, addr, user string, key gossh.Signer) *SSHLines {
 // or any if from is "".
 func DialSSHLinesFrom(t testing.TB, addr, from, user string, key gossh.Signer) *SSHLines {
 	t.Helper()
-	return LinesOn(t, DialSSHFrom(t, addr, from, user, key, nil))
+	return dialSSHCommand(t, addr, from, user, key, "")
 }
 
-// LinesOn opens a session without a pty on the connection sc.
+// dialSSHCommand opens a session without a pty that runs cmd (an exec
+// request), or the shell if cmd is "".
+func dialSSHCommand(t testing.TB, addr, from, user string, key gossh.Signer, cmd string) *SSHLines {
+	t.Helper()
+	return linesOn(t, DialSSHFrom(t, addr, from, user, key, nil), cmd)
+}
+
+// LinesOn opens a session without a pty (the shell) on the connection sc.
 func LinesOn(t testing.TB, sc *gossh.Client) *SSHLines {
+	t.Helper()
+	return linesOn(t, sc, "")
+}
+
+// linesOn opens a session without a pty on sc that runs cmd (an exec
+// request), or the shell if cmd is "".
+func linesOn(t testing.TB, sc *gossh.Client, cmd string) *SSHLines {
 	t.Helper()
 	sess, err := sc.NewSession()
 	if err != nil {
@@ -125,8 +139,12 @@ func LinesOn(t testing.TB, sc *gossh.Client) *SSHLines {
 	if err != nil {
 		t.Fatalf("stdout: %v", err)
 	}
-	if err := sess.Shell(); err != nil {
-		t.Fatalf("shell: %v", err)
+	start := sess.Shell
+	if cmd != "" {
+		start = func() error { return sess.Start(cmd) }
+	}
+	if err := start(); err != nil {
+		t.Fatalf("start %q: %v", cmd, err)
 	}
 	c := &Client{t: t, Conn: &pipeConn{r: stdout, w: stdin, close: sc.Close}, lines: make(chan string, 100000), err: make(chan error, 1)}
 	go c.read()

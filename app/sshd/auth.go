@@ -14,15 +14,6 @@ import (
 // and a password asked by a method that failed, leave no trace.
 const passwordExt = "chatserver.password"
 
-// identity is what a session's authentication proved: the fingerprint of
-// its key ("" for none), whether that key is a server operator's, and
-// whether it gave its name's password.
-type identity struct {
-	keyID    string
-	operator bool
-	proven   bool
-}
-
 // publicKey is the server's public key callback. A name with a password
 // takes only the key that owns it: any other key is turned away, so that
 // the client goes on to keyboard-interactive and is asked for the

@@ -73,12 +73,11 @@ func (d *Door) handle(s ssh.Session) {
 		refuse(s, chat.TextServerBanned)
 		return
 	}
-	id := identity{keyID: keyID, operator: op, proven: passwordProven(s.Context())}
 	code := 0
 	if isPty {
-		code = d.serveUI(s, c, ch, pty, id)
+		code = d.serveUI(s, c, ch, pty, keyID, op)
 	} else {
-		code = d.serveLines(s, c, id)
+		code = d.serveLines(s, c, keyID, op)
 	}
 	s.Exit(code) // a no-op if the session was closed already
 }
@@ -112,9 +111,10 @@ func refuse(s ssh.Session, text string) {
 
 // serveLines runs the line protocol on s and returns the exit status: 1 if
 // the name was refused, else 0.
-func (d *Door) serveLines(s ssh.Session, c *conn, id identity) int {
+func (d *Door) serveLines(s ssh.Session, c *conn, keyID string, operator bool) int {
 	opt := d.cfg.Line
-	opt.Addr, opt.Name, opt.KeyID, opt.Operator, opt.Proven = s.RemoteAddr().String(), s.User(), id.keyID, id.operator, id.proven
+	opt.Proven = passwordProven(s.Context()) // keyboard-interactive took the name's password
+	opt.Addr, opt.Name, opt.KeyID, opt.Operator = s.RemoteAddr().String(), s.User(), keyID, operator
 	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
 	lc := &lineConn{Session: s, c: c, guard: stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout, slow: d.cfg.Hub.SlowClients()}}
 	defer lc.guard.stop()
@@ -128,12 +128,13 @@ func (d *Door) serveLines(s ssh.Session, c *conn, id identity) int {
 
 // serveUI logs the user in and runs the Bubble Tea UI until it quits, the
 // connection ends or the hub shuts down; it returns the exit status.
-func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, id identity) int {
+func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID string, operator bool) int {
 	ctx, cancel := context.WithCancel(s.Context())
 	defer cancel()
 	addr := s.RemoteAddr().String()
 	sess, err := d.cfg.Hub.Login(ctx, s.User(), chat.LoginOptions{
-		Door: "ssh", Addr: addr, KeyID: id.keyID, Operator: id.operator, Proven: id.proven, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
+		Door: "ssh", Addr: addr, KeyID: keyID, Operator: operator, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
+		Proven: passwordProven(s.Context()),
 	})
 	if err != nil {
 		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "err", err)
