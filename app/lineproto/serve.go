@@ -233,7 +233,8 @@ func (c *conn_) run(ctx context.Context) error {
 		if name == "" {
 			continue
 		}
-		if c.hub.Protected(name) {
+		// A name banned from the server is refused as such, unasked.
+		if c.hub.Protected(name) && !c.hub.ServerBanned(name, c.opt.KeyID, c.opt.Addr) {
 			ask.name = name
 			c.out.Push(chat.PasswordPrompt())
 			continue
