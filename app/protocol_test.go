@@ -309,6 +309,7 @@ func TestHelp(t *testing.T) {
 		"\t\t9. /ignore",
 		"\t\t10. /unignore",
 		"\t\t11. /motd",
+		"\t\t12. /password",
 		"\thelperbot:",
 		"\t\t1. /users",
 		"\t\t2. /kick",

@@ -31,7 +31,13 @@ const BindsPerAddrHour = 10
 // it. A login with an owned name refreshes its binding's last use, written
 // to the store at most once per refreshEvery so that logins seldom write;
 // a login whose refresh cannot be stored goes on.
-func (h *Hub) claim(name, key string, sks skeletonSet, keyID, addr string, now time.Time) (c claimed, err error) {
+//
+// A name with a password (password.go) is claimed only by its owning key
+// or a login whose door proved the password (proven), which also gets in
+// to a name another key owns; no key is bound to it, and names that look
+// like it are taken. c.proven tells whether the login proved a protected
+// name.
+func (h *Hub) claim(name, key string, sks skeletonSet, keyID, addr string, proven bool, now time.Time) (c claimed, err error) {
 	if h.users[key] != nil {
 		return c, ErrNameTaken
 	}
@@ -43,8 +49,20 @@ func (h *Hub) claim(name, key string, sks skeletonSet, keyID, addr string, now t
 		c.lapsed = append(c.lapsed, h.lapse(key))
 		owned = false
 	}
-	if owned && rec.KeyID != keyID {
+	hasPw := h.pw.has(key)
+	byPw := hasPw && proven
+	if owned && rec.KeyID != keyID && !byPw {
 		return c, ErrNameOwned
+	}
+	if hasPw && !byPw && !owned {
+		return c, ErrWrongPassword
+	}
+	if _, like := h.pw.like.find(sks, key); like && !owned && !hasPw {
+		return c, ErrNameTaken
+	}
+	if byPw && (!owned || rec.KeyID != keyID) {
+		c.proven = true // in by its password: no key is bound or refreshed
+		return c, nil
 	}
 	for !owned { // an owner gets in with their name whatever looks like it
 		other, like := h.ownedLike.find(sks, key)
@@ -57,7 +75,7 @@ func (h *Hub) claim(name, key string, sks skeletonSet, keyID, addr string, now t
 		c.lapsed = append(c.lapsed, h.lapse(other))
 	}
 	if owned {
-		c.rec = rec
+		c.rec, c.proven = rec, true
 		if now.Sub(rec.LastUsed) < h.refreshEvery() {
 			return c, nil
 		}
@@ -86,7 +104,7 @@ func (h *Hub) claim(name, key string, sks skeletonSet, keyID, addr string, now t
 	h.binds.add(addrKey(addr), now)
 	c.rec = NameRecord{Name: name, KeyID: keyID, LastUsed: now}
 	h.bind(key, c.rec, sks)
-	c.bound = true
+	c.bound, c.proven = true, true
 	return c, nil
 }
 
@@ -96,6 +114,7 @@ type claimed struct {
 	rec            NameRecord
 	bound, refresh bool
 	unbound        bool // a new name left unowned: its address bound too many lately
+	proven         bool // the login proved a protected name: its key, or its password
 	lapsed         []NameRecord
 }
 

@@ -75,6 +75,8 @@ func RefusalText(err error) string {
 		return TextShutdown
 	case errors.Is(err, ErrServerBanned):
 		return TextServerBanned
+	case errors.Is(err, ErrWrongPassword):
+		return TextWrongPassword
 	default:
 		return "Login failed, please try again."
 	}

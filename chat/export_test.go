@@ -45,3 +45,12 @@ func (h *Hub) Untold() int {
 	defer h.mu.RUnlock()
 	return len(h.untold)
 }
+
+// ProtectBehind gives the name called name a password hash without a
+// session's knowledge, as a race with another login would: for the test
+// of a session that may not set the password of a name it holds.
+func (h *Hub) ProtectBehind(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pw.set(Fold(Normalize(name)), Normalize(name), "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5")
+}

@@ -45,6 +45,8 @@ func systemUsage(command string) (args, does string) {
 		return "NAME", "Stop ignoring NAME."
 	case "motd":
 		return "", "Show the message of the day."
+	case "password":
+		return "NEW", "Protect your name with the password NEW (at least 8 characters), or change it."
 	case "help":
 		return "[COMMAND]", "List the commands, or explain COMMAND."
 	}

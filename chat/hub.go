@@ -106,6 +106,8 @@ type Hub struct {
 	gbans []serverBan              // bans from the server (/gban), in the order made; guarded by mu (serverban.go)
 	motd  atomic.Pointer[[]string] // the message of the day's lines (motd.go); nil for none
 	isOp  func(keyID string) bool  // the operators file's last reload (operator.go); guarded by mu
+
+	pw *passwords // names' passwords (password.go)
 }
 
 // room is one chat room.
@@ -162,7 +164,7 @@ func (r *room) keepsOut(s *Session, now time.Time) (BanRecord, bool) {
 }
 
 // systemCommands are the engine's own commands, in /help order.
-var systemCommands = [...]string{"leave", "room", "switch", "history", "me", "away", "back", "whois", "ignore", "unignore", "motd"}
+var systemCommands = [...]string{"leave", "room", "switch", "history", "me", "away", "back", "whois", "ignore", "unignore", "motd", "password"}
 
 // New builds a hub from cfg, loading the durable state from cfg.Store.
 func New(ctx context.Context, cfg Config) (*Hub, error) {
@@ -182,6 +184,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		rosterEv:   &Event{Kind: KindRoster},
 		created:    newCreationLimit(cfg.RoomsPerHour),
 		expiry:     max(cfg.RoomExpiry, 0),
+		pw:         newPasswords(),
 	}
 	h.initNames(cfg)
 	if h.log == nil {
@@ -217,6 +220,9 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.loadTimed(ctx, snap)
 	h.loadNames(snap.Names)
+	if err := h.loadPasswords(ctx); err != nil {
+		return nil, err
+	}
 	rights, err := cfg.Store.LoadRights(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load room rights: %w", err)
@@ -317,6 +323,11 @@ type LoginOptions struct {
 	// (--ops-file): a server operator, an admin of every room. Only the
 	// SSH door sets it, from the key the client proved.
 	Operator bool
+	// Proven says the door proved the name: its password was checked
+	// (Hub.CheckPassword), or the client proved the key that owns it.
+	// A name with a password is refused to a login neither proven nor
+	// with its owning key (see password.go).
+	Proven bool
 }
 
 // isReserved reports whether the name whose key is key (Fold) and
@@ -362,10 +373,11 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrServerBanned
 	}
 	_, proven := h.protectedName(key, h.now()) // before claim binds it: if the login goes on, it proved the name
-	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, h.now())
+	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, opt.Proven, h.now())
 	if err == nil {
 		h.users[key] = s // holds the name while the binding is written
 		h.online.add(sks, key)
+		s.proven.Store(c.proven)
 	}
 	h.mu.Unlock()
 	h.logLapsed(c.lapsed)

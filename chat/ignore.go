@@ -99,16 +99,10 @@ func (h *Hub) setIgnored(s *Session, l *ignoreList) {
 	}
 }
 
-// protected reports whether the user's name is protected: owned by the
-// SSH key they logged in with. A protected name's ignore list is kept in
-// the store, across logins.
-func (s *Session) protected() bool {
-	h := s.hub
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	rec, ok := h.owners[s.key]
-	return ok && s.keyID != "" && rec.KeyID == s.keyID
-}
+// protected reports whether the user's name is protected and they proved
+// it, by its key or its password (Session.Proven, password.go). A
+// protected name's ignore list is kept in the store, across logins.
+func (s *Session) protected() bool { return s.Proven() }
 
 // loadIgnored returns the ignore list kept for the name logging in, whose
 // binding claim found as c: the stored one for a name its key owned
@@ -116,8 +110,8 @@ func (s *Session) protected() bool {
 // another key's, whose binding lapsed: that owner's list is dropped. A
 // list that cannot be read is logged and the login goes on without it.
 func (h *Hub) loadIgnored(ctx context.Context, name string, c claimed) *ignoreList {
-	if c.rec.KeyID == "" {
-		return nil // not owned: nothing was kept
+	if !c.proven {
+		return nil // not protected: nothing was kept
 	}
 	recs, err := h.store.Ignores(ctx, name)
 	if err != nil {

@@ -63,23 +63,10 @@ type OfflineStore interface {
 	PruneOffline(ctx context.Context, before time.Time) error
 }
 
-// protectedName reports whether the name whose folded form is key is
-// protected, and returns it as its owner logged in: today, owned by an SSH
-// key whose binding has not lapsed at now. It is the one notion of
-// "protected" that offline delivery uses (with anyProtected). The caller
-// holds h.mu.
-func (h *Hub) protectedName(key string, now time.Time) (string, bool) {
-	rec, ok := h.owners[key]
-	if !ok || h.lapsed(rec, now) {
-		return "", false
-	}
-	return rec.Name, true
-}
-
 // anyProtected reports whether protectedName may hold for any name: while
 // it does not, a message is not even looked at for mentions. The caller
 // holds h.mu.
-func (h *Hub) anyProtected() bool { return len(h.owners) > 0 }
+func (h *Hub) anyProtected() bool { return len(h.owners) > 0 || len(h.pw.hashes) > 0 }
 
 // absent returns the name whose folded form is key as its owner logged in
 // if it is protected and nobody is logged in with it (a login on its way

@@ -444,7 +444,7 @@ func (b *Bot) Lock(ctx context.Context, where string, locked bool) error {
 // Invite lets the user called name (online or not) into the locked room
 // called where, until it is unlocked, on behalf of the admin by. It returns the name as
 // shown and whether they are online now, for the plugin to tell them; if
-// they are not and the name is protected (an SSH key owns it), they are
+// they are not and the name is protected (Hub.Protected), they are
 // told at their next login (InvitedText). A room that is open returns
 // ErrNotLocked; one with MaxRoomRecords invitations, ErrRoomRecordsFull;
 // a name nobody could log in with, ErrNameInvalid; a room
@@ -463,7 +463,7 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 		}
 		h.mu.RLock()
 		locked, old, full := r.locked, r.invites[key], len(r.invites) >= MaxRoomRecords
-		_, protected := h.owners[key]
+		_, protected := h.protectedName(key, h.now())
 		online = h.users[key] != nil && h.users[key].room != nil
 		h.mu.RUnlock()
 		switch {

@@ -66,14 +66,19 @@ func addrKey(addr string) string {
 }
 
 // recentTimes keeps, per key, the times of the last per events within
-// roomWindow, for at most maxCreators keys. Not safe for concurrent use.
+// its window (roomWindow unless made with newRecentTimesIn), for at most
+// maxCreators keys. Not safe for concurrent use.
 type recentTimes struct {
-	per   int // events a window per key; 0: no limit, nothing kept
-	times map[string][]time.Time
+	per    int // events a window per key; 0: no limit, nothing kept
+	window time.Duration
+	times  map[string][]time.Time
 }
 
-func newRecentTimes(per int) recentTimes {
-	return recentTimes{per: max(per, 0), times: map[string][]time.Time{}}
+func newRecentTimes(per int) recentTimes { return newRecentTimesIn(per, roomWindow) }
+
+// newRecentTimesIn returns a table of per events per key within window.
+func newRecentTimesIn(per int, window time.Duration) recentTimes {
+	return recentTimes{per: max(per, 0), window: window, times: map[string][]time.Time{}}
 }
 
 // full reports whether key had per events within the window before now.
@@ -100,7 +105,7 @@ func (r *recentTimes) add(key string, now time.Time) {
 func (r *recentTimes) live(key string, now time.Time) []time.Time {
 	ts := r.times[key]
 	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= roomWindow {
+	for i < len(ts) && now.Sub(ts[i]) >= r.window {
 		i++
 	}
 	switch {

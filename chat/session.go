@@ -49,6 +49,10 @@ type Session struct {
 	// messages there skip the look-up (Hub.mutedIn).
 	heard atomic.Uint64
 
+	// proven: the user proved their name, by its key or its password
+	// (password.go); set at login and by /password.
+	proven atomic.Bool
+
 	// guarded by hub.mu
 	room   *room
 	closed bool
@@ -276,6 +280,8 @@ func (s *Session) command(ctx context.Context, line string) {
 		s.whois(args)
 	case "motd":
 		s.showMOTD()
+	case "password":
+		s.setPassword(ctx, args)
 	case "help":
 		s.help(args)
 	default:

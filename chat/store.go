@@ -58,6 +58,9 @@ type Store interface {
 	SaveServerBan(ctx context.Context, b ServerBanRecord) error
 	// DeleteServerBan removes the server ban of name (compared with Fold).
 	DeleteServerBan(ctx context.Context, name string) error
+
+	// PasswordStore keeps the names' passwords (password.go).
+	PasswordStore
 }
 
 // Snapshot is the durable state the engine starts from.

@@ -10,7 +10,7 @@ type whoisInfo struct {
 	name, room, door, keyID, addr string
 	since, active                 time.Time
 	awayReason                    string
-	away, operator                bool
+	away, operator, password      bool
 	adminOf                       []string // rooms they are an admin of, in creation order
 }
 
@@ -40,6 +40,9 @@ func (s *Session) whois(args string) {
 	if w.keyID != "" {
 		lines = append(lines, "key "+w.keyID)
 	}
+	if w.password {
+		lines = append(lines, "protected by a password")
+	}
 	if len(w.adminOf) > 0 {
 		lines = append(lines, "admin of '"+strings.Join(w.adminOf, "', '")+"'")
 	}
@@ -66,7 +69,7 @@ func (h *Hub) whoisOf(name string, asker *Session) (w whoisInfo, isOp, ok bool) 
 		return w, isOp, false
 	}
 	w = whoisInfo{name: t.name, room: t.room.name, door: t.door, keyID: t.keyID, addr: hostOf(t.addr),
-		since: t.since, active: t.since, operator: t.operator}
+		since: t.since, active: t.since, operator: t.operator, password: h.pw.has(t.key)}
 	if n := t.active.Load(); n != 0 {
 		w.active = time.Unix(0, n)
 	}

@@ -103,7 +103,8 @@ func (l *inputLine) View() []line {
 }
 
 // take empties the line, as Enter does, and returns what it held, kept in
-// the history unless blank or the same as the line before.
+// the history unless blank, the same as the line before, or a /password
+// line: a password is not kept in memory to be recalled by ↑.
 func (l *inputLine) take() string {
 	line := l.in.Value()
 	l.in.Reset()
@@ -112,6 +113,9 @@ func (l *inputLine) take() string {
 	l.histPos, l.draft = len(l.history), ""
 	if strings.TrimSpace(line) == "" {
 		return ""
+	}
+	if word, _ := chat.CutArg(line); strings.EqualFold(word, "/password") {
+		return line
 	}
 	if n := len(l.history); n == 0 || l.history[n-1] != line {
 		if n == historyLen {

@@ -251,6 +251,21 @@ func TestInputHistory(t *testing.T) {
 	}
 }
 
+// TestInputHistoryNoPassword: a /password line is sent but not kept for ↑.
+func TestInputHistoryNoPassword(t *testing.T) {
+	h, _ := newHub(t)
+	u := newUI(t, h, "alice", 80, 24)
+	u.say("first")
+	u.say("/PASSWORD hunter2hunter2")
+	u.key(keyUp)
+	if got := u.m.input.in.Value(); got != "first" {
+		t.Errorf("↑ after /password = %q, want %q", got, "first")
+	}
+	if !h.Protected("alice") {
+		t.Errorf("alice is not protected: the /password line did not reach the engine")
+	}
+}
+
 func TestTabCompletion(t *testing.T) {
 	h, _ := newHub(t)
 	login(t, h, "bobby", false)

@@ -48,6 +48,23 @@ func DialSSHFrom(t testing.TB, addr, from, user string, key gossh.Signer, hostKe
 	if key != nil {
 		auth = []gossh.AuthMethod{gossh.PublicKeys(key)}
 	}
+	c, err := dialSSH(t, addr, from, user, auth, hostKey)
+	if err != nil {
+		t.Fatalf("ssh dial %s as %s: %v", addr, user, err)
+	}
+	return c
+}
+
+// DialSSHAuth connects to an SSH door at addr as user with the
+// authentication methods auth, tried in order; it returns the error of a
+// connection that could not authenticate. The client is closed when the
+// test ends.
+func DialSSHAuth(t testing.TB, addr, user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	t.Helper()
+	return dialSSH(t, addr, "", user, auth, nil)
+}
+
+func dialSSH(t testing.TB, addr, from, user string, auth []gossh.AuthMethod, hostKey *gossh.PublicKey) (*gossh.Client, error) {
 	cfg := &gossh.ClientConfig{
 		User: user, Auth: auth, Timeout: Wait,
 		HostKeyCallback: func(_ string, _ net.Addr, k gossh.PublicKey) error {
@@ -59,16 +76,16 @@ func DialSSHFrom(t testing.TB, addr, from, user string, key gossh.Signer, hostKe
 	}
 	nc, err := dialer(from).Dial("tcp", addr)
 	if err != nil {
-		t.Fatalf("ssh dial %s as %s: %v", addr, user, err)
+		return nil, err
 	}
 	conn, chans, reqs, err := gossh.NewClientConn(nc, addr, cfg)
 	if err != nil {
 		nc.Close()
-		t.Fatalf("ssh dial %s as %s: %v", addr, user, err)
+		return nil, err
 	}
 	c := gossh.NewClient(conn, chans, reqs)
 	t.Cleanup(func() { c.Close() })
-	return c
+	return c, nil
 }
 
 // SSHLines is an SSH session without a pty: the line protocol, read and
@@ -97,7 +114,19 @@ func DialSSHLinesFrom(t testing.TB, addr, from, user string, key gossh.Signer) *
 // request), or the shell if cmd is "".
 func dialSSHCommand(t testing.TB, addr, from, user string, key gossh.Signer, cmd string) *SSHLines {
 	t.Helper()
-	sc := DialSSHFrom(t, addr, from, user, key, nil)
+	return linesOn(t, DialSSHFrom(t, addr, from, user, key, nil), cmd)
+}
+
+// LinesOn opens a session without a pty (the shell) on the connection sc.
+func LinesOn(t testing.TB, sc *gossh.Client) *SSHLines {
+	t.Helper()
+	return linesOn(t, sc, "")
+}
+
+// linesOn opens a session without a pty on sc that runs cmd (an exec
+// request), or the shell if cmd is "".
+func linesOn(t testing.TB, sc *gossh.Client, cmd string) *SSHLines {
+	t.Helper()
 	sess, err := sc.NewSession()
 	if err != nil {
 		t.Fatalf("ssh session: %v", err)

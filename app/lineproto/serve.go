@@ -34,6 +34,7 @@ type Options struct {
 	Name         string       // log in with this name at once, without a prompt (SSH)
 	KeyID        string       // SSH key fingerprint, "" for none
 	Operator     bool         // KeyID is a server operator's (chat.LoginOptions.Operator)
+	Proven       bool         // the door proved Name's password (chat.LoginOptions.Proven)
 	LoginTimeout time.Duration
 	WriteTimeout time.Duration // a write blocked this long ends the connection
 	FloodBurst   int
@@ -178,7 +179,7 @@ func (c *conn_) run(ctx context.Context) error {
 	}()
 	if c.opt.Name != "" {
 		var err error
-		if s, err = c.login(ctx, c.opt.Name); err != nil {
+		if s, err = c.login(ctx, c.opt.Name, c.opt.Proven); err != nil {
 			return fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 	} else {
@@ -189,6 +190,7 @@ func (c *conn_) run(ctx context.Context) error {
 		}
 	}
 	lr := NewReader(c.conn, c.opt.Telnet)
+	var ask asking // a protected name waiting for its password
 	for {
 		line, tooLong, err := lr.ReadLine()
 		if err != nil {
@@ -218,6 +220,16 @@ func (c *conn_) run(ctx context.Context) error {
 			}
 			continue
 		}
+		if ask.name != "" {
+			var end bool
+			if s, end = c.answer(ctx, &ask, line); end {
+				return nil
+			}
+			if s != nil && c.dl != nil {
+				c.dl.SetReadDeadline(time.Time{})
+			}
+			continue
+		}
 		if tooLong {
 			c.system(chat.RefusalText(chat.ErrNameTooLong))
 			continue
@@ -226,7 +238,13 @@ func (c *conn_) run(ctx context.Context) error {
 		if name == "" {
 			continue
 		}
-		if s, err = c.login(ctx, name); err != nil {
+		// A name banned from the server is refused as such, unasked.
+		if c.hub.Protected(name) && !c.hub.ServerBanned(name, c.opt.KeyID, c.opt.Addr) {
+			ask.name = name
+			c.out.Push(chat.PasswordPrompt())
+			continue
+		}
+		if s, err = c.login(ctx, name, false); err != nil {
 			if errors.Is(err, chat.ErrShutdown) || errors.Is(err, chat.ErrServerBanned) {
 				return nil // told so; the connection closes
 			}
@@ -238,15 +256,55 @@ func (c *conn_) run(ctx context.Context) error {
 	}
 }
 
-// login tries name; a refusal is answered on the connection.
-func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
+// MaxWrongPasswords is how many wrong passwords one connection may give;
+// the last closes it.
+const MaxWrongPasswords = 3
+
+// asking is the state of a telnet login at a protected name: the name
+// whose password the next line is, and the wrong ones given so far.
+type asking struct {
+	name  string
+	wrong int
+}
+
+// answer takes line as the password of ask.name: it turns the client's
+// echo back on, checks the password, and logs in if it is right. A wrong
+// one is told so and the username prompt comes again, but the
+// MaxWrongPasswords-th, which ends the connection (end). A refused login
+// ends it too if the server is shutting down or bans the user.
+func (c *conn_) answer(ctx context.Context, ask *asking, line []byte) (s *chat.Session, end bool) {
+	name := ask.name
+	ask.name = ""
+	c.out.Push(chat.PasswordTyped())
+	err := c.offReader("password", func() error { return c.hub.CheckPassword(ctx, name, string(line), c.opt.Addr) })
+	switch {
+	case err == nil:
+		s, err = c.login(ctx, name, true)
+		return s, errors.Is(err, chat.ErrShutdown) || errors.Is(err, chat.ErrServerBanned)
+	case errors.Is(err, chat.ErrTooManyAttempts):
+		c.system(chat.TextTooManyAttempts)
+	case errors.Is(err, chat.ErrWrongPassword):
+		c.system(chat.TextWrongPassword)
+		if ask.wrong++; ask.wrong >= MaxWrongPasswords {
+			return nil, true
+		}
+	default: // the connection is ending
+		return nil, true
+	}
+	c.system(chat.TextEnterName)
+	return nil, false
+}
+
+// login tries name, with its password proven or not; a refusal is
+// answered on the connection.
+func (c *conn_) login(ctx context.Context, name string, proven bool) (*chat.Session, error) {
 	var s *chat.Session
 	// Named for the logs before the hub has it: its join line goes out
 	// during Login, and what it sets off (a write that fails, or panics)
 	// may be logged before Login returns.
 	c.user.Store(&name)
 	err := c.offReader("login", func() (err error) {
-		s, err = c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Operator: c.opt.Operator, Outbox: c.out})
+		s, err = c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Operator: c.opt.Operator, Outbox: c.out, Proven: proven})
 		return err
 	})
 	if err != nil {

@@ -120,6 +120,7 @@ func refuse(s ssh.Session, text string) {
 // the name was refused, else 0.
 func (d *Door) serveLines(s ssh.Session, c *conn, keyID string, operator bool) int {
 	opt := d.cfg.Line
+	opt.Proven = passwordProven(s.Context()) // keyboard-interactive took the name's password
 	opt.Addr, opt.Name, opt.KeyID, opt.Operator = s.RemoteAddr().String(), s.User(), keyID, operator
 	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
 	if servesJSON(s) {
@@ -143,6 +144,7 @@ func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID s
 	addr := s.RemoteAddr().String()
 	sess, err := d.cfg.Hub.Login(ctx, s.User(), chat.LoginOptions{
 		Door: "ssh", Addr: addr, KeyID: keyID, Operator: operator, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
+		Proven: passwordProven(s.Context()),
 	})
 	if err != nil {
 		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "err", err)

@@ -148,9 +148,8 @@ func New(cfg Config) (*Door, error) {
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithVersion("chatserver"),
-		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
-		// No questions: keyless users get in, for names no key owns.
-		wish.WithKeyboardInteractiveAuth(func(ssh.Context, gossh.KeyboardInteractiveChallenge) bool { return true }),
+		wish.WithPublicKeyAuth(d.publicKey),
+		wish.WithKeyboardInteractiveAuth(d.keyboardInteractive),
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 	)
 	if err != nil {

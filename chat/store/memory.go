@@ -26,7 +26,8 @@ type Memory struct {
 	ignores  map[string][]chat.IgnoreRecord // by folded name of who ignores; memory_ignore.go
 	offline  memOffline                     // memory_offline.go
 
-	serverBans []chat.ServerBanRecord // in the order made (memory_serverbans.go)
+	serverBans []chat.ServerBanRecord         // in the order made (memory_serverbans.go)
+	passwords  map[string]chat.PasswordRecord // by folded name (memory_passwords.go)
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained

@@ -27,7 +27,7 @@ func newRoot(reload <-chan os.Signal) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench())
+	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench(), newNames())
 	return root
 }
 
