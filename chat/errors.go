@@ -72,6 +72,8 @@ func RefusalText(err error) string {
 		return TextShutdown
 	case errors.Is(err, ErrServerBanned):
 		return TextServerBanned
+	case errors.Is(err, ErrReplaced):
+		return TextReplaced
 	default:
 		return "Login failed, please try again."
 	}

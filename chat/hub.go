@@ -315,6 +315,11 @@ type LoginOptions struct {
 	// (--ops-file): a server operator, an admin of every room. Only the
 	// SSH door sets it, from the key the client proved.
 	Operator bool
+	// Proven says the door proved the name: the client logged in with the
+	// SSH key that owns it (Hub.OwnedBy), or with its password. A proven
+	// login of a name online replaces the older session (ghost.go); an
+	// unproven one is refused with ErrNameTaken.
+	Proven bool
 }
 
 // isReserved reports whether the name whose key is key (Fold) and
@@ -359,12 +364,13 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.log.Info("login refused", "user", LogName(name), "door", opt.Door, "addr", opt.Addr, "reason", "banned from the server")
 		return nil, ErrServerBanned
 	}
-	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, h.now())
+	c, g, err := h.claimOver(s, opt, h.now()) // a proven login replaces the name's older session (ghost.go)
 	if err == nil {
 		h.users[key] = s // holds the name while the binding is written
 		h.online.add(sks, key)
 	}
 	h.mu.Unlock()
+	h.replaced(g, opt)
 	h.logLapsed(c.lapsed)
 	if err != nil {
 		return nil, err
@@ -377,8 +383,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		if err := h.store.BindName(ctx, c.rec); err != nil && c.bound {
 			h.mu.Lock()
 			h.unbind(key)
-			delete(h.users, key)
-			h.online.remove(sks, key)
+			h.dropLogin(s)
 			h.mu.Unlock()
 			h.log.Error("bind name", "user", LogName(name), "err", err)
 			return nil, fmt.Errorf("bind name %s: %w: %w", name, ErrStore, err)
@@ -388,11 +393,15 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 
 	ignored := h.loadIgnored(ctx, name, c)
+	s.awaitLeaves(ctx)
 	h.mu.Lock()
+	if s.closed { // replaced meanwhile by a newer login that proved the name
+		h.mu.Unlock()
+		return nil, ErrReplaced
+	}
 	if h.closing || (!s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0) { // a /gban made meanwhile
 		closing := h.closing
-		delete(h.users, key)
-		h.online.remove(sks, key)
+		h.dropLogin(s)
 		h.mu.Unlock()
 		if closing {
 			return nil, ErrShutdown
@@ -418,6 +427,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	h.log.Info("login", "user", LogName(name), "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
 	h.hook(func(b *Bot) { b.plugin.UserJoined(ctx, b, User{Name: name, Room: r.name}) })
+	h.joined(s)
 	return s, nil
 }
 
