@@ -34,6 +34,7 @@ type Options struct {
 	Name         string       // log in with this name at once, without a prompt (SSH)
 	KeyID        string       // SSH key fingerprint, "" for none
 	Operator     bool         // KeyID is a server operator's (chat.LoginOptions.Operator)
+	Proven       bool         // the door proved the name (chat.LoginOptions.Proven)
 	LoginTimeout time.Duration
 	WriteTimeout time.Duration // a write blocked this long ends the connection
 	FloodBurst   int
@@ -222,7 +223,7 @@ func (c *conn_) run(ctx context.Context) error {
 			continue
 		}
 		if s, err = c.login(ctx, name); err != nil {
-			if errors.Is(err, chat.ErrShutdown) || errors.Is(err, chat.ErrServerBanned) {
+			if errors.Is(err, chat.ErrShutdown) || errors.Is(err, chat.ErrServerBanned) || errors.Is(err, chat.ErrReplaced) {
 				return nil // told so; the connection closes
 			}
 			continue
@@ -237,7 +238,7 @@ func (c *conn_) run(ctx context.Context) error {
 func (c *conn_) login(ctx context.Context, name string) (*chat.Session, error) {
 	var s *chat.Session
 	err := c.offReader("login", func() (err error) {
-		s, err = c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Operator: c.opt.Operator, Outbox: c.out})
+		s, err = c.hub.Login(ctx, name, chat.LoginOptions{Door: c.opt.Door, Addr: c.opt.Addr, KeyID: c.opt.KeyID, Operator: c.opt.Operator, Proven: c.opt.Proven, Outbox: c.out})
 		return err
 	})
 	if err != nil {

@@ -78,8 +78,8 @@ type Config struct {
 	Operator func(keyID string) bool
 
 	// Line is the line protocol's options for sessions without a pty;
-	// Door, Addr, Name and KeyID are set per session. Its flood settings
-	// apply to the UI's typed lines too.
+	// Door, Addr, Name, KeyID, Operator and Proven are set per session.
+	// Its flood settings apply to the UI's typed lines too.
 	Line lineproto.Options
 }
 
