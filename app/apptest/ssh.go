@@ -90,6 +90,22 @@ func DialSSHLines(t testing.TB, addr, user string, key gossh.Signer) *SSHLines {
 // or any if from is "".
 func DialSSHLinesFrom(t testing.TB, addr, from, user string, key gossh.Signer) *SSHLines {
 	t.Helper()
+	c := openSSHLines(t, addr, from, user, key)
+	if err := c.Session.Shell(); err != nil {
+		t.Fatalf("shell: %v", err)
+	}
+	return c
+}
+
+// OpenSSHLines is DialSSHLines without starting the shell, which logs the
+// user in: the caller calls Session.Shell, e.g. for several at once.
+func OpenSSHLines(t testing.TB, addr, user string, key gossh.Signer) *SSHLines {
+	t.Helper()
+	return openSSHLines(t, addr, "", user, key)
+}
+
+func openSSHLines(t testing.TB, addr, from, user string, key gossh.Signer) *SSHLines {
+	t.Helper()
 	sc := DialSSHFrom(t, addr, from, user, key, nil)
 	sess, err := sc.NewSession()
 	if err != nil {
@@ -102,9 +118,6 @@ func DialSSHLinesFrom(t testing.TB, addr, from, user string, key gossh.Signer) *
 	stdout, err := sess.StdoutPipe()
 	if err != nil {
 		t.Fatalf("stdout: %v", err)
-	}
-	if err := sess.Shell(); err != nil {
-		t.Fatalf("shell: %v", err)
 	}
 	c := &Client{t: t, Conn: &pipeConn{r: stdout, w: stdin, close: sc.Close}, lines: make(chan string, 100000), err: make(chan error, 1)}
 	go c.read()

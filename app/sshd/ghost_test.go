@@ -1,7 +1,6 @@
 package sshd_test
 
 import (
-	"bufio"
 	"runtime"
 	"slices"
 	"strings"
@@ -30,6 +29,19 @@ func chatMembers(srv *apptest.Server) []string {
 	return out
 }
 
+// mikeOnline starts a server with anna on telnet and mike over SSH without
+// a pty, with the key it returns, which owns his name.
+func mikeOnline(t *testing.T) (srv *apptest.Server, anna *apptest.Client, mike *apptest.SSHLines, key gossh.Signer) {
+	t.Helper()
+	srv = apptest.Start(t, apptest.Config(t))
+	anna = apptest.Login(t, srv.Telnet, "anna")
+	key = apptest.NewKey(t)
+	mike = apptest.LoginSSH(t, srv.SSH, "mike", key)
+	anna.Expect(mikeJoined)
+	mike.Quiet()
+	return srv, anna, mike, key
+}
+
 // TestGhostSSHLines: mike, online over SSH without a pty, logs in again
 // with the key that owns his name: the older session is told, its session
 // ends with exit status 0 and its output closes, the room (anna on telnet)
@@ -37,13 +49,7 @@ func chatMembers(srv *apptest.Server) []string {
 // proves nothing: the name is taken, as before, and nothing changes.
 func TestGhostSSHLines(t *testing.T) {
 	t.Parallel()
-	srv := apptest.Start(t, apptest.Config(t))
-	anna := apptest.Login(t, srv.Telnet, "anna")
-	key := apptest.NewKey(t)
-	old := apptest.LoginSSH(t, srv.SSH, "mike", key)
-	anna.Expect(mikeJoined)
-	old.Quiet()
-
+	srv, anna, old, key := mikeOnline(t)
 	mike := apptest.LoginSSH(t, srv.SSH, "mike", key)
 	old.ExpectClosed(lineReplaced)
 	if got := apptest.ExitStatus(t, old.Session); got != 0 {
@@ -119,100 +125,60 @@ func TestGhostTelnetTaken(t *testing.T) {
 	}
 }
 
-// sshShell is an SSH session without a pty whose shell is not started
-// yet: a test starts several at once.
-type sshShell struct {
-	sess *gossh.Session
-	out  chan string // the lines it is sent; closed when its output ends
-}
-
-// dialShell connects to addr as user with key and opens a session, ready
-// for its shell.
-func dialShell(t *testing.T, addr, user string, key gossh.Signer) *sshShell {
-	t.Helper()
-	sc := apptest.DialSSH(t, addr, user, key, nil)
-	sess, err := sc.NewSession()
-	if err != nil {
-		t.Fatalf("ssh session: %v", err)
-	}
-	stdout, err := sess.StdoutPipe()
-	if err != nil {
-		t.Fatalf("stdout: %v", err)
-	}
-	if _, err := sess.StdinPipe(); err != nil { // kept open: the session reads it
-		t.Fatalf("stdin: %v", err)
-	}
-	s := &sshShell{sess: sess, out: make(chan string, 1000)}
-	go func() {
-		defer close(s.out)
-		br := bufio.NewReader(stdout)
-		for {
-			l, err := br.ReadString('\n')
-			if l != "" {
-				s.out <- strings.TrimSuffix(l, "\n")
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return s
-}
-
 // TestGhostSSHRace: several SSH logins with the name's key at once, while
 // the name is online: one session is left online, every other one is
 // told and ends, and the room sees mike leave and join by turns.
 func TestGhostSSHRace(t *testing.T) {
 	t.Parallel()
 	const racers = 5
-	srv := apptest.Start(t, apptest.Config(t))
-	anna := apptest.Login(t, srv.Telnet, "anna")
-	key := apptest.NewKey(t)
-	first := apptest.LoginSSH(t, srv.SSH, "mike", key)
-	anna.Expect(mikeJoined)
-	first.Quiet()
-
-	shells := make([]*sshShell, racers)
+	srv, anna, first, key := mikeOnline(t)
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait) // after the clients' own cleanups, which end the last session
+	var shells [racers]*apptest.SSHLines
 	for i := range shells {
-		shells[i] = dialShell(t, srv.SSH, "mike", key)
+		shells[i] = apptest.OpenSSHLines(t, srv.SSH, "mike", key)
 	}
 	errs := make(chan error, racers)
-	var wg sync.WaitGroup
-	for _, s := range shells {
-		wg.Go(func() { errs <- s.sess.Shell() })
+	ended := make(chan *apptest.SSHLines, racers)
+	for _, c := range shells {
+		wg.Go(func() {
+			errs <- c.Session.Shell() // logs mike in
+			c.Session.Wait()
+			ended <- c
+		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
+	for range racers {
+		if err := <-errs; err != nil {
 			t.Fatalf("shell: %v", err)
 		}
 	}
 
 	first.ExpectClosed(lineReplaced)
-	apptest.Eventually(t, "one mike online", func() bool {
-		return srv.App.Hub().Online() == 2 && slices.Equal(chatMembers(srv), []string{"anna", "mike"})
-	})
-	// Every racer ends but one; the one left is the one online.
-	ended := make(chan []string, racers)
-	for _, s := range shells {
-		go func() {
-			var lines []string
-			for l := range s.out {
-				lines = append(lines, l)
-			}
-			ended <- lines
-		}()
-	}
-	for range racers - 1 {
+	gone := map[*apptest.SSHLines]bool{}
+	for range racers - 1 { // every racer ends but one
 		select {
-		case lines := <-ended:
+		case c := <-ended:
+			gone[c] = true
+			lines := c.Closed()
 			if n := len(lines); n == 0 || lines[n-1] != lineReplaced {
 				t.Errorf("a replaced racer got %q, want %q last", lines, lineReplaced)
 			}
 		case <-time.After(apptest.Wait):
 			t.Fatalf("fewer than %d racers ended within %v", racers-1, apptest.Wait)
 		}
+	}
+	var mike *apptest.SSHLines
+	for _, c := range shells {
+		if !gone[c] {
+			mike = c // the one left online
+		}
+	}
+	mike.Until(mikeJoined) // its own join: anna has hers too
+	if got := srv.App.Hub().Online(); got != 2 {
+		t.Errorf("Online() = %d, want 2", got)
+	}
+	if got := chatMembers(srv); !slices.Equal(got, []string{"anna", "mike"}) {
+		t.Errorf("chat's members: %q, want [anna mike]", got)
 	}
 	seen := anna.Sync()
 	for i, l := range seen {
@@ -223,11 +189,8 @@ func TestGhostSSHRace(t *testing.T) {
 	if len(seen) == 0 || len(seen)%2 != 0 {
 		t.Fatalf("chat saw %q, want leave and join lines ending with a join", seen)
 	}
-	select {
-	case lines := <-ended:
-		t.Errorf("the last racer ended too: %q", lines)
-	default:
-	}
+	anna.Send("/w mike you there?")
+	mike.Expect("<helperbot> anna whispered to you: you there?")
 }
 
 // TestGhostGoroutines: the older session's goroutines all end when it is
@@ -236,12 +199,7 @@ func TestGhostSSHRace(t *testing.T) {
 // after a live one. Not parallel: it counts the goroutines of package app
 // and below, which the other tests would change.
 func TestGhostGoroutines(t *testing.T) {
-	srv := apptest.Start(t, apptest.Config(t))
-	anna := apptest.Login(t, srv.Telnet, "anna")
-	key := apptest.NewKey(t)
-	mike := apptest.LoginSSH(t, srv.SSH, "mike", key)
-	anna.Expect(mikeJoined)
-	mike.Quiet()
+	srv, anna, mike, key := mikeOnline(t)
 	one := appGoroutines() // anna on telnet, mike on SSH without a pty
 
 	for _, vanish := range []bool{false, true} {
