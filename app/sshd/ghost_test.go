@@ -255,3 +255,29 @@ func appStacks() []string {
 	}
 	return out
 }
+
+// TestIdleTimeoutBusyRoom: a client that went silent in a busy room is cut
+// too, though every line the server writes to it counts as activity for
+// the server's idle deadline: it gives no keepalive reply.
+func TestIdleTimeoutBusyRoom(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.SSHIdleTimeout = 2 * time.Second // as in TestIdleTimeout
+	cfg.FloodRate = 0
+	srv := apptest.Start(t, cfg)
+	anna := apptest.Login(t, srv.Telnet, "anna")
+	px := newFreezer(t, srv.SSH) // abuse_test.go
+	gone := apptest.LoginSSH(t, px.ln.Addr().String(), "gone", nil)
+	anna.Expect("<helperbot> gone has joined the chat room!")
+	gone.Quiet()
+	px.freeze()
+	deadline := time.Now().Add(apptest.Wait)
+	for srv.App.Hub().Online() > 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a silent client in a busy room still online after %v", apptest.Wait)
+		}
+		anna.Send("busy")
+		time.Sleep(50 * time.Millisecond)
+	}
+	anna.Until("<helperbot> gone has left the chat room!")
+}

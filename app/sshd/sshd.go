@@ -352,12 +352,19 @@ func (c *conn) closeIfIdle() {
 }
 
 // keepalive asks the client for a reply, so that a live client is never
-// idle for IdleTimeout, then re-arms itself. It runs on its timer.
+// idle for IdleTimeout, then re-arms itself. It runs on its timer. A
+// client that gives no reply within IdleTimeout is cut: the server's idle
+// deadline alone would keep it, since every line written to it counts as
+// activity there, so a client whose link dropped without a word would
+// stay online (a ghost holding its name) for as long as its room is busy.
 func (c *conn) keepalive() {
 	c.door.mu.Lock()
 	sc := c.ssh
 	c.door.mu.Unlock()
-	if _, _, err := sc.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+	silent := time.AfterFunc(c.door.cfg.IdleTimeout, c.cut)
+	_, _, err := sc.SendRequest("keepalive@openssh.com", true, nil)
+	silent.Stop()
+	if err != nil {
 		return
 	}
 	c.door.mu.Lock()
