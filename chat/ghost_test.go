@@ -326,3 +326,34 @@ func TestOwnedBy(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoginLogout: a login and a logout of a name its key owns, as a
+// returning SSH user's, with nobody else online: what Login and Close cost
+// with the ghost machinery in place but nothing to replace.
+func BenchmarkLoginLogout(b *testing.B) {
+	h := chattest.NewHub(b, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	for b.Loop() {
+		s, err := h.Login(b.Context(), "mike", chat.LoginOptions{Door: "ssh", KeyID: "SHA256:mike", Proven: true, Outbox: chat.NewOutbox(0)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
+// BenchmarkLoginReplace: a login that proves a name online and replaces
+// its older session, the older one's leave lines included.
+func BenchmarkLoginReplace(b *testing.B) {
+	h := chattest.NewHub(b, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	login := func() *chat.Session {
+		s, err := h.Login(b.Context(), "mike", chat.LoginOptions{Door: "ssh", KeyID: "SHA256:mike", Proven: true, Outbox: chat.NewOutbox(0)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	login()
+	for b.Loop() {
+		login()
+	}
+}
