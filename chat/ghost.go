@@ -98,10 +98,16 @@ func (h *Hub) joined(s *Session) {
 	}
 }
 
-// announceLeave gives the room g left its leave lines, then lets the login
-// that replaced it announce its join.
+// announceLeave gives the room g left its leave lines, unless the hub is
+// shutting down (when nobody leaves with a line), then lets the login that
+// replaced it announce its join.
 func (h *Hub) announceLeave(g *ghost) {
-	h.leaveLines(g.s, g.room)
+	h.mu.RLock()
+	closing := h.closing
+	h.mu.RUnlock()
+	if !closing {
+		h.leaveLines(g.s, g.room)
+	}
 	close(g.left)
 }
 
