@@ -21,7 +21,7 @@ var ErrReplaced = errors.New("replaced by a newer login of the name")
 type ghost struct {
 	s    *Session
 	room *room         // the room it left; nil if it was still logging in
-	left chan struct{} // closed once its leave was announced; nil with room
+	left chan struct{} // closed once its leave was announced; nil without a room
 }
 
 // claimOver is claim for the login of s, for which the door proved the
