@@ -77,6 +77,8 @@ func RefusalText(err error) string {
 		return TextServerBanned
 	case errors.Is(err, ErrWrongPassword):
 		return TextWrongPassword
+	case errors.Is(err, ErrReplaced):
+		return TextReplaced
 	default:
 		return "Login failed, please try again."
 	}

@@ -324,9 +324,11 @@ type LoginOptions struct {
 	// SSH door sets it, from the key the client proved.
 	Operator bool
 	// Proven says the door proved the name: its password was checked
-	// (Hub.CheckPassword), or the client proved the key that owns it.
-	// A name with a password is refused to a login neither proven nor
-	// with its owning key (see password.go).
+	// (Hub.CheckPassword), or the client proved the SSH key that owns it
+	// (Hub.OwnedBy; the engine also finds that by itself). A name with a
+	// password is refused to a login neither proven nor with its owning
+	// key (see password.go); a proven login of a name online replaces the
+	// older session (ghost.go), an unproven one is refused with ErrNameTaken.
 	Proven bool
 }
 
@@ -373,13 +375,14 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrServerBanned
 	}
 	_, proven := h.protectedName(key, h.now()) // before claim binds it: if the login goes on, it proved the name
-	c, err := h.claim(name, key, sks, opt.KeyID, opt.Addr, opt.Proven, h.now())
+	c, g, err := h.claimOver(s, opt, h.now())  // a proven login replaces the name's older session (ghost.go)
 	if err == nil {
 		h.users[key] = s // holds the name while the binding is written
 		h.online.add(sks, key)
 		s.proven.Store(c.proven)
 	}
 	h.mu.Unlock()
+	h.replaced(g, opt)
 	h.logLapsed(c.lapsed)
 	if err != nil {
 		return nil, err
@@ -392,8 +395,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		if err := h.store.BindName(ctx, c.rec); err != nil && c.bound {
 			h.mu.Lock()
 			h.unbind(key)
-			delete(h.users, key)
-			h.online.remove(sks, key)
+			h.dropLogin(s)
 			h.mu.Unlock()
 			h.log.Error("bind name", "user", LogName(name), "err", err)
 			return nil, fmt.Errorf("bind name %s: %w: %w", name, ErrStore, err)
@@ -403,12 +405,16 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 
 	ignored := h.loadIgnored(ctx, name, c)
+	s.awaitLeaves(ctx)
 	off := h.offlineFor(ctx, name, proven, c.bound, ignored)
 	h.mu.Lock()
+	if s.closed { // replaced meanwhile by a newer login that proved the name
+		h.mu.Unlock()
+		return nil, ErrReplaced
+	}
 	if h.closing || (!s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0) { // a /gban made meanwhile
 		closing := h.closing
-		delete(h.users, key)
-		h.online.remove(sks, key)
+		h.dropLogin(s)
 		h.mu.Unlock()
 		if closing {
 			return nil, ErrShutdown
@@ -436,6 +442,7 @@ func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	h.log.Info("login", "user", LogName(name), "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
 	h.hook(func(b *Bot) { b.plugin.UserJoined(ctx, b, User{Name: name, Room: r.name}) })
+	h.joined(s)
 	return s, nil
 }
 

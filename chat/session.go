@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -56,6 +57,18 @@ type Session struct {
 	// guarded by hub.mu
 	room   *room
 	closed bool
+
+	// ghosts are closed once the leave lines of the sessions that this
+	// one's login replaced have gone out (ghost.go); written only by that
+	// login, under hub.mu.
+	ghosts []chan struct{}
+	// announce orders the join and leave lines of a session replaced
+	// while its Login was announcing its join (ghost.go).
+	announce struct {
+		sync.Mutex
+		joined bool   // Login has run the join hooks
+		leave  *ghost // the leave to announce after them
+	}
 }
 
 // Name returns the user's name as they logged in.
@@ -167,29 +180,10 @@ func (s *Session) Close() {
 		h.mu.Unlock()
 		return
 	}
-	s.closed = true
-	r := s.room
-	h.leave(r, s)
-	if h.users[s.key] == s {
-		delete(h.users, s.key)
-		h.online.remove(s.sks, s.key)
-	}
-	if s.roster {
-		h.rosterN--
-	}
-	if s.ignored.Load() != nil {
-		h.ignoring--
-	}
+	r := h.logOut(s)
 	closing := h.closing
 	h.mu.Unlock()
-	s.out.Close()
-	h.log.Info("logout", "user", LogName(s.name), "door", s.door, "addr", s.addr)
-	if closing {
-		return
-	}
-	h.rosterRoom(r)
-	ctx := context.Background()
-	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: s.name, Room: r.name}) })
+	h.loggedOut(s, r, closing, "")
 }
 
 // say delivers text, a message or (action) an action, to everyone else in

@@ -110,6 +110,13 @@ func DialSSHLinesFrom(t testing.TB, addr, from, user string, key gossh.Signer) *
 	return dialSSHCommand(t, addr, from, user, key, "")
 }
 
+// OpenSSHLines is DialSSHLines without starting the shell, which logs the
+// user in: the caller calls Session.Shell, e.g. for several at once.
+func OpenSSHLines(t testing.TB, addr, user string, key gossh.Signer) *SSHLines {
+	t.Helper()
+	return openLinesOn(t, DialSSHFrom(t, addr, "", user, key, nil))
+}
+
 // dialSSHCommand opens a session without a pty that runs cmd (an exec
 // request), or the shell if cmd is "".
 func dialSSHCommand(t testing.TB, addr, from, user string, key gossh.Signer, cmd string) *SSHLines {
@@ -127,6 +134,21 @@ func LinesOn(t testing.TB, sc *gossh.Client) *SSHLines {
 // request), or the shell if cmd is "".
 func linesOn(t testing.TB, sc *gossh.Client, cmd string) *SSHLines {
 	t.Helper()
+	c := openLinesOn(t, sc)
+	start := c.Session.Shell
+	if cmd != "" {
+		start = func() error { return c.Session.Start(cmd) }
+	}
+	if err := start(); err != nil {
+		t.Fatalf("start %q: %v", cmd, err)
+	}
+	return c
+}
+
+// openLinesOn opens a session without a pty on sc, its pipes ready and
+// nothing started yet.
+func openLinesOn(t testing.TB, sc *gossh.Client) *SSHLines {
+	t.Helper()
 	sess, err := sc.NewSession()
 	if err != nil {
 		t.Fatalf("ssh session: %v", err)
@@ -138,13 +160,6 @@ func linesOn(t testing.TB, sc *gossh.Client, cmd string) *SSHLines {
 	stdout, err := sess.StdoutPipe()
 	if err != nil {
 		t.Fatalf("stdout: %v", err)
-	}
-	start := sess.Shell
-	if cmd != "" {
-		start = func() error { return sess.Start(cmd) }
-	}
-	if err := start(); err != nil {
-		t.Fatalf("start %q: %v", cmd, err)
 	}
 	c := &Client{t: t, Conn: &pipeConn{r: stdout, w: stdin, close: sc.Close}, lines: make(chan string, 100000), err: make(chan error, 1)}
 	go c.read()

@@ -74,11 +74,15 @@ func (d *Door) handle(s ssh.Session) {
 		refuse(s, chat.TextServerBanned)
 		return
 	}
+	// The client proved the name, by its password (keyboard-interactive)
+	// or by the key that owns it: this login replaces an older session of
+	// the name, on either door (chat/ghost.go).
+	proven := passwordProven(s.Context()) || d.cfg.Hub.OwnedBy(s.User(), keyID)
 	code := 0
 	if isPty && !servesJSON(s) { // JSON lines are for programs, with a pty or not
-		code = d.serveUI(s, c, ch, pty, keyID, op)
+		code = d.serveUI(s, c, ch, pty, keyID, op, proven)
 	} else {
-		code = d.serveLines(s, c, keyID, op)
+		code = d.serveLines(s, c, keyID, op, proven)
 	}
 	s.Exit(code) // a no-op if the session was closed already
 }
@@ -118,10 +122,9 @@ func refuse(s ssh.Session, text string) {
 
 // serveLines runs the line protocol on s and returns the exit status: 1 if
 // the name was refused, else 0.
-func (d *Door) serveLines(s ssh.Session, c *conn, keyID string, operator bool) int {
+func (d *Door) serveLines(s ssh.Session, c *conn, keyID string, operator, proven bool) int {
 	opt := d.cfg.Line
-	opt.Proven = passwordProven(s.Context()) // keyboard-interactive took the name's password
-	opt.Addr, opt.Name, opt.KeyID, opt.Operator = s.RemoteAddr().String(), s.User(), keyID, operator
+	opt.Addr, opt.Name, opt.KeyID, opt.Operator, opt.Proven = s.RemoteAddr().String(), s.User(), keyID, operator, proven
 	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
 	if servesJSON(s) {
 		opt.Format = jsonlines.Append
@@ -138,13 +141,12 @@ func (d *Door) serveLines(s ssh.Session, c *conn, keyID string, operator bool) i
 
 // serveUI logs the user in and runs the Bubble Tea UI until it quits, the
 // connection ends or the hub shuts down; it returns the exit status.
-func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID string, operator bool) int {
+func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID string, operator, proven bool) int {
 	ctx, cancel := context.WithCancel(s.Context())
 	defer cancel()
 	addr := s.RemoteAddr().String()
 	sess, err := d.cfg.Hub.Login(ctx, s.User(), chat.LoginOptions{
-		Door: "ssh", Addr: addr, KeyID: keyID, Operator: operator, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
-		Proven: passwordProven(s.Context()),
+		Door: "ssh", Addr: addr, KeyID: keyID, Operator: operator, Proven: proven, Outbox: chat.NewOutbox(d.cfg.Line.OutboxBytes), Roster: true,
 	})
 	if err != nil {
 		d.log.Info("login refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "err", err)

@@ -78,8 +78,8 @@ type Config struct {
 	Operator func(keyID string) bool
 
 	// Line is the line protocol's options for sessions without a pty;
-	// Door, Addr, Name and KeyID are set per session. Its flood settings
-	// apply to the UI's typed lines too.
+	// Door, Addr, Name, KeyID, Operator and Proven are set per session.
+	// Its flood settings apply to the UI's typed lines too.
 	Line lineproto.Options
 }
 
@@ -351,12 +351,19 @@ func (c *conn) closeIfIdle() {
 }
 
 // keepalive asks the client for a reply, so that a live client is never
-// idle for IdleTimeout, then re-arms itself. It runs on its timer.
+// idle for IdleTimeout, then re-arms itself. It runs on its timer. A
+// client that gives no reply within IdleTimeout is cut: the server's idle
+// deadline alone would keep it, since every line written to it counts as
+// activity there, so a client whose link dropped without a word would
+// stay online (a ghost holding its name) for as long as its room is busy.
 func (c *conn) keepalive() {
 	c.door.mu.Lock()
 	sc := c.ssh
 	c.door.mu.Unlock()
-	if _, _, err := sc.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+	silent := time.AfterFunc(c.door.cfg.IdleTimeout, c.cut)
+	_, _, err := sc.SendRequest("keepalive@openssh.com", true, nil)
+	silent.Stop()
+	if err != nil {
 		return
 	}
 	c.door.mu.Lock()
