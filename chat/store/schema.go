@@ -143,6 +143,23 @@ var migrations = [...]string{
 		time     INTEGER NOT NULL
 	);
 	CREATE INDEX offline_name ON offline (name_key, id);`,
+	// 8: the audit log, every moderation act in the order done: who
+	// (their name, SSH key fingerprint and address), what (action: kick,
+	// ban, unban, mute, …), to whom and where (target, room; "" where it
+	// does not apply) and its arguments (a duration, a topic), never a
+	// password.
+	`CREATE TABLE audit (
+		id         INTEGER PRIMARY KEY,
+		time       INTEGER NOT NULL,
+		actor      TEXT NOT NULL,
+		actor_key  TEXT NOT NULL,
+		actor_addr TEXT NOT NULL,
+		action     TEXT NOT NULL,
+		target     TEXT NOT NULL,
+		room       TEXT NOT NULL,
+		args       TEXT NOT NULL
+	);
+	CREATE INDEX audit_time ON audit (time);`,
 }
 
 // SchemaVersion is the version of the database this package writes.
