@@ -244,7 +244,14 @@ func DialScreen(t testing.TB, addr, user string, key gossh.Signer, w, h int, emu
 // DialScreenTerm is DialScreen with the pty's TERM given.
 func DialScreenTerm(t testing.TB, addr, user string, key gossh.Signer, term string, w, h int, emuSize ...int) *Screen {
 	t.Helper()
-	sc := DialSSH(t, addr, user, key, nil)
+	return ScreenOn(t, DialSSH(t, addr, user, key, nil), term, w, h, emuSize...)
+}
+
+// ScreenOn opens a session with a pty of TERM term, w x h, on the
+// connection sc (see DialScreen), for a connection authenticated by other
+// means than a key, such as a password.
+func ScreenOn(t testing.TB, sc *gossh.Client, term string, w, h int, emuSize ...int) *Screen {
+	t.Helper()
 	sess, err := sc.NewSession()
 	if err != nil {
 		t.Fatalf("ssh session: %v", err)
