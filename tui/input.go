@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"regexp"
 	"strings"
 	"time"
 
@@ -94,6 +95,11 @@ func (l *inputLine) View() []line {
 	if fit := l.w - 1; fit > 0 && ansi.StringWidthWc(row) > fit {
 		row = ansi.TruncateWc(row, fit, "")
 	}
+	// The text input pads the row with spaces to its width (inside the
+	// placeholder's colour when it shows); the row is drawn with an erase
+	// to its end, so they are only bytes to send, on every keystroke (116
+	// of them at 120 columns).
+	row = trailingBlank.ReplaceAllString(row, "$1")
 	l.lines = append(l.lines[:0], line{s: row})
 	l.cursor = l.in.Cursor()
 	if l.cursor != nil {
@@ -341,3 +347,7 @@ func (m *Model) switchRoom(dir int) tea.Cmd {
 
 // now is the clock of the flood limiter and local lines.
 func (m *Model) now() time.Time { return time.Now() }
+
+// trailingBlank matches the spaces that end a row, and the style changes
+// after them, which are kept.
+var trailingBlank = regexp.MustCompile(` +((?:\x1b\[[0-9;]*m)*)$`)

@@ -172,7 +172,7 @@ func TestDirectDrawingPadsWithErase(t *testing.T) {
 	}
 	d.say("ok")
 	if out := d.frame(); strings.Contains(string(out), strings.Repeat(" ", 20)) {
-		t.Errorf("a frame of short lines pads with spaces: %d bytes", len(out))
+		t.Errorf("a frame of short lines pads with spaces: %d bytes: %q", len(out), out)
 	}
 }
 
