@@ -68,7 +68,7 @@ data folder's lock is left to the server.
 }
 
 // parseSince reads --since: a Go duration (90m, 1h30m) or one of the
-// chat.s (7d).
+// chat's (7d).
 func parseSince(s string) (time.Duration, error) {
 	if d, err := time.ParseDuration(s); err == nil && d > 0 {
 		return d, nil
