@@ -30,6 +30,13 @@ func TestReadAudit(t *testing.T) {
 	for _, running := range []bool{true, false} {
 		if !running {
 			must(t, s.Close())
+			defer func() {
+				for _, suffix := range []string{"-wal", "-shm"} {
+					if _, err := os.Stat(path + suffix); err == nil {
+						t.Errorf("ReadAudit with no server left %s behind", filepath.Base(path+suffix))
+					}
+				}
+			}()
 		}
 		for _, tc := range []struct {
 			name string

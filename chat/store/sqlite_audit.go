@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,7 +44,8 @@ const auditVersion = 8
 // that pass f, oldest first. It opens the file read-only, on its own
 // connection, so it may run while a server has the file open and writes
 // to it (WAL lets a reader see the last commit beside the writer); it
-// takes no lock of the server's and never creates or migrates the file.
+// takes no lock of the server's and never creates or migrates the file,
+// nor, with no server running, the -wal and -shm files beside it.
 func ReadAudit(ctx context.Context, path string, f AuditFilter) ([]chat.AuditRecord, error) {
 	out, err := readAudit(ctx, path, f)
 	if err != nil {
@@ -59,7 +62,14 @@ func readAudit(ctx context.Context, path string, f AuditFilter) ([]chat.AuditRec
 	if err != nil {
 		return nil, err
 	}
-	u := url.URL{Scheme: "file", Path: abs, RawQuery: "mode=ro&_error_rc=1&_pragma=busy_timeout(10000)&_pragma=query_only(1)"}
+	params := "mode=ro&_error_rc=1&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	if _, err := os.Stat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
+		// No server has the file open: read it as it is, creating no
+		// -wal or -shm beside it, which would be the reader's (root's,
+		// say) and could keep the server's own user from opening it.
+		params += "&immutable=1"
+	}
+	u := url.URL{Scheme: "file", Path: abs, RawQuery: params}
 	db, err := sql.Open("sqlite", u.String())
 	if err != nil {
 		return nil, err
