@@ -49,7 +49,7 @@ func TestAuditEveryAct(t *testing.T) {
 	for _, line := range []string{
 		"/topic Hello there", "/topic -",
 		"/op erin", "/op erin", "/ban erin", "/deop erin", "/deop erin",
-		"/lock", "/invite erin", "/unlock", "/invite erin",
+		"/lock", "/invite erin", "/invite erin", "/unlock", "/invite erin",
 		"/kick troll", "/kick troll",
 		"/ban troll 10m", "/ban troll 10m", "/unban troll", "/unban troll",
 		"/mute troll 90m", "/unmute troll", "/unmute troll",

@@ -470,7 +470,7 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 		case !locked:
 			return nil, ErrNotLocked
 		case old != nil:
-			return r, nil
+			return nil, nil // nothing changes: told again, not recorded
 		case full:
 			return nil, ErrRoomRecordsFull
 		}
@@ -495,6 +495,8 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 	if err != nil {
 		return shown, false, err
 	}
-	b.audit(ctx, by, AuditRecord{Action: AuditInvite, Target: shown, Room: r.name})
+	if r != nil {
+		b.audit(ctx, by, AuditRecord{Action: AuditInvite, Target: shown, Room: r.name})
+	}
 	return shown, online, nil
 }
