@@ -484,10 +484,11 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 			inv.Told, online = true, true // logged in meanwhile: told now
 		}
 		h.addInvite(r, inv)
+		now := *inv // a login may mark it told (pushEntry) once mu is released
 		h.mu.Unlock()
-		if inv.Told && !saved {
-			if err := h.store.SaveInvite(ctx, *inv); err != nil {
-				h.log.Warn("record invitation told", "user", LogName(inv.Name), "room", LogName(inv.Room), "err", err)
+		if now.Told && !saved {
+			if err := h.store.SaveInvite(ctx, now); err != nil {
+				h.log.Warn("record invitation told", "user", LogName(now.Name), "room", LogName(now.Room), "err", err)
 			}
 		}
 		return r, nil
