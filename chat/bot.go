@@ -252,7 +252,7 @@ func (b *Bot) BanFor(ctx context.Context, where, name string, d time.Duration) (
 		return BanRecord{}, err
 	}
 	if written {
-		h.log.Info("ban", "user", LogName(rec.Name), "room", LogName(rec.Room), "for", d, "key", rec.KeyID != "", "plugin", b.name)
+		b.audit(ctx, "", AuditRecord{Action: AuditBan, Target: rec.Name, Room: rec.Room, Args: spanText(d)})
 	}
 	return rec, nil
 }
@@ -272,7 +272,7 @@ func (b *Bot) Unban(ctx context.Context, where, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h.log.Info("unban", "user", LogName(rec.Name), "room", LogName(r.name), "plugin", b.name)
+	b.audit(ctx, "", AuditRecord{Action: AuditUnban, Target: rec.Name, Room: r.name})
 	return rec.Name, nil
 }
 

@@ -156,7 +156,7 @@ func (b *Bot) Mute(ctx context.Context, where, name string, d time.Duration) (Mu
 		return MuteRecord{}, err
 	}
 	if r != nil { // written
-		h.log.Info("mute", "user", LogName(rec.Name), "room", LogName(rec.Room), "for", d, "plugin", b.name)
+		b.audit(ctx, "", AuditRecord{Action: AuditMute, Target: rec.Name, Room: rec.Room, Args: spanText(d)})
 		h.rosterRoom(r)
 	}
 	return rec, nil
@@ -177,7 +177,7 @@ func (b *Bot) Unmute(ctx context.Context, where, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h.log.Info("unmute", "user", LogName(rec.Name), "room", LogName(r.name), "plugin", b.name)
+	b.audit(ctx, "", AuditRecord{Action: AuditUnmute, Target: rec.Name, Room: r.name})
 	h.rosterRoom(r)
 	return rec.Name, nil
 }

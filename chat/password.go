@@ -376,7 +376,7 @@ func (s *Session) setPassword(ctx context.Context, password string) {
 	h.pw.set(s.key, s.name, hash)
 	first := !s.proven.Swap(true)
 	h.mu.Unlock()
-	h.log.Info("password set", "user", LogName(s.name), "changed", had)
+	h.audit(ctx, s, AuditRecord{Action: AuditPassword, Target: s.name, Args: either(had, "changed", "set")})
 	if first {
 		h.keepIgnored(ctx, s)
 	}

@@ -275,7 +275,7 @@ func (b *Bot) SetTopic(ctx context.Context, where, by, text string) error {
 	if err != nil {
 		return err
 	}
-	h.log.Info("topic", "room", LogName(r.name), "by", LogName(by), "plugin", b.name, "cleared", text == "")
+	b.audit(ctx, by, AuditRecord{Action: either(text == "", AuditClearTopic, AuditTopic), Room: r.name, Args: text})
 	h.rosterRoom(r)
 	t := Topic{Room: r.name, By: by, Text: text}
 	h.hook(func(b *Bot) { b.plugin.TopicChanged(ctx, b, t) })
@@ -348,7 +348,7 @@ func (b *Bot) Op(ctx context.Context, where, name, by string) (string, error) {
 	if err != nil {
 		return shown, err
 	}
-	h.log.Info("op", "user", LogName(shown), "room", LogName(r.name), "by", LogName(by), "plugin", b.name)
+	b.audit(ctx, by, AuditRecord{Action: AuditOp, Target: shown, Room: r.name})
 	h.rosterRoom(r)
 	return shown, nil
 }
@@ -393,7 +393,7 @@ func (b *Bot) Deop(ctx context.Context, where, name string) (string, error) {
 	if err != nil {
 		return shown, err
 	}
-	h.log.Info("deop", "user", LogName(shown), "room", LogName(r.name), "plugin", b.name)
+	b.audit(ctx, "", AuditRecord{Action: AuditDeop, Target: shown, Room: r.name})
 	h.rosterRoom(r)
 	return shown, nil
 }
@@ -436,7 +436,7 @@ func (b *Bot) Lock(ctx context.Context, where string, locked bool) error {
 	if err != nil {
 		return err
 	}
-	h.log.Info("lock", "room", LogName(r.name), "locked", locked, "plugin", b.name)
+	b.audit(ctx, "", AuditRecord{Action: either(locked, AuditLock, AuditUnlock), Room: r.name})
 	h.rosterAll()
 	return nil
 }
@@ -470,7 +470,7 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 		case !locked:
 			return nil, ErrNotLocked
 		case old != nil:
-			return r, nil
+			return nil, nil // nothing changes: told again, not recorded
 		case full:
 			return nil, ErrRoomRecordsFull
 		}
@@ -484,10 +484,11 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 			inv.Told, online = true, true // logged in meanwhile: told now
 		}
 		h.addInvite(r, inv)
+		now := *inv // a login may mark it told (pushEntry) once mu is released
 		h.mu.Unlock()
-		if inv.Told && !saved {
-			if err := h.store.SaveInvite(ctx, *inv); err != nil {
-				h.log.Warn("record invitation told", "user", LogName(inv.Name), "room", LogName(inv.Room), "err", err)
+		if now.Told && !saved {
+			if err := h.store.SaveInvite(ctx, now); err != nil {
+				h.log.Warn("record invitation told", "user", LogName(now.Name), "room", LogName(now.Room), "err", err)
 			}
 		}
 		return r, nil
@@ -495,6 +496,8 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 	if err != nil {
 		return shown, false, err
 	}
-	h.log.Info("invite", "user", LogName(shown), "room", LogName(r.name), "by", LogName(by), "plugin", b.name)
+	if r != nil {
+		b.audit(ctx, by, AuditRecord{Action: AuditInvite, Target: shown, Room: r.name})
+	}
 	return shown, online, nil
 }

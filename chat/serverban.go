@@ -188,7 +188,7 @@ func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (
 		s = nil // still logging in: Login's own check, after the bind, refuses it
 	}
 	h.mu.Unlock()
-	h.log.Info("server ban", "user", LogName(rec.Name), "key", rec.KeyID, "addr", rec.Addr, "until", rec.Until, "by", LogName(by), "plugin", b.name)
+	b.audit(ctx, by, AuditRecord{Action: AuditServerBan, Target: rec.Name, Args: spanText(d)}, "key", rec.KeyID, "addr", rec.Addr)
 	if s != nil {
 		s.Notify(TextServerBanned)
 		s.Close()
@@ -223,7 +223,7 @@ func (b *Bot) ServerUnban(ctx context.Context, name, by string) (string, error) 
 	h.mu.Lock()
 	h.gbans = slices.DeleteFunc(h.gbans, func(g serverBan) bool { return g.key == Fold(rec.Name) })
 	h.mu.Unlock()
-	h.log.Info("server unban", "user", LogName(rec.Name), "by", LogName(by), "plugin", b.name)
+	b.audit(ctx, by, AuditRecord{Action: AuditServerUnban, Target: rec.Name})
 	return rec.Name, nil
 }
 

@@ -285,7 +285,7 @@ func (s *Session) command(ctx context.Context, line string) {
 			return
 		}
 		c := Command{From: s.name, Room: s.Room(), Name: name, Args: args}
-		b.safely(func(b *Bot) { b.plugin.CommandReceived(ctx, b, c) })
+		b.safely(func(b *Bot) { b.plugin.CommandReceived(withActor(ctx, s), b, c) })
 	}
 }
 

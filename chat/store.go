@@ -61,6 +61,8 @@ type Store interface {
 
 	// PasswordStore keeps the names' passwords (password.go).
 	PasswordStore
+	// AuditStore keeps the audit log (audit.go).
+	AuditStore
 }
 
 // Snapshot is the durable state the engine starts from.

@@ -52,7 +52,7 @@ func (*Bot) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command) {
 	case "w":
 		whisper(ctx, b, c)
 	case "kick":
-		kick(b, c)
+		kick(ctx, b, c)
 	case "ban":
 		ban(ctx, b, c)
 	case "unban":
@@ -169,7 +169,7 @@ func keepWhisper(ctx context.Context, b *chat.Bot, from, to, text string) {
 // admin so, right after the leave line they see. An admin who kicks
 // themselves gets the kicked line only: they are no longer in the room to
 // see the leave line, and that line tells them already.
-func kick(b *chat.Bot, c chat.Command) {
+func kick(ctx context.Context, b *chat.Bot, c chat.Command) {
 	name, ok := adminArg(b, c, "kick")
 	if !ok {
 		return
@@ -179,7 +179,7 @@ func kick(b *chat.Bot, c chat.Command) {
 		b.Reply(c.From, notFound)
 		return
 	}
-	if !sendOff(b, u.Name, c.Room, "kicked", "") { // gone since Find
+	if !sendOff(b, c.Room, "kicked", "", func() (chat.User, error) { return b.Kick(ctx, u.Name, c.Room) }) { // gone since Find
 		b.Reply(c.From, notFound)
 		return
 	}
@@ -204,15 +204,15 @@ func ban(ctx context.Context, b *chat.Bot, c chat.Command) {
 	}
 	// Banned first, then moved: a /switch into the room that lands after
 	// the ban is refused, one that lands before is undone here.
-	sendOff(b, rec.Name, c.Room, "banned", forText(d))
+	sendOff(b, c.Room, "banned", forText(d), func() (chat.User, error) { return b.Move(rec.Name, c.Room, chat.DefaultRoom) })
 	b.Reply(c.From, rec.Name+" is banned from '"+c.Room+"'"+forText(d)+".")
 }
 
-// sendOff moves the user called name from room to chat if they are in it,
-// and tells them they were kicked or banned (done), for how long (span,
+// sendOff moves a user from room to chat with move (Kick or Move), if they
+// are in it, and tells them they were kicked or banned (done), for how long (span,
 // forText's, "" for good). It reports whether they were moved.
-func sendOff(b *chat.Bot, name, room, done, span string) bool {
-	moved, err := b.Move(name, room, chat.DefaultRoom)
+func sendOff(b *chat.Bot, room, done, span string, move func() (chat.User, error)) bool {
+	moved, err := move()
 	if err != nil {
 		return false
 	}

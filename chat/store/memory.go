@@ -28,6 +28,7 @@ type Memory struct {
 
 	serverBans []chat.ServerBanRecord         // in the order made (memory_serverbans.go)
 	passwords  map[string]chat.PasswordRecord // by folded name (memory_passwords.go)
+	audit      []chat.AuditRecord             // in the order recorded (memory_audit.go)
 }
 
 // NewMemory returns an empty in-memory store that keeps the last retained

@@ -27,7 +27,7 @@ func newRoot(reload <-chan os.Signal) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench(), newNames())
+	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench(), newNames(), newAudit())
 	return root
 }
 
