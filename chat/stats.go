@@ -14,32 +14,24 @@ var RefusalReasons = [...]string{
 	"wrong_password", "too_many_attempts", "server_banned", "shutdown", "replaced", "other",
 }
 
+// refusalErrs are the errors of each of RefusalReasons but the last,
+// "other".
+var refusalErrs = [len(RefusalReasons) - 1][]error{
+	{ErrNameTooLong, ErrNameInvalid}, {ErrNameReserved}, {ErrNameTaken}, {ErrNameOwned}, {ErrTooManyNames},
+	{ErrWrongPassword}, {ErrTooManyAttempts}, {ErrServerBanned}, {ErrShutdown}, {ErrReplaced},
+}
+
 // refusalReason returns the index in RefusalReasons of a login refused
 // with err.
 func refusalReason(err error) int {
-	switch {
-	case errors.Is(err, ErrNameTooLong), errors.Is(err, ErrNameInvalid):
-		return 0
-	case errors.Is(err, ErrNameReserved):
-		return 1
-	case errors.Is(err, ErrNameTaken):
-		return 2
-	case errors.Is(err, ErrNameOwned):
-		return 3
-	case errors.Is(err, ErrTooManyNames):
-		return 4
-	case errors.Is(err, ErrWrongPassword):
-		return 5
-	case errors.Is(err, ErrTooManyAttempts):
-		return 6
-	case errors.Is(err, ErrServerBanned):
-		return 7
-	case errors.Is(err, ErrShutdown):
-		return 8
-	case errors.Is(err, ErrReplaced):
-		return 9
+	for i, errs := range refusalErrs {
+		for _, e := range errs {
+			if errors.Is(err, e) {
+				return i
+			}
+		}
 	}
-	return 10
+	return len(refusalErrs)
 }
 
 // Stats counts what the engine and the doors did, for metrics: logins and
