@@ -179,3 +179,30 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("GET /healthz on a read-only data folder = %d, want 200: the process is alive", code)
 	}
 }
+
+// TestMetricsSSHFrames: a session of the SSH UI shows in the frame
+// histograms and in the users online on the ssh door.
+func TestMetricsSSHFrames(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t, metricsConfig(t))
+	m0 := scrape(t, srv)
+	sc := apptest.DialSSH(t, srv.SSH, "zed", apptest.NewKey(t), nil)
+	defer sc.Close()
+	sess, err := sc.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	sess.Stdout = io.Discard
+	if err := sess.RequestPty("xterm-256color", 40, 120, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	m1 := moved(t, srv, m0, "chatserver_ssh_ui_frame_seconds_count", 1, true)
+	if m1["chatserver_ssh_ui_frame_bytes_sum"] <= m0["chatserver_ssh_ui_frame_bytes_sum"] {
+		t.Errorf("frame bytes sum did not grow with frames drawn")
+	}
+	moved(t, srv, m0, `chatserver_users_online{door="ssh"}`, 1, false)
+}
