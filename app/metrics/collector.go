@@ -42,8 +42,11 @@ func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	h := c.hub
 	byDoor := h.OnlineByDoor()
-	for _, door := range []string{"telnet", "ssh"} {
-		ch <- prometheus.MustNewConstMetric(descOnline, prometheus.GaugeValue, float64(byDoor[door]), door)
+	for _, door := range []string{"telnet", "ssh"} { // shown at 0 too
+		byDoor[door] += 0
+	}
+	for door, n := range byDoor {
+		ch <- prometheus.MustNewConstMetric(descOnline, prometheus.GaugeValue, float64(n), door)
 	}
 	ch <- prometheus.MustNewConstMetric(descRooms, prometheus.GaugeValue, float64(len(h.Rooms())))
 	st := h.Stats()
