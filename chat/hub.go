@@ -181,21 +181,21 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("new hub: no store")
 	}
 	h := &Hub{
-		log:           cfg.Logger,
-		store:         cfg.Store,
-		now:           cfg.Now,
-		observeFanOut: cfg.ObserveFanOut,
-		historyLen:    cfg.HistoryLen,
-		commands:      map[string]*Bot{},
-		reserved:      map[string]bool{Fold(SystemName): true},
-		rooms:         map[string]*room{},
-		users:         map[string]*Session{},
-		untold:        map[string][]*room{},
-		rosterEv:      &Event{Kind: KindRoster},
-		created:       newCreationLimit(cfg.RoomsPerHour),
-		expiry:        max(cfg.RoomExpiry, 0),
-		pw:            newPasswords(),
+		log:        cfg.Logger,
+		store:      cfg.Store,
+		now:        cfg.Now,
+		historyLen: cfg.HistoryLen,
+		commands:   map[string]*Bot{},
+		reserved:   map[string]bool{Fold(SystemName): true},
+		rooms:      map[string]*room{},
+		users:      map[string]*Session{},
+		untold:     map[string][]*room{},
+		rosterEv:   &Event{Kind: KindRoster},
+		created:    newCreationLimit(cfg.RoomsPerHour),
+		expiry:     max(cfg.RoomExpiry, 0),
+		pw:         newPasswords(),
 	}
+	h.observeFanOut = cfg.ObserveFanOut
 	h.initNames(cfg)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
