@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"chatserver/app/lineproto"
+	"chatserver/app/metrics"
 	"chatserver/app/sshd"
 	"chatserver/app/telnet"
 	"chatserver/chat"
@@ -26,6 +27,7 @@ import (
 type Config struct {
 	TelnetAddr     string        // telnet listen address; "" disables the door
 	SSHAddr        string        // SSH listen address; "" disables the door
+	MetricsAddr    string        // Prometheus /metrics, /healthz and /readyz; "" disables them, a bare port is loopback's
 	DataDir        string        // where the database and the SSH host key live
 	Plugins        []chat.Plugin // see PluginsByName
 	FloodBurst     int           // lines a connection may send at once
@@ -63,6 +65,12 @@ type App struct {
 	telnet *telnet.Door
 	ssh    *sshd.Door
 
+	metrics  *metrics.Metrics // nil without MetricsAddr
+	scrape   *metrics.Server  // serves metrics; nil without MetricsAddr
+	doorsUp  atomic.Int32     // doors whose Run is serving, for /readyz
+	doorsAll int32            // doors enabled
+	stopping atomic.Bool      // Run is shutting down
+
 	slowEvery time.Duration // how often Run looks whether the slow-client counts grew
 
 	ops      atomic.Pointer[operators] // the operators file as last read (ops.go)
@@ -96,18 +104,23 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
+	var obs observers
+	if cfg.MetricsAddr != "" {
+		a.metrics = metrics.New()
+		obs = observers{a.metrics.ObserveFanOut, a.metrics.ObserveFrame, a.metrics.ObserveBatch}
+	}
 	st := cfg.Store
 	if st == nil && cfg.DataDir == "" {
 		st = store.NewMemory(cfg.HistoryPerRoom)
 	} else if st == nil {
-		if a.db, err = openStore(ctx, cfg); err != nil {
+		if a.db, err = openStore(ctx, cfg, obs.batch); err != nil {
 			return nil, err
 		}
 		st = a.db
 	}
 	a.hub, err = chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
 		RoomsPerHour: cfg.RoomsPerHour, RoomExpiry: cfg.RoomExpiry,
-		NamesPerKey: cfg.NamesPerKey, NameExpiry: cfg.NameExpiry, Now: cfg.Now})
+		NamesPerKey: cfg.NamesPerKey, NameExpiry: cfg.NameExpiry, Now: cfg.Now, ObserveFanOut: obs.fanOut})
 	if err != nil {
 		return nil, fmt.Errorf("build hub: %w", err)
 	}
@@ -123,6 +136,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		if err != nil {
 			return nil, err
 		}
+		a.doorsAll++
+	}
+	if a.metrics != nil {
+		if err := a.listenMetrics(); err != nil {
+			return nil, err
+		}
 	}
 	// The SSH door comes last: nothing after it can fail, so it is never
 	// left listening.
@@ -133,12 +152,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			Addr: cfg.SSHAddr, HostKeyPath: hostKey, Hub: a.hub, Logger: cfg.Logger,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
 			HandshakeTimeout: cfg.SSHHandshakeTimeout, IdleTimeout: cfg.SSHIdleTimeout,
-			Operator: a.isOperator,
+			Operator: a.isOperator, ObserveFrame: obs.frame,
 		})
 		if err != nil {
 			return nil, err
 		}
 		a.logHostKey(hostKey, errors.Is(statErr, fs.ErrNotExist))
+		a.doorsAll++
 	}
 	return a, nil
 }
@@ -148,6 +168,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 func (a *App) release() {
 	if a.telnet != nil {
 		a.telnet.Close()
+	}
+	if a.scrape != nil {
+		a.scrape.Close()
 	}
 	if a.db != nil {
 		a.db.Close()
@@ -192,12 +215,15 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	if a.telnet != nil {
 		a.log.Info("listening", "door", "telnet", "addr", a.telnet.Addr().String())
-		wg.Go(func() { errc <- a.telnet.Run(doorCtx) })
+		a.doorsUp.Add(1)
+		wg.Go(func() { defer a.doorsUp.Add(-1); errc <- a.telnet.Run(doorCtx) })
 	}
 	if a.ssh != nil {
 		a.log.Info("listening", "door", "ssh", "addr", a.ssh.Addr().String())
-		wg.Go(func() { errc <- a.ssh.Run(doorCtx) })
+		a.doorsUp.Add(1)
+		wg.Go(func() { defer a.doorsUp.Add(-1); errc <- a.ssh.Run(doorCtx) })
 	}
+	stopMetrics := a.runMetrics()
 	stopWatch := make(chan struct{})
 	var watch sync.WaitGroup
 	watch.Go(func() { a.watchSlow(stopWatch) })
@@ -206,6 +232,7 @@ func (a *App) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	a.stopping.Store(true)
 	a.log.Info("shutting down", "users", a.hub.Online())
 	deadline := time.Now().Add(a.cfg.ShutdownGrace)
 	a.hub.Shutdown()
@@ -230,6 +257,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	close(stopWatch)
 	watch.Wait()
+	stopMetrics()
 	slow := a.hub.SlowClients()
 	a.log.Info("slow clients", "dropped_lines", slow.Dropped(), "cut", slow.Cut())
 	storeCtx, cancel := context.WithDeadline(context.Background(), later(deadline, time.Now().Add(cutWait)))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"chatserver/chat/store"
 )
@@ -50,10 +51,11 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// openStore opens the SQLite store in cfg.DataDir.
-func openStore(ctx context.Context, cfg Config) (*store.SQLite, error) {
+// openStore opens the SQLite store in cfg.DataDir; observeBatch, if set,
+// times its batches of messages.
+func openStore(ctx context.Context, cfg Config, observeBatch func(time.Duration)) (*store.SQLite, error) {
 	path := filepath.Join(cfg.DataDir, DBFile)
-	db, err := store.Open(ctx, path, store.Options{HistoryPerRoom: cfg.HistoryPerRoom, Logger: cfg.Logger})
+	db, err := store.Open(ctx, path, store.Options{HistoryPerRoom: cfg.HistoryPerRoom, Logger: cfg.Logger, ObserveBatch: observeBatch})
 	if err != nil {
 		return nil, err
 	}

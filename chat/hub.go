@@ -39,6 +39,12 @@ type Config struct {
 
 	NamesPerKey int           // names one SSH key may own; 0: no limit
 	NameExpiry  time.Duration // a name binding unused this long lapses; 0: never
+
+	// ObserveFanOut, if set, is given how long each room message took from
+	// the engine's taking it to the end of its fan-out (every member's line
+	// queued, their writers woken). Called on the sender's goroutine with
+	// no lock held; it must not block (a Prometheus histogram's Observe).
+	ObserveFanOut func(time.Duration)
 }
 
 // DefaultMaxRooms caps the rooms of a hub. Each keeps up to HistoryLen
@@ -77,6 +83,9 @@ type Hub struct {
 	created  *creationLimit // rooms created lately per name and address
 	expiry   time.Duration  // Config.RoomExpiry
 	slow     SlowClients
+	stats    Stats
+
+	observeFanOut func(time.Duration) // Config.ObserveFanOut
 
 	roomList atomic.Pointer[[]RoomInfo] // Rooms' shared list; nil after a change
 
@@ -186,6 +195,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		expiry:     max(cfg.RoomExpiry, 0),
 		pw:         newPasswords(),
 	}
+	h.observeFanOut = cfg.ObserveFanOut
 	h.initNames(cfg)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -340,7 +350,7 @@ func (h *Hub) isReserved(key string, sks skeletonSet) bool {
 	return like || h.reserved[key]
 }
 
-// Login logs name in and puts it in DefaultRoom. The name is sanitised and
+// login logs name in and puts it in DefaultRoom. The name is sanitised and
 // normalised (Normalize) first; the session's name is that normal form. It
 // returns an error wrapping one of ErrNameTooLong, ErrNameInvalid,
 // ErrNameReserved, ErrNameTaken, ErrNameOwned, ErrTooManyNames (a
@@ -351,7 +361,7 @@ func (h *Hub) isReserved(key string, sks skeletonSet) bool {
 // the key owns Config.NamesPerKey names already; an owned name's binding
 // is refreshed (see claim). On success the user has been sent "Logging in
 // as NAME" and the plugins' join lines.
-func (h *Hub) Login(ctx context.Context, name string, opt LoginOptions) (*Session, error) {
+func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Session, error) {
 	name, key, sks, err := loginName(name)
 	if err != nil {
 		return nil, err
@@ -821,13 +831,15 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) 
 // the writers' wake-ups to r.wakes. The caller holds Hub.mu (either way)
 // and r.mu, which put e in the room's order; it calls r.wakes.Run once it
 // holds no lock.
-func (r *room) fanOut(e *Event, skip *Session) {
+func (r *room) fanOut(e *Event, skip *Session) (n int) {
 	r.wakes.Hold()
 	for _, m := range r.members {
 		if m != skip {
 			m.out.PushHeld(e, &r.wakes)
+			n++
 		}
 	}
+	return n
 }
 
 // fanOutFrom is fanOut for what the user whose folded name is from said:
@@ -835,17 +847,18 @@ func (r *room) fanOut(e *Event, skip *Session) {
 // ignores anyone (Hub.ignorable), and it is then fanOut itself: its loop
 // asks no member anything, so ignore lists cost nothing until someone
 // has one (BenchmarkFanoutSync).
-func (r *room) fanOutFrom(e *Event, skip *Session, from string) {
+func (r *room) fanOutFrom(e *Event, skip *Session, from string) (n int) {
 	if from == "" {
-		r.fanOut(e, skip)
-		return
+		return r.fanOut(e, skip)
 	}
 	r.wakes.Hold()
 	for _, m := range r.members {
 		if m != skip && !m.ignores(from) {
 			m.out.PushHeld(e, &r.wakes)
+			n++
 		}
 	}
+	return n
 }
 
 // remember keeps e in the room's recent history; the caller holds r.mu.

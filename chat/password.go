@@ -312,6 +312,7 @@ func (h *Hub) CheckPassword(ctx context.Context, name, password, addr string) er
 	h.pw.mu.Unlock()
 	if limited {
 		h.log.Info("password not checked", "user", LogName(name), "addr", addr, "reason", "too many wrong passwords from the address")
+		h.stats.countRefusal(ErrTooManyAttempts)
 		return ErrTooManyAttempts
 	}
 	hash := ""
@@ -337,6 +338,7 @@ func (h *Hub) CheckPassword(ctx context.Context, name, password, addr string) er
 	h.pw.wrong.add(host, h.now())
 	h.pw.mu.Unlock()
 	h.log.Info("wrong password", "user", LogName(name), "addr", addr)
+	h.stats.countRefusal(ErrWrongPassword)
 	return ErrWrongPassword
 }
 

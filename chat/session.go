@@ -219,10 +219,11 @@ func (s *Session) say(ctx context.Context, text string, action bool) {
 			return
 		}
 	}
+	t0 := h.fanOutTimer()
 	r.mu.Lock()
 	ev := &Event{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Seq: r.seq.Load() + 1, Action: action}
 	r.seq.Store(ev.Seq)
-	r.fanOutFrom(ev, skip, h.ignorable(s))
+	n := r.fanOutFrom(ev, skip, h.ignorable(s))
 	r.remember(ev, h.historyLen)
 	m := Message{Room: r.name, From: s.name, Text: text, Time: ev.Time, Seq: ev.Seq, Action: action}
 	h.store.AppendMessage(m)
@@ -232,6 +233,7 @@ func (s *Session) say(ctx context.Context, text string, action bool) {
 	}
 	h.mu.RUnlock()
 	r.wakes.Run()
+	h.fannedOut(t0, n)
 	h.hook(func(b *Bot) { b.plugin.MessageReceived(ctx, b, m) })
 }
 

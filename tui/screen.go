@@ -3,6 +3,7 @@ package tui
 import (
 	"io"
 	"strconv"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -70,6 +71,10 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 	if s.stopped || s.err != nil {
 		return
 	}
+	var t0 time.Time
+	if s.shared.ObserveFrame != nil {
+		t0 = time.Now()
+	}
 	b := s.shared.frame()
 	if !s.started {
 		s.started = true
@@ -115,7 +120,11 @@ func (s *screen) draw(segs []seg, cur *tea.Cursor) {
 		b = append(b, '\a')
 	}
 	b = append(b, syncEnd...)
+	n := len(b)
 	s.flush(b)
+	if s.shared.ObserveFrame != nil {
+		s.shared.ObserveFrame(time.Since(t0), n)
+	}
 }
 
 // stop restores the terminal and prints farewell, if any, on the normal

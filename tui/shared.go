@@ -2,6 +2,7 @@ package tui
 
 import (
 	"sync"
+	"time"
 
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
@@ -15,6 +16,11 @@ import (
 // took 5 % of an SSH login's CPU to make for every session). Safe for
 // concurrent use.
 type Shared struct {
+	// ObserveFrame, if set before the first session, is given each drawn
+	// frame's time (building it and writing it to the session) and bytes,
+	// on the session's goroutine; it must not block.
+	ObserveFrame func(d time.Duration, bytes int)
+
 	frames sync.Pool
 
 	mu    sync.Mutex

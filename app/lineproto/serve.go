@@ -200,6 +200,7 @@ func (c *conn_) run(ctx context.Context) error {
 			return nil
 		}
 		if ok, notify := lim.Allow(time.Now()); !ok {
+			c.hub.Stats().CountFloodDrop()
 			if notify {
 				c.system(chat.TextTooFast)
 			}

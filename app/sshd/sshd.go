@@ -81,6 +81,10 @@ type Config struct {
 	// Door, Addr, Name, KeyID, Operator and Proven are set per session.
 	// Its flood settings apply to the UI's typed lines too.
 	Line lineproto.Options
+
+	// ObserveFrame, if set, is given each SSH UI frame's time and bytes
+	// (tui.Shared.ObserveFrame).
+	ObserveFrame func(d time.Duration, bytes int)
 }
 
 // Door is the SSH listener and the connections it serves.
@@ -145,6 +149,7 @@ func New(cfg Config) (*Door, error) {
 	}
 	d := &Door{cfg: cfg, log: log, conns: map[*conn]struct{}{}, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), refused: conncap.NewRefusals("ssh", log),
 		shared: tui.NewShared()}
+	d.shared.ObserveFrame = cfg.ObserveFrame
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithVersion("chatserver"),

@@ -37,6 +37,9 @@ type Options struct {
 	QueueLen int
 	// Logger receives write errors and dropped-message counts; nil discards.
 	Logger *slog.Logger
+	// ObserveBatch, if set, is given how long each batch of messages took
+	// to write, on the writer's goroutine; it must not block.
+	ObserveBatch func(time.Duration)
 
 	beforeWrite func([]chat.Message) error // a test's hook into the writer: panic, or fail the batch
 	warnEvery   time.Duration              // warnEvery, for a test
@@ -66,11 +69,13 @@ type SQLite struct {
 	quit      chan struct{}
 	done      chan struct{}
 	closed    atomic.Bool
-	dropped   atomic.Uint64 // messages refused because the queue was full
-	lost      atomic.Uint64 // messages whose batch failed to write
-	writing   atomic.Int64  // messages of the batch being written
-	closeOnce sync.Once     // stops the writer
-	doneOnce  sync.Once     // closes the database once the writer stopped
+	dropped   atomic.Uint64       // messages refused because the queue was full
+	lost      atomic.Uint64       // messages whose batch failed to write
+	written   atomic.Uint64       // messages written (Written)
+	observe   func(time.Duration) // Options.ObserveBatch
+	writing   atomic.Int64        // messages of the batch being written
+	closeOnce sync.Once           // stops the writer
+	doneOnce  sync.Once           // closes the database once the writer stopped
 	closeErr  error
 
 	sinceMu sync.Mutex
@@ -106,6 +111,7 @@ func open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 		retained:    opts.HistoryPerRoom,
 		pruneEvery:  min(1000, max(1, opts.HistoryPerRoom/10)),
 		beforeWrite: opts.beforeWrite,
+		observe:     opts.ObserveBatch,
 		warnEvery:   opts.warnEvery,
 		queue:       make(chan chat.Message, opts.QueueLen),
 		offq:        make(chan chat.OfflineRecord, offlineQueueLen),
@@ -411,6 +417,9 @@ func enqueue[T any](s *SQLite, q chan<- T, v T) {
 		s.dropped.Add(1)
 	}
 }
+
+// Written returns how many messages the writer has stored.
+func (s *SQLite) Written() uint64 { return s.written.Load() }
 
 // Dropped returns how many messages were never stored: refused because the
 // queue was full or the store closed, or lost to a failed write.

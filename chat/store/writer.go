@@ -139,13 +139,20 @@ func (w *batchWriter) write() {
 		err = w.s.beforeWrite(w.batch)
 	}
 	if err == nil {
+		t0 := time.Now()
 		err = w.tx()
+		if w.s.observe != nil {
+			w.s.observe(time.Since(t0))
+		}
 	}
 	if err != nil {
 		w.s.lost.Add(uint64(len(w.batch)))
 		w.failed++
 		w.failing, w.err = true, err
-	} else if w.failing {
+		return
+	}
+	w.s.written.Add(uint64(len(w.batch)))
+	if w.failing {
 		w.failing, w.recovered = false, true
 	}
 }

@@ -27,7 +27,7 @@ func newRoot(reload <-chan os.Signal) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench(), newNames(), newAudit())
+	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench(), newNames(), newAudit(), newHealth())
 	return root
 }
 
@@ -70,6 +70,7 @@ type serveFlags struct {
 	logLevel, logFormat          string
 	pprofAddr                    string
 	opsFile, motdFile            string
+	metricsAddr                  string
 }
 
 func newServe(reload <-chan os.Signal) *cobra.Command {
@@ -114,7 +115,8 @@ command line wins over the environment.`,
 				RoomsPerHour: f.roomsPerHour, RoomExpiry: f.roomExpiry,
 				NamesPerKey: f.namesPerKey, NameExpiry: f.nameExpiry,
 				OpsFile: f.opsFile, MOTDFile: f.motdFile,
-				Logger: log,
+				Logger:      log,
+				MetricsAddr: f.metricsAddr,
 			})
 			if err != nil {
 				return err
@@ -143,6 +145,7 @@ command line wins over the environment.`,
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.opsFile, "ops-file", "", "server operators' SSH public keys, in OpenSSH authorized_keys format (re-read on SIGHUP)")
 	fl.StringVar(&f.motdFile, "motd-file", "", "message of the day sent after login, at most 20 lines (re-read on SIGHUP)")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics, /healthz and /readyz on this address; a bare port or :PORT is loopback's (off if empty)")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off if empty)")
 	return cmd
 }
