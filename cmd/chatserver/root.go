@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -14,9 +13,6 @@ import (
 	"chatserver/app"
 	"chatserver/chat"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = ""
 
 // newRoot returns the chatserver command; a running serve reloads its
 // operators and MOTD files on every value of reload (SIGHUP).
@@ -29,29 +25,6 @@ func newRoot(reload <-chan os.Signal) *cobra.Command {
 	}
 	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench(), newNames(), newAudit(), newHealth())
 	return root
-}
-
-// versionString returns the version set at build time, else the module
-// version Go recorded, else "devel".
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
-
-func newVersion() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "chatserver", versionString())
-		},
-	}
 }
 
 // serveFlags are the flags of chatserver serve.
