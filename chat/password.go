@@ -306,14 +306,25 @@ func (s *Session) Proven() bool { return s.proven.Load() }
 // against addr. The hash runs off every lock, one of a bounded number at
 // a time. The password is never logged. Safe from any goroutine.
 func (h *Hub) CheckPassword(ctx context.Context, name, password, addr string) error {
-	host := addrKey(addr)
+	// The check counts against addr from the start, as if wrong, and is
+	// taken back if right: checks in flight at once (one per connection,
+	// many connections) cannot all pass the limit before any is counted.
+	host, at := addrKey(addr), h.now()
 	h.pw.mu.Lock()
-	limited := h.pw.wrong.full(host, h.now())
+	limited := h.pw.wrong.full(host, at)
+	if !limited {
+		h.pw.wrong.add(host, at)
+	}
 	h.pw.mu.Unlock()
 	if limited {
 		h.log.Info("password not checked", "user", LogName(name), "addr", addr, "reason", "too many wrong passwords from the address")
 		h.stats.countRefusal(ErrTooManyAttempts)
 		return ErrTooManyAttempts
+	}
+	uncount := func() {
+		h.pw.mu.Lock()
+		h.pw.wrong.remove(host, at)
+		h.pw.mu.Unlock()
 	}
 	hash := ""
 	if _, key, _, err := loginName(name); err == nil {
@@ -325,6 +336,7 @@ func (h *Hub) CheckPassword(ctx context.Context, name, password, addr string) er
 	if hash != "" {
 		var err error
 		if werr := h.pw.slow(ctx, func() { ok, err = matches(hash, Sanitize(password)) }); werr != nil {
+			uncount() // not checked
 			return werr
 		}
 		if err != nil {
@@ -332,11 +344,9 @@ func (h *Hub) CheckPassword(ctx context.Context, name, password, addr string) er
 		}
 	}
 	if ok {
+		uncount()
 		return nil
 	}
-	h.pw.mu.Lock()
-	h.pw.wrong.add(host, h.now())
-	h.pw.mu.Unlock()
 	h.log.Info("wrong password", "user", LogName(name), "addr", addr)
 	h.stats.countRefusal(ErrWrongPassword)
 	return ErrWrongPassword

@@ -217,3 +217,40 @@ func (inviter) CommandReceived(ctx context.Context, b *chat.Bot, c chat.Command)
 		panic(err)
 	}
 }
+
+// TestPasswordLimitConcurrent: wrong passwords sent at once from one
+// address, on many connections, are checked at most WrongPasswordsPerAddr
+// times a minute: a check in flight counts against the address before its
+// hash runs, so the limit cannot be outrun by checks that all passed it
+// before any of them was found wrong.
+func TestPasswordLimitConcurrent(t *testing.T) {
+	t.Parallel()
+	h := chattest.NewHub(t, chat.Config{})
+	mike := chattest.Login(t, h, "mike")
+	mike.Input(t.Context(), "/password hunter2hunter2")
+	mike.Close()
+	const tries = 4 * chat.WrongPasswordsPerAddr
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked := 0
+	for range tries {
+		wg.Go(func() {
+			err := h.CheckPassword(t.Context(), "mike", "not the password", "192.0.2.7:1234")
+			mu.Lock()
+			defer mu.Unlock()
+			if errors.Is(err, chat.ErrWrongPassword) {
+				checked++
+			} else if !errors.Is(err, chat.ErrTooManyAttempts) {
+				t.Errorf("CheckPassword = %v, want ErrWrongPassword or ErrTooManyAttempts", err)
+			}
+		})
+	}
+	wg.Wait()
+	if checked > chat.WrongPasswordsPerAddr {
+		t.Errorf("%d of %d wrong passwords at once were checked, want at most %d", checked, tries, chat.WrongPasswordsPerAddr)
+	}
+	// The right one is refused too while the address is over its limit.
+	if err := h.CheckPassword(t.Context(), "mike", "hunter2hunter2", "192.0.2.7:1"); !errors.Is(err, chat.ErrTooManyAttempts) {
+		t.Errorf("the right password after the limit: %v, want ErrTooManyAttempts", err)
+	}
+}

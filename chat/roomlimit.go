@@ -101,6 +101,22 @@ func (r *recentTimes) add(key string, now time.Time) {
 	}
 }
 
+// remove takes back an event of key counted at at, if it is still there.
+func (r *recentTimes) remove(key string, at time.Time) {
+	ts := r.times[key]
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].Equal(at) {
+			ts = slices.Delete(ts, i, i+1)
+			break
+		}
+	}
+	if len(ts) == 0 {
+		delete(r.times, key)
+		return
+	}
+	r.times[key] = ts
+}
+
 // live returns key's times within the window, forgetting older ones.
 func (r *recentTimes) live(key string, now time.Time) []time.Time {
 	ts := r.times[key]
