@@ -28,3 +28,28 @@ func TestLongNameLoggedShort(t *testing.T) {
 		t.Errorf("a log line carries more than 64 bytes of the name: %.200s…", line)
 	}
 }
+
+// TestExecCommandLoggedShort: a command sent as an SSH exec request, which
+// the server refuses, is logged by its first word only: a user who typed
+// ssh host '/password …' leaves no password in the log.
+func TestExecCommandLoggedShort(t *testing.T) {
+	cfg := apptest.Config(t)
+	log, out := apptest.NewLog()
+	cfg.Logger = log
+	srv := apptest.Start(t, cfg)
+	sc := apptest.DialSSH(t, srv.SSH, "mike", nil, nil)
+	sess, err := sc.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := sess.Output("/password hunter22secret"); !strings.Contains(string(got), "Unknown command") {
+		t.Errorf("exec answered %q, want the unknown-command line", got)
+	}
+	line := out.WaitFor(t, `msg="command refused"`)
+	if !strings.Contains(line, `command="/password …"`) {
+		t.Errorf("refusal logged as %q, want the first word and an ellipsis", line)
+	}
+	if got := out.Lines("hunter22secret"); len(got) > 0 {
+		t.Errorf("the password is in the log: %q", got)
+	}
+}

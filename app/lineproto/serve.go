@@ -246,7 +246,7 @@ func (c *conn_) run(ctx context.Context) error {
 			continue
 		}
 		if s, err = c.login(ctx, name, false); err != nil {
-			if errors.Is(err, chat.ErrShutdown) || errors.Is(err, chat.ErrServerBanned) || errors.Is(err, chat.ErrReplaced) {
+			if endsConnection(err) {
 				return nil // told so; the connection closes
 			}
 			continue
@@ -255,6 +255,13 @@ func (c *conn_) run(ctx context.Context) error {
 			c.dl.SetReadDeadline(time.Time{})
 		}
 	}
+}
+
+// endsConnection reports whether a refused login ends the connection
+// rather than asking for a name again: the server is shutting down, bans
+// the user, or a newer login replaced this one while it logged in.
+func endsConnection(err error) bool {
+	return errors.Is(err, chat.ErrShutdown) || errors.Is(err, chat.ErrServerBanned) || errors.Is(err, chat.ErrReplaced)
 }
 
 // MaxWrongPasswords is how many wrong passwords one connection may give;
@@ -281,7 +288,7 @@ func (c *conn_) answer(ctx context.Context, ask *asking, line []byte) (s *chat.S
 	switch {
 	case err == nil:
 		s, err = c.login(ctx, name, true)
-		return s, errors.Is(err, chat.ErrShutdown) || errors.Is(err, chat.ErrServerBanned)
+		return s, endsConnection(err)
 	case errors.Is(err, chat.ErrTooManyAttempts):
 		c.system(chat.TextTooManyAttempts)
 	case errors.Is(err, chat.ErrWrongPassword):

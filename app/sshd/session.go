@@ -57,7 +57,7 @@ func (d *Door) handle(s ssh.Session) {
 	}
 	defer c.done()
 	if cmd := s.RawCommand(); cmd != "" && !servesJSON(s) {
-		d.log.Info("command refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "command", chat.LogName(cmd))
+		d.log.Info("command refused", "door", "ssh", "user", chat.LogName(s.User()), "addr", addr, "command", loggedCommand(cmd))
 		refuse(s, unknownCommand(cmd))
 		return
 	}
@@ -85,6 +85,17 @@ func (d *Door) handle(s ssh.Session) {
 		code = d.serveLines(s, c, keyID, op, proven)
 	}
 	s.Exit(code) // a no-op if the session was closed already
+}
+
+// loggedCommand is what the log keeps of a refused exec command: its
+// first word only, since the rest may be a secret a user meant for the
+// chat (ssh host '/password hunter22').
+func loggedCommand(cmd string) string {
+	word, rest := chat.CutArg(cmd)
+	if rest != "" {
+		word += " …"
+	}
+	return chat.LogName(word)
 }
 
 // unknownCommand is the answer to an exec request: the server runs no
