@@ -10,17 +10,24 @@ import (
 
 // Counter counts connections by source address. Safe for concurrent use.
 type Counter struct {
+	mu         sync.Mutex
 	max, perIP int
-
-	mu    sync.Mutex
-	total int
-	byIP  map[string]int
+	total      int
+	byIP       map[string]int
 }
 
 // New returns a counter allowing max connections in all and perIP from
 // one address.
 func New(max, perIP int) *Counter {
 	return &Counter{max: max, perIP: perIP, byIP: map[string]int{}}
+}
+
+// SetCaps changes the caps; connections counted already stay, even over
+// a lowered cap, and count against it.
+func (c *Counter) SetCaps(max, perIP int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.max, c.perIP = max, perIP
 }
 
 // Take counts a connection from ip and reports true, or reports false and
