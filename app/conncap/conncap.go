@@ -22,12 +22,18 @@ func New(max, perIP int) *Counter {
 	return &Counter{max: max, perIP: perIP, byIP: map[string]int{}}
 }
 
-// SetCaps changes the caps; connections counted already stay, even over
-// a lowered cap, and count against it.
+// SetCaps changes the caps; a cap of 0 or less stays as it is (the door's
+// default). Connections counted already stay, even over a lowered cap, and
+// count against it.
 func (c *Counter) SetCaps(max, perIP int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.max, c.perIP = max, perIP
+	if max > 0 {
+		c.max = max
+	}
+	if perIP > 0 {
+		c.perIP = perIP
+	}
 }
 
 // Take counts a connection from ip and reports true, or reports false and
