@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"strconv"
 
 	"github.com/spf13/pflag"
 
@@ -60,6 +61,10 @@ func (r *configReloader) Reload() {
 		r.log.Error("config not reloaded, the old settings stay", "err", err)
 		return
 	}
+	maxConns := r.app.Settings().MaxConns // as fitted under the open-file limit
+	if r.running.Lookup("max-conns").Value.String() != strconv.Itoa(nf.maxConns) {
+		maxConns = fitConns(r.log, r.doors, nf.maxConns)
+	}
 	fs.VisitAll(func(f *pflag.Flag) {
 		old := r.running.Lookup(f.Name)
 		if old.Value.String() == f.Value.String() {
@@ -74,7 +79,7 @@ func (r *configReloader) Reload() {
 	})
 	r.app.Update(app.Settings{
 		OpsFile: nf.opsFile, MOTDFile: nf.motdFile, FloodBurst: nf.floodBurst, FloodRate: nf.floodRate,
-		MaxConns: fitConns(r.log, r.doors, nf.maxConns), MaxConnsPerIP: nf.maxConnsPerIP,
+		MaxConns: maxConns, MaxConnsPerIP: nf.maxConnsPerIP,
 	})
 	r.level.Set(level) // last, so that what this reload did is logged as before it
 }

@@ -118,11 +118,11 @@ file that cannot be read is logged and the old settings kept.`,
 				}
 				defer wait()
 			}
-			f.maxConns = fitConns(log, doors(f.telnetAddr, f.sshAddr), f.maxConns)
+			maxConns := fitConns(log, doors(f.telnetAddr, f.sshAddr), f.maxConns) // f keeps what was asked, for SIGHUP's comparison
 			a, err := app.New(cmd.Context(), app.Config{
 				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
 				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
-				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP,
+				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: maxConns, MaxConnsPerIP: f.maxConnsPerIP,
 				RoomsPerHour: f.roomsPerHour, RoomExpiry: f.roomExpiry,
 				NamesPerKey: f.namesPerKey, NameExpiry: f.nameExpiry,
 				OpsFile: f.opsFile, MOTDFile: f.motdFile,
