@@ -176,8 +176,12 @@ func setFromFile(fs *pflag.FlagSet, f *pflag.Flag, v any) error {
 			}
 			list = append(list, s)
 		}
-	default:
-		return fmt.Errorf("a flag of type %s cannot be set from a file", t)
+	default: // a flag type of its own: its Set parses the value's text
+		switch v.(type) {
+		case []any, map[string]any:
+			return fmt.Errorf("want a single value, not %s", tomlType(v))
+		}
+		text = fmt.Sprint(v)
 	}
 	// Check the value on a fresh value of the flag's type first, so that a
 	// bad value is an error even when the command line or the environment
@@ -188,8 +192,10 @@ func setFromFile(fs *pflag.FlagSet, f *pflag.Flag, v any) error {
 		}
 		return v.Set(text)
 	}
-	if err := set(newValueLike(f.Value)); err != nil {
-		return fmt.Errorf("%q: %w", text, err)
+	if scratch := newValueLike(f.Value); scratch != nil {
+		if err := set(scratch); err != nil {
+			return fmt.Errorf("%q: %w", text, err)
+		}
 	}
 	if !f.Changed {
 		if err := set(f.Value); err != nil {
@@ -201,7 +207,7 @@ func setFromFile(fs *pflag.FlagSet, f *pflag.Flag, v any) error {
 }
 
 // newValueLike returns a fresh value of v's type, for checking a value
-// without setting v.
+// without setting v; nil for a type it does not know.
 func newValueLike(v pflag.Value) pflag.Value {
 	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
 	switch v.Type() {
@@ -217,6 +223,8 @@ func newValueLike(v pflag.Value) pflag.Value {
 		fs.Bool("x", false, "")
 	case "stringSlice":
 		fs.StringSlice("x", nil, "")
+	default:
+		return nil
 	}
 	return fs.Lookup("x").Value
 }
