@@ -127,28 +127,20 @@ func (a *App) logMOTD(msg string, lines []string, dropped int) {
 	}
 }
 
-// Reload re-reads the operators file and the MOTD file, as SIGHUP asks,
-// without logging anyone out. What changed is logged: keys added and
-// removed, users online who gained or lost operator rights, the MOTD's
-// lines. A file that cannot be read or parsed is logged and its old
-// settings are kept. Safe for concurrent use; reloads are serialised.
-func (a *App) Reload() {
-	a.reloadMu.Lock()
-	defer a.reloadMu.Unlock()
-	if a.cfg.OpsFile != "" {
-		a.reloadOperators()
-	}
-	if a.cfg.MOTDFile != "" {
-		a.reloadMOTD()
-	}
-}
-
-func (a *App) reloadOperators() {
-	ops, err := loadOperators(a.cfg.OpsFile)
+// reloadOperators reads the operators file at path and, if it can, puts
+// it in force in place of the one read last.
+func (a *App) reloadOperators(path string) {
+	ops, err := loadOperators(path)
 	if err != nil {
 		a.log.Error("ops file not reloaded, the old one stays", "err", err)
 		return
 	}
+	a.cfg.OpsFile = path
+	a.setOperators(ops)
+}
+
+// setOperators puts ops in force and logs what changed.
+func (a *App) setOperators(ops operators) {
 	var old operators
 	if p := a.ops.Load(); p != nil {
 		old = *p
@@ -178,12 +170,14 @@ func (a *App) reloadOperators() {
 	}
 }
 
-func (a *App) reloadMOTD() {
-	lines, dropped, err := loadMOTD(a.cfg.MOTDFile)
+// reloadMOTD reads the MOTD file at path and, if it can, puts it in force.
+func (a *App) reloadMOTD(path string) {
+	lines, dropped, err := loadMOTD(path)
 	if err != nil {
 		a.log.Error("motd file not reloaded, the old one stays", "err", err)
 		return
 	}
+	a.cfg.MOTDFile = path
 	if slices.Equal(lines, a.hub.MOTD()) {
 		a.log.Info("motd file reloaded, unchanged", "path", a.cfg.MOTDFile, "lines", len(lines))
 		return

@@ -10,17 +10,30 @@ import (
 
 // Counter counts connections by source address. Safe for concurrent use.
 type Counter struct {
+	mu         sync.Mutex
 	max, perIP int
-
-	mu    sync.Mutex
-	total int
-	byIP  map[string]int
+	total      int
+	byIP       map[string]int
 }
 
 // New returns a counter allowing max connections in all and perIP from
 // one address.
 func New(max, perIP int) *Counter {
 	return &Counter{max: max, perIP: perIP, byIP: map[string]int{}}
+}
+
+// SetCaps changes the caps; a cap of 0 or less stays as it is (the door's
+// default). Connections counted already stay, even over a lowered cap, and
+// count against it.
+func (c *Counter) SetCaps(max, perIP int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if max > 0 {
+		c.max = max
+	}
+	if perIP > 0 {
+		c.perIP = perIP
+	}
 }
 
 // Take counts a connection from ip and reports true, or reports false and

@@ -53,6 +53,26 @@ type Options struct {
 	Format func(dst []byte, e *chat.Event) []byte
 }
 
+// Flood is flood control's limits, which a door may change while it runs
+// (SIGHUP): a connection takes those in force when it starts. Safe for
+// concurrent use; the zero Flood holds Options' own.
+type Flood struct{ p atomic.Pointer[flood] }
+
+type flood struct {
+	burst int
+	rate  float64
+}
+
+// Set changes the limits for connections started from now on.
+func (f *Flood) Set(burst int, rate float64) { f.p.Store(&flood{burst, rate}) }
+
+// Apply sets o's flood limits to those last Set, if any.
+func (f *Flood) Apply(o *Options) {
+	if p := f.p.Load(); p != nil {
+		o.FloodBurst, o.FloodRate = p.burst, p.rate
+	}
+}
+
 // WritePool lends flushers their write buffers, so a busy connection does
 // not allocate a buffer for each write and an idle one holds none. A door
 // makes one for all its connections; safe for concurrent use.

@@ -135,6 +135,7 @@ func refuse(s ssh.Session, text string) {
 // the name was refused, else 0.
 func (d *Door) serveLines(s ssh.Session, c *conn, keyID string, operator, proven bool) int {
 	opt := d.cfg.Line
+	d.flood.Apply(&opt)
 	opt.Addr, opt.Name, opt.KeyID, opt.Operator, opt.Proven = s.RemoteAddr().String(), s.User(), keyID, operator, proven
 	opt.KeepWriter = true // the SSH write path is deep: keep one writer's stack grown
 	if servesJSON(s) {
@@ -172,9 +173,11 @@ func (d *Door) serveUI(s ssh.Session, c *conn, ch *channel, pty ssh.Pty, keyID s
 	w, h := d.clamp(win)
 	out := &stallGuard{w: s, c: c, timeout: d.cfg.WriteTimeout, slow: d.cfg.Hub.SlowClients()}
 	defer out.stop()
+	flood := d.cfg.Line
+	d.flood.Apply(&flood)
 	m := tui.New(tui.Config{
 		Ctx: ctx, Hub: d.cfg.Hub, Session: sess, Width: w, Height: h,
-		FloodBurst: d.cfg.Line.FloodBurst, FloodRate: d.cfg.Line.FloodRate,
+		FloodBurst: flood.FloodBurst, FloodRate: flood.FloodRate,
 		// The model draws only the rows that changed; no stock renderer.
 		Output: chunker{w: out, max: uiWriteMax}, Shared: d.shared,
 		Profile: colourProfile(s.Environ(), pty.Term),

@@ -100,6 +100,7 @@ type Door struct {
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	caps     *conncap.Counter // the connections that count: all but those being refused
+	flood    lineproto.Flood  // flood limits set while running (SetLimits)
 	refused  *conncap.Refusals
 	refusing int
 
@@ -108,6 +109,13 @@ type Door struct {
 	// onUpdate, if not nil, sees every message of every UI before its
 	// model does, on the program's goroutine: a test's hook.
 	onUpdate func(user string, msg tea.Msg)
+}
+
+// SetLimits changes the connection caps and, for connections made from
+// now on, the flood limits. Safe for concurrent use.
+func (d *Door) SetLimits(maxConns, maxConnsPerIP, floodBurst int, floodRate float64) {
+	d.caps.SetCaps(maxConns, maxConnsPerIP)
+	d.flood.Set(floodBurst, floodRate)
 }
 
 // New loads or generates the host key and listens on cfg.Addr.

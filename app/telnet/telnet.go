@@ -44,6 +44,7 @@ type Door struct {
 
 	caps    *conncap.Counter
 	refused *conncap.Refusals
+	flood   lineproto.Flood
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -140,6 +141,7 @@ func (d *Door) serve(ctx context.Context, conn net.Conn) {
 		tc.SetWriteBuffer(sendBuffer)
 	}
 	opt := d.cfg.Line
+	d.flood.Apply(&opt)
 	opt.Addr = conn.RemoteAddr().String()
 	d.log.Debug("connected", "door", "telnet", "addr", opt.Addr)
 	if err := lineproto.Serve(ctx, d.cfg.Hub, conn, opt); err != nil {
@@ -171,6 +173,13 @@ func (d *Door) release(conn net.Conn, ip string) {
 	delete(d.conns, conn)
 	d.mu.Unlock()
 	d.caps.Give(ip)
+}
+
+// SetLimits changes the connection caps and, for connections made from
+// now on, the flood limits. Safe for concurrent use.
+func (d *Door) SetLimits(maxConns, maxConnsPerIP, floodBurst int, floodRate float64) {
+	d.caps.SetCaps(maxConns, maxConnsPerIP)
+	d.flood.Set(floodBurst, floodRate)
 }
 
 // refuse tells a connection why it is closed (over the caps, banned from

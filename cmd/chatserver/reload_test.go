@@ -70,6 +70,32 @@ func waitLog(t *testing.T, recs <-chan map[string]any, msg string) map[string]an
 	}
 }
 
+// startServe starts chatserver serve with args in a process of its own,
+// with env added to its environment, and waits for both doors to listen;
+// it returns the process, its JSON log and the doors' addresses.
+func startServe(t *testing.T, env []string, args ...string) (*exec.Cmd, <-chan map[string]any, map[string]string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
+	cmd.Env = append(append(os.Environ(), env...), serveChildEnv+"="+strings.Join(append([]string{"serve"}, args...), "\n"))
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	recs := logLines(t, r)
+	addrs := map[string]string{}
+	for len(addrs) < 2 {
+		rec := waitLog(t, recs, "listening")
+		addrs[rec["door"].(string)], _ = rec["addr"].(string)
+	}
+	return cmd, recs, addrs
+}
+
 // TestReloadOnSIGHUP runs chatserver serve in a process of its own with an
 // operators file and a MOTD file, changes both and sends SIGHUP: a user
 // online with a key just listed becomes an operator without logging in
@@ -91,26 +117,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	write(ops, "# nobody yet\n")
 	write(motd, "Hello v1\n")
-	args := []string{"serve", "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
-		"--ops-file", ops, "--motd-file", motd, "--log-format", "json", "--flood-rate", "0"}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
-	cmd.Env = append(os.Environ(), serveChildEnv+"="+strings.Join(args, "\n"))
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	recs := logLines(t, r)
-	addrs := map[string]string{}
-	for len(addrs) < 2 {
-		rec := waitLog(t, recs, "listening")
-		addrs[rec["door"].(string)], _ = rec["addr"].(string)
-	}
+	cmd, recs, addrs := startServe(t, nil, "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+		"--ops-file", ops, "--motd-file", motd, "--log-format", "json", "--flood-rate", "0")
 
 	anna := apptest.Dial(t, addrs["telnet"])
 	anna.Welcome()

@@ -23,7 +23,9 @@ func newRoot(reload <-chan os.Signal) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench(), newNames(), newAudit(), newHealth())
+	root.AddCommand(newServe(reload), newVersion(), newBackup(), newBench(), newNames(), newAudit(), newHealth(),
+		newConfig(func() *pflag.FlagSet { return serveFlagSet(&serveFlags{}) }))
+	withEnv(root)
 	return root
 }
 
@@ -44,27 +46,37 @@ type serveFlags struct {
 	pprofAddr                    string
 	opsFile, motdFile            string
 	metricsAddr                  string
+	config                       string
 }
 
 func newServe(reload <-chan os.Signal) *cobra.Command {
 	var f serveFlags
+	var given map[string]pflag.Value // the flags of the command line
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve chat on the telnet and SSH doors",
 		Long: `Serve chat on the telnet and SSH doors until SIGINT or SIGTERM.
 
-SIGHUP re-reads --ops-file and --motd-file without logging anyone out; a
-file that cannot be read is logged and its old settings kept.
-
 Every flag can also be set with an environment variable CHATSERVER_<FLAG>,
-upper case with '-' as '_': CHATSERVER_TELNET_ADDR=:2323. A flag on the
-command line wins over the environment.`,
+upper case with '-' as '_' (CHATSERVER_TELNET_ADDR=:2323), and in the TOML
+file --config names, as key <flag> with '-' as '_' (telnet_addr = ':2323';
+chatserver config example prints one with every key). A flag on the command
+line wins over the environment, which wins over the file.
+
+SIGHUP re-reads the config file's --log-level, --ops-file, --motd-file,
+--flood-burst, --flood-rate, --max-conns and --max-conns-per-ip, and the
+operators and MOTD files, without logging anyone out; what changed is
+logged, and other settings that changed are logged as needing a restart. A
+file that cannot be read is logged and the old settings kept.`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return flagsFromEnv(cmd.Flags())
+			given = givenFlags(cmd.Flags())
+			_, err := settings{fs: cmd.Flags(), lookupEnv: os.LookupEnv}.resolve()
+			return err
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := newLogger(f.logLevel, f.logFormat)
+			level := new(slog.LevelVar)
+			log, err := newLogger(level, f.logLevel, f.logFormat)
 			if err != nil {
 				return err
 			}
@@ -80,11 +92,11 @@ command line wins over the environment.`,
 				}
 				defer wait()
 			}
-			f.maxConns = fitConns(log, doors(f.telnetAddr, f.sshAddr), f.maxConns)
+			maxConns := fitConns(log, doors(f.telnetAddr, f.sshAddr), f.maxConns) // f keeps what was asked, for SIGHUP's comparison
 			a, err := app.New(cmd.Context(), app.Config{
 				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
 				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
-				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: f.maxConns, MaxConnsPerIP: f.maxConnsPerIP,
+				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: maxConns, MaxConnsPerIP: f.maxConnsPerIP,
 				RoomsPerHour: f.roomsPerHour, RoomExpiry: f.roomExpiry,
 				NamesPerKey: f.namesPerKey, NameExpiry: f.nameExpiry,
 				OpsFile: f.opsFile, MOTDFile: f.motdFile,
@@ -95,11 +107,22 @@ command line wins over the environment.`,
 				return err
 			}
 			log.Info("chatserver started", "version", versionString(), "plugins", strings.Join(f.plugins, ","))
-			defer reloadOn(cmd.Context(), reload, a, log)()
+			r := &configReloader{app: a, log: log, level: level, given: given, lookupEnv: os.LookupEnv,
+				running: cmd.Flags(), doors: doors(f.telnetAddr, f.sshAddr)}
+			defer reloadOn(cmd.Context(), reload, r, log)()
 			return a.Run(cmd.Context())
 		},
 	}
-	fl := cmd.Flags()
+	cmd.Flags().AddFlagSet(serveFlagSet(&f))
+	return cmd
+}
+
+// serveFlagSet returns the flags of chatserver serve, set into f: the one
+// table of serve's settings, from which their environment variables, their
+// config file keys and chatserver config example follow.
+func serveFlagSet(f *serveFlags) *pflag.FlagSet {
+	fl := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fl.StringVar(&f.config, configFlag, "", "TOML file of settings, as chatserver config example prints (re-read on SIGHUP)")
 	fl.StringVar(&f.telnetAddr, "telnet-addr", ":8999", "telnet listen address (empty to disable)")
 	fl.StringVar(&f.sshAddr, "ssh-addr", ":2222", "SSH listen address (empty to disable)")
 	fl.StringVar(&f.dataDir, "data-dir", "./data", "folder of the database and the SSH host key")
@@ -116,33 +139,17 @@ command line wins over the environment.`,
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fl.StringVar(&f.opsFile, "ops-file", "", "server operators' SSH public keys, in OpenSSH authorized_keys format (re-read on SIGHUP)")
-	fl.StringVar(&f.motdFile, "motd-file", "", "message of the day sent after login, at most 20 lines (re-read on SIGHUP)")
+	fl.StringVar(&f.opsFile, "ops-file", "", "server operators' SSH public keys, in OpenSSH authorized_keys format")
+	fl.StringVar(&f.motdFile, "motd-file", "", "message of the day sent after login, at most 20 lines")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics, /healthz and /readyz on this address; a bare port or :PORT is loopback's (off if empty)")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off if empty)")
-	return cmd
+	markReloadable(fl, "log-level", "ops-file", "motd-file", "flood-burst", "flood-rate", "max-conns", "max-conns-per-ip")
+	return fl
 }
 
-// flagsFromEnv sets each flag not given on the command line from
-// CHATSERVER_<FLAG>, if that is set.
-func flagsFromEnv(fs *pflag.FlagSet) error {
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || err != nil {
-			return
-		}
-		env := "CHATSERVER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s=%q: %w", env, v, e)
-			}
-		}
-	})
-	return err
-}
-
-func newLogger(level, format string) (*slog.Logger, error) {
-	var lv slog.Level
+// newLogger returns the logger of format at level, which lv is set to:
+// setting lv later changes the level.
+func newLogger(lv *slog.LevelVar, level, format string) (*slog.Logger, error) {
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: %w", level, err)
 	}
