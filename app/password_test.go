@@ -56,12 +56,13 @@ func whoisWhere(t *testing.T, c *apptest.Client, want string) {
 // and logs out.
 func protectOverTelnet(t *testing.T, srv *apptest.Server, name, password string) {
 	t.Helper()
+	before := srv.App.Hub().Online()
 	c := apptest.Login(t, srv.Telnet, name)
 	c.Send("/password " + password)
 	c.Expect("<system> Your name is now protected by a password.")
 	c.Send("/leave")
 	c.Until("<system> Leaving chat room.")
-	apptest.Eventually(t, name+" logged out", func() bool { return srv.App.Hub().Online() == 0 })
+	apptest.Eventually(t, name+" logged out", func() bool { return srv.App.Hub().Online() == before })
 }
 
 // TestTelnetPassword: mike protects his name over telnet; the name then
