@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"chatserver/app/apptest"
@@ -143,12 +144,54 @@ func TestConfigExample(t *testing.T) {
 func TestHelpShowsEnv(t *testing.T) {
 	t.Parallel()
 	root := newRoot(nil)
-	for _, c := range append(root.Commands(), root) {
+	var visit func(c *cobra.Command)
+	visit = func(c *cobra.Command) {
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if f.Name != "help" && !strings.HasSuffix(f.Usage, "[$"+envName(f.Name)+"]") {
-				t.Errorf("chatserver %s --%s: usage %q does not name %s", c.Name(), f.Name, f.Usage, envName(f.Name))
+			if f.Name != "help" && !strings.HasSuffix(f.Usage, "[$"+flagEnv(f)+"]") {
+				t.Errorf("chatserver %s --%s: usage %q does not name %s", c.CommandPath(), f.Name, f.Usage, flagEnv(f))
 			}
 		})
+		for _, sub := range c.Commands() {
+			visit(sub)
+		}
+	}
+	visit(root)
+}
+
+// TestEnvNames: serve's settings and every command's --data-dir share
+// one variable (CHATSERVER_<FLAG>), so that one environment serves the
+// server and the commands run beside it; another command's flag has a
+// variable of its own, named for the command, so that setting health's
+// address does not move bench's, nor audit's --room bench's room.
+func TestEnvNames(t *testing.T) {
+	t.Parallel()
+	root := newRoot(nil)
+	for _, tc := range []struct {
+		path []string
+		flag string
+		want string
+	}{
+		{[]string{"serve"}, "telnet-addr", "CHATSERVER_TELNET_ADDR"},
+		{[]string{"serve"}, "metrics-addr", "CHATSERVER_METRICS_ADDR"},
+		{[]string{"serve"}, "data-dir", "CHATSERVER_DATA_DIR"},
+		{[]string{"audit"}, "data-dir", "CHATSERVER_DATA_DIR"},
+		{[]string{"names", "release"}, "data-dir", "CHATSERVER_DATA_DIR"},
+		{[]string{"health"}, "addr", "CHATSERVER_HEALTH_ADDR"},
+		{[]string{"bench"}, "addr", "CHATSERVER_BENCH_ADDR"},
+		{[]string{"bench"}, "room", "CHATSERVER_BENCH_ROOM"},
+		{[]string{"audit"}, "room", "CHATSERVER_AUDIT_ROOM"},
+	} {
+		c, _, err := root.Find(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := c.Flags().Lookup(tc.flag)
+		if f == nil {
+			t.Fatalf("chatserver %s has no --%s", c.CommandPath(), tc.flag)
+		}
+		if got := flagEnv(f); got != tc.want {
+			t.Errorf("%s --%s: variable %s, want %s", c.CommandPath(), tc.flag, got, tc.want)
+		}
 	}
 }
 

@@ -61,7 +61,11 @@ Every flag can also be set with an environment variable CHATSERVER_<FLAG>,
 upper case with '-' as '_' (CHATSERVER_TELNET_ADDR=:2323), and in the TOML
 file --config names, as key <flag> with '-' as '_' (telnet_addr = ':2323';
 chatserver config example prints one with every key). A flag on the command
-line wins over the environment, which wins over the file.
+line wins over the environment, which wins over the file. These variables,
+and CHATSERVER_DATA_DIR, are shared with the other commands (audit, backup,
+names); another command's own flags have variables named for the command
+(CHATSERVER_HEALTH_ADDR, CHATSERVER_BENCH_ROOM), so that the environment
+of one command never changes another.
 
 SIGHUP re-reads the config file's --log-level, --ops-file, --motd-file,
 --flood-burst, --flood-rate, --max-conns and --max-conns-per-ip, and the
