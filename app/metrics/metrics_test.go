@@ -1,6 +1,17 @@
 package metrics
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
 
 // TestAddr: a bare port or one without a host is
 // loopback's; a named interface is kept.
@@ -21,5 +32,68 @@ func TestAddr(t *testing.T) {
 		if got, err := Addr(bad); err == nil {
 			t.Errorf("Addr(%q) = %q, want an error", bad, got)
 		}
+	}
+}
+
+// TestListenLimits: a client of the metrics address cannot hold a
+// connection: one that sends half a request, one that keeps a
+// connection idle after its answer, and one over the connection cap
+// waits until a slot frees; and Listen's limits are all set.
+func TestListenLimits(t *testing.T) {
+	for name, v := range map[string]time.Duration{"header": defaultLimits.header, "read": defaultLimits.read,
+		"write": defaultLimits.write, "idle": defaultLimits.idle} {
+		if v <= 0 {
+			t.Errorf("defaultLimits.%s = %v: a client can hold a connection forever", name, v)
+		}
+	}
+	if defaultLimits.conns <= 0 {
+		t.Errorf("defaultLimits.conns = %d, want a cap", defaultLimits.conns)
+	}
+
+	lim := limits{header: 300 * time.Millisecond, read: time.Second, write: time.Second, idle: 300 * time.Millisecond, conns: 2}
+	srv, err := listen("127.0.0.1:0", New().Handler(func(context.Context) error { return nil }), slog.New(slog.DiscardHandler), lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	addr := srv.Addr().String()
+
+	// closed reports whether the server closes c within a generous
+	// deadline (reading and discarding what it sends).
+	closed := func(c net.Conn) bool {
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		_, err := io.Copy(io.Discard, c)
+		return err == nil || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+	}
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+
+	slow := dial()
+	fmt.Fprint(slow, "GET /metrics HTTP/1.1\r\nHost: x\r\n") // and never the blank line
+	idle := dial()
+	fmt.Fprint(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") // keep-alive, then silence
+	// Both slots are taken: a third connection is served once one frees.
+	third := dial()
+	fmt.Fprint(third, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+
+	if !closed(slow) {
+		t.Errorf("a half-sent request's connection was not closed")
+	}
+	if !closed(idle) {
+		t.Errorf("an idle keep-alive connection was not closed")
+	}
+	third.SetReadDeadline(time.Now().Add(20 * time.Second))
+	b, err := io.ReadAll(third)
+	if err != nil || !strings.Contains(string(b), "200 OK") {
+		t.Errorf("the connection over the cap read %q, %v; want 200 OK once a slot freed", b, err)
 	}
 }
