@@ -11,6 +11,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"chatserver/chat"
+	"chatserver/chat/chattest"
 )
 
 // TestAddr: a bare port or one without a host is
@@ -95,5 +100,36 @@ func TestListenLimits(t *testing.T) {
 	b, err := io.ReadAll(third)
 	if err != nil || !strings.Contains(string(b), "200 OK") {
 		t.Errorf("the connection over the cap read %q, %v; want 200 OK once a slot freed", b, err)
+	}
+}
+
+// historyCounts is a History of fixed counts.
+type historyCounts struct{ written, dropped uint64 }
+
+func (h historyCounts) Written() uint64 { return h.written }
+func (h historyCounts) Dropped() uint64 { return h.dropped }
+
+// TestMetricNamesLint: every metric of the registry, the engine's, the
+// store's and the histograms, passes promlint (Prometheus's naming
+// conventions: _total counters, base units, help text).
+func TestMetricNamesLint(t *testing.T) {
+	t.Parallel()
+	m := New()
+	m.Watch(chattest.NewHub(t, chat.Config{}), historyCounts{1, 1})
+	m.ObserveFanOut(time.Millisecond)
+	m.ObserveFrame(time.Millisecond, 100)
+	m.ObserveBatch(time.Millisecond)
+	mfs, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "chatserver_") {
+			t.Errorf("%s: %s", p.Metric, p.Text)
+		}
 	}
 }
