@@ -5,12 +5,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"chatserver/app"
 	"chatserver/app/apptest"
 )
 
@@ -211,4 +214,36 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Errorf("loadConfig(%q) = %v, want an error naming the file", b, err)
 		}
 	})
+}
+
+// TestEverySettingHasAFlag: every setting of app.Config is a serve flag
+// (kebab-case of its field's name), and so has a variable and a config
+// file key: an operator can reach each setting the server has.
+func TestEverySettingHasAFlag(t *testing.T) {
+	t.Parallel()
+	notSettings := map[string]bool{"Logger": true, "Store": true, "Now": true} // given by the program and tests
+	fs := serveFlagSet(&serveFlags{})
+	for f := range reflect.TypeFor[app.Config]().Fields() {
+		if notSettings[f.Name] {
+			continue
+		}
+		if name := kebab(f.Name); fs.Lookup(name) == nil {
+			t.Errorf("app.Config.%s has no serve flag --%s", f.Name, name)
+		}
+	}
+}
+
+// kebab is a Go name in kebab case: MaxConnsPerIP is max-conns-per-ip,
+// MOTDFile motd-file.
+func kebab(name string) string {
+	var b strings.Builder
+	r := []rune(name)
+	for i, c := range r {
+		upper := unicode.IsUpper(c)
+		if i > 0 && upper && (unicode.IsLower(r[i-1]) || i+1 < len(r) && unicode.IsLower(r[i+1])) {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
 }
