@@ -75,6 +75,13 @@ func waitLog(t *testing.T, recs <-chan map[string]any, msg string) map[string]an
 // it returns the process, its JSON log and the doors' addresses.
 func startServe(t *testing.T, env []string, args ...string) (*exec.Cmd, <-chan map[string]any, map[string]string) {
 	t.Helper()
+	return startServeListening(t, 2, env, args...)
+}
+
+// startServeListening is startServe waiting for n listeners (the doors,
+// and the metrics address if it serves one) instead of two.
+func startServeListening(t *testing.T, n int, env []string, args ...string) (*exec.Cmd, <-chan map[string]any, map[string]string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
 	cmd.Env = append(append(os.Environ(), env...), serveChildEnv+"="+strings.Join(append([]string{"serve"}, args...), "\n"))
 	r, w, err := os.Pipe()
@@ -89,7 +96,7 @@ func startServe(t *testing.T, env []string, args ...string) (*exec.Cmd, <-chan m
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	recs := logLines(t, r)
 	addrs := map[string]string{}
-	for len(addrs) < 2 {
+	for len(addrs) < n {
 		rec := waitLog(t, recs, "listening")
 		addrs[rec["door"].(string)], _ = rec["addr"].(string)
 	}
