@@ -3,14 +3,12 @@ package main
 import (
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"chatserver/app/apptest"
 )
@@ -54,13 +52,7 @@ func TestOperatorWalkthrough(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	data, motd, config := filepath.Join(dir, "data"), filepath.Join(dir, "motd"), filepath.Join(dir, "chatserver.toml")
-	write := func(path, text string) {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(motd, "Welcome, v1\n")
+	writeFile(t, motd, "Welcome, v1\n")
 
 	example, err := run(t, "config", "example")
 	if err != nil {
@@ -72,7 +64,7 @@ func TestOperatorWalkthrough(t *testing.T) {
 	} {
 		example = setKey(t, example, kv[0], kv[1])
 	}
-	write(config, example)
+	writeFile(t, config, example)
 	cmd, recs, addrs := startServeListening(t, 3, nil, "--config", config)
 	for _, door := range []string{"telnet", "ssh", "metrics"} {
 		if addrs[door] == "" {
@@ -117,7 +109,7 @@ func TestOperatorWalkthrough(t *testing.T) {
 		return strings.Contains(metricsText(t, addrs["metrics"]), "\nchatserver_logins_total 3\n")
 	})
 
-	write(motd, "Welcome, v2\nmind the ban list\n")
+	writeFile(t, motd, "Welcome, v2\nmind the ban list\n")
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitLog(t, recs, "motd file reloaded, changed")
 	for _, c := range []*apptest.Client{alice, bob, carol} { // all still there
@@ -133,16 +125,5 @@ func TestOperatorWalkthrough(t *testing.T) {
 		return strings.Contains(metricsText(t, addrs["metrics"]), "\nchatserver_users_online{door=\"telnet\"} 4\n")
 	})
 
-	cmd.Process.Signal(os.Interrupt)
-	alice.ExpectClosed("<system> The server is shutting down.")
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("chatserver ended with %v, want status 0", err)
-		}
-	case <-time.After(apptest.Wait):
-		t.Fatal("chatserver still running after SIGINT")
-	}
+	interruptServe(t, cmd, alice)
 }
