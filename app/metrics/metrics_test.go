@@ -133,3 +133,32 @@ func TestMetricNamesLint(t *testing.T) {
 		}
 	}
 }
+
+// TestCountersRead: the counters a scrape reads come from where they are
+// counted: a slow client cut by a door, messages the store dropped.
+func TestCountersRead(t *testing.T) {
+	t.Parallel()
+	m := New()
+	hub := chattest.NewHub(t, chat.Config{})
+	m.Watch(hub, historyCounts{written: 7, dropped: 2})
+	hub.SlowClients().CountCut() // as a door does when it cuts a client
+	mfs, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if ms := mf.GetMetric(); len(ms) == 1 && ms[0].GetCounter() != nil {
+			got[mf.GetName()] = ms[0].GetCounter().GetValue()
+		}
+	}
+	for name, want := range map[string]float64{
+		"chatserver_slow_clients_cut_total": 1,
+		"chatserver_history_writes_total":   7,
+		"chatserver_history_dropped_total":  2,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
+}
