@@ -52,6 +52,9 @@ type Config struct {
 	Now func() time.Time // the engine's clock (timed bans and mutes); time.Now if nil (tests)
 }
 
+// DefaultShutdownGrace is Config.ShutdownGrace when it is 0.
+const DefaultShutdownGrace = 3 * time.Second
+
 // HostKeyFile is the SSH host key's file name in the data folder.
 const HostKeyFile = "ssh_host_ed25519"
 
@@ -91,7 +94,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.ShutdownGrace <= 0 {
-		cfg.ShutdownGrace = 3 * time.Second
+		cfg.ShutdownGrace = DefaultShutdownGrace
 	}
 	a := &App{cfg: cfg, log: cfg.Logger, slowEvery: slowEvery}
 	defer func() {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"chatserver/chat"
 	"chatserver/chat/store"
@@ -37,8 +40,25 @@ func ReleaseName(ctx context.Context, dir, name string) (bool, error) {
 		return false, err
 	}
 	released, err := st.ReleaseName(ctx, name)
+	if err == nil && released {
+		// The operator's act is in the audit log, as a moderator's is.
+		err = st.SaveAudit(ctx, chat.AuditRecord{Time: time.Now(), Actor: osUser(), ActorAddr: chat.AuditLocal,
+			Action: chat.AuditReleaseName, Target: name, Args: "chatserver names release"})
+		if err != nil {
+			err = fmt.Errorf("release %s: released, but not recorded in the audit log: %w", name, err)
+		}
+	}
 	if cerr := st.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
 	return released, err
+}
+
+// osUser names the operating system's user this process runs as, for
+// the audit log: their login name, else their uid.
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(os.Getuid())
 }

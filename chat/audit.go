@@ -44,7 +44,15 @@ const (
 	AuditServerBan   = "gban"
 	AuditServerUnban = "gunban"
 	AuditPassword    = "password" // Args: "set" or "changed", never the password
+	// AuditReleaseName is chatserver names release freeing a protected
+	// name (the Target) in the database of a stopped server: Actor is the
+	// operating system's user who ran it, ActorAddr is AuditLocal.
+	AuditReleaseName = "release-name"
 )
+
+// AuditLocal is the ActorAddr of an act made on the server's machine by a
+// command rather than over a door.
+const AuditLocal = "local"
 
 // AuditStore is the part of Store that keeps the audit log.
 type AuditStore interface {

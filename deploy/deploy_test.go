@@ -5,6 +5,7 @@ package deploy
 import (
 	"bufio"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -14,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"chatserver/app/metrics"
 )
 
 // unit is a systemd unit file: section → key → its values, in order.
@@ -234,6 +237,29 @@ func TestDockerfile(t *testing.T) {
 	}
 	if runs := find(final, "RUN"); len(runs) > 0 {
 		t.Errorf("final stage RUNs %q: it has no shell", runs)
+	}
+
+	// One metrics port in every story: the image's, the one it exposes,
+	// the one its health check asks, chatserver health's default and the
+	// README's.
+	_, port, _ := net.SplitHostPort(metrics.DefaultAddr)
+	if env := strings.Fields(strings.Join(find(final, "ENV"), " ")); !slices.Contains(env, "CHATSERVER_METRICS_ADDR=0.0.0.0:"+port) {
+		t.Errorf("final stage ENV %q, want CHATSERVER_METRICS_ADDR=0.0.0.0:%s (chatserver health's default port)", env, port)
+	}
+	if !slices.Contains(ports, port) {
+		t.Errorf("final stage EXPOSE %q, want the metrics port %s", ports, port)
+	}
+	if hc := find(final, "HEALTHCHECK"); len(hc) == 1 && strings.Contains(hc[0], "--addr") {
+		t.Errorf("final stage HEALTHCHECK %q: health finds the address in CHATSERVER_METRICS_ADDR; a second copy drifts", hc)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range regexp.MustCompile(`(?:metrics|:|-p )[^\n]{0,40}?\b(9\d{3})\b`).FindAllSubmatch(readme, -1) {
+		if string(n[1]) != port && string(n[1]) != "8999" {
+			t.Errorf("README names metrics port %s in %q, want %s", n[1], n[0], port)
+		}
 	}
 }
 

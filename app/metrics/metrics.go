@@ -139,8 +139,33 @@ type Server struct {
 	log *slog.Logger
 }
 
+// limits bound what a client of the metrics address can hold: a scraper
+// needs one or two connections and asks in a second, so a client that
+// sends its request slowly, reads its answer slowly or keeps a connection
+// idle is cut, and past conns connections a new one waits for a slot.
+type limits struct {
+	header, read, write, idle time.Duration
+	conns                     int
+}
+
+// defaultLimits are Listen's: a scrape of a large registry, or /readyz's
+// five-second check, ends well within write.
+var defaultLimits = limits{
+	header: 5 * time.Second, read: 10 * time.Second, write: 30 * time.Second, idle: 15 * time.Second,
+	conns: 64,
+}
+
+// maxHeaderBytes bounds a request's header; a scraper's is a few hundred
+// bytes.
+const maxHeaderBytes = 16 << 10
+
 // Listen listens on addr (see Addr) for h.
 func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
+	return listen(addr, h, log, defaultLimits)
+}
+
+// listen is Listen with the limits lim.
+func listen(addr string, h http.Handler, log *slog.Logger, lim limits) (*Server, error) {
 	a, err := Addr(addr)
 	if err != nil {
 		return nil, err
@@ -149,7 +174,61 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	return &Server{ln: ln, log: log, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}, nil
+	return &Server{ln: newCappedListener(ln, lim.conns), log: log, srv: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: lim.header,
+		ReadTimeout:       lim.read,
+		WriteTimeout:      lim.write,
+		IdleTimeout:       lim.idle,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}}, nil
+}
+
+// cappedListener accepts at most cap(slots) connections at once: Accept
+// waits for one of them to close.
+type cappedListener struct {
+	net.Listener
+	slots     chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newCappedListener(ln net.Listener, n int) *cappedListener {
+	return &cappedListener{Listener: ln, slots: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+// Accept waits for a free slot, then for a connection.
+func (l *cappedListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &slotConn{Conn: c, free: func() { <-l.slots }}, nil
+}
+
+// Close closes the listener and ends an Accept waiting for a slot.
+func (l *cappedListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// slotConn frees its listener's slot on its first Close.
+type slotConn struct {
+	net.Conn
+	once sync.Once
+	free func()
+}
+
+func (c *slotConn) Close() error {
+	c.once.Do(c.free)
+	return c.Conn.Close()
 }
 
 // Addr returns the address the server listens on.

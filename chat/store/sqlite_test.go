@@ -223,6 +223,9 @@ func TestSQLiteCloseWritesQueue(t *testing.T) {
 		t.Errorf("Dropped = %d, want 0", s.Dropped())
 	}
 	s.AppendMessage(msg("a", 3000)) // after Close: dropped, no panic
+	if s.Dropped() != 1 {
+		t.Errorf("Dropped after an append to a closed store = %d, want 1 (chatserver_history_dropped_total)", s.Dropped())
+	}
 	if n := countMessages(t, path, "a"); n != 3000 {
 		t.Errorf("%d messages in the file, want 3000", n)
 	}

@@ -37,7 +37,7 @@ func TestBenchHelp(t *testing.T) {
 	}
 	for _, flag := range []string{"--addr", "--door", "--users", "--senders", "--rate", "--duration", "--size", "--stalled",
 		"--source-ips", "--pty", "--login-concurrency", "--allow-remote", "--server-pid", "--json", "--rooms", "--flood-rate 0",
-		"open-file limit (ulimit -n)", `the room users join (a room of the bench's own: its lines stay in that room's history) [$CHATSERVER_ROOM] (default "bench")`} {
+		"open-file limit (ulimit -n)", `the room users join (a room of the bench's own: its lines stay in that room's history) [$CHATSERVER_BENCH_ROOM] (default "bench")`} {
 		if !strings.Contains(out, flag) {
 			t.Errorf("bench --help does not mention %s", flag)
 		}

@@ -22,9 +22,39 @@ const configFlag = "config"
 const maxConfigFile = 1 << 20
 
 // envName is the environment variable of flag name: CHATSERVER_DATA_DIR
-// for data-dir.
+// for data-dir. It is the variable of serve's flags and of every
+// command's --data-dir; other commands' flags have one of flagEnv's.
 func envName(name string) string {
 	return "CHATSERVER_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// envAnnotation holds the environment variable withEnv gave a flag.
+const envAnnotation = "chatserver_env"
+
+// sharedEnvFlag is the one flag every command reads from serve's
+// variable: the data folder they all work on.
+const sharedEnvFlag = "data-dir"
+
+// commandEnvName is the environment variable of flag name of cmd: serve's
+// flags and --data-dir share envName's (one environment for the server and
+// the commands run beside it); another command's flag carries the command's
+// path, CHATSERVER_HEALTH_ADDR for health --addr, so that no variable set
+// for one command changes another.
+func commandEnvName(cmd *cobra.Command, name string) string {
+	if cmd.Name() == "serve" || name == sharedEnvFlag {
+		return envName(name)
+	}
+	path := strings.Fields(cmd.CommandPath())[1:] // without the root's name
+	return envName(strings.Join(append(path, name), "_"))
+}
+
+// flagEnv is the environment variable of f: the one withEnv gave it, else
+// envName's (a serve flag set made outside the command tree).
+func flagEnv(f *pflag.Flag) string {
+	if v := f.Annotations[envAnnotation]; len(v) == 1 {
+		return v[0]
+	}
+	return envName(f.Name)
 }
 
 // fileKey is the config file's key of flag name: data_dir for data-dir.
@@ -51,7 +81,7 @@ func (s settings) fromEnv() error {
 		if f.Changed || err != nil {
 			return
 		}
-		env := envName(f.Name)
+		env := flagEnv(f)
 		if v, ok := s.lookupEnv(env); ok {
 			if e := s.fs.Set(f.Name, v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", env, v, e)
@@ -317,14 +347,20 @@ func markReloadable(fs *pflag.FlagSet, names ...string) {
 func reloadable(f *pflag.Flag) bool { return len(f.Annotations[reloadAnnotation]) > 0 }
 
 // withEnv makes every flag of cmd and its subcommands settable with its
-// environment variable, and says so in its help. A command that reads the
-// environment in a PreRunE of its own (serve, for its precedence) is left
-// to it; the others get one.
+// environment variable (commandEnvName), and says so in its help. A command
+// that reads the environment in a PreRunE of its own (serve, for its
+// precedence) is left to it; the others get one.
 func withEnv(cmd *cobra.Command) {
 	cmd.LocalFlags().VisitAll(func(f *pflag.Flag) {
-		if f.Name != "help" && !strings.Contains(f.Usage, "[$CHATSERVER_") {
-			f.Usage += " [$" + envName(f.Name) + "]"
+		if f.Name == "help" || len(f.Annotations[envAnnotation]) > 0 {
+			return
 		}
+		env := commandEnvName(cmd, f.Name)
+		if f.Annotations == nil {
+			f.Annotations = map[string][]string{}
+		}
+		f.Annotations[envAnnotation] = []string{env}
+		f.Usage += " [$" + env + "]"
 	})
 	if cmd.Runnable() && cmd.PreRunE == nil && cmd.PreRun == nil && cmd.HasAvailableLocalFlags() {
 		cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return flagsFromEnv(cmd.Flags()) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -45,15 +44,9 @@ func TestReloadConfigOnSIGHUP(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	config, motd1, motd2 := filepath.Join(dir, "chatserver.toml"), filepath.Join(dir, "motd1"), filepath.Join(dir, "motd2")
-	write := func(path, text string) {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(motd1, "Hello v1\n")
-	write(motd2, "Hello v2\n")
-	write(config, "log_format = 'json'\nflood_rate = 0\nmotd_file = '"+motd1+"'\n")
+	writeFile(t, motd1, "Hello v1\n")
+	writeFile(t, motd2, "Hello v2\n")
+	writeFile(t, config, "log_format = 'json'\nflood_rate = 0\nmotd_file = '"+motd1+"'\n")
 	cmd, recs, addrs := startServe(t, nil, "--config", config, "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0",
 		"--data-dir", filepath.Join(dir, "data"))
 
@@ -62,7 +55,7 @@ func TestReloadConfigOnSIGHUP(t *testing.T) {
 	anna.Send("anna")
 	anna.Expect("<system> Logging in as anna", "<system> Hello v1", "<helperbot> anna has joined the chat room!")
 
-	write(config, "log_format = 'json'\nflood_rate = 0\nmotd_file = '"+motd2+"'\nmax_conns_per_ip = 50\nroom_expiry = '1h'\nlog_level = 'warn'\n")
+	writeFile(t, config, "log_format = 'json'\nflood_rate = 0\nmotd_file = '"+motd2+"'\nmax_conns_per_ip = 50\nroom_expiry = '1h'\nlog_level = 'warn'\n")
 	cmd.Process.Signal(syscall.SIGHUP)
 	changed := map[string]string{}
 	for _, rec := range logsUntil(t, recs, "limits changed") {
@@ -87,7 +80,7 @@ func TestReloadConfigOnSIGHUP(t *testing.T) {
 	bob.Expect("<system> Logging in as bob", "<system> Hello v2", "<helperbot> bob has joined the chat room!")
 	anna.Expect("<helperbot> bob has joined the chat room!")
 
-	write(config, "log_format = 'json'\nmotd_file = '"+motd1+"'\nmotd = 'typo'\n")
+	writeFile(t, config, "log_format = 'json'\nmotd_file = '"+motd1+"'\nmotd = 'typo'\n")
 	cmd.Process.Signal(syscall.SIGHUP)
 	rec := waitLog(t, recs, "config not reloaded, the old settings stay")
 	if err, _ := rec["err"].(string); err != "config file "+config+`: unknown key "motd"` {
@@ -97,16 +90,5 @@ func TestReloadConfigOnSIGHUP(t *testing.T) {
 	anna.Expect("<system> Hello v2")
 	anna.Quiet()
 
-	cmd.Process.Signal(os.Interrupt)
-	anna.ExpectClosed("<system> The server is shutting down.")
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("chatserver ended with %v, want status 0", err)
-		}
-	case <-time.After(apptest.Wait):
-		t.Fatal("chatserver still running after SIGINT")
-	}
+	interruptServe(t, cmd, anna)
 }

@@ -5,11 +5,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"chatserver/app"
 	"chatserver/app/apptest"
 )
 
@@ -143,12 +147,54 @@ func TestConfigExample(t *testing.T) {
 func TestHelpShowsEnv(t *testing.T) {
 	t.Parallel()
 	root := newRoot(nil)
-	for _, c := range append(root.Commands(), root) {
+	var visit func(c *cobra.Command)
+	visit = func(c *cobra.Command) {
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if f.Name != "help" && !strings.HasSuffix(f.Usage, "[$"+envName(f.Name)+"]") {
-				t.Errorf("chatserver %s --%s: usage %q does not name %s", c.Name(), f.Name, f.Usage, envName(f.Name))
+			if f.Name != "help" && !strings.HasSuffix(f.Usage, "[$"+flagEnv(f)+"]") {
+				t.Errorf("chatserver %s --%s: usage %q does not name %s", c.CommandPath(), f.Name, f.Usage, flagEnv(f))
 			}
 		})
+		for _, sub := range c.Commands() {
+			visit(sub)
+		}
+	}
+	visit(root)
+}
+
+// TestEnvNames: serve's settings and every command's --data-dir share
+// one variable (CHATSERVER_<FLAG>), so that one environment serves the
+// server and the commands run beside it; another command's flag has a
+// variable of its own, named for the command, so that setting health's
+// address does not move bench's, nor audit's --room bench's room.
+func TestEnvNames(t *testing.T) {
+	t.Parallel()
+	root := newRoot(nil)
+	for _, tc := range []struct {
+		path []string
+		flag string
+		want string
+	}{
+		{[]string{"serve"}, "telnet-addr", "CHATSERVER_TELNET_ADDR"},
+		{[]string{"serve"}, "metrics-addr", "CHATSERVER_METRICS_ADDR"},
+		{[]string{"serve"}, "data-dir", "CHATSERVER_DATA_DIR"},
+		{[]string{"audit"}, "data-dir", "CHATSERVER_DATA_DIR"},
+		{[]string{"names", "release"}, "data-dir", "CHATSERVER_DATA_DIR"},
+		{[]string{"health"}, "addr", "CHATSERVER_HEALTH_ADDR"},
+		{[]string{"bench"}, "addr", "CHATSERVER_BENCH_ADDR"},
+		{[]string{"bench"}, "room", "CHATSERVER_BENCH_ROOM"},
+		{[]string{"audit"}, "room", "CHATSERVER_AUDIT_ROOM"},
+	} {
+		c, _, err := root.Find(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := c.Flags().Lookup(tc.flag)
+		if f == nil {
+			t.Fatalf("chatserver %s has no --%s", c.CommandPath(), tc.flag)
+		}
+		if got := flagEnv(f); got != tc.want {
+			t.Errorf("%s --%s: variable %s, want %s", c.CommandPath(), tc.flag, got, tc.want)
+		}
 	}
 }
 
@@ -168,4 +214,36 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Errorf("loadConfig(%q) = %v, want an error naming the file", b, err)
 		}
 	})
+}
+
+// TestEverySettingHasAFlag: every setting of app.Config is a serve flag
+// (kebab-case of its field's name), and so has a variable and a config
+// file key: an operator can reach each setting the server has.
+func TestEverySettingHasAFlag(t *testing.T) {
+	t.Parallel()
+	notSettings := map[string]bool{"Logger": true, "Store": true, "Now": true} // given by the program and tests
+	fs := serveFlagSet(&serveFlags{})
+	for f := range reflect.TypeFor[app.Config]().Fields() {
+		if notSettings[f.Name] {
+			continue
+		}
+		if name := kebab(f.Name); fs.Lookup(name) == nil {
+			t.Errorf("app.Config.%s has no serve flag --%s", f.Name, name)
+		}
+	}
+}
+
+// kebab is a Go name in kebab case: MaxConnsPerIP is max-conns-per-ip,
+// MOTDFile motd-file.
+func kebab(name string) string {
+	var b strings.Builder
+	r := []rune(name)
+	for i, c := range r {
+		upper := unicode.IsUpper(c)
+		if i > 0 && upper && (unicode.IsLower(r[i-1]) || i+1 < len(r) && unicode.IsLower(r[i+1])) {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
 }

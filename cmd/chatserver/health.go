@@ -26,7 +26,8 @@ func newHealth() *cobra.Command {
 doors are listening and the store takes writes. Exits 0 if ready, 1 with
 the reason otherwise, for a container's HEALTHCHECK.
 
---addr defaults to CHATSERVER_METRICS_ADDR, else ` + metrics.DefaultAddr + `; a bare port
+--addr (CHATSERVER_HEALTH_ADDR) defaults to serve's CHATSERVER_METRICS_ADDR,
+so that one environment serves both, else ` + metrics.DefaultAddr + `; a bare port
 or :PORT is loopback's, and 0.0.0.0 or [::] is asked on loopback.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,6 +42,30 @@ func TestNamesRelease(t *testing.T) {
 	}
 	if _, err := run(t, "names", "release", "--data-dir", cfg.DataDir, "no/name"); err == nil {
 		t.Errorf("release of a name nobody could have: no error")
+	}
+
+	// An operator's act on the database is in the audit log, as a
+	// moderator's is: the two names that were released, not the one that
+	// was not protected.
+	out, err := run(t, "audit", "--data-dir", cfg.DataDir, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var released []string
+	for line := range strings.Lines(out) {
+		var r chat.AuditRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		if r.Action == chat.AuditReleaseName {
+			if r.Actor == "" || r.ActorAddr != chat.AuditLocal {
+				t.Errorf("release record %+v: want an actor and address %q", r, chat.AuditLocal)
+			}
+			released = append(released, r.Target)
+		}
+	}
+	if want := []string{"MIKE", "anna"}; !slices.Equal(released, want) {
+		t.Errorf("audit log's released names %q, want %q", released, want)
 	}
 
 	srv = apptest.Start(t, cfg)

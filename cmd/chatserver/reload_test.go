@@ -75,6 +75,13 @@ func waitLog(t *testing.T, recs <-chan map[string]any, msg string) map[string]an
 // it returns the process, its JSON log and the doors' addresses.
 func startServe(t *testing.T, env []string, args ...string) (*exec.Cmd, <-chan map[string]any, map[string]string) {
 	t.Helper()
+	return startServeListening(t, 2, env, args...)
+}
+
+// startServeListening is startServe waiting for n listeners (the doors,
+// and the metrics address if it serves one) instead of two.
+func startServeListening(t *testing.T, n int, env []string, args ...string) (*exec.Cmd, <-chan map[string]any, map[string]string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
 	cmd.Env = append(append(os.Environ(), env...), serveChildEnv+"="+strings.Join(append([]string{"serve"}, args...), "\n"))
 	r, w, err := os.Pipe()
@@ -89,7 +96,7 @@ func startServe(t *testing.T, env []string, args ...string) (*exec.Cmd, <-chan m
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	recs := logLines(t, r)
 	addrs := map[string]string{}
-	for len(addrs) < 2 {
+	for len(addrs) < n {
 		rec := waitLog(t, recs, "listening")
 		addrs[rec["door"].(string)], _ = rec["addr"].(string)
 	}
@@ -109,14 +116,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ops, motd := filepath.Join(dir, "ops"), filepath.Join(dir, "motd")
-	write := func(path, text string) {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(ops, "# nobody yet\n")
-	write(motd, "Hello v1\n")
+	writeFile(t, ops, "# nobody yet\n")
+	writeFile(t, motd, "Hello v1\n")
 	cmd, recs, addrs := startServe(t, nil, "--telnet-addr", "127.0.0.1:0", "--ssh-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--ops-file", ops, "--motd-file", motd, "--log-format", "json", "--flood-rate", "0")
 
@@ -131,8 +132,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	kay.Send("/gbans")
 	kay.Expect("<helperbot> You must be a server operator to do that.")
 
-	write(ops, "# kay\n"+string(gossh.MarshalAuthorizedKey(key.PublicKey())))
-	write(motd, "Hello v2\n\nsecond line\n")
+	writeFile(t, ops, "# kay\n"+string(gossh.MarshalAuthorizedKey(key.PublicKey())))
+	writeFile(t, motd, "Hello v2\n\nsecond line\n")
 	cmd.Process.Signal(syscall.SIGHUP)
 	rec := waitLog(t, recs, "ops file reloaded")
 	if fp := gossh.FingerprintSHA256(key.PublicKey()); rec["added"] != fp || rec["removed"] != "" {
@@ -153,7 +154,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	anna.Expect("<helperbot> bob has joined the chat room!")
 	kay.Expect("<helperbot> bob has joined the chat room!")
 
-	write(ops, "not a key\n")
+	writeFile(t, ops, "not a key\n")
 	os.Remove(motd)
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitLog(t, recs, "ops file not reloaded, the old one stays")
@@ -164,8 +165,25 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	anna.Expect("<system> Hello v2", "<system> second line")
 	anna.Quiet()
 
+	interruptServe(t, cmd, anna)
+}
+
+// writeFile writes text to the file at path, failing the test if it
+// cannot.
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// interruptServe sends SIGINT to the chatserver process cmd and checks
+// that c, a user still connected, is told of the shutdown and that the
+// process ends with status 0.
+func interruptServe(t *testing.T, cmd *exec.Cmd, c *apptest.Client) {
+	t.Helper()
 	cmd.Process.Signal(os.Interrupt)
-	anna.ExpectClosed("<system> The server is shutting down.")
+	c.ExpectClosed("<system> The server is shutting down.")
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {

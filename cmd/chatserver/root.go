@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"chatserver/app"
+	"chatserver/app/sshd"
 	"chatserver/chat"
 )
 
@@ -46,6 +47,9 @@ type serveFlags struct {
 	pprofAddr                    string
 	opsFile, motdFile            string
 	metricsAddr                  string
+	shutdownGrace                time.Duration
+	sshHandshakeTimeout          time.Duration
+	sshIdleTimeout               time.Duration
 	config                       string
 }
 
@@ -61,7 +65,11 @@ Every flag can also be set with an environment variable CHATSERVER_<FLAG>,
 upper case with '-' as '_' (CHATSERVER_TELNET_ADDR=:2323), and in the TOML
 file --config names, as key <flag> with '-' as '_' (telnet_addr = ':2323';
 chatserver config example prints one with every key). A flag on the command
-line wins over the environment, which wins over the file.
+line wins over the environment, which wins over the file. These variables,
+and CHATSERVER_DATA_DIR, are shared with the other commands (audit, backup,
+names); another command's own flags have variables named for the command
+(CHATSERVER_HEALTH_ADDR, CHATSERVER_BENCH_ROOM), so that the environment
+of one command never changes another.
 
 SIGHUP re-reads the config file's --log-level, --ops-file, --motd-file,
 --flood-burst, --flood-rate, --max-conns and --max-conns-per-ip, and the
@@ -100,8 +108,9 @@ file that cannot be read is logged and the old settings kept.`,
 				RoomsPerHour: f.roomsPerHour, RoomExpiry: f.roomExpiry,
 				NamesPerKey: f.namesPerKey, NameExpiry: f.nameExpiry,
 				OpsFile: f.opsFile, MOTDFile: f.motdFile,
-				Logger:      log,
-				MetricsAddr: f.metricsAddr,
+				Logger:        log,
+				MetricsAddr:   f.metricsAddr,
+				ShutdownGrace: f.shutdownGrace, SSHHandshakeTimeout: f.sshHandshakeTimeout, SSHIdleTimeout: f.sshIdleTimeout,
 			})
 			if err != nil {
 				return err
@@ -142,6 +151,9 @@ func serveFlagSet(f *serveFlags) *pflag.FlagSet {
 	fl.StringVar(&f.opsFile, "ops-file", "", "server operators' SSH public keys, in OpenSSH authorized_keys format")
 	fl.StringVar(&f.motdFile, "motd-file", "", "message of the day sent after login, at most 20 lines")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics, /healthz and /readyz on this address; a bare port or :PORT is loopback's (off if empty)")
+	fl.DurationVar(&f.sshHandshakeTimeout, "ssh-handshake-timeout", sshd.DefaultHandshakeTimeout, "an SSH client must end its handshake and authentication within this")
+	fl.DurationVar(&f.sshIdleTimeout, "ssh-idle-timeout", sshd.DefaultIdleTimeout, "an SSH client that sends nothing for this long is cut")
+	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", app.DefaultShutdownGrace, "how long users get, at SIGINT or SIGTERM, to be told the server is shutting down")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off if empty)")
 	markReloadable(fl, "log-level", "ops-file", "motd-file", "flood-burst", "flood-rate", "max-conns", "max-conns-per-ip")
 	return fl
