@@ -254,3 +254,52 @@ func TestPasswordLimitConcurrent(t *testing.T) {
 		t.Errorf("the right password after the limit: %v, want ErrTooManyAttempts", err)
 	}
 }
+
+// gatedStore holds SavePassword until its gate is opened, so that a test
+// can act while a /password is between its check and its end.
+type gatedStore struct {
+	*store.Memory
+	saving chan struct{} // closed when SavePassword is first entered
+	gate   chan struct{} // SavePassword returns once this is closed
+	once   sync.Once
+}
+
+func (g *gatedStore) SavePassword(ctx context.Context, r chat.PasswordRecord) error {
+	g.once.Do(func() { close(g.saving) })
+	<-g.gate
+	return g.Memory.SavePassword(ctx, r)
+}
+
+// TestPasswordSetterLeavesMeanwhile: a session that sets a password and
+// logs out while it is being stored, with another login taking the name
+// that was still free, never leaves the password on a name held by a
+// session that did not prove it: a session holding a protected name is a
+// proven one.
+func TestPasswordSetterLeavesMeanwhile(t *testing.T) {
+	t.Parallel()
+	st := &gatedStore{Memory: store.NewMemory(0), saving: make(chan struct{}), gate: make(chan struct{})}
+	h := chattest.NewHub(t, chat.Config{Store: st})
+	mike := chattest.Login(t, h, "mike")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		mike.Input(context.WithoutCancel(t.Context()), "/password correct horse")
+	}()
+	select {
+	case <-st.saving:
+	case <-time.After(time.Minute):
+		t.Fatal("/password did not reach the store within a minute")
+	}
+	mike.Close()
+	other, err := h.Login(t.Context(), "mike", chat.LoginOptions{Door: "test", Outbox: chat.NewOutbox(0)})
+	close(st.gate)
+	<-done
+	if err != nil {
+		// Refused: the name was already protected by the password being
+		// stored; the invariant holds.
+		return
+	}
+	if h.Protected("mike") && !other.Proven() {
+		t.Errorf("the name mike is protected by the password of a session that left, and held by one that did not prove it")
+	}
+}
