@@ -45,6 +45,12 @@ const MinPasswordLen = 8
 // checking (ErrTooManyAttempts).
 const WrongPasswordsPerAddr = 10
 
+// PasswordEvery is how often one session may run /password's hash: each
+// costs ~25 ms of a core and waits for a slot that password logins share,
+// so a user at the flood limit could otherwise slow every password login.
+// Sooner, /password gets the flood line (TextTooFast) and does nothing.
+const PasswordEvery = 10 * time.Second
+
 // passwordWindow is the sliding window of WrongPasswordsPerAddr.
 const passwordWindow = time.Minute
 
@@ -388,6 +394,12 @@ func (s *Session) setPassword(ctx context.Context, password string) {
 		s.Notify(textPasswordOwner)
 		return
 	}
+	now := h.now()
+	if !s.passwordAt.IsZero() && now.Sub(s.passwordAt) < PasswordEvery {
+		s.Notify(TextTooFast)
+		return
+	}
+	s.passwordAt = now
 	var hash string
 	var err error
 	if werr := h.pw.slow(ctx, func() { hash, err = hashPassword(password, h.pw.params) }); werr != nil {

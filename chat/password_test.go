@@ -29,7 +29,10 @@ func lastLine(t *testing.T, s *chat.Session) string {
 // TestPasswordCommand: /password's every line, from PROTOCOL.md.
 func TestPasswordCommand(t *testing.T) {
 	t.Parallel()
-	h := chattest.NewHub(t, chat.Config{})
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(chat.PasswordEvery); return now }
+	h := chattest.NewHub(t, chat.Config{Now: clock}) // every /password is PasswordEvery after the last
 	mike := chattest.Login(t, h, "mike")
 	chattest.Lines(mike)
 	for _, tc := range []struct{ name, line, want string }{
@@ -301,5 +304,40 @@ func TestPasswordSetterLeavesMeanwhile(t *testing.T) {
 	}
 	if h.Protected("mike") && !other.Proven() {
 		t.Errorf("the name mike is protected by the password of a session that left, and held by one that did not prove it")
+	}
+}
+
+// TestPasswordRateLimited: /password costs a slow hash, so one session
+// may set it once every chat.PasswordEvery; sooner, it gets the flood line
+// and nothing is hashed or changed.
+func TestPasswordRateLimited(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	h := chattest.NewHub(t, chat.Config{Now: clock})
+	mike := chattest.Login(t, h, "mike")
+	chattest.Lines(mike)
+	for _, tc := range []struct {
+		name    string
+		wait    time.Duration
+		line    string
+		want    string
+		current string // the password in force after the line
+	}{
+		{"first", 0, "/password correct horse", "Your name is now protected by a password.", "correct horse"},
+		{"too soon", time.Second, "/password battery staple", "You're sending too fast, slow down.", "correct horse"},
+		{"too short is not counted", 0, "/password short", "Please specify a password of at least 8 characters.", "correct horse"},
+		{"after the wait", chat.PasswordEvery, "/password battery staple", "Your password has been changed.", "battery staple"},
+	} {
+		advance(tc.wait)
+		mike.Input(t.Context(), tc.line)
+		if got := lastLine(t, mike); got != sys(tc.want) {
+			t.Errorf("%s: %q answered %q, want %q", tc.name, tc.line, got, sys(tc.want))
+		}
+		if err := h.CheckPassword(t.Context(), "mike", tc.current, "127.0.0.1:1"); err != nil {
+			t.Errorf("%s: the password %q: %v, want nil", tc.name, tc.current, err)
+		}
 	}
 }
