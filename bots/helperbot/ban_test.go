@@ -99,3 +99,32 @@ func TestKickConfirmed(t *testing.T) {
 		t.Errorf("admin kicking themselves got %q, want %q", got, want)
 	}
 }
+
+// TestKickInChat: chat is where kicks land, so a kick there (by an
+// operator, an admin of every room) moves nobody: no leave and join lines,
+// no kicked line; the admin gets the line /ban and /lock there get.
+func TestKickInChat(t *testing.T) {
+	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	ctx := t.Context()
+	hub.SetOperators(func(k string) bool { return k == "SHA256:root" })
+	root, err := hub.Login(ctx, "root", chat.LoginOptions{Door: "test", KeyID: "SHA256:root", Outbox: chat.NewOutbox(0)})
+	if err != nil {
+		t.Fatalf("Login(root): %v", err)
+	}
+	bob := chattest.Login(t, hub, "bob")
+	chattest.Lines(root)
+	chattest.Lines(bob)
+	for _, in := range []string{"/kick bob", "/kick root", "/ban bob"} {
+		root.Input(ctx, in)
+		want := []string{"<helperbot> 'chat' is open to everyone.\n"}
+		if got := chattest.Lines(root); !slices.Equal(got, want) {
+			t.Errorf("%s: root got %q, want %q", in, got, want)
+		}
+		if got := chattest.Lines(bob); len(got) != 0 {
+			t.Errorf("%s: bob got %q, want nothing", in, got)
+		}
+		if bob.Room() != chat.DefaultRoom || root.Room() != chat.DefaultRoom {
+			t.Errorf("%s: bob in %q, root in %q; want both in %q", in, bob.Room(), root.Room(), chat.DefaultRoom)
+		}
+	}
+}
