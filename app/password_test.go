@@ -104,19 +104,21 @@ func TestTelnetPassword(t *testing.T) {
 	// Over SSH, no key and another key are asked for the password too, and
 	// a wrong one gets nobody in (sshd's tests): neither door lets eve be mike.
 
+	pw, next := "hunter2 hunter2", "hunter2 hunter3"
 	for _, restart := range []bool{false, true} {
 		if restart {
 			srv.Stop(t)
 			srv = apptest.Start(t, cfg)
 		}
-		m := loginWithPassword(t, srv.Telnet, "mike", "hunter2 hunter2")
+		m := loginWithPassword(t, srv.Telnet, "mike", pw)
 		enterRoom(m, "mike", "den", "den")
 		m.Send("/users")
 		m.Expect("<helperbot> Current online users:", "<helperbot> 1. mike (admin)")
-		m.Send("/password hunter2 hunter3")
+		m.Send("/password " + next)
 		m.Expect("<system> Your password has been changed.")
-		m.Send("/password hunter2 hunter2")
-		m.Expect("<system> Your password has been changed.")
+		m.Send("/password " + pw) // one every 10 s per session
+		m.Expect("<system> You're sending too fast, slow down.")
+		pw, next = next, pw
 		m.Send("/leave")
 		m.Until("<system> Leaving chat room.")
 		m.Closed()

@@ -138,7 +138,11 @@ func spanText(d time.Duration) string {
 
 // Kick moves the user called name from the room called where to
 // DefaultRoom, as Move does, and records it as a kick made under ctx.
+// Nobody is kicked from DefaultRoom, where kicks land: ErrOpenRoom.
 func (b *Bot) Kick(ctx context.Context, name, where string) (User, error) {
+	if Fold(where) == Fold(DefaultRoom) {
+		return User{}, ErrOpenRoom
+	}
 	u, err := b.Move(name, where, DefaultRoom)
 	if err == nil {
 		b.audit(ctx, "", AuditRecord{Action: AuditKick, Target: u.Name, Room: where})

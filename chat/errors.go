@@ -30,7 +30,7 @@ var (
 	ErrIsCreator    = errors.New("is the creator of the room")
 	ErrNotLocked    = errors.New("room is not invite-only")
 	ErrInviteOnly   = errors.New("room is invite-only")
-	ErrOpenRoom     = errors.New("room is open to everyone: it cannot be locked, nor anyone banned from it")
+	ErrOpenRoom     = errors.New("room is open to everyone: it cannot be locked, nor anyone banned or kicked from it")
 	ErrTopicTooLong = errors.New("topic too long")
 	// ErrRoomRecordsFull refuses a new ban, mute, admin or invitation in
 	// a room that holds MaxRoomRecords of that kind already.

@@ -74,7 +74,8 @@ type target struct {
 	s    *Session // online, or nil
 }
 
-// target finds the room and the user called name for a ban or a mute: a
+// target finds the room and the user called name for a ban or a mute (the
+// user online whose name looks like it, if nobody online is called so): a
 // name nobody could log in with returns ErrNameInvalid, a room that does
 // not exist (or is being removed) ErrNotFound, one of the room's admins
 // or an operator ErrIsAdmin. what names the action for errors. The caller
@@ -88,13 +89,21 @@ func (h *Hub) target(room, name, what string) (target, error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	t := target{r: h.rooms[Fold(room)], name: name, key: key, s: h.users[key]}
+	if t.s == nil {
+		// A name that looks like one online (b0b for bob) is aimed at its
+		// user, whom its ban or mute holds already: they are moved out or
+		// told, and the record is theirs, as if they had been named.
+		if k, like := h.online.find(sks, key); like {
+			t.s = h.users[k]
+		}
+	}
 	if t.s != nil {
-		t.name = t.s.name
+		t.name, t.key = t.s.name, t.s.key
 	}
 	switch {
 	case t.r == nil || t.r.gone:
 		return target{}, ErrNotFound
-	case t.r.isAdmin(key) || (t.s != nil && t.s.operator):
+	case t.r.isAdmin(key) || t.r.isAdmin(t.key) || (t.s != nil && t.s.operator):
 		return target{}, ErrIsAdmin
 	}
 	return t, nil

@@ -45,6 +45,12 @@ const MinPasswordLen = 8
 // checking (ErrTooManyAttempts).
 const WrongPasswordsPerAddr = 10
 
+// PasswordEvery is how often one session may run /password's hash: each
+// costs ~25 ms of a core and waits for a slot that password logins share,
+// so a user at the flood limit could otherwise slow every password login.
+// Sooner, /password gets the flood line (TextTooFast) and does nothing.
+const PasswordEvery = 10 * time.Second
+
 // passwordWindow is the sliding window of WrongPasswordsPerAddr.
 const passwordWindow = time.Minute
 
@@ -187,6 +193,11 @@ type passwords struct {
 	shown  map[string]string // folded name → the name as it was protected
 	like   lookalikes        // skeletons of the names in hashes
 
+	// save makes /password's record in memory and in the store, and their
+	// undoing, one at a time (taken before Hub.mu, held across the store's
+	// SavePassword).
+	save sync.Mutex
+
 	mu    sync.Mutex
 	wrong recentTimes // wrong passwords per source address within passwordWindow
 }
@@ -226,6 +237,16 @@ func (pw *passwords) set(key, name, hash string) {
 	}
 	pw.hashes[key] = hash
 	pw.shown[key] = name
+}
+
+// unset forgets the password of the name whose folded form is key.
+// The caller holds Hub.mu for writing.
+func (pw *passwords) unset(key string) {
+	if pw.has(key) {
+		pw.like.remove(skeletons(key), key)
+	}
+	delete(pw.hashes, key)
+	delete(pw.shown, key)
 }
 
 // loadPasswords loads the passwords of the store; of two names that fold
@@ -355,7 +376,11 @@ func (h *Hub) CheckPassword(ctx context.Context, name, password, addr string) er
 // setPassword runs /password NEW: NEW, the rest of the line, becomes the
 // password of the user's name. Allowed while the name is not protected,
 // or to a session that proved it; the session is then proven. The hash is
-// made off every lock and stored before it counts.
+// made off every lock. Whether it is allowed is asked again, with the
+// session still online, under the write lock that records the hash, so a
+// session that left meanwhile (its name maybe taken by another login)
+// records nothing; the store then gets it, and a failure there takes it
+// back. pw.save keeps the store and memory in one order.
 func (s *Session) setPassword(ctx context.Context, password string) {
 	h := s.hub
 	if RuneLen(password) < MinPasswordLen {
@@ -363,31 +388,60 @@ func (s *Session) setPassword(ctx context.Context, password string) {
 		return
 	}
 	h.mu.RLock()
-	_, protected := h.protectedName(s.key, h.now())
-	allowed := s.proven.Load() || !protected
+	allowed := s.maySetPassword()
 	h.mu.RUnlock()
 	if !allowed {
 		s.Notify(textPasswordOwner)
 		return
 	}
+	now := h.now()
+	if !s.passwordAt.IsZero() && now.Sub(s.passwordAt) < PasswordEvery {
+		s.Notify(TextTooFast)
+		return
+	}
+	s.passwordAt = now
 	var hash string
 	var err error
 	if werr := h.pw.slow(ctx, func() { hash, err = hashPassword(password, h.pw.params) }); werr != nil {
 		return // the user left meanwhile
 	}
-	if err == nil {
-		err = h.store.SavePassword(ctx, PasswordRecord{Name: s.name, Hash: hash, Time: h.now()})
-	}
 	if err != nil {
-		h.log.Error("set password", "user", LogName(s.name), "err", err)
-		s.Notify("Could not set your password, please try again.")
+		s.passwordFailed(err)
 		return
 	}
+	h.pw.save.Lock()
+	defer h.pw.save.Unlock()
 	h.mu.Lock()
-	had := h.pw.has(s.key)
-	h.pw.set(s.key, s.name, hash)
-	first := !s.proven.Swap(true)
+	online, allowed := !s.closed, s.maySetPassword()
+	oldHash, had := h.pw.hashes[s.key]
+	oldShown := h.pw.shown[s.key]
+	first := false
+	if online && allowed {
+		h.pw.set(s.key, s.name, hash)
+		first = !s.proven.Swap(true)
+	}
 	h.mu.Unlock()
+	switch {
+	case !online:
+		return // nobody to tell; the name may be another's by now
+	case !allowed:
+		s.Notify(textPasswordOwner)
+		return
+	}
+	if err := h.store.SavePassword(ctx, PasswordRecord{Name: s.name, Hash: hash, Time: h.now()}); err != nil {
+		h.mu.Lock()
+		if had {
+			h.pw.set(s.key, oldShown, oldHash)
+		} else {
+			h.pw.unset(s.key)
+		}
+		if first {
+			s.proven.Store(false)
+		}
+		h.mu.Unlock()
+		s.passwordFailed(err)
+		return
+	}
 	h.audit(ctx, s, AuditRecord{Action: AuditPassword, Target: s.name, Args: either(had, "changed", "set")})
 	if first {
 		h.keepIgnored(ctx, s)
@@ -397,6 +451,19 @@ func (s *Session) setPassword(ctx context.Context, password string) {
 		return
 	}
 	s.Notify(textPasswordSet)
+}
+
+// maySetPassword reports whether s may set its name's password: the name
+// is not protected, or s proved it. The caller holds Hub.mu.
+func (s *Session) maySetPassword() bool {
+	_, protected := s.hub.protectedName(s.key, s.hub.now())
+	return s.proven.Load() || !protected
+}
+
+// passwordFailed logs why /password failed and tells the user.
+func (s *Session) passwordFailed(err error) {
+	s.hub.log.Error("set password", "user", LogName(s.name), "err", err)
+	s.Notify("Could not set your password, please try again.")
 }
 
 // keepIgnored stores the ignore list of s, whose name has just become

@@ -29,7 +29,10 @@ func lastLine(t *testing.T, s *chat.Session) string {
 // TestPasswordCommand: /password's every line, from PROTOCOL.md.
 func TestPasswordCommand(t *testing.T) {
 	t.Parallel()
-	h := chattest.NewHub(t, chat.Config{})
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(chat.PasswordEvery); return now }
+	h := chattest.NewHub(t, chat.Config{Now: clock}) // every /password is PasswordEvery after the last
 	mike := chattest.Login(t, h, "mike")
 	chattest.Lines(mike)
 	for _, tc := range []struct{ name, line, want string }{
@@ -252,5 +255,89 @@ func TestPasswordLimitConcurrent(t *testing.T) {
 	// The right one is refused too while the address is over its limit.
 	if err := h.CheckPassword(t.Context(), "mike", "hunter2hunter2", "192.0.2.7:1"); !errors.Is(err, chat.ErrTooManyAttempts) {
 		t.Errorf("the right password after the limit: %v, want ErrTooManyAttempts", err)
+	}
+}
+
+// gatedStore holds SavePassword until its gate is opened, so that a test
+// can act while a /password is between its check and its end.
+type gatedStore struct {
+	*store.Memory
+	saving chan struct{} // closed when SavePassword is first entered
+	gate   chan struct{} // SavePassword returns once this is closed
+	once   sync.Once
+}
+
+func (g *gatedStore) SavePassword(ctx context.Context, r chat.PasswordRecord) error {
+	g.once.Do(func() { close(g.saving) })
+	<-g.gate
+	return g.Memory.SavePassword(ctx, r)
+}
+
+// TestPasswordSetterLeavesMeanwhile: a session that sets a password and
+// logs out while it is being stored, with another login taking the name
+// that was still free, never leaves the password on a name held by a
+// session that did not prove it: a session holding a protected name is a
+// proven one.
+func TestPasswordSetterLeavesMeanwhile(t *testing.T) {
+	t.Parallel()
+	st := &gatedStore{Memory: store.NewMemory(0), saving: make(chan struct{}), gate: make(chan struct{})}
+	h := chattest.NewHub(t, chat.Config{Store: st})
+	mike := chattest.Login(t, h, "mike")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		mike.Input(context.WithoutCancel(t.Context()), "/password correct horse")
+	}()
+	select {
+	case <-st.saving:
+	case <-time.After(time.Minute):
+		t.Fatal("/password did not reach the store within a minute")
+	}
+	mike.Close()
+	other, err := h.Login(t.Context(), "mike", chat.LoginOptions{Door: "test", Outbox: chat.NewOutbox(0)})
+	close(st.gate)
+	<-done
+	if err != nil {
+		// Refused: the name was already protected by the password being
+		// stored; the invariant holds.
+		return
+	}
+	if h.Protected("mike") && !other.Proven() {
+		t.Errorf("the name mike is protected by the password of a session that left, and held by one that did not prove it")
+	}
+}
+
+// TestPasswordRateLimited: /password costs a slow hash, so one session
+// may set it once every chat.PasswordEvery; sooner, it gets the flood line
+// and nothing is hashed or changed.
+func TestPasswordRateLimited(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	h := chattest.NewHub(t, chat.Config{Now: clock})
+	mike := chattest.Login(t, h, "mike")
+	chattest.Lines(mike)
+	for _, tc := range []struct {
+		name    string
+		wait    time.Duration
+		line    string
+		want    string
+		current string // the password in force after the line
+	}{
+		{"first", 0, "/password correct horse", "Your name is now protected by a password.", "correct horse"},
+		{"too soon", time.Second, "/password battery staple", "You're sending too fast, slow down.", "correct horse"},
+		{"too short is not counted", 0, "/password short", "Please specify a password of at least 8 characters.", "correct horse"},
+		{"after the wait", chat.PasswordEvery, "/password battery staple", "Your password has been changed.", "battery staple"},
+	} {
+		advance(tc.wait)
+		mike.Input(t.Context(), tc.line)
+		if got := lastLine(t, mike); got != sys(tc.want) {
+			t.Errorf("%s: %q answered %q, want %q", tc.name, tc.line, got, sys(tc.want))
+		}
+		if err := h.CheckPassword(t.Context(), "mike", tc.current, "127.0.0.1:1"); err != nil {
+			t.Errorf("%s: the password %q: %v, want nil", tc.name, tc.current, err)
+		}
 	}
 }

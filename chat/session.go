@@ -54,6 +54,10 @@ type Session struct {
 	// (password.go); set at login and by /password.
 	proven atomic.Bool
 
+	// passwordAt: when /password last hashed (PasswordEvery); used only
+	// by the session's reader, which runs its commands.
+	passwordAt time.Time
+
 	// guarded by hub.mu
 	room   *room
 	closed bool

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -87,7 +88,8 @@ func (l *inputLine) View() []line {
 		return l.lines
 	}
 	l.dirty = false
-	row := l.in.View()
+	in := l.masked()
+	row := in.View()
 	// The text input measures grapheme clusters; a terminal that counts
 	// code points (tmux 3.3a draws 👍🏽 in 4 cells, not 2) would draw the
 	// row wider than the screen, and on the last row that scrolls the
@@ -101,11 +103,30 @@ func (l *inputLine) View() []line {
 	// of them at 120 columns).
 	row = trailingBlank.ReplaceAllString(row, "$1")
 	l.lines = append(l.lines[:0], line{s: row})
-	l.cursor = l.in.Cursor()
+	l.cursor = in.Cursor()
 	if l.cursor != nil {
 		l.cursor.Position.Y = l.row
 	}
 	return l.lines
+}
+
+// masked returns the text input to draw: the line's own, or, while it
+// holds "/password " and more, a copy of it with each character after
+// that shown as one •, as terminals hide a password. One cell for each
+// character, the cursor at the same character: the text input places the
+// cursor by characters.
+func (l *inputLine) masked() *textinput.Model {
+	val := l.in.Value()
+	lead := len(val) - len(strings.TrimLeft(val, " "))
+	word, _, spaced := strings.Cut(val[lead:], " ")
+	if !spaced || !strings.EqualFold(word, "/password") {
+		return &l.in
+	}
+	head := lead + len(word) + 1
+	in := l.in
+	in.SetValue(val[:head] + strings.Repeat("•", utf8.RuneCountInString(val[head:])))
+	in.SetCursor(l.in.Position())
+	return &in
 }
 
 // take empties the line, as Enter does, and returns what it held, kept in

@@ -979,3 +979,44 @@ func TestKickNoticeStays(t *testing.T) {
 		u.contains("▸ "+room, "You've been kicked from the 'den' room.")
 	}
 }
+
+// TestPasswordMasked: what follows "/password " is shown as one • per
+// character while typed, as terminals hide passwords; the cursor stays
+// where it would be on the clear text, and other lines show as typed.
+func TestPasswordMasked(t *testing.T) {
+	long := strings.Repeat("p", 100) // wider than the row: scrolled, still masked
+	for _, tc := range []struct {
+		name, typed, want string
+		left              int // presses of ← after typing
+	}{
+		{"password", "/password hunter2 hunter2", "/password •••••••••••••••", 0},
+		{"any case, cursor moved", "/PassWord hunter2é", "/PassWord ••••••••", 3},
+		{"wide characters", "/password 日本語の秘密", "/password ••••••", 0},
+		{"long", "/password " + long, strings.Repeat("•", 40), 0},
+		{"word only", "/password", "/password", 0},
+		{"another command", "/passwords hunter2", "/passwords hunter2", 0},
+		{"a message", "my password hunter2", "my password hunter2", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := newHub(t)
+			u := newUI(t, h, "alice", 80, 24)
+			u.typ(tc.typed)
+			for range tc.left {
+				u.key(tea.KeyPressMsg{Code: tea.KeyLeft})
+			}
+			lines := strings.Split(u.screen(), "\n")
+			row := lines[len(lines)-1]
+			if !strings.Contains(row, tc.want) {
+				t.Errorf("input row = %q, want it to show %q", row, tc.want)
+			}
+			if masked := tc.want != tc.typed; masked && strings.Contains(row, "hunter") || strings.Contains(row, "秘密") || strings.Contains(row, "ppp") {
+				t.Errorf("input row = %q shows the password", row)
+			}
+			want := u.m.input.in.Cursor()
+			got := u.m.View().Cursor
+			if want == nil || got == nil || got.Position.X != want.Position.X {
+				t.Errorf("cursor at %+v, want %+v (the clear text's)", got, want)
+			}
+		})
+	}
+}

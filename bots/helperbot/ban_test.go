@@ -99,3 +99,76 @@ func TestKickConfirmed(t *testing.T) {
 		t.Errorf("admin kicking themselves got %q, want %q", got, want)
 	}
 }
+
+// TestKickInChat: chat is where kicks land, so a kick there (by an
+// operator, an admin of every room) moves nobody: no leave and join lines,
+// no kicked line; the admin gets the line /ban and /lock there get.
+func TestKickInChat(t *testing.T) {
+	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	ctx := t.Context()
+	hub.SetOperators(func(k string) bool { return k == "SHA256:root" })
+	root, err := hub.Login(ctx, "root", chat.LoginOptions{Door: "test", KeyID: "SHA256:root", Outbox: chat.NewOutbox(0)})
+	if err != nil {
+		t.Fatalf("Login(root): %v", err)
+	}
+	bob := chattest.Login(t, hub, "bob")
+	chattest.Lines(root)
+	chattest.Lines(bob)
+	for _, in := range []string{"/kick bob", "/kick root", "/ban bob"} {
+		root.Input(ctx, in)
+		want := []string{"<helperbot> 'chat' is open to everyone.\n"}
+		if got := chattest.Lines(root); !slices.Equal(got, want) {
+			t.Errorf("%s: root got %q, want %q", in, got, want)
+		}
+		if got := chattest.Lines(bob); len(got) != 0 {
+			t.Errorf("%s: bob got %q, want nothing", in, got)
+		}
+		if bob.Room() != chat.DefaultRoom || root.Room() != chat.DefaultRoom {
+			t.Errorf("%s: bob in %q, root in %q; want both in %q", in, bob.Room(), root.Room(), chat.DefaultRoom)
+		}
+	}
+}
+
+// TestBanMuteLookAlike: /ban or /mute of a name that looks like the name
+// of a user online (b0b for bob) is the ban or mute of that user, as the
+// ban of a look-alike already keeps them out: bob is moved out of the
+// room and told, or told he is muted, and the admin's line names him.
+func TestBanMuteLookAlike(t *testing.T) {
+	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
+	ctx := t.Context()
+	admin, bob, mike := chattest.Login(t, hub, "admin"), chattest.Login(t, hub, "bob"), chattest.Login(t, hub, "mike")
+	for _, s := range []*chat.Session{admin, bob, mike} {
+		s.Input(ctx, "/switch den")
+	}
+	for _, s := range []*chat.Session{admin, bob, mike} {
+		chattest.Lines(s)
+	}
+
+	admin.Input(ctx, "/ban b0b")
+	want := []string{"<helperbot> bob has left the chat room!\n", "<helperbot> bob is banned from 'den'.\n"}
+	if got := chattest.Lines(admin); !slices.Equal(got, want) {
+		t.Errorf("/ban b0b: admin got %q, want %q", got, want)
+	}
+	if got, want := chattest.Lines(bob), "<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.\n"; len(got) == 0 || got[len(got)-1] != want {
+		t.Errorf("/ban b0b: bob got %q, want it to end with %q", got, want)
+	}
+	if bob.Room() != chat.DefaultRoom {
+		t.Errorf("/ban b0b: bob is in %q, want %q", bob.Room(), chat.DefaultRoom)
+	}
+
+	chattest.Lines(mike)
+	admin.Input(ctx, "/mute rnike")
+	if got, want := chattest.Lines(admin), []string{"<helperbot> mike is muted in 'den'.\n"}; !slices.Equal(got, want) {
+		t.Errorf("/mute rnike: admin got %q, want %q", got, want)
+	}
+	if got, want := chattest.Lines(mike), []string{"<helperbot> You've been muted in 'den'.\n"}; !slices.Equal(got, want) {
+		t.Errorf("/mute rnike: mike got %q, want %q", got, want)
+	}
+	mike.Input(ctx, "hello")
+	if got, want := chattest.Lines(mike), []string{"<helperbot> You're muted in 'den'.\n"}; !slices.Equal(got, want) {
+		t.Errorf("mike's message after /mute rnike: mike got %q, want %q", got, want)
+	}
+	if got := chattest.Lines(admin); len(got) != 0 {
+		t.Errorf("mike's message after /mute rnike reached the admin: %q", got)
+	}
+}

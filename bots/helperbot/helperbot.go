@@ -179,8 +179,8 @@ func kick(ctx context.Context, b *chat.Bot, c chat.Command) {
 		b.Reply(c.From, notFound)
 		return
 	}
-	if !sendOff(b, c.Room, "kicked", "", func() (chat.User, error) { return b.Kick(ctx, u.Name, c.Room) }) { // gone since Find
-		b.Reply(c.From, notFound)
+	err := sendOff(b, c.Room, "kicked", "", func() (chat.User, error) { return b.Kick(ctx, u.Name, c.Room) })
+	if refused(b, c, "kick", u.Name, err) { // gone since Find, or chat, where kicks land
 		return
 	}
 	if chat.Fold(u.Name) != chat.Fold(c.From) {
@@ -204,20 +204,20 @@ func ban(ctx context.Context, b *chat.Bot, c chat.Command) {
 	}
 	// Banned first, then moved: a /switch into the room that lands after
 	// the ban is refused, one that lands before is undone here.
-	sendOff(b, c.Room, "banned", forText(d), func() (chat.User, error) { return b.Move(rec.Name, c.Room, chat.DefaultRoom) })
+	_ = sendOff(b, c.Room, "banned", forText(d), func() (chat.User, error) { return b.Move(rec.Name, c.Room, chat.DefaultRoom) }) // not in it: nobody to move
 	b.Reply(c.From, rec.Name+" is banned from '"+c.Room+"'"+forText(d)+".")
 }
 
 // sendOff moves a user from room to chat with move (Kick or Move), if they
 // are in it, and tells them they were kicked or banned (done), for how long (span,
-// forText's, "" for good). It reports whether they were moved.
-func sendOff(b *chat.Bot, room, done, span string, move func() (chat.User, error)) bool {
+// forText's, "" for good). It returns move's error: nobody was moved.
+func sendOff(b *chat.Bot, room, done, span string, move func() (chat.User, error)) error {
 	moved, err := move()
 	if err != nil {
-		return false
+		return err
 	}
 	b.Reply(moved.Name, "You've been "+done+" from the '"+room+"' room"+span+". You've been returned to '"+chat.DefaultRoom+"'.")
-	return true
+	return nil
 }
 
 // adminArg returns the NAME of c, its first argument, if its author is an

@@ -17,7 +17,8 @@ import (
 
 // TestMuteLookAlike: a mute holds for the names that look like the one
 // muted, as a ban does, and Members marks them; /unmute of a look-alike
-// lifts it.
+// lifts it. The mute of a look-alike of a user online is theirs, and
+// named as they logged in (TestBanMuteLookAlike).
 func TestMuteLookAlike(t *testing.T) {
 	hub := chattest.NewHub(t, chat.Config{Plugins: []chat.Plugin{helperbot.New()}})
 	ctx := t.Context()
@@ -38,7 +39,7 @@ func TestMuteLookAlike(t *testing.T) {
 		t.Errorf("Members(den) = %+v, want TR0LL alone muted", m)
 	}
 	admin.Input(ctx, "/unmute tr0ll")
-	if got, want := chattest.Lines(admin), []string{"<helperbot> troll is no longer muted in 'den'.\n"}; !slices.Equal(got, want) {
+	if got, want := chattest.Lines(admin), []string{"<helperbot> TR0LL is no longer muted in 'den'.\n"}; !slices.Equal(got, want) {
 		t.Errorf("admin got %q, want %q", got, want)
 	}
 	troll.Input(ctx, "hi")
