@@ -54,3 +54,18 @@ func (h *Hub) ProtectBehind(name string) {
 	defer h.mu.Unlock()
 	h.pw.set(Fold(Normalize(name)), Normalize(name), "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5")
 }
+
+// OwnedBy reports whether the SSH key whose fingerprint is keyID owns the
+// name called name: a binding in force, as a login's claim sees it.
+func (h *Hub) OwnedBy(name, keyID string) bool {
+	if keyID == "" {
+		return false
+	}
+	_, key, _, err := loginName(name)
+	if err != nil {
+		return false
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.ownedBy(key, keyID, h.now())
+}

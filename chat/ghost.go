@@ -180,23 +180,6 @@ func (h *Hub) dropLogin(s *Session) {
 	}
 }
 
-// OwnedBy reports whether the SSH key whose fingerprint is keyID owns the
-// name called name: a binding in force. The SSH door asks it to tell the
-// engine that a client proved the name with its key (LoginOptions.Proven).
-// Safe for concurrent use.
-func (h *Hub) OwnedBy(name, keyID string) bool {
-	if keyID == "" {
-		return false
-	}
-	_, key, _, err := loginName(name)
-	if err != nil {
-		return false
-	}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.ownedBy(key, keyID, h.now())
-}
-
 // ownedBy reports whether the SSH key keyID owns the name whose folded
 // form is key at now. The caller holds h.mu.
 func (h *Hub) ownedBy(key, keyID string, now time.Time) bool {

@@ -333,9 +333,9 @@ type LoginOptions struct {
 	// (--ops-file): a server operator, an admin of every room. Only the
 	// SSH door sets it, from the key the client proved.
 	Operator bool
-	// Proven says the door proved the name: its password was checked
-	// (Hub.CheckPassword), or the client proved the SSH key that owns it
-	// (Hub.OwnedBy; the engine also finds that by itself). A name with a
+	// Proven says the door proved the name's password (Hub.CheckPassword).
+	// A login with the SSH key that owns the name proves it too: the
+	// engine finds that itself, under the lock that claims the name. A name with a
 	// password is refused to a login neither proven nor with its owning
 	// key (see password.go); a proven login of a name online replaces the
 	// older session (ghost.go), an unproven one is refused with ErrNameTaken.
@@ -384,8 +384,7 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		h.log.Info("login refused", "user", LogName(name), "door", opt.Door, "addr", opt.Addr, "reason", "banned from the server")
 		return nil, ErrServerBanned
 	}
-	_, proven := h.protectedName(key, h.now()) // before claim binds it: if the login goes on, it proved the name
-	c, g, err := h.claimOver(s, opt, h.now())  // a proven login replaces the name's older session (ghost.go)
+	c, g, err := h.claimOver(s, opt, h.now()) // a proven login replaces the name's older session (ghost.go)
 	if err == nil {
 		h.users[key] = s // holds the name while the binding is written
 		h.online.add(sks, key)
@@ -416,7 +415,9 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 
 	ignored := h.loadIgnored(ctx, name, c)
 	s.awaitLeaves(ctx)
-	off := h.offlineFor(ctx, name, proven, c.bound, ignored)
+	// A login that proved the name without binding it now proved a name
+	// protected before it: what was kept for the name is its own.
+	off := h.offlineFor(ctx, name, c.proven && !c.bound, c.bound, ignored)
 	h.mu.Lock()
 	if s.closed { // replaced meanwhile by a newer login that proved the name
 		h.mu.Unlock()

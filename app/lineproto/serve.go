@@ -34,7 +34,7 @@ type Options struct {
 	Name         string       // log in with this name at once, without a prompt (SSH)
 	KeyID        string       // SSH key fingerprint, "" for none
 	Operator     bool         // KeyID is a server operator's (chat.LoginOptions.Operator)
-	Proven       bool         // the door proved the name, by its password or owning key (chat.LoginOptions.Proven)
+	Proven       bool         // the door proved the name's password (chat.LoginOptions.Proven)
 	LoginTimeout time.Duration
 	WriteTimeout time.Duration // a write blocked this long ends the connection
 	FloodBurst   int

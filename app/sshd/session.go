@@ -74,10 +74,11 @@ func (d *Door) handle(s ssh.Session) {
 		refuse(s, chat.TextServerBanned)
 		return
 	}
-	// The client proved the name, by its password (keyboard-interactive)
-	// or by the key that owns it: this login replaces an older session of
-	// the name, on either door (chat/ghost.go).
-	proven := passwordProven(s.Context()) || d.cfg.Hub.OwnedBy(s.User(), keyID)
+	// The client proved the name by its password (keyboard-interactive);
+	// proof by the key that owns it the engine finds itself. Either way
+	// the login replaces an older session of the name, on either door
+	// (chat/ghost.go).
+	proven := passwordProven(s.Context())
 	code := 0
 	if isPty && !servesJSON(s) { // JSON lines are for programs, with a pty or not
 		code = d.serveUI(s, c, ch, pty, keyID, op, proven)
