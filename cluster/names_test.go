@@ -1,0 +1,92 @@
+package cluster_test
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+
+	"chatserver/chat"
+	"chatserver/cluster"
+	"chatserver/cluster/clustertest"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// openNames opens the names bucket for node over a connection of its own
+// to the server-th server, as a node connected there would.
+func openNames(t *testing.T, c *clustertest.Cluster, node string, server int) *cluster.Names {
+	t.Helper()
+	nc, err := nats.Connect(c.Server(server).ClientURL())
+	if err != nil {
+		t.Fatalf("connect %s: %v", node, err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream %s: %v", node, err)
+	}
+	n, err := cluster.OpenNames(t.Context(), js, cluster.NamesConfig{Node: node})
+	if err != nil {
+		t.Fatalf("OpenNames %s: %v", node, err)
+	}
+	return n
+}
+
+// TestNamesRace has nodes on every server of a cluster hold one name at
+// once: exactly one wins and the others are told the name is taken; once
+// the winner lets go the name can be held again, and the winner's late
+// second release does not free it from the new holder.
+func TestNamesRace(t *testing.T) {
+	c := clustertest.Start(t, 3)
+	ctx := t.Context()
+	const nodes = 6
+	names := make([]*cluster.Names, nodes)
+	for i := range names {
+		names[i] = openNames(t, c, "n"+strconv.Itoa(i), i%3)
+	}
+
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		won  []int
+		rels = make([]func() error, nodes)
+	)
+	for i, n := range names {
+		wg.Go(func() {
+			release, err := n.HoldName(ctx, "j.doe")
+			switch {
+			case err == nil:
+				mu.Lock()
+				won = append(won, i)
+				mu.Unlock()
+				rels[i] = func() error { return release(ctx) }
+			case !errors.Is(err, chat.ErrNameTaken):
+				t.Errorf("node %d: HoldName = %v, want nil or ErrNameTaken", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 1 {
+		t.Fatalf("nodes %v won the race for one name, want exactly one", won)
+	}
+	winner := won[0]
+	if err := rels[winner](); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	other := (winner + 1) % nodes
+	release2, err := names[other].HoldName(ctx, "j.doe")
+	if err != nil {
+		t.Fatalf("HoldName after release = %v, want it held", err)
+	}
+	if err := rels[winner](); err != nil {
+		t.Fatalf("second release: %v", err)
+	}
+	if _, err := names[winner].HoldName(ctx, "j.doe"); !errors.Is(err, chat.ErrNameTaken) {
+		t.Errorf("HoldName after a stale release = %v, want ErrNameTaken (the stale release freed it)", err)
+	}
+	if err := release2(ctx); err != nil {
+		t.Fatalf("release of the second holder: %v", err)
+	}
+}
