@@ -90,3 +90,32 @@ func TestNamesRace(t *testing.T) {
 		t.Fatalf("release of the second holder: %v", err)
 	}
 }
+
+// TestNamesHeldTwiceOnOneNode has one node hold a name twice, as a login
+// that replaces an older session of the name on the node does: the name
+// stays the node's until both holds are released.
+func TestNamesHeldTwiceOnOneNode(t *testing.T) {
+	c := clustertest.Start(t, 3)
+	ctx := t.Context()
+	a, b := openNames(t, c, "a", 0), openNames(t, c, "b", 1)
+	rel1, err := a.HoldName(ctx, "anna")
+	if err != nil {
+		t.Fatalf("first hold: %v", err)
+	}
+	rel2, err := a.HoldName(ctx, "anna")
+	if err != nil {
+		t.Fatalf("second hold on the same node: %v", err)
+	}
+	if err := rel1(ctx); err != nil {
+		t.Fatalf("release the first: %v", err)
+	}
+	if _, err := b.HoldName(ctx, "anna"); !errors.Is(err, chat.ErrNameTaken) {
+		t.Fatalf("other node's hold with one hold left = %v, want ErrNameTaken", err)
+	}
+	if err := rel2(ctx); err != nil {
+		t.Fatalf("release the second: %v", err)
+	}
+	if _, err := b.HoldName(ctx, "anna"); err != nil {
+		t.Fatalf("other node's hold once both were released = %v, want it held", err)
+	}
+}
