@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"chatserver/chat"
+	"chatserver/chat/chattest"
 	"chatserver/cluster"
 	"chatserver/cluster/clustertest"
 
@@ -118,4 +119,46 @@ func TestNamesHeldTwiceOnOneNode(t *testing.T) {
 	if _, err := b.HoldName(ctx, "anna"); err != nil {
 		t.Fatalf("other node's hold once both were released = %v, want it held", err)
 	}
+}
+
+// TestHubsRaceForName has chat hubs on every server of a cluster, each
+// with the names bucket as its Cluster, log one name in at once: exactly
+// one login wins, the others are told the name is taken, and once the
+// winner logs out the name is free on another hub.
+func TestHubsRaceForName(t *testing.T) {
+	c := clustertest.Start(t, 3)
+	hubs := make([]*chat.Hub, 3)
+	for i := range hubs {
+		hubs[i] = chattest.NewHub(t, chat.Config{Cluster: openNames(t, c, "n"+strconv.Itoa(i), i)})
+	}
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		won []*chat.Session
+		at  []int
+	)
+	for i, h := range hubs {
+		wg.Go(func() {
+			s, err := h.Login(t.Context(), "anna", chat.LoginOptions{Door: "test", Outbox: chat.NewOutbox(0)})
+			switch {
+			case err == nil:
+				mu.Lock()
+				won, at = append(won, s), append(at, i)
+				mu.Unlock()
+			case !errors.Is(err, chat.ErrNameTaken):
+				t.Errorf("hub %d: Login = %v, want nil or ErrNameTaken", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 1 {
+		t.Fatalf("hubs %v logged anna in, want exactly one", at)
+	}
+	won[0].Close()
+	other := hubs[(at[0]+1)%3]
+	s, err := other.Login(t.Context(), "anna", chat.LoginOptions{Door: "test", Outbox: chat.NewOutbox(0)})
+	if err != nil {
+		t.Fatalf("Login on another hub after logout = %v, want it in", err)
+	}
+	s.Close()
 }
