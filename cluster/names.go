@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"time"
 
 	"chatserver/chat"
 
@@ -23,8 +25,11 @@ const NamesBucket = "chat_online"
 // holds it before the older one lets go, and the name stays the node's
 // throughout. Safe for concurrent use.
 type Names struct {
+	js   jetstream.JetStream
 	kv   jetstream.KeyValue
 	node string
+	ttl  time.Duration
+	log  *slog.Logger
 
 	mu   sync.Mutex
 	keys map[string]*hold // by Key; an entry lives while someone holds or waits for it
@@ -36,13 +41,19 @@ type hold struct {
 
 	mu   sync.Mutex // held across the Create and the Delete of the key
 	held int        // guarded by mu: holds given out and not released
-	rev  uint64     // guarded by mu: the revision the node's Create made
+	rev  uint64     // guarded by mu: the key's revision the node wrote last
+	val  []byte     // guarded by mu: the value it wrote
 }
 
 // NamesConfig says how the names bucket is made.
 type NamesConfig struct {
 	Node     string // this node's name, kept in the value of each name it holds
 	Replicas int    // copies of the bucket: 3 in a 3-server cluster (R3); 0 means 3
+	// TTL, if not 0, is how long a name outlives its node's last
+	// heartbeat (Run refreshes each name held every TTL/4), so that the
+	// names of a node killed with -9 come free; at least a second.
+	TTL    time.Duration
+	Logger *slog.Logger // nil: discard
 }
 
 // OpenNames creates the names bucket, or opens it as another node made it.
@@ -50,15 +61,19 @@ func OpenNames(ctx context.Context, js jetstream.JetStream, cfg NamesConfig) (*N
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 3
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:   NamesBucket,
-		Replicas: cfg.Replicas,
-		Storage:  jetstream.FileStorage,
+		Bucket:         NamesBucket,
+		Replicas:       cfg.Replicas,
+		Storage:        jetstream.FileStorage,
+		LimitMarkerTTL: cfg.TTL, // lets keys have a TTL of their own
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %s: %w", NamesBucket, err)
 	}
-	return &Names{kv: kv, node: cfg.Node, keys: make(map[string]*hold)}, nil
+	return &Names{js: js, kv: kv, node: cfg.Node, ttl: cfg.TTL, log: cfg.Logger, keys: make(map[string]*hold)}, nil
 }
 
 // HoldName holds the name whose folded form is key (chat.Fold) for this
@@ -75,13 +90,14 @@ func (n *Names) HoldName(ctx context.Context, key string) (release func(context.
 	h := n.enter(k)
 	h.mu.Lock()
 	if h.held == 0 {
-		rev, err := n.create(ctx, k)
+		val := []byte(n.node + " " + nuid.Next())
+		rev, err := n.create(ctx, k, val)
 		if err != nil {
 			h.mu.Unlock()
 			n.leave(k, h)
 			return nil, fmt.Errorf("hold name %s: %w", key, err)
 		}
-		h.rev = rev
+		h.rev, h.val = rev, val
 	}
 	h.held++
 	h.mu.Unlock()
@@ -94,15 +110,18 @@ func (n *Names) HoldName(ctx context.Context, key string) (release func(context.
 
 // create makes the key with a value of this node's, and returns its
 // revision; chat.ErrNameTaken if another holder has it.
-func (n *Names) create(ctx context.Context, k string) (uint64, error) {
-	val := n.node + " " + nuid.Next()
-	rev, err := n.kv.Create(ctx, k, []byte(val))
+func (n *Names) create(ctx context.Context, k string, val []byte) (uint64, error) {
+	var opts []jetstream.KVCreateOpt
+	if n.ttl > 0 {
+		opts = append(opts, jetstream.KeyTTL(n.ttl))
+	}
+	rev, err := n.kv.Create(ctx, k, val, opts...)
 	if !errors.Is(err, jetstream.ErrKeyExists) {
 		return rev, err
 	}
 	e, gerr := n.kv.Get(ctx, k)
 	switch {
-	case gerr == nil && string(e.Value()) == val:
+	case gerr == nil && string(e.Value()) == string(val):
 		return e.Revision(), nil
 	case gerr != nil && !errors.Is(gerr, jetstream.ErrKeyNotFound):
 		return 0, gerr
@@ -146,4 +165,54 @@ func (n *Names) leave(k string, h *hold) {
 	if h.users--; h.users == 0 {
 		delete(n.keys, k)
 	}
+}
+
+// Run refreshes the TTL of every name this node holds, every TTL/4, until
+// ctx is done; it returns at once without a TTL. A refresh is a publish
+// on the key's subject with the TTL and the revision the node wrote last
+// (kv.Update would drop the TTL: NATS.md §4), so it fails rather than
+// revive a name that expired and another node took meanwhile: such a
+// hold is logged as lost (telling the hub is slice 3's, DESIGN.md).
+func (n *Names) Run(ctx context.Context) error {
+	if n.ttl <= 0 {
+		return nil
+	}
+	t := time.NewTicker(n.ttl / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		n.mu.Lock()
+		all := make(map[string]*hold, len(n.keys))
+		for k, h := range n.keys {
+			all[k] = h
+		}
+		n.mu.Unlock()
+		for k, h := range all {
+			if err := n.refresh(ctx, k, h); err != nil && ctx.Err() == nil {
+				n.log.Warn("refresh name", "key", k, "err", err)
+			}
+		}
+	}
+}
+
+// refresh renews the TTL of the key k that h holds, if h holds it.
+func (n *Names) refresh(ctx context.Context, k string, h *hold) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held == 0 {
+		return nil
+	}
+	actx, cancel := context.WithTimeout(ctx, n.ttl/4)
+	defer cancel()
+	ack, err := n.js.Publish(actx, "$KV."+NamesBucket+"."+k, h.val,
+		jetstream.WithMsgTTL(n.ttl), jetstream.WithExpectLastSequencePerSubject(h.rev))
+	if err != nil {
+		return fmt.Errorf("refresh %s: %w", k, err)
+	}
+	h.rev = ack.Sequence
+	return nil
 }

@@ -1,10 +1,12 @@
 package cluster_test
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"chatserver/chat"
 	"chatserver/chat/chattest"
@@ -19,6 +21,13 @@ import (
 // to the server-th server, as a node connected there would.
 func openNames(t *testing.T, c *clustertest.Cluster, node string, server int) *cluster.Names {
 	t.Helper()
+	return openNamesTTL(t, c, node, server, 0)
+}
+
+// openNamesTTL is openNames with names that expire ttl after their last
+// refresh (0: never).
+func openNamesTTL(t *testing.T, c *clustertest.Cluster, node string, server int, ttl time.Duration) *cluster.Names {
+	t.Helper()
 	nc, err := nats.Connect(c.Server(server).ClientURL())
 	if err != nil {
 		t.Fatalf("connect %s: %v", node, err)
@@ -28,7 +37,7 @@ func openNames(t *testing.T, c *clustertest.Cluster, node string, server int) *c
 	if err != nil {
 		t.Fatalf("jetstream %s: %v", node, err)
 	}
-	n, err := cluster.OpenNames(t.Context(), js, cluster.NamesConfig{Node: node})
+	n, err := cluster.OpenNames(t.Context(), js, cluster.NamesConfig{Node: node, TTL: ttl})
 	if err != nil {
 		t.Fatalf("OpenNames %s: %v", node, err)
 	}
@@ -161,4 +170,45 @@ func TestHubsRaceForName(t *testing.T) {
 		t.Fatalf("Login on another hub after logout = %v, want it in", err)
 	}
 	s.Close()
+}
+
+// TestNamesExpireWithoutHeartbeat: a name held by a node whose heartbeat
+// runs stays held past its TTL; once the node stops refreshing it (killed
+// with -9: no release), the name comes free for another node within the
+// TTL and a little.
+func TestNamesExpireWithoutHeartbeat(t *testing.T) {
+	c := clustertest.Start(t, 3)
+	ctx := t.Context()
+	const ttl = 2 * time.Second
+	a, b := openNamesTTL(t, c, "a", 0, ttl), openNamesTTL(t, c, "b", 1, ttl)
+	if _, err := a.HoldName(ctx, "anna"); err != nil {
+		t.Fatalf("hold on a: %v", err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Run(runCtx) })
+	defer wg.Wait()
+	defer stop()
+
+	for end := time.Now().Add(2 * ttl); time.Now().Before(end); { // refreshed: held all along
+		if _, err := b.HoldName(ctx, "anna"); !errors.Is(err, chat.ErrNameTaken) {
+			t.Fatalf("hold on b while a refreshes = %v, want ErrNameTaken", err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	t0 := time.Now()
+	stop() // a dies: no more refreshes, no release
+	wg.Wait()
+	err := clustertest.Eventually(ctx, 15*time.Second, func(ctx context.Context) error {
+		_, err := b.HoldName(ctx, "anna")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("hold on b once a stopped refreshing: %v", err)
+	}
+	t.Logf("free %v after the last refresh could have been", time.Since(t0))
 }
