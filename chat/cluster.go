@@ -64,3 +64,22 @@ func (h *Hub) releaseName(s *Session, release func(context.Context) error) {
 		h.log.Warn("release name", "user", LogName(s.name), "err", err)
 	}
 }
+
+// NameLost logs out the session of this hub whose folded name (Fold) is
+// key, if there is one, because the cluster no longer holds the name for
+// this node: the node was cut off longer than the names' time to live and
+// another node took the name meanwhile (cluster.Names.Run calls it). The
+// user is told the name is taken (RefusalText(ErrNameTaken)) and their
+// connection closes; their room gets the leave lines. Safe from any
+// goroutine with no engine lock held.
+func (h *Hub) NameLost(key string) {
+	h.mu.RLock()
+	s := h.users[key]
+	h.mu.RUnlock()
+	if s == nil {
+		return
+	}
+	h.log.Warn("logged out", "user", LogName(s.name), "door", s.door, "addr", s.addr, "reason", "name held on another node")
+	s.Notify(RefusalText(ErrNameTaken))
+	s.Close()
+}

@@ -122,3 +122,31 @@ func TestClusterNames(t *testing.T) {
 	}
 	s.Close()
 }
+
+// TestNameLost: when the cluster reports a name lost to another node, the
+// hub's session of it is told the name is taken and logged out, and a name
+// nobody has on the hub costs nothing.
+func TestNameLost(t *testing.T) {
+	t.Parallel()
+	sn := &sharedNames{holder: map[string]string{}, holds: map[string]int{}}
+	h := chattest.NewHub(t, chat.Config{Cluster: sn.node("a")})
+	mike, anna := chattest.Login(t, h, "Mike"), chattest.Login(t, h, "anna")
+	chattest.Lines(mike)
+	chattest.Lines(anna)
+
+	h.NameLost(chat.Fold("nobody"))
+	h.NameLost(chat.Fold("mike"))
+	got := chattest.Lines(mike)
+	if want := "<system> " + chat.RefusalText(chat.ErrNameTaken) + "\n"; len(got) == 0 || got[len(got)-1] != want {
+		t.Errorf("Mike was sent %q, want it to end with %q", got, want)
+	}
+	if !mike.Outbox().Closed() {
+		t.Error("Mike's outbox is open: his connection would stay")
+	}
+	if n := h.Online(); n != 1 {
+		t.Errorf("%d users online, want anna only", n)
+	}
+	if node, n := sn.held(chat.Fold("mike")); node != "" || n != 0 {
+		t.Errorf("after the loss mike is held by %q %d times, want the node's hold released", node, n)
+	}
+}

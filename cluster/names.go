@@ -39,10 +39,13 @@ type Names struct {
 type hold struct {
 	users int // guarded by Names.mu: callers holding or waiting for the entry
 
+	name string // the folded name (chat.Fold) whose key this is
+
 	mu   sync.Mutex // held across the Create and the Delete of the key
 	held int        // guarded by mu: holds given out and not released
 	rev  uint64     // guarded by mu: the key's revision the node wrote last
 	val  []byte     // guarded by mu: the value it wrote
+	lost bool       // guarded by mu: another node took the name after it expired
 }
 
 // NamesConfig says how the names bucket is made.
@@ -87,8 +90,13 @@ func OpenNames(ctx context.Context, js jetstream.JetStream, cfg NamesConfig) (*N
 // own value and counts as held.
 func (n *Names) HoldName(ctx context.Context, key string) (release func(context.Context) error, err error) {
 	k := Key(key)
-	h := n.enter(k)
+	h := n.enter(k, key)
 	h.mu.Lock()
+	if h.lost { // until every session of it on the node is gone
+		h.mu.Unlock()
+		n.leave(k, h)
+		return nil, fmt.Errorf("hold name %s: %w", key, chat.ErrNameTaken)
+	}
 	if h.held == 0 {
 		val := []byte(n.node + " " + nuid.Next())
 		rev, err := n.create(ctx, k, val)
@@ -145,13 +153,14 @@ func (n *Names) release(ctx context.Context, k string, h *hold) error {
 	return nil
 }
 
-// enter returns the entry of k, made if need be, counting the caller in.
-func (n *Names) enter(k string) *hold {
+// enter returns the entry of k, the key of the folded name, made if need
+// be, counting the caller in.
+func (n *Names) enter(k, name string) *hold {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	h := n.keys[k]
 	if h == nil {
-		h = &hold{}
+		h = &hold{name: name}
 		n.keys[k] = h
 	}
 	h.users++
@@ -171,9 +180,14 @@ func (n *Names) leave(k string, h *hold) {
 // ctx is done; it returns at once without a TTL. A refresh is a publish
 // on the key's subject with the TTL and the revision the node wrote last
 // (kv.Update would drop the TTL: NATS.md §4), so it fails rather than
-// revive a name that expired and another node took meanwhile: such a
-// hold is logged as lost (telling the hub is slice 3's, DESIGN.md).
-func (n *Names) Run(ctx context.Context) error {
+// revive a name that expired and another node took meanwhile. A name that
+// expired (the node was cut off longer than the TTL) is created again if
+// it is still free; if another node holds it now, lost is called with the
+// folded name, with no lock held, for the node to log its sessions of it
+// out (chat.Hub.NameLost), and the node holds it no more: its later logins
+// of the name are refused until those sessions are gone. Errors that
+// leave the hold as it was (a timeout) are logged and retried next time.
+func (n *Names) Run(ctx context.Context, lost func(name string)) error {
 	if n.ttl <= 0 {
 		return nil
 	}
@@ -192,27 +206,55 @@ func (n *Names) Run(ctx context.Context) error {
 		}
 		n.mu.Unlock()
 		for k, h := range all {
-			if err := n.refresh(ctx, k, h); err != nil && ctx.Err() == nil {
+			gone, err := n.refresh(ctx, k, h)
+			if err != nil && ctx.Err() == nil {
 				n.log.Warn("refresh name", "key", k, "err", err)
+			}
+			if gone {
+				n.log.Warn("name lost", "key", k, "reason", "expired and held by another node")
+				if lost != nil {
+					lost(h.name)
+				}
 			}
 		}
 	}
 }
 
-// refresh renews the TTL of the key k that h holds, if h holds it.
-func (n *Names) refresh(ctx context.Context, k string, h *hold) error {
+// refresh renews the TTL of the key k that h holds, if h holds it, and
+// reports whether another node took it after it expired.
+func (n *Names) refresh(ctx context.Context, k string, h *hold) (lost bool, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.held == 0 {
-		return nil
+	if h.held == 0 || h.lost {
+		return false, nil
 	}
 	actx, cancel := context.WithTimeout(ctx, n.ttl/4)
 	defer cancel()
 	ack, err := n.js.Publish(actx, "$KV."+NamesBucket+"."+k, h.val,
 		jetstream.WithMsgTTL(n.ttl), jetstream.WithExpectLastSequencePerSubject(h.rev))
-	if err != nil {
-		return fmt.Errorf("refresh %s: %w", k, err)
+	if err == nil {
+		h.rev = ack.Sequence
+		return false, nil
 	}
-	h.rev = ack.Sequence
-	return nil
+	if !wrongLastSequence(err) {
+		return false, fmt.Errorf("refresh %s: %w", k, err)
+	}
+	rev, err := n.create(actx, k, h.val) // expired: the node's again if still free
+	switch {
+	case errors.Is(err, chat.ErrNameTaken):
+		h.lost = true
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("hold %s again after it expired: %w", k, err)
+	}
+	h.rev = rev
+	return false, nil
+}
+
+// wrongLastSequence reports whether err is JetStream's answer to a publish
+// whose expected last sequence was not the subject's: the key changed.
+func wrongLastSequence(err error) bool {
+	var e *jetstream.APIError
+	return errors.As(err, &e) && (e.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		e.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

@@ -3,7 +3,9 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,7 +188,7 @@ func TestNamesExpireWithoutHeartbeat(t *testing.T) {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { a.Run(runCtx) })
+	wg.Go(func() { a.Run(runCtx, nil) })
 	defer wg.Wait()
 	defer stop()
 
@@ -211,4 +213,73 @@ func TestNamesExpireWithoutHeartbeat(t *testing.T) {
 		t.Fatalf("hold on b once a stopped refreshing: %v", err)
 	}
 	t.Logf("free %v after the last refresh could have been", time.Since(t0))
+}
+
+// TestNameLostAfterExpiry: a node cut off longer than the TTL (here: not
+// refreshing) finds, when its heartbeat comes back, that the name expired
+// and another node took it: Run reports the name lost, once, and the node
+// refuses a new hold of it; a name that expired and is still free is
+// simply held again.
+func TestNameLostAfterExpiry(t *testing.T) {
+	c := clustertest.Start(t, 3)
+	ctx := t.Context()
+	const ttl = time.Second
+	a, b := openNamesTTL(t, c, "a", 0, ttl), openNamesTTL(t, c, "b", 1, ttl)
+	for _, name := range []string{"anna", "bob"} {
+		if _, err := a.HoldName(ctx, name); err != nil {
+			t.Fatalf("hold %s on a: %v", name, err)
+		}
+	}
+	err := clustertest.Eventually(ctx, 15*time.Second, func(ctx context.Context) error {
+		_, err := b.HoldName(ctx, "anna") // once a's hold expired
+		return err
+	})
+	if err != nil {
+		t.Fatalf("hold anna on b once a's expired: %v", err)
+	}
+
+	lost := make(chan string, 10)
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Run(runCtx, func(name string) { lost <- name }) })
+	defer wg.Wait()
+	defer stop()
+	select {
+	case name := <-lost:
+		if name != "anna" {
+			t.Fatalf("lost %q, want anna", name)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("a's heartbeat did not report anna lost")
+	}
+	if _, err := a.HoldName(ctx, "anna"); !errors.Is(err, chat.ErrNameTaken) {
+		t.Errorf("hold anna on a once lost = %v, want ErrNameTaken", err)
+	}
+	// bob expired too but nobody took him: a's heartbeat holds him again.
+	js, err := jetstream.New(c.Connect(t))
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	kv, err := js.KeyValue(ctx, cluster.NamesBucket)
+	if err != nil {
+		t.Fatalf("names bucket: %v", err)
+	}
+	err = clustertest.Eventually(ctx, 15*time.Second, func(ctx context.Context) error {
+		e, err := kv.Get(ctx, cluster.Key("bob"))
+		if err != nil {
+			return err
+		}
+		if v := string(e.Value()); !strings.HasPrefix(v, "a ") {
+			return fmt.Errorf("bob held by %q, want a", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case name := <-lost:
+		t.Errorf("lost %q as well, want anna only", name)
+	default:
+	}
 }
