@@ -1,0 +1,116 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"chatserver/app"
+	"chatserver/app/apptest"
+	"chatserver/chat"
+	"chatserver/cluster"
+	"chatserver/cluster/clustertest"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// startNodes starts n chatserver nodes joined to the NATS cluster c, with
+// names that outlive their node by ttl.
+func startNodes(t *testing.T, c *clustertest.Cluster, n int, ttl time.Duration) []*apptest.Server {
+	t.Helper()
+	nodes := make([]*apptest.Server, n)
+	for i := range nodes {
+		cfg := apptest.Config(t)
+		cfg.NATS = app.NATS{URLs: c.URLs(), Node: string(rune('a' + i)), NameTTL: ttl}
+		nodes[i] = apptest.Start(t, cfg)
+	}
+	return nodes
+}
+
+// TestClusterNameRace: two telnet users on two nodes of one cluster race
+// for one name: exactly one gets in, the other is told the name is taken
+// and may type another; once the winner leaves, the loser gets the name.
+func TestClusterNameRace(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 2, 2*time.Second)
+	users := []*apptest.Client{apptest.Dial(t, nodes[0].Telnet), apptest.Dial(t, nodes[1].Telnet)}
+	for _, u := range users {
+		u.Welcome()
+	}
+	for _, u := range users {
+		u.Send("anna")
+	}
+	taken := "<system> " + chat.RefusalText(chat.ErrNameTaken)
+	var winner, loser *apptest.Client
+	for _, u := range users {
+		switch l := u.Next(); l {
+		case "<system> Logging in as anna":
+			winner = u
+		case taken:
+			loser = u
+		default:
+			t.Fatalf("answer to the name = %q, want the login line or %q", l, taken)
+		}
+	}
+	if winner == nil || loser == nil {
+		t.Fatalf("both users got the same answer to anna, want exactly one in")
+	}
+
+	winner.Send("/leave")
+	winner.Closed()
+	deadline := time.Now().Add(apptest.Wait)
+	for {
+		loser.Send("anna")
+		l := loser.Next()
+		if l == "<system> Logging in as anna" {
+			break
+		}
+		if l != taken || time.Now().After(deadline) {
+			t.Fatalf("answer to anna once the winner left = %q, want the login line", l)
+		}
+		time.Sleep(100 * time.Millisecond) // the winner's node lets go of the name after the connection closes
+	}
+}
+
+// TestClusterUnreachable: a node whose NATS servers cannot be reached
+// fails to start, with an error that says so, and leaves its data folder
+// free.
+func TestClusterUnreachable(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.NATS = app.NATS{URLs: []string{"nats://127.0.0.1:1"}, Node: "a"}
+	if err := newFails(t, cfg); !strings.Contains(err.Error(), "nats://127.0.0.1:1") {
+		t.Fatalf("app.New with NATS out of reach = %v, want an error naming it", err)
+	}
+	cfg.NATS = app.NATS{}
+	startAndStop(t, cfg) // as a single node on the same folder
+}
+
+// TestClusterNameLost: a node whose hold of a name lapsed (as when it is
+// cut off from NATS longer than the names' TTL; here the key is purged
+// behind its back) and another node's login took the name meanwhile logs
+// its own user of the name out at its next heartbeat, with the taken line:
+// never two users of one name online.
+func TestClusterNameLost(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 2, 2*time.Second)
+	onA := apptest.Login(t, nodes[0].Telnet, "anna")
+
+	js, err := jetstream.New(c.Connect(t))
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	kv, err := js.KeyValue(t.Context(), cluster.NamesBucket)
+	if err != nil {
+		t.Fatalf("names bucket: %v", err)
+	}
+	if err := kv.Purge(t.Context(), cluster.Key(chat.Fold("anna"))); err != nil {
+		t.Fatalf("purge anna's key: %v", err)
+	}
+	apptest.Login(t, nodes[1].Telnet, "anna")
+
+	onA.Until("<system> " + chat.RefusalText(chat.ErrNameTaken))
+	onA.Closed()
+}
