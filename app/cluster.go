@@ -18,9 +18,11 @@ import (
 
 // NATS says how a node joins a cluster of chatserver nodes sharing one
 // NATS JetStream cluster (cluster/DESIGN.md). With no URLs the node is a
-// single server, exactly as before. So far only the names online are
-// shared (unique cluster-wide, freed within NameTTL of a node's death);
-// rooms, lines and the rest are still the node's own.
+// single server, exactly as before. So far the names online are shared
+// (unique cluster-wide, freed within NameTTL of a node's death) and the
+// rooms (one creator wins; a room created on one node is in /rooms on
+// every node); rooms' members, lines, rights and the rest are still each
+// node's own.
 type NATS struct {
 	URLs     []string      // client URLs of the NATS servers; none: a single node
 	Creds    string        // a NATS credentials file (JWT and nkey seed); "" for none
@@ -33,11 +35,10 @@ type NATS struct {
 // with -9 come free within it, and a second or so.
 const DefaultNameTTL = 10 * time.Second
 
-// clusterNode is this node's part of the cluster: its NATS connection and
-// the names it holds.
+// clusterNode is this node's part of the cluster and its NATS connection.
 type clusterNode struct {
-	nc    *nats.Conn
-	names *cluster.Names
+	nc   *nats.Conn
+	node *cluster.Node
 }
 
 // joinCluster connects to the NATS servers of cfg and opens what the node
@@ -82,15 +83,15 @@ func joinCluster(ctx context.Context, cfg NATS, log *slog.Logger) (*clusterNode,
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	names, err := cluster.OpenNames(ctx, js, cluster.NamesConfig{
-		Node: cfg.Node, Replicas: cfg.Replicas, TTL: cfg.NameTTL, Logger: log,
+	node, err := cluster.OpenNode(ctx, js, cluster.NodeConfig{
+		Node: cfg.Node, Replicas: cfg.Replicas, NameTTL: cfg.NameTTL, Logger: log,
 	})
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
 	log.Info("joined the cluster", "node", cfg.Node, "nats", nc.ConnectedUrlRedacted())
-	return &clusterNode{nc: nc, names: names}, nil
+	return &clusterNode{nc: nc, node: node}, nil
 }
 
 // chatCluster returns what the hub asks the cluster: nil for a single
@@ -99,13 +100,13 @@ func (c *clusterNode) chatCluster() chat.Cluster {
 	if c == nil {
 		return nil
 	}
-	return c.names
+	return c.node
 }
 
-// run refreshes the node's names until the returned stop is called, and
-// logs out a session of this hub whose name another node took after it
-// expired here. stop waits for it; it does not close the connection
-// (close does, once the sessions let their names go).
+// run keeps hub in step with the cluster (cluster.Node.Run: the names'
+// heartbeat, the rooms other nodes create) until the returned stop is
+// called. stop waits for it; it does not close the connection (close
+// does, once the sessions let their names go).
 func (c *clusterNode) run(hub *chat.Hub, log *slog.Logger) (stop func()) {
 	if c == nil {
 		return func() {}
@@ -113,8 +114,8 @@ func (c *clusterNode) run(hub *chat.Hub, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := c.names.Run(ctx, hub.NameLost); err != nil {
-			log.Error("refresh names", "err", err)
+		if err := c.node.Run(ctx, hub); err != nil {
+			log.Error("cluster", "err", err)
 		}
 	})
 	return func() { cancel(); wg.Wait() }

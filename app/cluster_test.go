@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,51 @@ func TestClusterNameLost(t *testing.T) {
 
 	onA.Until("<system> " + chat.RefusalText(chat.ErrNameTaken))
 	onA.Closed()
+}
+
+// TestClusterRooms: users on two nodes create one new room at once:
+// exactly one of them is its creator (its admin in /users on their node);
+// a room created on one node is then in /rooms on the other.
+func TestClusterRooms(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 2, 2*time.Second)
+	users := []*apptest.Client{apptest.Login(t, nodes[0].Telnet, "anna"), apptest.Login(t, nodes[1].Telnet, "bob")}
+	for _, u := range users {
+		u.Send("/switch lounge")
+	}
+	admins := 0
+	for i, u := range users {
+		u.Expect("<system> Switched to room 'lounge'")
+		u.Sync()
+		u.Send("/users")
+		u.Expect("<helperbot> Current online users:")
+		name := []string{"anna", "bob"}[i]
+		switch l := u.Next(); l {
+		case "<helperbot> 1. " + name + " (admin)":
+			admins++
+		case "<helperbot> 1. " + name:
+		default:
+			t.Fatalf("%s's /users in lounge = %q", name, l)
+		}
+	}
+	if admins != 1 {
+		t.Fatalf("%d creators of lounge, want exactly one", admins)
+	}
+
+	anna, bob := users[0], users[1]
+	anna.Send("/switch pub")
+	anna.Expect("<system> Switched to room 'pub'")
+	deadline := time.Now().Add(apptest.Wait)
+	for {
+		bob.Send("/rooms")
+		lines := bob.Sync()
+		if slices.Contains(lines, "<helperbot> 3. pub") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob's /rooms = %q, want pub, created on anna's node, in it", lines)
+		}
+		time.Sleep(100 * time.Millisecond) // the room comes through node B's watcher
+	}
 }

@@ -20,6 +20,11 @@ type Cluster interface {
 	// it) is held once more. release lets go of this hold; calling it
 	// again does nothing.
 	HoldName(ctx context.Context, key string) (release func(context.Context) error, err error)
+	// CreateRoom records the new room r for every node, once this node's
+	// Hub decided to create it. If another node created a room of that
+	// folded name first, it fails with an error wrapping ErrRoomExists
+	// and returns that room's record: r's creator then simply enters it.
+	CreateRoom(ctx context.Context, r RoomRecord) (RoomRecord, error)
 }
 
 // releaseTimeout bounds the I/O of letting go of a name at logout, which
@@ -82,4 +87,42 @@ func (h *Hub) NameLost(key string) {
 	h.log.Warn("logged out", "user", LogName(s.name), "door", s.door, "addr", s.addr, "reason", "name held on another node")
 	s.Notify(RefusalText(ErrNameTaken))
 	s.Close()
+}
+
+// createShared records the room rec in the cluster, if there is one,
+// under createMu with no other lock held. It returns the record of the
+// room another node created first, and whether there was one.
+func (h *Hub) createShared(ctx context.Context, rec RoomRecord) (had RoomRecord, exists bool, err error) {
+	if h.cluster == nil {
+		return RoomRecord{}, false, nil
+	}
+	had, err = h.cluster.CreateRoom(ctx, rec)
+	if errors.Is(err, ErrRoomExists) {
+		return had, true, nil
+	}
+	return RoomRecord{}, false, err
+}
+
+// RemoteRoom adds the room rec that another node created (the cluster's
+// watcher calls it with every room, this node's own too), unless the hub
+// has a room of that folded name already. It takes createMu, so a
+// creation on its way here finishes first. Safe from any goroutine with
+// no engine lock held.
+func (h *Hub) RemoteRoom(rec RoomRecord) {
+	h.createMu.Lock()
+	defer h.createMu.Unlock()
+	if r, _, _ := h.lookupRoom(Fold(rec.Name), h.now()); r != nil {
+		return
+	}
+	h.addRemote(rec)
+}
+
+// addRemote adds the room rec another node created; the caller holds
+// createMu.
+func (h *Hub) addRemote(rec RoomRecord) *room {
+	h.mu.Lock()
+	r := h.addRoom(rec.Name, Fold(rec.Creator), rec.Created)
+	h.mu.Unlock()
+	h.rosterAll()
+	return r
 }

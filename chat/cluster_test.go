@@ -60,6 +60,11 @@ func (n nodeNames) HoldName(_ context.Context, key string) (func(context.Context
 	}, nil
 }
 
+// CreateRoom shares no rooms: each node's are its own.
+func (n nodeNames) CreateRoom(_ context.Context, r chat.RoomRecord) (chat.RoomRecord, error) {
+	return r, nil
+}
+
 // TestClusterNames has two hubs share their names online through a
 // Cluster: a name online on one is refused on the other until it logs
 // out, a proven login replacing a session on its own node keeps the name

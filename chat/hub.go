@@ -702,6 +702,11 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 		}
 	}
 	rec := RoomRecord{Name: name, Creator: creator.name, Created: now}
+	if had, exists, err := h.createShared(ctx, rec); err != nil {
+		return nil, fmt.Errorf("create room %s: %w: %w", name, ErrStore, err)
+	} else if exists { // another node created it first: the creator enters it
+		return h.addRemote(had), nil
+	}
 	if err := h.store.CreateRoom(ctx, rec); err != nil {
 		// ErrRoomExists too: the store holds a room this hub does not
 		// know, whose admin and messages must not pass to a new creator.

@@ -61,26 +61,19 @@ type NamesConfig struct {
 
 // OpenNames creates the names bucket, or opens it as another node made it.
 func OpenNames(ctx context.Context, js jetstream.JetStream, cfg NamesConfig) (*Names, error) {
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 3
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := openBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket:         NamesBucket,
 		Replicas:       cfg.Replicas,
-		Storage:        jetstream.FileStorage,
 		LimitMarkerTTL: cfg.TTL, // lets keys have a TTL of their own
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open bucket %s: %w", NamesBucket, err)
+		return nil, err
 	}
-	return &Names{js: js, kv: kv, node: cfg.Node, ttl: cfg.TTL, log: cfg.Logger, keys: make(map[string]*hold)}, nil
+	return &Names{js: js, kv: kv, node: cfg.Node, ttl: cfg.TTL, log: orDiscard(cfg.Logger), keys: make(map[string]*hold)}, nil
 }
 
 // HoldName holds the name whose folded form is key (chat.Fold) for this
-// node (it implements chat.Cluster). It fails with an error wrapping
+// node (chat.Cluster's HoldName, for a Node). It fails with an error wrapping
 // chat.ErrNameTaken if another node holds it. A name this node holds
 // already is held once more, with no I/O. release lets go of this hold,
 // once however often it is called; the last hold's release deletes the
@@ -257,4 +250,26 @@ func wrongLastSequence(err error) bool {
 	var e *jetstream.APIError
 	return errors.As(err, &e) && (e.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 		e.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
+// openBucket creates the bucket of cfg, or opens it as another node made
+// it, in files and with 3 replicas (R3) unless cfg says how many.
+func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 3
+	}
+	cfg.Storage = jetstream.FileStorage
+	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+// orDiscard is log, or a logger that discards if log is nil.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }

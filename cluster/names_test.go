@@ -26,9 +26,19 @@ func openNames(t *testing.T, c *clustertest.Cluster, node string, server int) *c
 	return openNamesTTL(t, c, node, server, 0)
 }
 
-// openNamesTTL is openNames with names that expire ttl after their last
-// refresh (0: never).
-func openNamesTTL(t *testing.T, c *clustertest.Cluster, node string, server int, ttl time.Duration) *cluster.Names {
+// openNode joins node to the cluster c over a connection of its own to
+// the server-th server, names held without a TTL.
+func openNode(t *testing.T, c *clustertest.Cluster, node string, server int) *cluster.Node {
+	t.Helper()
+	n, err := cluster.OpenNode(t.Context(), connectTo(t, c, node, server), cluster.NodeConfig{Node: node})
+	if err != nil {
+		t.Fatalf("OpenNode %s: %v", node, err)
+	}
+	return n
+}
+
+// connectTo connects node to the server-th server of c.
+func connectTo(t *testing.T, c *clustertest.Cluster, node string, server int) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(c.Server(server).ClientURL())
 	if err != nil {
@@ -39,11 +49,43 @@ func openNamesTTL(t *testing.T, c *clustertest.Cluster, node string, server int,
 	if err != nil {
 		t.Fatalf("jetstream %s: %v", node, err)
 	}
-	n, err := cluster.OpenNames(t.Context(), js, cluster.NamesConfig{Node: node, TTL: ttl})
+	return js
+}
+
+// openNamesTTL is openNames with names that expire ttl after their last
+// refresh (0: never).
+func openNamesTTL(t *testing.T, c *clustertest.Cluster, node string, server int, ttl time.Duration) *cluster.Names {
+	t.Helper()
+	n, err := cluster.OpenNames(t.Context(), connectTo(t, c, node, server), cluster.NamesConfig{Node: node, TTL: ttl})
 	if err != nil {
 		t.Fatalf("OpenNames %s: %v", node, err)
 	}
 	return n
+}
+
+// race runs f(0) … f(n-1) at once and returns the i whose f returned
+// nil; an error that does not wrap lost fails the test.
+func race(t *testing.T, n int, lost error, f func(i int) error) []int {
+	t.Helper()
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		won []int
+	)
+	for i := range n {
+		wg.Go(func() {
+			switch err := f(i); {
+			case err == nil:
+				mu.Lock()
+				won = append(won, i)
+				mu.Unlock()
+			case !errors.Is(err, lost):
+				t.Errorf("racer %d: %v, want nil or %v", i, err, lost)
+			}
+		})
+	}
+	wg.Wait()
+	return won
 }
 
 // TestNamesRace has nodes on every server of a cluster hold one name at
@@ -59,27 +101,12 @@ func TestNamesRace(t *testing.T) {
 		names[i] = openNames(t, c, "n"+strconv.Itoa(i), i%3)
 	}
 
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		won  []int
-		rels = make([]func() error, nodes)
-	)
-	for i, n := range names {
-		wg.Go(func() {
-			release, err := n.HoldName(ctx, "j.doe")
-			switch {
-			case err == nil:
-				mu.Lock()
-				won = append(won, i)
-				mu.Unlock()
-				rels[i] = func() error { return release(ctx) }
-			case !errors.Is(err, chat.ErrNameTaken):
-				t.Errorf("node %d: HoldName = %v, want nil or ErrNameTaken", i, err)
-			}
-		})
-	}
-	wg.Wait()
+	rels := make([]func() error, nodes)
+	won := race(t, nodes, chat.ErrNameTaken, func(i int) error {
+		release, err := names[i].HoldName(ctx, "j.doe")
+		rels[i] = func() error { return release(ctx) }
+		return err
+	})
 	if len(won) != 1 {
 		t.Fatalf("nodes %v won the race for one name, want exactly one", won)
 	}
@@ -140,7 +167,7 @@ func TestHubsRaceForName(t *testing.T) {
 	c := clustertest.Start(t, 3)
 	hubs := make([]*chat.Hub, 3)
 	for i := range hubs {
-		hubs[i] = chattest.NewHub(t, chat.Config{Cluster: openNames(t, c, "n"+strconv.Itoa(i), i)})
+		hubs[i] = chattest.NewHub(t, chat.Config{Cluster: openNode(t, c, "n"+strconv.Itoa(i), i)})
 	}
 	var (
 		wg  sync.WaitGroup
