@@ -218,6 +218,7 @@ const cutWait = time.Second
 // serves, growing slow-client counts are logged at most once a minute, and
 // their totals at shutdown.
 func (a *App) Run(ctx context.Context) error {
+	stopCluster := a.node.run(a.hub, a.log) // the other nodes' rooms, before the doors open
 	doorCtx, stopDoors := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDoors()
 	var wg sync.WaitGroup
@@ -233,7 +234,6 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() { defer a.doorsUp.Add(-1); errc <- a.ssh.Run(doorCtx) })
 	}
 	stopMetrics := a.runMetrics()
-	stopCluster := a.node.run(a.hub, a.log)
 	stopWatch := make(chan struct{})
 	var watch sync.WaitGroup
 	watch.Go(func() { a.watchSlow(stopWatch) })

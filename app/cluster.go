@@ -103,21 +103,34 @@ func (c *clusterNode) chatCluster() chat.Cluster {
 	return c.node
 }
 
+// readyWait bounds how long run waits for the rooms other nodes made.
+const readyWait = 10 * time.Second
+
 // run keeps hub in step with the cluster (cluster.Node.Run: the names'
 // heartbeat, the rooms other nodes create) until the returned stop is
-// called. stop waits for it; it does not close the connection (close
-// does, once the sessions let their names go).
+// called, and returns once the rooms the other nodes made before are the
+// hub's (or readyWait passed, logged), so that the doors open on them.
+// stop waits for it; it does not close the connection (close does, once
+// the sessions let their names go).
 func (c *clusterNode) run(hub *chat.Hub, log *slog.Logger) (stop func()) {
 	if c == nil {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	ready, ended := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := c.node.Run(ctx, hub); err != nil {
+		defer close(ended)
+		if err := c.node.Run(ctx, hub, func() { close(ready) }); err != nil {
 			log.Error("cluster", "err", err)
 		}
 	})
+	select {
+	case <-ready:
+	case <-ended:
+	case <-time.After(readyWait):
+		log.Warn("rooms of the other nodes not read yet, opening the doors", "waited", readyWait)
+	}
 	return func() { cancel(); wg.Wait() }
 }
 

@@ -21,11 +21,17 @@ func startNodes(t *testing.T, c *clustertest.Cluster, n int, ttl time.Duration) 
 	t.Helper()
 	nodes := make([]*apptest.Server, n)
 	for i := range nodes {
-		cfg := apptest.Config(t)
-		cfg.NATS = app.NATS{URLs: c.URLs(), Node: string(rune('a' + i)), NameTTL: ttl}
-		nodes[i] = apptest.Start(t, cfg)
+		nodes[i] = startNode(t, c, string(rune('a'+i)), ttl)
 	}
 	return nodes
+}
+
+// startNode starts the chatserver node called name, joined to c.
+func startNode(t *testing.T, c *clustertest.Cluster, name string, ttl time.Duration) *apptest.Server {
+	t.Helper()
+	cfg := apptest.Config(t)
+	cfg.NATS = app.NATS{URLs: c.URLs(), Node: name, NameTTL: ttl}
+	return apptest.Start(t, cfg)
 }
 
 // TestClusterNameRace: two telnet users on two nodes of one cluster race
@@ -118,7 +124,8 @@ func TestClusterNameLost(t *testing.T) {
 
 // TestClusterRooms: users on two nodes create one new room at once:
 // exactly one of them is its creator (its admin in /users on their node);
-// a room created on one node is then in /rooms on the other.
+// a room created on one node is then in /rooms on the other, and in the
+// first /rooms of a node started later.
 func TestClusterRooms(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
@@ -160,5 +167,11 @@ func TestClusterRooms(t *testing.T) {
 			t.Fatalf("bob's /rooms = %q, want pub, created on anna's node, in it", lines)
 		}
 		time.Sleep(100 * time.Millisecond) // the room comes through node B's watcher
+	}
+
+	carl := apptest.Login(t, startNode(t, c, "c", 2*time.Second).Telnet, "carl")
+	carl.Send("/rooms")
+	if lines := carl.Sync(); !slices.Contains(lines, "<helperbot> 3. pub") {
+		t.Errorf("/rooms on a node started later = %q, want pub in it", lines)
 	}
 }

@@ -93,8 +93,9 @@ func decodeRoom(data []byte) (chat.RoomRecord, error) {
 // Run watches the bucket until ctx is done and calls add with every room
 // in it, those there already first, then each as it is created (the
 // node's own too: chat.Hub.RemoteRoom, which add is in a node, ignores
-// rooms it has). add is called on Run's goroutine, one at a time.
-func (rs *Rooms) Run(ctx context.Context, add func(chat.RoomRecord)) error {
+// rooms it has). add is called on Run's goroutine, one at a time; ready,
+// if not nil, once the rooms there already have been added.
+func (rs *Rooms) Run(ctx context.Context, add func(chat.RoomRecord), ready func()) error {
 	w, err := rs.kv.WatchAll(ctx)
 	if err != nil {
 		return fmt.Errorf("watch bucket %s: %w", RoomsBucket, err)
@@ -114,8 +115,15 @@ func (rs *Rooms) Run(ctx context.Context, add func(chat.RoomRecord)) error {
 			}
 			return fmt.Errorf("watch bucket %s: ended", RoomsBucket)
 		}
-		if e == nil || e.Operation() != jetstream.KeyValuePut || strings.Contains(e.Key(), ".") {
-			continue // the end of the rooms there were; a deletion; a room's ban or mute (later slices)
+		if e == nil { // the end of the rooms there were
+			if ready != nil {
+				ready()
+				ready = nil
+			}
+			continue
+		}
+		if e.Operation() != jetstream.KeyValuePut || strings.Contains(e.Key(), ".") {
+			continue // a deletion; a room's ban or mute (later slices)
 		}
 		r, err := decodeRoom(e.Value())
 		if err != nil {
