@@ -36,7 +36,8 @@ func startNode(t *testing.T, c *clustertest.Cluster, name string, ttl time.Durat
 
 // TestClusterNameRace: two telnet users on two nodes of one cluster race
 // for one name: exactly one gets in, the other is told the name is taken
-// and may type another; once the winner leaves, the loser gets the name.
+// and may type another; once the winner leaves, the loser gets the name,
+// and an SSH login of it on the other node is refused with the same line.
 func TestClusterNameRace(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
@@ -78,6 +79,12 @@ func TestClusterNameRace(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // the winner's node lets go of the name after the connection closes
 	}
+
+	other := nodes[0] // the node the loser is not on
+	if loser == users[0] {
+		other = nodes[1]
+	}
+	apptest.DialSSHLines(t, other.SSH, "ANNA", apptest.NewKey(t)).ExpectClosed("<system> Welcome to the chat room!", taken)
 }
 
 // TestClusterUnreachable: a node whose NATS servers cannot be reached

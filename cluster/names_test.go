@@ -169,30 +169,15 @@ func TestHubsRaceForName(t *testing.T) {
 	for i := range hubs {
 		hubs[i] = chattest.NewHub(t, chat.Config{Cluster: openNode(t, c, "n"+strconv.Itoa(i), i)})
 	}
-	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex
-		won []*chat.Session
-		at  []int
-	)
-	for i, h := range hubs {
-		wg.Go(func() {
-			s, err := h.Login(t.Context(), "anna", chat.LoginOptions{Door: "test", Outbox: chat.NewOutbox(0)})
-			switch {
-			case err == nil:
-				mu.Lock()
-				won, at = append(won, s), append(at, i)
-				mu.Unlock()
-			case !errors.Is(err, chat.ErrNameTaken):
-				t.Errorf("hub %d: Login = %v, want nil or ErrNameTaken", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	if len(won) != 1 {
+	sessions := make([]*chat.Session, len(hubs))
+	at := race(t, len(hubs), chat.ErrNameTaken, func(i int) (err error) {
+		sessions[i], err = hubs[i].Login(t.Context(), "anna", chat.LoginOptions{Door: "test", Outbox: chat.NewOutbox(0)})
+		return err
+	})
+	if len(at) != 1 {
 		t.Fatalf("hubs %v logged anna in, want exactly one", at)
 	}
-	won[0].Close()
+	sessions[at[0]].Close()
 	other := hubs[(at[0]+1)%3]
 	s, err := other.Login(t.Context(), "anna", chat.LoginOptions{Door: "test", Outbox: chat.NewOutbox(0)})
 	if err != nil {
