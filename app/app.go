@@ -45,6 +45,7 @@ type Config struct {
 	MOTDFile       string        // the message of the day, sent after login; "" for none (Reload re-reads it)
 	Logger         *slog.Logger
 	Store          chat.Store // overrides the store in DataDir (tests)
+	NATS           NATS       // a cluster of nodes to join (cluster.go); none: a single node
 
 	SSHHandshakeTimeout time.Duration // SSH handshake and auth must end within it; sshd default if 0
 	SSHIdleTimeout      time.Duration // an SSH client silent this long is cut; sshd default if 0
@@ -67,6 +68,7 @@ type App struct {
 	hub    *chat.Hub
 	telnet *telnet.Door
 	ssh    *sshd.Door
+	node   *clusterNode // this node's part of a cluster; nil for a single node
 
 	metrics  *metrics.Metrics // nil without MetricsAddr
 	scrape   *metrics.Server  // serves metrics; nil without MetricsAddr
@@ -121,7 +123,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 		st = a.db
 	}
-	a.hub, err = chat.New(ctx, chat.Config{Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
+	if len(cfg.NATS.URLs) > 0 {
+		if a.node, err = joinCluster(ctx, cfg.NATS, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
+	a.hub, err = chat.New(ctx, chat.Config{Cluster: a.node.chatCluster(), Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
 		RoomsPerHour: cfg.RoomsPerHour, RoomExpiry: cfg.RoomExpiry,
 		NamesPerKey: cfg.NamesPerKey, NameExpiry: cfg.NameExpiry, Now: cfg.Now, ObserveFanOut: obs.fanOut})
 	if err != nil {
@@ -167,7 +174,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 }
 
 // release closes what New opened and Run did not: the telnet listener,
-// the store and the data folder's lock. For a New that failed.
+// the store, the cluster's connection and the data folder's lock. For a
+// New that failed.
 func (a *App) release() {
 	if a.telnet != nil {
 		a.telnet.Close()
@@ -178,6 +186,7 @@ func (a *App) release() {
 	if a.db != nil {
 		a.db.Close()
 	}
+	a.node.close()
 	a.lock.release()
 }
 
@@ -212,6 +221,7 @@ const cutWait = time.Second
 // serves, growing slow-client counts are logged at most once a minute, and
 // their totals at shutdown.
 func (a *App) Run(ctx context.Context) error {
+	stopCluster := a.node.run(a.hub, a.log) // the other nodes' rooms, before the doors open
 	doorCtx, stopDoors := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopDoors()
 	var wg sync.WaitGroup
@@ -261,6 +271,8 @@ func (a *App) Run(ctx context.Context) error {
 	close(stopWatch)
 	watch.Wait()
 	stopMetrics()
+	stopCluster() // the sessions gone have let their names go
+	a.node.close()
 	slow := a.hub.SlowClients()
 	a.log.Info("slow clients", "dropped_lines", slow.Dropped(), "cut", slow.Cut())
 	storeCtx, cancel := context.WithDeadline(context.Background(), later(deadline, time.Now().Add(cutWait)))

@@ -22,6 +22,8 @@ type ghost struct {
 	s    *Session
 	room *room         // the room it left; nil if it was still logging in
 	left chan struct{} // closed once its leave was announced; nil without a room
+
+	release func(context.Context) error // its hold of the name in the cluster, nil for none
 }
 
 // claimOver is claim for the login of s, for which the door proved the
@@ -45,7 +47,8 @@ func (h *Hub) claimOver(s *Session, opt LoginOptions, now time.Time) (claimed, *
 		h.users[s.key] = old
 		return c, nil, err
 	}
-	g := &ghost{s: old, room: h.logOut(old)}
+	g := &ghost{s: old, room: h.logOut(old), release: old.release}
+	old.release = nil
 	if g.room != nil {
 		g.left = make(chan struct{})
 		s.ghosts = append(s.ghosts, g.left)
@@ -69,6 +72,7 @@ func (h *Hub) replaced(g *ghost, by LoginOptions) {
 	}
 	g.s.out.Push(h.systemEvent(TextReplaced))
 	h.loggedOut(g.s, nil, false, "logged in from another connection", "by_door", by.Door, "by_addr", by.Addr)
+	h.releaseName(g.s, g.release) // the login replacing it holds the name already (Hub.login)
 	if g.room == nil {
 		return
 	}

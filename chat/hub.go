@@ -45,6 +45,10 @@ type Config struct {
 	// queued, their writers woken). Called on the sender's goroutine with
 	// no lock held; it must not block (a Prometheus histogram's Observe).
 	ObserveFanOut func(time.Duration)
+
+	// Cluster, if set, makes this hub one node of several sharing one
+	// server (cluster.go); nil: a single node.
+	Cluster Cluster
 }
 
 // DefaultMaxRooms caps the rooms of a hub. Each keeps up to HistoryLen
@@ -117,6 +121,8 @@ type Hub struct {
 	isOp  func(keyID string) bool  // the operators file's last reload (operator.go); guarded by mu
 
 	pw *passwords // names' passwords (password.go)
+
+	cluster Cluster // Config.Cluster; nil for a single node
 }
 
 // room is one chat room.
@@ -196,6 +202,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		pw:         newPasswords(),
 	}
 	h.observeFanOut = cfg.ObserveFanOut
+	h.cluster = cfg.Cluster
 	h.initNames(cfg)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -391,6 +398,10 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		s.proven.Store(c.proven)
 	}
 	h.mu.Unlock()
+	var release func(context.Context) error
+	if err == nil { // before the session replaced lets go of the name (replaced), so it stays the node's
+		release, err = h.holdName(ctx, s, c)
+	}
 	h.replaced(g, opt)
 	h.logLapsed(c.lapsed)
 	if err != nil {
@@ -406,6 +417,7 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 			h.unbind(key)
 			h.dropLogin(s)
 			h.mu.Unlock()
+			h.releaseName(s, release)
 			h.log.Error("bind name", "user", LogName(name), "err", err)
 			return nil, fmt.Errorf("bind name %s: %w: %w", name, ErrStore, err)
 		} else if err != nil {
@@ -421,18 +433,21 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	h.mu.Lock()
 	if s.closed { // replaced meanwhile by a newer login that proved the name
 		h.mu.Unlock()
+		h.releaseName(s, release)
 		return nil, ErrReplaced
 	}
 	if h.closing || (!s.operator && h.serverBanOf(key, sks, opt.KeyID, opt.Addr, h.now()) >= 0) { // a /gban made meanwhile
 		closing := h.closing
 		h.dropLogin(s)
 		h.mu.Unlock()
+		h.releaseName(s, release)
 		if closing {
 			return nil, ErrShutdown
 		}
 		return nil, ErrServerBanned
 	}
 	r := h.rooms[Fold(DefaultRoom)]
+	s.release = release
 	h.setIgnored(s, ignored)
 	var w Wakes
 	w.Hold()
@@ -688,6 +703,11 @@ func (h *Hub) createRoom(ctx context.Context, name string, creator *Session) (*r
 		}
 	}
 	rec := RoomRecord{Name: name, Creator: creator.name, Created: now}
+	if had, exists, err := h.createShared(ctx, rec); err != nil {
+		return nil, fmt.Errorf("create room %s: %w: %w", name, ErrStore, err)
+	} else if exists { // another node created it first: the creator enters it
+		return h.addRemote(had), nil
+	}
 	if err := h.store.CreateRoom(ctx, rec); err != nil {
 		// ErrRoomExists too: the store holds a room this hub does not
 		// know, whose admin and messages must not pass to a new creator.

@@ -61,6 +61,10 @@ type Session struct {
 	// guarded by hub.mu
 	room   *room
 	closed bool
+	// release lets go of the cluster's hold of the name (Cluster.HoldName),
+	// nil for none; set by Login as the session enters its room, taken by
+	// whatever logs it out (Close, or a login replacing it).
+	release func(context.Context) error
 
 	// ghosts are closed once the leave lines of the sessions that this
 	// one's login replaced have gone out (ghost.go); written only by that
@@ -186,8 +190,11 @@ func (s *Session) Close() {
 	}
 	r := h.logOut(s)
 	closing := h.closing
+	release := s.release
+	s.release = nil
 	h.mu.Unlock()
 	h.loggedOut(s, r, closing, "")
+	h.releaseName(s, release)
 }
 
 // say delivers text, a message or (action) an action, to everyone else in

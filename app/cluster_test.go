@@ -1,0 +1,184 @@
+package app_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"chatserver/app"
+	"chatserver/app/apptest"
+	"chatserver/chat"
+	"chatserver/cluster"
+	"chatserver/cluster/clustertest"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// startNodes starts n chatserver nodes joined to the NATS cluster c, with
+// names that outlive their node by ttl.
+func startNodes(t *testing.T, c *clustertest.Cluster, n int, ttl time.Duration) []*apptest.Server {
+	t.Helper()
+	nodes := make([]*apptest.Server, n)
+	for i := range nodes {
+		nodes[i] = startNode(t, c, string(rune('a'+i)), ttl)
+	}
+	return nodes
+}
+
+// startNode starts the chatserver node called name, joined to c.
+func startNode(t *testing.T, c *clustertest.Cluster, name string, ttl time.Duration) *apptest.Server {
+	t.Helper()
+	cfg := apptest.Config(t)
+	cfg.NATS = app.NATS{URLs: c.URLs(), Node: name, NameTTL: ttl}
+	return apptest.Start(t, cfg)
+}
+
+// TestClusterNameRace: two telnet users on two nodes of one cluster race
+// for one name: exactly one gets in, the other is told the name is taken
+// and may type another; once the winner leaves, the loser gets the name,
+// and an SSH login of it on the other node is refused with the same line.
+func TestClusterNameRace(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 2, 2*time.Second)
+	users := []*apptest.Client{apptest.Dial(t, nodes[0].Telnet), apptest.Dial(t, nodes[1].Telnet)}
+	for _, u := range users {
+		u.Welcome()
+	}
+	for _, u := range users {
+		u.Send("anna")
+	}
+	taken := "<system> " + chat.RefusalText(chat.ErrNameTaken)
+	var winner, loser *apptest.Client
+	for _, u := range users {
+		switch l := u.Next(); l {
+		case "<system> Logging in as anna":
+			winner = u
+		case taken:
+			loser = u
+		default:
+			t.Fatalf("answer to the name = %q, want the login line or %q", l, taken)
+		}
+	}
+	if winner == nil || loser == nil {
+		t.Fatalf("both users got the same answer to anna, want exactly one in")
+	}
+
+	winner.Send("/leave")
+	winner.Closed()
+	deadline := time.Now().Add(apptest.Wait)
+	for {
+		loser.Send("anna")
+		l := loser.Next()
+		if l == "<system> Logging in as anna" {
+			break
+		}
+		if l != taken || time.Now().After(deadline) {
+			t.Fatalf("answer to anna once the winner left = %q, want the login line", l)
+		}
+		time.Sleep(100 * time.Millisecond) // the winner's node lets go of the name after the connection closes
+	}
+
+	other := nodes[0] // the node the loser is not on
+	if loser == users[0] {
+		other = nodes[1]
+	}
+	apptest.DialSSHLines(t, other.SSH, "ANNA", apptest.NewKey(t)).ExpectClosed("<system> Welcome to the chat room!", taken)
+}
+
+// TestClusterUnreachable: a node whose NATS servers cannot be reached
+// fails to start, with an error that says so, and leaves its data folder
+// free.
+func TestClusterUnreachable(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.NATS = app.NATS{URLs: []string{"nats://127.0.0.1:1"}, Node: "a"}
+	if err := newFails(t, cfg); !strings.Contains(err.Error(), "nats://127.0.0.1:1") {
+		t.Fatalf("app.New with NATS out of reach = %v, want an error naming it", err)
+	}
+	cfg.NATS = app.NATS{}
+	startAndStop(t, cfg) // as a single node on the same folder
+}
+
+// TestClusterNameLost: a node whose hold of a name lapsed (as when it is
+// cut off from NATS longer than the names' TTL; here the key is purged
+// behind its back) and another node's login took the name meanwhile logs
+// its own user of the name out at its next heartbeat, with the taken line:
+// never two users of one name online.
+func TestClusterNameLost(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 2, 2*time.Second)
+	onA := apptest.Login(t, nodes[0].Telnet, "anna")
+
+	js, err := jetstream.New(c.Connect(t))
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	kv, err := js.KeyValue(t.Context(), cluster.NamesBucket)
+	if err != nil {
+		t.Fatalf("names bucket: %v", err)
+	}
+	if err := kv.Purge(t.Context(), cluster.Key(chat.Fold("anna"))); err != nil {
+		t.Fatalf("purge anna's key: %v", err)
+	}
+	apptest.Login(t, nodes[1].Telnet, "anna")
+
+	onA.Until("<system> " + chat.RefusalText(chat.ErrNameTaken))
+	onA.Closed()
+}
+
+// TestClusterRooms: users on two nodes create one new room at once:
+// exactly one of them is its creator (its admin in /users on their node);
+// a room created on one node is then in /rooms on the other, and in the
+// first /rooms of a node started later.
+func TestClusterRooms(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 2, 2*time.Second)
+	users := []*apptest.Client{apptest.Login(t, nodes[0].Telnet, "anna"), apptest.Login(t, nodes[1].Telnet, "bob")}
+	for _, u := range users {
+		u.Send("/switch lounge")
+	}
+	admins := 0
+	for i, u := range users {
+		u.Expect("<system> Switched to room 'lounge'")
+		u.Sync()
+		u.Send("/users")
+		u.Expect("<helperbot> Current online users:")
+		name := []string{"anna", "bob"}[i]
+		switch l := u.Next(); l {
+		case "<helperbot> 1. " + name + " (admin)":
+			admins++
+		case "<helperbot> 1. " + name:
+		default:
+			t.Fatalf("%s's /users in lounge = %q", name, l)
+		}
+	}
+	if admins != 1 {
+		t.Fatalf("%d creators of lounge, want exactly one", admins)
+	}
+
+	anna, bob := users[0], users[1]
+	anna.Send("/switch pub")
+	anna.Expect("<system> Switched to room 'pub'")
+	deadline := time.Now().Add(apptest.Wait)
+	for {
+		bob.Send("/rooms")
+		lines := bob.Sync()
+		if slices.Contains(lines, "<helperbot> 3. pub") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob's /rooms = %q, want pub, created on anna's node, in it", lines)
+		}
+		time.Sleep(100 * time.Millisecond) // the room comes through node B's watcher
+	}
+
+	carl := apptest.Login(t, startNode(t, c, "c", 2*time.Second).Telnet, "carl")
+	carl.Send("/rooms")
+	if lines := carl.Sync(); !slices.Contains(lines, "<helperbot> 3. pub") {
+		t.Errorf("/rooms on a node started later = %q, want pub in it", lines)
+	}
+}

@@ -1,0 +1,128 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Cluster is what the Hub asks when several nodes are one chat server
+// (package cluster implements it over NATS JetStream; cluster/DESIGN.md).
+// Config.Cluster nil is a single node: the Hub decides everything by
+// itself, as it always has. Methods are called with no engine lock held
+// and may block on I/O until ctx is done; they are safe for concurrent use.
+type Cluster interface {
+	// HoldName holds the name whose folded form is key (Fold) for this
+	// node, once the node's own Hub has let a login of it in: it fails
+	// with an error wrapping ErrNameTaken if another node holds it. A
+	// name the node holds already (a login replacing an older session of
+	// it) is held once more. release lets go of this hold; calling it
+	// again does nothing.
+	HoldName(ctx context.Context, key string) (release func(context.Context) error, err error)
+	// CreateRoom records the new room r for every node, once this node's
+	// Hub decided to create it. If another node created a room of that
+	// folded name first, it fails with an error wrapping ErrRoomExists
+	// and returns that room's record: r's creator then simply enters it.
+	CreateRoom(ctx context.Context, r RoomRecord) (RoomRecord, error)
+}
+
+// releaseTimeout bounds the I/O of letting go of a name at logout, which
+// runs whether or not the logging-out user's context is still alive.
+const releaseTimeout = 5 * time.Second
+
+// holdName holds the name of s in the cluster, if there is one, after
+// claim let the login in (c). If the cluster refuses, the claim is undone
+// as a failed binding's is, and the error wraps ErrNameTaken, or ErrStore
+// for a cluster out of reach. Called with no lock held.
+func (h *Hub) holdName(ctx context.Context, s *Session, c claimed) (release func(context.Context) error, err error) {
+	if h.cluster == nil {
+		return nil, nil
+	}
+	release, err = h.cluster.HoldName(ctx, s.key)
+	if err == nil {
+		return release, nil
+	}
+	h.mu.Lock()
+	if c.bound {
+		h.unbind(s.key)
+	}
+	h.dropLogin(s)
+	h.mu.Unlock()
+	if errors.Is(err, ErrNameTaken) {
+		h.log.Info("login refused", "user", LogName(s.name), "door", s.door, "addr", s.addr, "reason", "name held on another node")
+		return nil, err
+	}
+	h.log.Error("hold name", "user", LogName(s.name), "err", err)
+	return nil, fmt.Errorf("hold name %s: %w: %w", s.name, ErrStore, err)
+}
+
+// releaseName lets go of the cluster's hold of the name of s (release,
+// nil for none), with no lock held.
+func (h *Hub) releaseName(s *Session, release func(context.Context) error) {
+	if release == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	if err := release(ctx); err != nil {
+		h.log.Warn("release name", "user", LogName(s.name), "err", err)
+	}
+}
+
+// NameLost logs out the session of this hub whose folded name (Fold) is
+// key, if there is one, because the cluster no longer holds the name for
+// this node: the node was cut off longer than the names' time to live and
+// another node took the name meanwhile (cluster.Names.Run calls it). The
+// user is told the name is taken (RefusalText(ErrNameTaken)) and their
+// connection closes; their room gets the leave lines. Safe from any
+// goroutine with no engine lock held.
+func (h *Hub) NameLost(key string) {
+	h.mu.RLock()
+	s := h.users[key]
+	h.mu.RUnlock()
+	if s == nil {
+		return
+	}
+	h.log.Warn("logged out", "user", LogName(s.name), "door", s.door, "addr", s.addr, "reason", "name held on another node")
+	s.Notify(RefusalText(ErrNameTaken))
+	s.Close()
+}
+
+// createShared records the room rec in the cluster, if there is one,
+// under createMu with no other lock held. It returns the record of the
+// room another node created first, and whether there was one.
+func (h *Hub) createShared(ctx context.Context, rec RoomRecord) (had RoomRecord, exists bool, err error) {
+	if h.cluster == nil {
+		return RoomRecord{}, false, nil
+	}
+	had, err = h.cluster.CreateRoom(ctx, rec)
+	if errors.Is(err, ErrRoomExists) {
+		return had, true, nil
+	}
+	return RoomRecord{}, false, err
+}
+
+// RemoteRoom adds the room rec that another node created (the cluster's
+// watcher calls it with every room, this node's own too), unless the hub
+// has a room of that folded name already. It takes createMu, so a
+// creation on its way here finishes first. Safe from any goroutine with
+// no engine lock held.
+func (h *Hub) RemoteRoom(rec RoomRecord) {
+	h.createMu.Lock()
+	defer h.createMu.Unlock()
+	if r, _, _ := h.lookupRoom(Fold(rec.Name), h.now()); r != nil {
+		return
+	}
+	h.addRemote(rec)
+}
+
+// addRemote adds the room rec another node created; the caller holds
+// createMu.
+func (h *Hub) addRemote(rec RoomRecord) *room {
+	h.mu.Lock()
+	r := h.addRoom(rec.Name, Fold(rec.Creator), rec.Created)
+	h.mu.Unlock()
+	h.rosterAll()
+	return r
+}

@@ -1,0 +1,194 @@
+// Package clustertest starts an in-process NATS JetStream cluster for
+// tests: three (or n) nats-server instances on random 127.0.0.1 ports, each
+// storing into a temporary folder, routed to each other. Start returns once
+// JetStream has a meta leader, so streams and buckets may be created at once.
+package clustertest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Timeouts of Start, generous for a loaded 2-core machine under -race: a
+// meta leader is usually elected within about a second.
+const (
+	readyTimeout  = 20 * time.Second
+	leaderTimeout = 30 * time.Second
+)
+
+// Cluster is a running in-process JetStream cluster. Its methods are
+// safe for concurrent use, but Shutdown is meant for the test's own
+// goroutine.
+type Cluster struct {
+	tb      testing.TB
+	servers []*server.Server
+}
+
+// Start starts an n-server JetStream cluster named "chat" (n ≥ 1; 3 for
+// R3 streams and buckets) and returns once every server accepts clients
+// and the cluster has a JetStream meta leader. Every server is shut down
+// when the test ends. It fails the test if the cluster does not come up.
+func Start(tb testing.TB, n int) *Cluster {
+	tb.Helper()
+	if n < 1 {
+		tb.Fatalf("clustertest.Start(%d): need at least one server", n)
+	}
+	ports, err := freePorts(n)
+	if err != nil {
+		tb.Fatalf("clustertest: reserve route ports: %v", err)
+	}
+	routes := make([]string, n)
+	for i, p := range ports {
+		routes[i] = "nats-route://127.0.0.1:" + strconv.Itoa(p)
+	}
+	c := &Cluster{tb: tb}
+	tb.Cleanup(c.shutdownAll)
+	for i := range n {
+		opts := &server.Options{
+			ServerName:         "n" + strconv.Itoa(i+1),
+			Host:               "127.0.0.1",
+			Port:               server.RANDOM_PORT,
+			NoSigs:             true,
+			NoLog:              true,
+			JetStream:          true,
+			StoreDir:           tb.TempDir(),
+			JetStreamMaxMemory: 64 << 20,
+			JetStreamMaxStore:  1 << 30,
+		}
+		if n > 1 {
+			opts.Cluster = server.ClusterOpts{Name: "chat", Host: "127.0.0.1", Port: ports[i]}
+			opts.Routes = server.RoutesFromStr(strings.Join(routes, ","))
+		}
+		s, err := server.NewServer(opts)
+		if err != nil {
+			tb.Fatalf("clustertest: new server %s: %v", opts.ServerName, err)
+		}
+		s.Start() // does not block
+		c.servers = append(c.servers, s)
+	}
+	for _, s := range c.servers {
+		if !s.ReadyForConnections(readyTimeout) {
+			tb.Fatalf("clustertest: server %s not ready within %v", s.Name(), readyTimeout)
+		}
+	}
+	if err := c.awaitMetaLeader(tb.Context()); err != nil {
+		tb.Fatalf("clustertest: %v", err)
+	}
+	return c
+}
+
+// freePorts reserves n ports on 127.0.0.1 by listening on them, and lets
+// them go for the servers' route listeners to take.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// awaitMetaLeader polls JetStream's account info, which gets no answer
+// until a meta leader is elected, with short attempts.
+func (c *Cluster) awaitMetaLeader(ctx context.Context) error {
+	nc, err := nats.Connect(c.URL(), nats.Timeout(2*time.Second))
+	if err != nil {
+		return fmt.Errorf("connect to await the meta leader: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	return Eventually(ctx, leaderTimeout, func(ctx context.Context) error {
+		_, err := js.AccountInfo(ctx)
+		return err
+	})
+}
+
+// URLs returns the client URLs of the servers still running, in order.
+func (c *Cluster) URLs() []string {
+	var urls []string
+	for _, s := range c.servers {
+		if s.Running() {
+			urls = append(urls, s.ClientURL())
+		}
+	}
+	return urls
+}
+
+// URL returns the client URLs of the running servers joined by commas, as
+// nats.Connect and chatserver's --nats take them.
+func (c *Cluster) URL() string { return strings.Join(c.URLs(), ",") }
+
+// Server returns the i-th server (0-based), for a test that inspects it.
+func (c *Cluster) Server(i int) *server.Server { return c.servers[i] }
+
+// Shutdown stops the i-th server (0-based) and waits until it has stopped:
+// a NATS server of the cluster lost. The others elect new leaders.
+func (c *Cluster) Shutdown(i int) {
+	s := c.servers[i]
+	s.Shutdown()
+	s.WaitForShutdown()
+}
+
+func (c *Cluster) shutdownAll() {
+	for i := range c.servers {
+		c.Shutdown(i)
+	}
+}
+
+// Connect connects to the cluster with every running server's URL and
+// the reconnect settings a chat node uses (retry for ever, quickly), and
+// closes the connection when the test ends.
+func (c *Cluster) Connect(tb testing.TB, opts ...nats.Option) *nats.Conn {
+	tb.Helper()
+	all := append([]nats.Option{
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(100 * time.Millisecond),
+		nats.ReconnectJitter(50*time.Millisecond, 0),
+		nats.Timeout(2 * time.Second),
+	}, opts...)
+	nc, err := nats.Connect(c.URL(), all...)
+	if err != nil {
+		tb.Fatalf("clustertest: connect %s: %v", c.URL(), err)
+	}
+	tb.Cleanup(nc.Close)
+	return nc
+}
+
+// Eventually calls f with a short deadline of its own until it returns
+// nil, and returns nil then; or the last error once within has passed or
+// ctx is done. For what the cluster settles by itself (a leader elected
+// after a server was lost): never a bare sleep.
+func Eventually(ctx context.Context, within time.Duration, f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	for {
+		actx, acancel := context.WithTimeout(ctx, time.Second)
+		err := f(actx)
+		acancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not within %v: %w", within, errors.Join(err, ctx.Err()))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package cluster
+
+import "testing"
+
+func TestKey(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", "anna", "anna"},
+		{"digits and marks", "a_b-9", "a_b-9"},
+		{"dot", "j.doe", "j=2Edoe"},
+		{"folded upper case", "MIKE", "MIKE"},
+		{"equals escaped", "=41", "=3D41"},
+		{"non-ascii", "é", "=C3=A9"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Key(tc.in); got != tc.want {
+				t.Errorf("Key(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// unkey undoes Key.
+func unkey(k string) (string, bool) {
+	var b []byte
+	for i := 0; i < len(k); i++ {
+		if k[i] != '=' {
+			b = append(b, k[i])
+			continue
+		}
+		if i+2 >= len(k) {
+			return "", false
+		}
+		var v byte
+		for _, c := range []byte(k[i+1 : i+3]) {
+			switch {
+			case '0' <= c && c <= '9':
+				v = v<<4 | (c - '0')
+			case 'A' <= c && c <= 'F':
+				v = v<<4 | (c - 'A' + 10)
+			default:
+				return "", false
+			}
+		}
+		b = append(b, v)
+		i += 2
+	}
+	return string(b), true
+}
+
+// FuzzKey checks that a key holds only what NATS allows in a KV key and
+// a subject token, and that Key is one to one (it can be undone).
+func FuzzKey(f *testing.F) {
+	for _, s := range []string{"anna", "j.doe", "ÉLODIE", "漢字abc", "a=b", "", "..", "*>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k := Key(s)
+		for i := 0; i < len(k); i++ {
+			c := k[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || c == '_' || c == '-' || c == '=') {
+				t.Fatalf("Key(%q) = %q holds %q", s, k, c)
+			}
+		}
+		if back, ok := unkey(k); !ok || back != s {
+			t.Fatalf("Key(%q) = %q, undone %q (%v)", s, k, back, ok)
+		}
+	})
+}
