@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"chatserver/app"
 	"chatserver/app/apptest"
 	"chatserver/cmd/chatserver/bench"
 )
@@ -14,10 +15,15 @@ import (
 // tool wants it.
 func startServer(t *testing.T) *apptest.Server {
 	t.Helper()
+	return apptest.Start(t, serverConfig(t))
+}
+
+// serverConfig is the configuration of startServer.
+func serverConfig(t *testing.T) app.Config {
 	cfg := apptest.Config(t)
 	cfg.FloodRate = 0
 	cfg.MaxConnsPerIP = 1000
-	return apptest.Start(t, cfg)
+	return cfg
 }
 
 // smoke runs cfg (with the tests' patience for draining and logging in)
@@ -136,7 +142,7 @@ func TestSmokeSSHPty(t *testing.T) {
 // TestSmokeTwoAddrs spreads the users over two addresses, over telnet and
 // SSH with and without a pty, and checks the per-node figures. Both are one real
 // server, listed twice (--addr X,X): the same run against two nodes of a
-// cluster is TestClusterBench in package main's cluster test.
+// cluster is TestSmokeCluster.
 func TestSmokeTwoAddrs(t *testing.T) {
 	t.Parallel()
 	for _, cfg := range []bench.Config{
