@@ -52,11 +52,17 @@ if ! "$DIR/chatserver" serve --help | grep -q -- '--node-name'; then
 	exit 2
 fi
 
-# waitURL polls url until it answers 200, for 60 s.
+# waitURL URL PID LOG polls URL until it answers 200, for 60 s, and gives
+# up early, showing the end of LOG, if process PID has ended.
 waitURL() {
 	for _ in $(seq 600); do
 		if curl -sf -o /dev/null "$1"; then
 			return 0
+		fi
+		if ! kill -0 "$2" 2>/dev/null; then
+			echo "process $2 ended before $1 answered:" >&2
+			tail -5 "$3" >&2
+			exit 1
 		fi
 		sleep 0.1
 	done
@@ -75,7 +81,7 @@ serve() {
 		"$@" >"$DIR/$name.log" 2>&1 &
 	PID=$!
 	PIDS+=("$PID")
-	waitURL "http://127.0.0.1:$metrics/readyz"
+	waitURL "http://127.0.0.1:$metrics/readyz" "$PID" "$DIR/$name.log"
 }
 
 # cpu prints the user+system CPU seconds process $1 has used.
@@ -108,7 +114,7 @@ for i in 0 1 2; do
 	PIDS+=($!)
 done
 for i in 0 1 2; do
-	waitURL "http://127.0.0.1:$((BASE + 20 + i))/healthz"
+	waitURL "http://127.0.0.1:$((BASE + 20 + i))/healthz" "${NATS_PIDS[$i]}" "$DIR/nats$i.log"
 done
 
 # chatserver nodes: telnet BASE+30.., SSH BASE+40.., metrics BASE+33..
