@@ -20,6 +20,10 @@ import (
 // doubled or misdirected, after the result is printed.
 var errNotExactlyOnce = errors.New("not every line reached every reader exactly once")
 
+// errNotInOrder makes chatserver bench exit 1 when two readers of a room
+// saw its lines in different orders.
+var errNotInOrder = errors.New("the readers of a room did not all see its lines in one order")
+
 func newBench() *cobra.Command {
 	var (
 		cfg        bench.Config
@@ -63,12 +67,21 @@ fast as they are delivered.
 Two runs at once against one server need different rooms (--room): each
 would count the other's lines as stray.
 
+Several addresses, --addr A,B,C (the nodes of a cluster), spread each
+room's users over the nodes round-robin, with either door. Every reader
+of a room must then see the room's lines in one order, the same on every
+node: bench compares each reader's order with one reference reader of the
+room, reports the violations (and the first) and exits 1 if there is one.
+It prints users, deliveries and latency per node; --server-pid takes every
+node's process (a list, or repeated) and adds their CPU time up.
+
 Only loopback targets are allowed unless --allow-remote is given.`,
 		Example: `  chatserver bench --users 1000 --senders 10 --rate 5 --duration 10s --server-pid $(pgrep -n chatserver)
   chatserver bench --users 1000 --senders 10 --rate 0 --duration 10s
   chatserver bench --users 20000 --senders 0 --duration 0 --source-ips 20
   chatserver bench --door ssh --addr 127.0.0.1:2222 --pty 120x40 --users 500 --senders 10 --rate 1
-  chatserver bench --users 1000 --stalled 10 --senders 10 --rate 5 --json`,
+  chatserver bench --users 1000 --stalled 10 --senders 10 --rate 5 --json
+  chatserver bench --addr 127.0.0.1:8999,127.0.0.1:8998,127.0.0.1:8997 --users 1000 --server-pid 101,102,103`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Door = bench.Door(door)
@@ -104,7 +117,7 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Addr, "addr", "127.0.0.1:8999", "the server's door, host:port (127.0.0.1:2222 by default with --door ssh or ssh-nopty)")
+	fl.StringVar(&cfg.Addr, "addr", "127.0.0.1:8999", "the server's door, host:port (127.0.0.1:2222 by default with --door ssh or ssh-nopty); several, A,B,C, spread the users over a cluster's nodes")
 	fl.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fl.StringVar(&door, "door", string(bench.DoorTelnet), "how users connect: telnet, ssh (with a pty: the UI) or ssh-nopty (line protocol)")
 	fl.IntVar(&cfg.Users, "users", defaults.Users, "users to log in (stalled ones included)")
@@ -121,7 +134,7 @@ Only loopback targets are allowed unless --allow-remote is given.`,
 	fl.StringVar(&pty, "pty", "120x40", "with --door ssh: the pty size, WIDTHxHEIGHT")
 	fl.IntVar(&cfg.LoginConcurrency, "login-concurrency", 64, "logins in progress at once")
 	fl.DurationVar(&cfg.LoginTimeout, "login-timeout", 30*time.Second, "how long one login may take")
-	fl.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id: read its CPU time and memory from /proc")
+	fl.IntSliceVar(&cfg.ServerPIDs, "server-pid", nil, "the server's process id: read its CPU time and memory from /proc (several, a list or repeated: added up)")
 	fl.StringVar(&cfg.Name, "name", "", "user name prefix (default: u and three random characters)")
 	fl.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	fl.BoolVar(&noBar, "no-progress", false, "no progress bar, even on a terminal")
@@ -156,6 +169,9 @@ func runBench(ctx context.Context, cfg bench.Config, out, stderr io.Writer, bar 
 	}
 	if cfg.Senders > 0 && cfg.Duration > 0 && !res.ExactlyOnce {
 		return errNotExactlyOnce
+	}
+	if !res.InOrder {
+		return errNotInOrder
 	}
 	if len(res.Errors) > 0 {
 		return errors.New(res.Errors[0])

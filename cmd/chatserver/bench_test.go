@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +101,32 @@ func TestBenchDefaultRoom(t *testing.T) {
 	anna.Send("/history 200")
 	if got := anna.Sync(); !slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, "<zq") }) {
 		t.Errorf("bench's history holds none of the run's lines: %q", got)
+	}
+}
+
+// TestBenchTwoAddrs: --addr A,B spreads the users over both (here one
+// server listed twice), prints users, deliveries and latency per node and
+// the order check, and --server-pid, repeated or a list, adds the
+// processes' CPU up.
+func TestBenchTwoAddrs(t *testing.T) {
+	t.Parallel()
+	srv := benchServer(t)
+	pid := strconv.Itoa(os.Getpid())
+	out, err := run(t, "bench", "--addr", srv.Telnet+","+srv.Telnet, "--users", "5", "--senders", "2", "--rate", "10",
+		"--duration", "300ms", "--no-progress", "--server-pid", pid+","+pid, "--server-pid", pid)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"every line delivered exactly once",
+		"against each room's reference reader: one order per room on every node; 0 of lines the reference lacks not compared",
+		"node       " + srv.Telnet + ": 3 users, ",
+		"node       " + srv.Telnet + ": 2 users, ",
+		"(3 processes added up)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
 	}
 }
 

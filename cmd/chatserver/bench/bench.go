@@ -7,6 +7,13 @@
 // deliveries a second, the latency of each delivery in a log-linear
 // histogram, and, given the server's pid, the server's CPU time per
 // delivery and its memory.
+//
+// Given several addresses (the nodes of a cluster), it spreads each room's
+// users over them round-robin and checks, besides exactly-once, that every
+// reader of a room sees the room's lines in one order, the same on every
+// node (see order.go); it reports latency per node and the CPU time of
+// several server processes summed. cluster.sh runs it against a 3-node
+// cluster beside a single node.
 package bench
 
 import (
@@ -48,7 +55,7 @@ var ErrRemoteTarget = errors.New("target is not a loopback address (use --allow-
 
 // Config describes a run. Zero values get the defaults noted.
 type Config struct {
-	Addr             string        // host:port of the door; loopback unless AllowRemote
+	Addr             string        // host:port of the door, or several separated by commas (the nodes of a cluster); loopback unless AllowRemote
 	AllowRemote      bool          // allow a target that is not loopback
 	Door             Door          // DoorTelnet if ""
 	Users            int           // users to log in, stalled ones included; 10 if 0
@@ -67,6 +74,7 @@ type Config struct {
 	LoginConcurrency int           // logins at once; 64 if 0
 	LoginTimeout     time.Duration // one user's login; 30s if 0
 	ServerPID        int           // read the server's CPU time and memory from /proc, if not 0
+	ServerPIDs       []int         // more server processes (a cluster's nodes): their CPU time and memory are added up
 	Name             string        // user name prefix; random if "", at most 10 characters
 	// Progress, if set, is called about ten times a second, and once more
 	// with each phase's last state when it ends; never twice at once, and
@@ -144,7 +152,36 @@ func (cfg *Config) defaults() error {
 	if cfg.Name == "" {
 		cfg.Name = "u" + nonce(3)
 	}
+	for _, pid := range cfg.ServerPIDs {
+		if pid <= 0 {
+			return fmt.Errorf("server pid %d: want a process id", pid)
+		}
+	}
 	return nil
+}
+
+// addrs splits Addr into the addresses users are spread over.
+func (cfg *Config) addrs() ([]string, error) {
+	addrs := strings.Split(cfg.Addr, ",")
+	for i, a := range addrs {
+		addrs[i] = strings.TrimSpace(a)
+		if addrs[i] == "" {
+			return nil, fmt.Errorf("addr %q: an empty address", cfg.Addr)
+		}
+	}
+	if len(addrs) > cfg.Users {
+		return nil, fmt.Errorf("addr %q: %d addresses for %d users", cfg.Addr, len(addrs), cfg.Users)
+	}
+	return addrs, nil
+}
+
+// pids returns the server processes to read: ServerPID, then ServerPIDs.
+func (cfg *Config) pids() []int {
+	var pids []int
+	if cfg.ServerPID != 0 {
+		pids = append(pids, cfg.ServerPID)
+	}
+	return append(pids, cfg.ServerPIDs...)
 }
 
 // CheckTarget returns an error wrapping ErrRemoteTarget unless addr is on
@@ -197,6 +234,7 @@ type user struct {
 	idx     int
 	name    string
 	room    int
+	node    int // index of the address it logs in through
 	sender  int // sender slot, -1 if it does not send
 	stalled bool
 	sess    session
@@ -214,6 +252,8 @@ type session interface {
 type run struct {
 	cfg   Config
 	log   *slog.Logger
+	addrs []string // Config.Addr split: the nodes
+	pids  []int    // server processes
 	rooms []string
 	users []*user
 	led   *ledger
@@ -246,15 +286,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	if err := CheckTarget(ctx, cfg.Addr, cfg.AllowRemote); err != nil {
+	addrs, err := cfg.addrs()
+	if err != nil {
 		return nil, err
 	}
-	if cfg.SourceIPs > 0 && cfg.AllowRemote {
-		if host, _, _ := net.SplitHostPort(cfg.Addr); host != "" && CheckTarget(ctx, cfg.Addr, false) != nil {
-			return nil, errors.New("source-ips binds loopback addresses and cannot reach another host")
+	for _, addr := range addrs {
+		if err := CheckTarget(ctx, addr, cfg.AllowRemote); err != nil {
+			return nil, err
+		}
+		if cfg.SourceIPs > 0 && cfg.AllowRemote {
+			if host, _, _ := net.SplitHostPort(addr); host != "" && CheckTarget(ctx, addr, false) != nil {
+				return nil, errors.New("source-ips binds loopback addresses and cannot reach another host")
+			}
 		}
 	}
-	r := &run{cfg: cfg, log: cfg.Logger}
+	r := &run{cfg: cfg, log: cfg.Logger, addrs: addrs, pids: cfg.pids()}
 	switch cfg.Door {
 	case DoorTelnet:
 		r.door = telnetDoor{}
@@ -271,6 +317,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // plan names the users and rooms and places them: user i in room
 // i%Rooms, the first Senders users send, the last Stalled users stall.
+// With several addresses, the j-th user of room k logs in through address
+// (j+k)%len(addrs): each room's members, its senders first, go round the
+// nodes, and the rooms start on different nodes.
 func (r *run) plan() {
 	cfg := r.cfg
 	r.rooms = make([]string, cfg.Rooms)
@@ -284,7 +333,8 @@ func (r *run) plan() {
 	readers := make([]int, cfg.Rooms)
 	r.users = make([]*user, cfg.Users)
 	for i := range r.users {
-		u := &user{idx: i, name: fmt.Sprintf("%s%d", cfg.Name, i), room: i % cfg.Rooms, sender: -1}
+		u := &user{idx: i, name: fmt.Sprintf("%s%d", cfg.Name, i), room: i % cfg.Rooms, sender: -1,
+			node: (i/cfg.Rooms + i%cfg.Rooms) % len(r.addrs)}
 		if i < cfg.Senders {
 			u.sender = i
 			senderRooms[i] = u.room
@@ -295,10 +345,10 @@ func (r *run) plan() {
 		}
 		r.users[i] = u
 	}
-	r.led = newLedger(time.Now(), senderRooms, readers, cfg.Door == DoorSSH)
+	r.led = newLedger(time.Now(), senderRooms, readers, len(r.addrs), cfg.Door == DoorSSH)
 	for _, u := range r.users {
 		if !u.stalled {
-			u.recv = r.led.addReceiver(u.room, u.sender)
+			u.recv = r.led.addReceiver(u.room, u.sender, u.node)
 		}
 	}
 	r.acked = make([]atomic.Int64, cfg.Senders)
@@ -314,12 +364,26 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	if cfg.Door == DoorSSH {
 		res.Pty = fmt.Sprintf("%dx%d", cfg.PtyWidth, cfg.PtyHeight)
 	}
-	if cfg.ServerPID != 0 {
-		if _, _, err := procCPU(cfg.ServerPID); err != nil {
-			return nil, fmt.Errorf("server pid %d: %w", cfg.ServerPID, err)
+	if len(r.addrs) > 1 {
+		res.Nodes = make([]NodeResult, len(r.addrs))
+		for i, addr := range r.addrs {
+			res.Nodes[i].Addr = addr
 		}
-		res.Server = &ServerStats{PID: cfg.ServerPID}
-		res.Server.RSSStart, _ = procRSS(cfg.ServerPID)
+		for _, u := range r.users {
+			res.Nodes[u.node].Users++
+		}
+	}
+	if len(r.pids) > 0 {
+		for _, pid := range r.pids {
+			if _, _, err := procCPU(pid); err != nil {
+				return nil, fmt.Errorf("server pid %d: %w", pid, err)
+			}
+		}
+		res.Server = &ServerStats{PID: r.pids[0]}
+		if len(r.pids) > 1 {
+			res.Server.PIDs = r.pids
+		}
+		res.Server.RSSStart = r.serverRSS()
 	}
 
 	var readers sync.WaitGroup
@@ -332,7 +396,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	// Log in.
 	var lcpu0, lself0, lcpu1, lself1 cpuTime
 	if res.Server != nil {
-		lcpu0.read(cfg.ServerPID)
+		lcpu0.readAll(r.pids)
 	}
 	lself0.read(0)
 	if err := r.loginAll(ctx, res, &readers, progress); err != nil {
@@ -340,7 +404,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	}
 	lself1.read(0)
 	if res.Server != nil {
-		lcpu1.read(cfg.ServerPID)
+		lcpu1.readAll(r.pids)
 		res.Server.LoginCPU = seconds(lcpu1.user + lcpu1.sys - lcpu0.user - lcpu0.sys)
 		if res.Logins > 0 {
 			res.Server.CPUPerLogin = 1e6 * res.Server.LoginCPU / float64(res.Logins)
@@ -354,7 +418,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	progress.set(func() Progress { return Progress{Phase: "settle"} })
 	r.settle(ctx)
 	if res.Server != nil {
-		res.Server.RSSLoggedIn, _ = procRSS(cfg.ServerPID)
+		res.Server.RSSLoggedIn = r.serverRSS()
 		if cfg.Users > 0 {
 			res.Server.RSSPerUser = float64(res.Server.RSSLoggedIn-res.Server.RSSStart) / float64(cfg.Users)
 		}
@@ -362,7 +426,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	otherBefore := r.other.Load()
 	var cpu0, self0 cpuTime
 	if res.Server != nil {
-		cpu0.read(cfg.ServerPID)
+		cpu0.readAll(r.pids)
 	}
 	self0.read(0)
 
@@ -417,7 +481,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	last := r.drain(ctx, start)
 	var cpu1, self1 cpuTime
 	if res.Server != nil {
-		cpu1.read(cfg.ServerPID)
+		cpu1.readAll(r.pids)
 	}
 	self1.read(0)
 	progress.stop()
@@ -439,10 +503,20 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		res.DeliveriesPerSec = float64(t.Delivered) / span.Seconds()
 	}
 	res.Latency = latencyOf(r.led.lat.Snapshot())
+	r.orderResult(res)
+	for i := range res.Nodes {
+		n := &res.Nodes[i]
+		for _, u := range r.users {
+			if u.node == i && u.recv != nil {
+				n.Delivered += u.recv.unique.Load()
+			}
+		}
+		n.Latency = latencyOf(r.led.nodeLatency(i))
+	}
 	res.ExactlyOnce = t.Delivered == t.Expected && t.Missing == 0 && t.Duplicates == 0 && t.Stray == 0
 	if res.Server != nil {
 		s := res.Server
-		s.RSSEnd, _ = procRSS(cfg.ServerPID)
+		s.RSSEnd = r.serverRSS()
 		s.CPUUser = seconds(cpu1.user - cpu0.user)
 		s.CPUSys = seconds(cpu1.sys - cpu0.sys)
 		if wall := last.Sub(start); wall > 0 {
@@ -456,6 +530,28 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		res.ClientCPUPercent = 100 * (self1.user + self1.sys - self0.user - self0.sys).Seconds() / wall.Seconds()
 	}
 	return res, nil
+}
+
+// orderResult runs the order check and puts its outcome in res.
+func (r *run) orderResult(res *Result) {
+	o := r.led.order()
+	res.OrderChecked, res.OrderViolations, res.OrderNotInReference, res.OrderUnchecked = o.Checked, o.Violations, o.NotInRef, o.Unchecked
+	res.InOrder = o.Violations == 0
+	if o.First == nil {
+		return
+	}
+	who := func(recv int) string {
+		for _, u := range r.users {
+			if u.recv == r.led.recv[recv] {
+				return fmt.Sprintf("%s (on %s)", u.name, r.addrs[u.node])
+			}
+		}
+		return "?"
+	}
+	line := func(l lineRef) string { return fmt.Sprintf("b%d-%d", l.Sender, l.Seq) }
+	f := o.First
+	res.OrderFirst = fmt.Sprintf("%s got %s right after %s; %s got them in the other order",
+		who(f.Receiver), line(f.After), line(f.Before), who(f.Reference))
 }
 
 // loginAll logs every user in, LoginConcurrency at a time, and starts the
@@ -797,6 +893,26 @@ type cpuTime struct{ user, sys time.Duration }
 // read reads the CPU time of process pid, 0 for this one.
 func (c *cpuTime) read(pid int) {
 	c.user, c.sys, _ = procCPU(pid)
+}
+
+// readAll reads the CPU time of processes pids added up.
+func (c *cpuTime) readAll(pids []int) {
+	*c = cpuTime{}
+	for _, pid := range pids {
+		u, s, _ := procCPU(pid)
+		c.user += u
+		c.sys += s
+	}
+}
+
+// serverRSS returns the resident set sizes of the server processes added up.
+func (r *run) serverRSS() int64 {
+	var n int64
+	for _, pid := range r.pids {
+		b, _ := procRSS(pid)
+		n += b
+	}
+	return n
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }

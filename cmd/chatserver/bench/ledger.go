@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math"
 	"math/bits"
 	"sync/atomic"
 	"time"
@@ -50,9 +51,17 @@ type ledger struct {
 	stamps  []stampLog
 	readers []int // readers in each room
 	recv    []*receiver
-	lat     shards
-	redraw  bool // a line seen again is a screen redraw, not a duplicate delivery
+	lat     shards // latShards per node, node k's from k*latShards
+	redraw  bool   // a line seen again is a screen redraw, not a duplicate delivery
+
+	// The order check's numbering of a room's lines: line seq of sender s
+	// is key seq*roomSenders[rooms[s]] + local[s], dense within the room.
+	local       []int   // index of each sender among its room's senders
+	roomSenders [][]int // the senders of each room, by local index
 }
+
+// latShards is how many latency histograms each node's receivers share.
+const latShards = 16
 
 // receiver is what one reading user saw. Only its reader goroutine writes
 // it; the atomics are read by the progress and window loops.
@@ -68,31 +77,49 @@ type receiver struct {
 	stale  atomic.Int64 // an id from before this run (history)
 	torn   atomic.Int64 // pty: an id pieced together from a screen half redrawn
 	hist   *Histogram
+	node   int // index of the address it is logged in through
+	// order is the key of each line at its first arrival, in the order
+	// they arrived (see ledger.local); unordered counts first arrivals
+	// past maxOrderLog or whose key does not fit, which are not checked.
+	order     []uint32
+	unordered int64
 }
+
+// maxOrderLog bounds one receiver's order log (4 bytes a line).
+const maxOrderLog = 1 << 22
 
 // newLedger makes the ledger of a run with senders in senderRooms (one
-// entry per sender: its room) and readersPerRoom reading users.
-func newLedger(start time.Time, senderRooms []int, readersPerRoom []int, redraw bool) *ledger {
-	return &ledger{
-		start:   start.UnixNano(),
-		rooms:   senderRooms,
-		sent:    make([]atomic.Int64, len(senderRooms)),
-		stamps:  make([]stampLog, len(senderRooms)),
-		readers: readersPerRoom,
-		lat:     newShards(16),
-		redraw:  redraw,
+// entry per sender: its room), readersPerRoom reading users and users
+// spread over nodes addresses.
+func newLedger(start time.Time, senderRooms []int, readersPerRoom []int, nodes int, redraw bool) *ledger {
+	l := &ledger{
+		start:       start.UnixNano(),
+		rooms:       senderRooms,
+		sent:        make([]atomic.Int64, len(senderRooms)),
+		stamps:      make([]stampLog, len(senderRooms)),
+		readers:     readersPerRoom,
+		lat:         newShards(latShards * max(1, nodes)),
+		redraw:      redraw,
+		local:       make([]int, len(senderRooms)),
+		roomSenders: make([][]int, len(readersPerRoom)),
 	}
+	for s, room := range senderRooms {
+		l.local[s] = len(l.roomSenders[room])
+		l.roomSenders[room] = append(l.roomSenders[room], s)
+	}
+	return l
 }
 
-// addReceiver registers a reading user in room; self is its sender slot
-// or -1. Call it before the run starts sending.
-func (l *ledger) addReceiver(room, self int) *receiver {
+// addReceiver registers a reading user in room, logged in through node;
+// self is its sender slot or -1. Call it before the run starts sending.
+func (l *ledger) addReceiver(room, self, node int) *receiver {
 	r := &receiver{
 		room: room,
 		self: self,
 		bits: make([][]uint64, len(l.rooms)),
 		got:  make([]atomic.Int64, len(l.rooms)),
-		hist: l.lat.of(len(l.recv)),
+		hist: &l.lat[node*latShards+len(l.recv)%latShards],
+		node: node,
 	}
 	l.recv = append(l.recv, r)
 	return r
@@ -144,6 +171,11 @@ func (l *ledger) saw(r *receiver, sender, seq int, sentNano, recvNano int64) boo
 		return false
 	}
 	b[w] |= mask
+	if key := uint64(seq)*uint64(len(l.roomSenders[r.room])) + uint64(l.local[sender]); key < math.MaxUint32 && len(r.order) < maxOrderLog {
+		r.order = append(r.order, uint32(key))
+	} else {
+		r.unordered++
+	}
 	r.got[sender].Add(1)
 	r.unique.Add(1)
 	r.hist.Record(time.Duration(recvNano - sentNano))
@@ -158,6 +190,11 @@ func (l *ledger) expected() int64 {
 		n += l.sent[s].Load() * int64(l.readers[l.rooms[s]]-1)
 	}
 	return n
+}
+
+// nodeLatency returns the latencies of the deliveries to receivers on node.
+func (l *ledger) nodeLatency(node int) Snapshot {
+	return l.lat[node*latShards : (node+1)*latShards].Snapshot()
 }
 
 // delivered returns how many lines arrived, each counted once per receiver.

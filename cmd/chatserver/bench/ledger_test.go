@@ -86,12 +86,12 @@ func TestLedgerExactlyOnce(t *testing.T) {
 	start := time.Now()
 	t0 := start.UnixNano()
 	// Room 0: senders 0 and 1 and a plain reader; room 1: sender 2 and a reader.
-	l := newLedger(start, []int{0, 0, 1}, []int{3, 2}, false)
-	s0 := l.addReceiver(0, 0)
-	s1 := l.addReceiver(0, 1)
-	r0 := l.addReceiver(0, -1)
-	s2 := l.addReceiver(1, 2)
-	r1 := l.addReceiver(1, -1)
+	l := newLedger(start, []int{0, 0, 1}, []int{3, 2}, 1, false)
+	s0 := l.addReceiver(0, 0, 0)
+	s1 := l.addReceiver(0, 1, 0)
+	r0 := l.addReceiver(0, -1, 0)
+	s2 := l.addReceiver(1, 2, 0)
+	r1 := l.addReceiver(1, -1, 0)
 	for seq := range 100 {
 		l.send(0, seq, t0+int64(seq))
 		l.send(1, seq, t0+int64(seq))
@@ -140,9 +140,9 @@ func TestLedgerExactlyOnce(t *testing.T) {
 	}
 
 	// With a pty, a line seen again is a redraw and a torn id is ignored.
-	p := newLedger(start, []int{0}, []int{2}, true)
-	ps := p.addReceiver(0, 0)
-	pr := p.addReceiver(0, -1)
+	p := newLedger(start, []int{0}, []int{2}, 1, true)
+	ps := p.addReceiver(0, 0, 0)
+	pr := p.addReceiver(0, -1, 0)
 	p.send(0, 0, t0)
 	p.saw(pr, 0, 0, t0, t0+1)
 	p.saw(pr, 0, 0, t0, t0+2)

@@ -28,35 +28,53 @@ type Result struct {
 	// LoginClientCPUPercent is this process's CPU during the logins, in % of a core.
 	LoginClientCPUPercent float64 `json:"login_client_cpu_percent"`
 
-	Duration         float64      `json:"duration_seconds"`     // of the send phase
-	DeliverySpan     float64      `json:"delivery_seconds"`     // from the first send to the last delivery
-	Sent             int64        `json:"sent"`                 // lines sent
-	Expected         int64        `json:"expected"`             // deliveries due: each line to every other reader of its room
-	Delivered        int64        `json:"delivered"`            // deliveries seen, each line once per receiver
-	Missing          int64        `json:"missing"`              // due and never seen
-	MissingReceivers int          `json:"missing_receivers"`    // receivers that missed at least one line
-	Duplicates       int64        `json:"duplicates"`           // line modes: a line seen twice by one receiver
-	Redraws          int64        `json:"redraws,omitempty"`    // pty: a line seen again on a redrawn screen (not an error)
-	Torn             int64        `json:"torn,omitempty"`       // pty: an id pieced together from a half-drawn screen (ignored)
-	Stray            int64        `json:"stray"`                // an id no one sent to that receiver
-	Stale            int64        `json:"stale,omitempty"`      // ids from before this run (room history)
-	ExactlyOnce      bool         `json:"exactly_once"`         // every line reached every reader once
-	DeliveriesPerSec float64      `json:"deliveries_per_sec"`   // Delivered / DeliverySpan
-	Latency          *Latency     `json:"latency_ms,omitempty"` // send to receipt, per delivery
-	ServerDropped    int64        `json:"server_dropped"`       // lines the server told readers it dropped
-	FloodWarnings    int64        `json:"flood_warnings"`       // "You're sending too fast" lines seen
-	OtherLines       int64        `json:"other_lines"`          // lines during the send phase that were not ids
-	Disconnected     int64        `json:"disconnected"`         // sessions the server ended during the run
-	StalledEnded     int          `json:"stalled_ended"`        // telnet: stalled users the server had disconnected by the end
-	ClientCPUPercent float64      `json:"client_cpu_percent"`   // this process, during the send and drain phases
-	Server           *ServerStats `json:"server,omitempty"`     // with --server-pid
-	Interrupted      bool         `json:"interrupted,omitempty"`
-	Errors           []string     `json:"errors,omitempty"`
+	Duration         float64 `json:"duration_seconds"`  // of the send phase
+	DeliverySpan     float64 `json:"delivery_seconds"`  // from the first send to the last delivery
+	Sent             int64   `json:"sent"`              // lines sent
+	Expected         int64   `json:"expected"`          // deliveries due: each line to every other reader of its room
+	Delivered        int64   `json:"delivered"`         // deliveries seen, each line once per receiver
+	Missing          int64   `json:"missing"`           // due and never seen
+	MissingReceivers int     `json:"missing_receivers"` // receivers that missed at least one line
+	Duplicates       int64   `json:"duplicates"`        // line modes: a line seen twice by one receiver
+	Redraws          int64   `json:"redraws,omitempty"` // pty: a line seen again on a redrawn screen (not an error)
+	Torn             int64   `json:"torn,omitempty"`    // pty: an id pieced together from a half-drawn screen (ignored)
+	Stray            int64   `json:"stray"`             // an id no one sent to that receiver
+	Stale            int64   `json:"stale,omitempty"`   // ids from before this run (room history)
+	ExactlyOnce      bool    `json:"exactly_once"`      // every line reached every reader once
+	// The order check: every reader of a room saw its lines in one order.
+	InOrder             bool         `json:"in_order"`
+	OrderChecked        int64        `json:"order_checked"`             // deliveries compared with their room's reference reader
+	OrderViolations     int64        `json:"order_violations"`          // a line got before one the reference got earlier
+	OrderFirst          string       `json:"order_first,omitempty"`     // the first violation
+	OrderNotInReference int64        `json:"order_not_in_reference"`    // deliveries of lines the reference never got: not compared
+	OrderUnchecked      int64        `json:"order_unchecked,omitempty"` // deliveries past a receiver's log bound: not compared
+	Nodes               []NodeResult `json:"nodes,omitempty"`           // per address, with several
+	DeliveriesPerSec    float64      `json:"deliveries_per_sec"`        // Delivered / DeliverySpan
+	Latency             *Latency     `json:"latency_ms,omitempty"`      // send to receipt, per delivery
+	ServerDropped       int64        `json:"server_dropped"`            // lines the server told readers it dropped
+	FloodWarnings       int64        `json:"flood_warnings"`            // "You're sending too fast" lines seen
+	OtherLines          int64        `json:"other_lines"`               // lines during the send phase that were not ids
+	Disconnected        int64        `json:"disconnected"`              // sessions the server ended during the run
+	StalledEnded        int          `json:"stalled_ended"`             // telnet: stalled users the server had disconnected by the end
+	ClientCPUPercent    float64      `json:"client_cpu_percent"`        // this process, during the send and drain phases
+	Server              *ServerStats `json:"server,omitempty"`          // with --server-pid
+	Interrupted         bool         `json:"interrupted,omitempty"`
+	Errors              []string     `json:"errors,omitempty"`
 }
 
-// ServerStats is what /proc said of the server process.
+// NodeResult is what the users logged in through one address saw.
+type NodeResult struct {
+	Addr      string   `json:"addr"`
+	Users     int      `json:"users"`
+	Delivered int64    `json:"delivered"`
+	Latency   *Latency `json:"latency_ms,omitempty"`
+}
+
+// ServerStats is what /proc said of the server process, or of several
+// added up.
 type ServerStats struct {
 	PID            int     `json:"pid"`
+	PIDs           []int   `json:"pids,omitempty"`   // with several: all of them, PID first
 	CPUUser        float64 `json:"cpu_user_seconds"` // during the send and drain phases
 	CPUSys         float64 `json:"cpu_sys_seconds"`
 	CPUPercent     float64 `json:"cpu_percent"`         // of one core
@@ -129,14 +147,28 @@ func (r *Result) WriteText(w io.Writer) {
 	if r.Missing > 0 || r.Duplicates > 0 || r.Stray > 0 {
 		p("  errors     missing %d (at %d receivers), duplicates %d, stray %d", r.Missing, r.MissingReceivers, r.Duplicates, r.Stray)
 	}
+	if !r.InOrder {
+		p("  order      %d violations in %d deliveries checked: %s", r.OrderViolations, r.OrderChecked, r.OrderFirst)
+	}
+	if len(r.Nodes) > 0 {
+		p("order        %d deliveries checked against each room's reference reader: %s; %d of lines the reference lacks not compared",
+			r.OrderChecked, orderVerdict(r.InOrder), r.OrderNotInReference)
+		for _, n := range r.Nodes {
+			p("  node       %s: %d users, %d deliveries, %s", n.Addr, n.Users, n.Delivered, latencyText("", n.Latency, ""))
+		}
+	}
 	if r.Redraws > 0 || r.Torn > 0 {
 		p("  screen     %d ids seen again on redraws, %d torn ids ignored (not errors)", r.Redraws, r.Torn)
 	}
 	p("throughput   %s deliveries/s over %.2fs", si(r.DeliveriesPerSec), r.DeliverySpan)
 	p("latency      %s", latencyText("", r.Latency, ""))
 	if r.Server != nil {
-		p("server cpu   %.2fs user + %.2fs sys = %.0f%% of a core, %.3f µs per delivery",
-			r.Server.CPUUser, r.Server.CPUSys, r.Server.CPUPercent, r.Server.CPUPerDelivery)
+		procs := ""
+		if len(r.Server.PIDs) > 1 {
+			procs = fmt.Sprintf(" (%d processes added up)", len(r.Server.PIDs))
+		}
+		p("server cpu   %.2fs user + %.2fs sys = %.0f%% of a core, %.3f µs per delivery%s",
+			r.Server.CPUUser, r.Server.CPUSys, r.Server.CPUPercent, r.Server.CPUPerDelivery, procs)
 	}
 	p("client cpu   %.0f%% of a core", r.ClientCPUPercent)
 	if r.ServerDropped > 0 || r.Disconnected > 0 {
@@ -154,6 +186,13 @@ func (r *Result) WriteText(w io.Writer) {
 	for _, e := range r.Errors {
 		p("error        %s", e)
 	}
+}
+
+func orderVerdict(inOrder bool) string {
+	if inOrder {
+		return "one order per room on every node"
+	}
+	return "NOT one order"
 }
 
 func latencyText(before string, l *Latency, after string) string {

@@ -2,9 +2,11 @@ package bench_test
 
 import (
 	"errors"
+	"os"
 	"testing"
 	"time"
 
+	"chatserver/app"
 	"chatserver/app/apptest"
 	"chatserver/cmd/chatserver/bench"
 )
@@ -13,16 +15,22 @@ import (
 // tool wants it.
 func startServer(t *testing.T) *apptest.Server {
 	t.Helper()
+	return apptest.Start(t, serverConfig(t))
+}
+
+// serverConfig is the configuration of startServer.
+func serverConfig(t *testing.T) app.Config {
 	cfg := apptest.Config(t)
 	cfg.FloodRate = 0
 	cfg.MaxConnsPerIP = 1000
-	return apptest.Start(t, cfg)
+	return cfg
 }
 
 // smoke runs cfg (with the tests' patience for draining and logging in)
 // and fails the test unless every line sent reached every other reader of
-// its room exactly once. It asserts nothing about time.
-func smoke(t *testing.T, cfg bench.Config) {
+// its room exactly once, every reader of a room in one order. It asserts
+// nothing about time.
+func smoke(t *testing.T, cfg bench.Config) *bench.Result {
 	t.Helper()
 	cfg.Drain, cfg.LoginTimeout = apptest.Wait, apptest.Wait
 	res, err := bench.Run(t.Context(), cfg)
@@ -46,6 +54,11 @@ func smoke(t *testing.T, cfg bench.Config) {
 	if res.FloodWarnings != 0 || res.ServerDropped != 0 || res.Disconnected != 0 {
 		t.Errorf("flood warnings %d, dropped %d, disconnected %d: want none", res.FloodWarnings, res.ServerDropped, res.Disconnected)
 	}
+	if !res.InOrder || res.OrderViolations != 0 || res.OrderChecked == 0 || res.OrderNotInReference != 0 {
+		t.Errorf("order: in order %v, %d violations (%s), %d checked, %d not at the reference; want every delivery checked and none out of order",
+			res.InOrder, res.OrderViolations, res.OrderFirst, res.OrderChecked, res.OrderNotInReference)
+	}
+	return res
 }
 
 // TestSmokeTelnet is a short run against a real server over telnet: 20
@@ -124,4 +137,55 @@ func TestSmokeSSHPty(t *testing.T) {
 		Rooms: 2, Room: "ui",
 		PtyWidth: 120, PtyHeight: 40,
 	})
+}
+
+// TestSmokeTwoAddrs spreads the users over two addresses, over telnet and
+// SSH with and without a pty, and checks the per-node figures. Both are one real
+// server, listed twice (--addr X,X): the same run against two nodes of a
+// cluster is TestSmokeCluster.
+func TestSmokeTwoAddrs(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []bench.Config{
+		{Door: bench.DoorTelnet, Users: 21, Senders: 3, Rate: 20},
+		{Door: bench.DoorSSHNoPty, Users: 21, Senders: 3, Rate: 20},
+		{Door: bench.DoorSSH, Users: 10, Senders: 2, Rate: 2},
+	} {
+		t.Run(string(cfg.Door), func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t) // a server each: one address may create only 5 rooms an hour
+			cfg.Addr = srv.SSH
+			if cfg.Door == bench.DoorTelnet {
+				cfg.Addr = srv.Telnet
+			}
+			cfg.Addr += "," + cfg.Addr
+			cfg.Duration, cfg.Rooms, cfg.ServerPIDs = time.Second, 2, []int{os.Getpid(), os.Getpid()}
+			checkNodes(t, smoke(t, cfg), 2)
+		})
+	}
+}
+
+// checkNodes checks a run's per-node figures: users spread evenly, the
+// deliveries of every node adding up, a latency for each.
+func checkNodes(t *testing.T, res *bench.Result, n int) {
+	t.Helper()
+	if len(res.Nodes) != n {
+		t.Fatalf("%d nodes in the result, want %d", len(res.Nodes), n)
+	}
+	users, delivered := 0, int64(0)
+	for _, node := range res.Nodes {
+		if node.Users < res.Users/n || node.Users > res.Users/n+1 {
+			t.Errorf("node %s has %d of %d users, want an even share", node.Addr, node.Users, res.Users)
+		}
+		if node.Latency == nil || node.Latency.N != uint64(node.Delivered) {
+			t.Errorf("node %s: latency %+v for %d deliveries", node.Addr, node.Latency, node.Delivered)
+		}
+		users += node.Users
+		delivered += node.Delivered
+	}
+	if users != res.Users || delivered != res.Delivered {
+		t.Errorf("nodes add up to %d users and %d deliveries, want %d and %d", users, delivered, res.Users, res.Delivered)
+	}
+	if res.Server == nil || len(res.Server.PIDs) != n {
+		t.Errorf("server stats %+v, want %d pids added up", res.Server, n)
+	}
 }

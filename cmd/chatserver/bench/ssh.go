@@ -62,7 +62,7 @@ func (d *sshDoor) open(conn net.Conn, r *run, u *user) (*sshSession, error) {
 			func(string, string, []string, []bool) ([]string, error) { return nil, nil })},
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), // a load test of one's own server
 	}
-	c, chans, reqs, err := gossh.NewClientConn(conn, r.cfg.Addr, cfg)
+	c, chans, reqs, err := gossh.NewClientConn(conn, r.addrs[u.node], cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ssh handshake: %w", err)
 	}

@@ -29,7 +29,7 @@ func (r *run) dial(ctx context.Context, u *user) (net.Conn, error) {
 	if opts != (sockOpts{}) {
 		d.Control = opts.control
 	}
-	return d.DialContext(ctx, "tcp", r.cfg.Addr)
+	return d.DialContext(ctx, "tcp", r.addrs[u.node])
 }
 
 // sockOpts are the socket options a client connection is dialled with.
