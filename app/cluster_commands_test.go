@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -8,8 +9,11 @@ import (
 	"chatserver/app"
 	"chatserver/app/apptest"
 	"chatserver/chat"
+	"chatserver/cluster"
 	"chatserver/cluster/clustertest"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -185,3 +189,60 @@ func loginWhenFree(t *testing.T, addr, name string, key gossh.Signer) *apptest.S
 		time.Sleep(100 * time.Millisecond) // the other node lets go after the connection closes
 	}
 }
+
+// TestClusterCommandsNodeGone: a command on a name held by a node that is
+// gone (no responders) or that does not answer is told the name is not
+// online, within the request's bound, and nothing hangs.
+func TestClusterCommandsNodeGone(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 1, 2*time.Second)
+	anna := apptest.Login(t, nodes[0].Telnet, "anna")
+
+	nc := c.Connect(t)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	kv, err := js.KeyValue(t.Context(), cluster.NamesBucket)
+	if err != nil {
+		t.Fatalf("names bucket: %v", err)
+	}
+	for name, node := range map[string]string{"zed": "gone", "quinn": "silent"} {
+		if _, err := kv.Put(t.Context(), cluster.Key(chat.Fold(name)), []byte(node+" x")); err != nil {
+			t.Fatalf("hold %s for %s: %v", name, node, err)
+		}
+	}
+	sub, err := nc.SubscribeSync(cluster.CommandSubject("silent")) // takes requests, answers none
+	if err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+	defer sub.Unsubscribe()
+	for i := range 3 { // its interest reached every server: a request there waits, never "no responders"
+		other, err := nats.Connect(c.Server(i).ClientURL())
+		if err != nil {
+			t.Fatalf("connect to server %d: %v", i, err)
+		}
+		apptest.Eventually(t, "the silent node's subscription on every server", func() bool {
+			_, err := other.Request(cluster.CommandSubject("silent"), nil, 100*time.Millisecond)
+			return errors.Is(err, nats.ErrTimeout)
+		})
+		other.Close()
+	}
+
+	for _, name := range []string{"zed", "quinn"} {
+		start := time.Now()
+		anna.Send("/w " + name + " hello")
+		anna.Expect(lineCmdNotFound)
+		anna.Send("/whois " + name)
+		anna.Expect("<system> Could not find someone with that username.")
+		if d := time.Since(start); d > 3*remoteWait {
+			t.Errorf("/w and /whois of %s took %v, want each bounded by about %v", name, d, remoteWait)
+		}
+	}
+	anna.Quiet()
+}
+
+// remoteWait is how long a node waits for another's answer (chat's
+// remoteTimeout).
+const remoteWait = 2 * time.Second
