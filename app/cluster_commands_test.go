@@ -246,3 +246,23 @@ func TestClusterCommandsNodeGone(t *testing.T) {
 // remoteWait is how long a node waits for another's answer (chat's
 // remoteTimeout).
 const remoteWait = 2 * time.Second
+
+// TestClusterWhisperScreen: an SSH screen on node A whispers to a telnet
+// user on node B: the screen shows the whisper it sent (its
+// KindWhisperSent), the user gets the line; the user's answer shows on
+// the screen as a whisper received.
+func TestClusterWhisperScreen(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 2, 2*time.Second)
+	bob := apptest.Login(t, nodes[1].Telnet, "bob")
+	scr := apptest.DialScreen(t, nodes[0].SSH, "anna", apptest.NewKey(t), 80, 24)
+	scr.WaitText("anna has joined the chat room!")
+
+	scr.Type("/w bob over there\r")
+	bob.Expect("<helperbot> anna whispered to you: over there")
+	scr.WaitText("you whispered to bob: over there")
+	bob.Send("/w anna back to you")
+	scr.WaitText("bob whispered to you: back to you")
+	bob.Quiet()
+}

@@ -61,9 +61,10 @@ func (n *Node) Remote(ctx context.Context, req chat.RemoteRequest) (chat.RemoteR
 // the node's names (Names.Run; a name lost to another node logs its
 // session out, Hub.NameLost), adds the rooms other nodes create
 // (Rooms.Run, Hub.RemoteRoom) and answers the commands other nodes send
-// on a user of this node (Commands.Run, Hub.Remote); ready, if not nil, is called once the rooms
-// there were before have been added. It returns once both have stopped,
-// with the error that stopped either early (which stops the other).
+// on a user of this node (Commands.Run, Hub.Remote); ready, if not nil,
+// is called once the rooms there were before have been added. It returns
+// once all have stopped, with the error that stopped any early (which
+// stops the others).
 func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
