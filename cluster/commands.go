@@ -31,6 +31,10 @@ type Commands struct {
 // chat.MaxMessageLen runes of 4 bytes, JSON-escaped, fits with room.
 const MaxCommandBytes = 8 << 10
 
+// maxReplyBytes caps a reply: a /whois lists every room its user is an
+// admin of, which may be many.
+const maxReplyBytes = 256 << 10
+
 // commandVersion is the version of the request this node speaks; a node
 // answers a request of another version with chat.ReplyBadRequest.
 const commandVersion = 1
@@ -87,7 +91,7 @@ func (c *Commands) Remote(ctx context.Context, req chat.RemoteRequest) (chat.Rem
 		return chat.RemoteReply{}, fmt.Errorf("%s %s on node %s: %w", req.Verb, key, node, err)
 	}
 	var rep chat.RemoteReply
-	if len(msg.Data) > MaxCommandBytes {
+	if len(msg.Data) > maxReplyBytes {
 		return chat.RemoteReply{}, fmt.Errorf("%s %s on node %s: reply of %d bytes", req.Verb, key, node, len(msg.Data))
 	}
 	if err := json.Unmarshal(msg.Data, &rep); err != nil {
@@ -157,7 +161,9 @@ func (c *Commands) Run(ctx context.Context, hub interface {
 		req, err := DecodeCommand(m.Data)
 		if err != nil {
 			c.log.Warn("node command refused", "subject", m.Subject, "bytes", len(m.Data), "err", err)
-			c.respond(m, chat.RemoteReply{Err: chat.ReplyBadRequest})
+			if m.Reply != "" { // a request, not a bare publish: it waits for the answer
+				c.respond(m, chat.RemoteReply{Err: chat.ReplyBadRequest})
+			}
 			return
 		}
 		select {
