@@ -99,7 +99,9 @@ const remoteTimeout = 2 * time.Second
 // Remote does req, which another node sent because this node holds the
 // name of its target online (the cluster's subscription calls it), and
 // says how it went. It takes the locks the same command of a local user
-// takes, and makes no request to another node itself. Safe from any
+// takes, and makes no request to another node itself (a plugin hook a
+// move runs may, bounded by remoteTimeout, which is why the cluster
+// answers each request on a goroutine of its own). Safe from any
 // goroutine with no engine lock held.
 func (h *Hub) Remote(req RemoteRequest) RemoteReply {
 	if req.Verb == VerbGhost {
