@@ -32,6 +32,8 @@ func (b *Bot) Reply(name, text string) { b.push(name, b.event(text)) }
 func (b *Bot) push(name string, ev *Event) {
 	if s := b.hub.find(name); s != nil {
 		s.out.Push(ev)
+	} else if b.hub.cluster != nil { // on another node, maybe
+		_, _ = b.hub.remote(RemoteRequest{Verb: VerbTell, Target: name, Bot: b.name, Text: ev.Text})
 	}
 }
 
@@ -42,6 +44,8 @@ func (b *Bot) push(name string, ev *Event) {
 func (b *Bot) Notify(name, text string) {
 	if s := b.hub.find(name); s != nil {
 		s.Notify(text)
+	} else if b.hub.cluster != nil { // on another node, maybe
+		_, _ = b.hub.remote(RemoteRequest{Verb: VerbTell, Target: name, Text: text})
 	}
 }
 
@@ -84,6 +88,10 @@ func (b *Bot) broadcast(room string, ev *Event) {
 // counts as delivered: from is not told.
 func (b *Bot) Whisper(from, to, text string) error {
 	s := b.hub.find(to)
+	if s == nil && b.hub.cluster != nil { // on another node, maybe
+		_, err := b.hub.remote(RemoteRequest{Verb: VerbWhisper, Target: to, From: from, Bot: b.name, Text: text})
+		return err
+	}
 	if s == nil {
 		return ErrNotFound
 	}
@@ -104,16 +112,21 @@ func (b *Bot) WhisperSent(from, to, text string) {
 }
 
 // Find returns the online user called name (compared case-insensitively)
-// with their name as they logged in and their room.
+// with their name as they logged in and their room, on whichever node
+// they are.
 func (b *Bot) Find(name string) (User, bool) {
 	h := b.hub
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	s := h.users[Fold(name)]
-	if s == nil || s.room == nil {
-		return User{}, false
+	var u User
+	if s := h.users[Fold(name)]; s != nil && s.room != nil {
+		u = User{Name: s.name, Room: s.room.name}
 	}
-	return User{Name: s.name, Room: s.room.name}, true
+	h.mu.RUnlock()
+	if u.Name != "" || h.cluster == nil {
+		return u, u.Name != ""
+	}
+	w, ok := h.remoteWhois(name, false)
+	return User{Name: w.Name, Room: w.Room}, ok
 }
 
 // Away reports whether the online user called name marked themselves away
@@ -121,6 +134,10 @@ func (b *Bot) Find(name string) (User, bool) {
 func (b *Bot) Away(name string) (reason string, away bool) {
 	if s := b.hub.find(name); s != nil {
 		return s.Away()
+	}
+	if b.hub.cluster != nil {
+		w, _ := b.hub.remoteWhois(name, false)
+		return w.AwayReason, w.Away
 	}
 	return "", false
 }
@@ -159,20 +176,33 @@ func (b *Bot) IsOperator(name string) bool {
 // Move moves the user called name from room from to room to, with the
 // leave and join hooks as for /switch. It returns ErrNotFound if they are
 // not online in from, ErrBanned if they are banned from to. The moved
-// user, with their name as they logged in, is returned.
+// user, with their name as they logged in, is returned. A user online on
+// another node is moved by their node.
 func (b *Bot) Move(name, from, to string) (User, error) {
 	h := b.hub
+	s := h.find(name)
+	if s == nil && h.cluster != nil {
+		rep, err := h.remote(RemoteRequest{Verb: VerbMove, Target: name, Bot: b.name, Room: from, To: to})
+		return User{Name: rep.Name, Room: rep.Room}, err
+	}
+	if s == nil {
+		return User{}, ErrNotFound
+	}
+	return h.moveUser(s, from, to, b.name)
+}
+
+// moveUser is Move of the session s, by the plugin called by.
+func (h *Hub) moveUser(s *Session, from, to, by string) (User, error) {
 	h.mu.RLock()
-	s := h.users[Fold(name)]
 	src, dst := h.rooms[Fold(from)], h.rooms[Fold(to)]
 	h.mu.RUnlock()
-	if s == nil || src == nil || dst == nil {
+	if src == nil || dst == nil {
 		return User{}, ErrNotFound
 	}
 	if _, err := h.move(s, src, dst, nil); err != nil {
 		return User{}, err
 	}
-	h.log.Info("moved", "user", LogName(s.name), "from", LogName(src.name), "to", LogName(dst.name), "plugin", b.name)
+	h.log.Info("moved", "user", LogName(s.name), "from", LogName(src.name), "to", LogName(dst.name), "plugin", by)
 	return User{Name: s.name, Room: dst.name}, nil
 }
 

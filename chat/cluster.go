@@ -25,6 +25,14 @@ type Cluster interface {
 	// folded name first, it fails with an error wrapping ErrRoomExists
 	// and returns that room's record: r's creator then simply enters it.
 	CreateRoom(ctx context.Context, r RoomRecord) (RoomRecord, error)
+
+	// Slice 5c: commands on a user connected to another node (remote.go).
+
+	// Remote sends req to the node that holds the name of req.Target
+	// online, which does it (Hub.Remote there), and returns its answer.
+	// It fails with an error wrapping ErrNotFound if no other node holds
+	// the name, or if its node does not answer before ctx is done.
+	Remote(ctx context.Context, req RemoteRequest) (RemoteReply, error)
 }
 
 // releaseTimeout bounds the I/O of letting go of a name at logout, which
@@ -40,6 +48,9 @@ func (h *Hub) holdName(ctx context.Context, s *Session, c claimed) (release func
 		return nil, nil
 	}
 	release, err = h.cluster.HoldName(ctx, s.key)
+	if errors.Is(err, ErrNameTaken) && c.proven && !c.bound { // proved by its password or owning key: a ghost elsewhere
+		release, err = h.takeOver(ctx, s)
+	}
 	if err == nil {
 		return release, nil
 	}

@@ -65,6 +65,11 @@ func (n nodeNames) CreateRoom(_ context.Context, r chat.RoomRecord) (chat.RoomRe
 	return r, nil
 }
 
+// Remote finds nobody on another node: each node's users are its own.
+func (n nodeNames) Remote(context.Context, chat.RemoteRequest) (chat.RemoteReply, error) {
+	return chat.RemoteReply{}, chat.ErrNotFound
+}
+
 // TestClusterNames has two hubs share their names online through a
 // Cluster: a name online on one is refused on the other until it logs
 // out, a proven login replacing a session on its own node keeps the name

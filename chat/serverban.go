@@ -143,10 +143,16 @@ func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (
 	if d > 0 {
 		rec.Until = now.Add(d)
 	}
+	var far WhoisInfo // online on another node, with the key and address banned with them (slice 5c)
+	if h.cluster != nil && h.find(name) == nil {
+		far, _ = h.remoteWhois(name, true)
+	}
 	h.mu.RLock()
 	s := h.users[key]
 	if s != nil && s.room != nil {
 		rec.Name, rec.KeyID, rec.Addr = s.name, s.keyID, hostOf(s.addr)
+	} else if far.Name != "" {
+		rec.Name, rec.KeyID, rec.Addr = far.Name, far.KeyID, far.Addr
 	} else if owner, ok := h.owners[key]; ok {
 		rec.KeyID = owner.KeyID
 	}
@@ -192,6 +198,8 @@ func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (
 	if s != nil {
 		s.Notify(TextServerBanned)
 		s.Close()
+	} else if h.cluster != nil { // online on another node, maybe: theirs disconnects them (slice 5c)
+		_, _ = h.remote(RemoteRequest{Verb: VerbDisconnect, Target: rec.Name, From: by, Text: TextServerBanned})
 	}
 	return rec, nil
 }

@@ -16,8 +16,9 @@ import (
 // (it implements chat.Cluster) and what it learns from the other nodes
 // (Run). Safe for concurrent use.
 type Node struct {
-	names *Names
-	rooms *Rooms
+	names    *Names
+	rooms    *Rooms
+	commands *Commands
 }
 
 // NodeConfig says how a node joins.
@@ -38,7 +39,7 @@ func OpenNode(ctx context.Context, js jetstream.JetStream, cfg NodeConfig) (*Nod
 	if err != nil {
 		return nil, err
 	}
-	return &Node{names: names, rooms: rooms}, nil
+	return &Node{names: names, rooms: rooms, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger)}, nil
 }
 
 // HoldName is Names.HoldName.
@@ -51,12 +52,19 @@ func (n *Node) CreateRoom(ctx context.Context, r chat.RoomRecord) (chat.RoomReco
 	return n.rooms.CreateRoom(ctx, r)
 }
 
+// Remote is Commands.Remote.
+func (n *Node) Remote(ctx context.Context, req chat.RemoteRequest) (chat.RemoteReply, error) {
+	return n.commands.Remote(ctx, req)
+}
+
 // Run keeps hub in step with the cluster until ctx is done: it refreshes
 // the node's names (Names.Run; a name lost to another node logs its
-// session out, Hub.NameLost) and adds the rooms other nodes create
-// (Rooms.Run, Hub.RemoteRoom); ready, if not nil, is called once the rooms
-// there were before have been added. It returns once both have stopped,
-// with the error that stopped either early (which stops the other).
+// session out, Hub.NameLost), adds the rooms other nodes create
+// (Rooms.Run, Hub.RemoteRoom) and answers the commands other nodes send
+// on a user of this node (Commands.Run, Hub.Remote); ready, if not nil,
+// is called once the rooms there were before have been added. It returns
+// once all have stopped, with the error that stopped any early (which
+// stops the others).
 func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -77,6 +85,7 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	}
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
 	run(func() error { return n.rooms.Run(ctx, hub.RemoteRoom, ready) })
+	run(func() error { return n.commands.Run(ctx, hub) })
 	wg.Wait()
 	return errors.Join(errs...)
 }
