@@ -1,0 +1,74 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"chatserver/app"
+	"chatserver/app/apptest"
+	"chatserver/chat"
+	"chatserver/cluster/clustertest"
+)
+
+// startNodeOn starts the chatserver node called name joined to c through
+// the URLs of the given servers of c only.
+func startNodeOn(t *testing.T, c *clustertest.Cluster, name string, ttl time.Duration, servers ...int) *apptest.Server {
+	t.Helper()
+	var urls []string
+	for _, i := range servers {
+		urls = append(urls, c.Server(i).ClientURL())
+	}
+	cfg := apptest.Config(t)
+	cfg.NATS = app.NATS{URLs: urls, Node: name, NameTTL: ttl}
+	return apptest.Start(t, cfg)
+}
+
+// TestClusterReconnect: a node connected to one NATS server of three
+// loses it; its telnet user is told the connection to the rest of the
+// server was lost, then that it is back (the node learnt the other
+// servers from the cluster and reconnects to one by itself), in that
+// order, and stays logged in: the name is still theirs, refreshed past
+// its TTL, so a login of it on another node is refused.
+func TestClusterReconnect(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	const ttl = 4 * time.Second // more than a leader's election after the server is lost
+	a := startNodeOn(t, c, "a", ttl, 0)
+	b := startNodeOn(t, c, "b", ttl, 1, 2)
+	anna := apptest.Login(t, a.Telnet, "anna")
+
+	c.Shutdown(0)
+	anna.Expect("<system> "+chat.TextConnectionLost, "<system> "+chat.TextReconnected)
+	anna.Quiet() // still logged in, nothing else said
+
+	taken := "<system> " + chat.RefusalText(chat.ErrNameTaken)
+	other := apptest.Dial(t, b.Telnet)
+	other.Welcome()
+	other.Send("anna")
+	other.Expect(taken)
+	time.Sleep(ttl + ttl/2) // a name not refreshed after the reconnect would expire meanwhile
+	other.Send("anna")
+	other.Expect(taken)
+	anna.Quiet()
+}
+
+// TestClusterNodeName: a node started with the name of a node alive is
+// refused, with an error naming it; once that node stopped, its name is
+// free at once.
+func TestClusterNodeName(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	first := startNode(t, c, "a", 2*time.Second)
+	cfg := apptest.Config(t)
+	cfg.NATS = app.NATS{URLs: c.URLs(), Node: "a", NameTTL: 2 * time.Second}
+	if err := newFails(t, cfg); !strings.Contains(err.Error(), "node a: another node of this name is alive") {
+		t.Fatalf("app.New of a second node a = %v, want one saying node a is alive", err)
+	}
+	first.Stop(t)
+	start := time.Now()
+	startNode(t, c, "a", 2*time.Second)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the second node a started %v after the first stopped, want at once", d)
+	}
+}
