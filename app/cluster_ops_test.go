@@ -83,3 +83,23 @@ func TestClusterNodeName(t *testing.T) {
 	}
 	startNode(t, c, "a", 2*time.Second)
 }
+
+// TestClusterTLSSettings: a client certificate without its key, or a CA
+// file that is not there, stops a node at start with an error saying so.
+func TestClusterTLSSettings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		tls  app.NATSTLS
+		want string
+	}{
+		{app.NATSTLS{Cert: "cert.pem"}, "a client certificate needs its key"},
+		{app.NATSTLS{Key: "key.pem"}, "a client certificate needs its key"},
+		{app.NATSTLS{CA: "/nonexistent/ca.pem"}, "ca.pem"},
+	} {
+		cfg := apptest.Config(t)
+		cfg.NATS = app.NATS{URLs: []string{"nats://127.0.0.1:1"}, Node: "a", TLS: tc.tls}
+		if err := newFails(t, cfg); !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("app.New with TLS %+v = %v, want an error containing %q", tc.tls, err, tc.want)
+		}
+	}
+}
