@@ -114,6 +114,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.metrics = metrics.New()
 		obs = observers{a.metrics.ObserveFanOut, a.metrics.ObserveFrame, a.metrics.ObserveBatch}
 	}
+	if len(cfg.NATS.URLs) > 0 { // before the store: a cluster out of reach opens nothing
+		if a.node, err = joinCluster(ctx, cfg.NATS, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	st := cfg.Store
 	if st == nil && cfg.DataDir == "" {
 		st = store.NewMemory(cfg.HistoryPerRoom)
@@ -122,11 +127,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		st = a.db
-	}
-	if len(cfg.NATS.URLs) > 0 {
-		if a.node, err = joinCluster(ctx, cfg.NATS, cfg.Logger); err != nil {
-			return nil, err
-		}
 	}
 	a.hub, err = chat.New(ctx, chat.Config{Cluster: a.node.chatCluster(), Store: st, Plugins: cfg.Plugins, Logger: cfg.Logger, MaxRooms: cfg.MaxRooms,
 		RoomsPerHour: cfg.RoomsPerHour, RoomExpiry: cfg.RoomExpiry,

@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chatserver/chat"
@@ -26,9 +28,18 @@ import (
 type NATS struct {
 	URLs     []string      // client URLs of the NATS servers; none: a single node
 	Creds    string        // a NATS credentials file (JWT and nkey seed); "" for none
+	TLS      NATSTLS       // TLS to the NATS servers beyond what the URLs say (tls://)
 	Node     string        // this node's name, unique in the cluster; the host name if ""
-	NameTTL  time.Duration // how long a node's names outlive its last heartbeat; DefaultNameTTL if 0
+	NameTTL  time.Duration // how long a node's names, and its entry among the nodes, outlive its last heartbeat; DefaultNameTTL if 0
 	Replicas int           // copies of each bucket: 3 (R3) if 0; 1 for a one-server cluster
+}
+
+// NATSTLS is the TLS of a node's connection to NATS (nats.RootCAs,
+// nats.ClientCert); all "" for none but what the URLs ask.
+type NATSTLS struct {
+	CA   string // PEM file of the CAs that sign the servers' certificates; the system's if ""
+	Cert string // PEM file of this node's client certificate, with Key
+	Key  string // PEM file of the client certificate's private key
 }
 
 // DefaultNameTTL is NATS.NameTTL when it is 0: the names of a node killed
@@ -39,6 +50,8 @@ const DefaultNameTTL = 10 * time.Second
 type clusterNode struct {
 	nc   *nats.Conn
 	node *cluster.Node
+	log  *slog.Logger
+	hub  atomic.Pointer[chat.Hub] // the hub told of a lost connection; nil until run
 }
 
 // joinCluster connects to the NATS servers of cfg and opens what the node
@@ -56,6 +69,7 @@ func joinCluster(ctx context.Context, cfg NATS, log *slog.Logger) (*clusterNode,
 	if cfg.NameTTL <= 0 {
 		cfg.NameTTL = DefaultNameTTL
 	}
+	c := &clusterNode{log: log}
 	opts := []nats.Option{
 		nats.Name("chatserver " + cfg.Node),
 		nats.MaxReconnects(-1),
@@ -63,16 +77,29 @@ func joinCluster(ctx context.Context, cfg NATS, log *slog.Logger) (*clusterNode,
 		nats.ReconnectJitter(100*time.Millisecond, 0),
 		nats.ReconnectBufSize(8 << 20),
 		nats.Timeout(2 * time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if nc.IsClosed() { // Close at shutdown, not a loss
+				return
+			}
 			log.Warn("nats disconnected", "err", err)
+			c.notify(chat.TextConnectionLost)
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) {
-			log.Info("nats reconnected", "server", c.ConnectedServerName())
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("nats reconnected", "server", nc.ConnectedServerName())
+			if c.hub.Load() != nil { // c.node is set, before run stored the hub
+				c.node.Reconnected()
+			}
+			c.notify(chat.TextReconnected)
 		}),
 	}
 	if cfg.Creds != "" {
 		opts = append(opts, nats.UserCredentials(cfg.Creds))
 	}
+	tlsOpts, err := cfg.TLS.options()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, tlsOpts...)
 	url := strings.Join(cfg.URLs, ",")
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
@@ -91,7 +118,38 @@ func joinCluster(ctx context.Context, cfg NATS, log *slog.Logger) (*clusterNode,
 		return nil, err
 	}
 	log.Info("joined the cluster", "node", cfg.Node, "nats", nc.ConnectedUrlRedacted())
-	return &clusterNode{nc: nc, node: node}, nil
+	c.nc, c.node = nc, node // the handlers read node only once run stored the hub, after this
+	return c, nil
+}
+
+// options are the nats.go options of t.
+func (t NATSTLS) options() ([]nats.Option, error) {
+	var opts []nats.Option
+	if t.CA != "" {
+		opts = append(opts, nats.RootCAs(t.CA))
+	}
+	switch {
+	case t.Cert != "" && t.Key != "":
+		opts = append(opts, nats.ClientCert(t.Cert, t.Key))
+	case t.Cert != "" || t.Key != "":
+		return nil, errors.New("nats TLS: a client certificate needs its key, and a key its certificate")
+	}
+	return opts, nil
+}
+
+// notify tells every user of the hub, once run gave it, the system line
+// text.
+func (c *clusterNode) notify(text string) {
+	if h := c.hub.Load(); h != nil {
+		h.NotifyAll(text)
+	}
+}
+
+// connected reports whether the node is connected to NATS (true for a
+// single node), for /readyz: a node cut off from the others is no place
+// to send new users.
+func (c *clusterNode) connected() bool {
+	return c == nil || c.nc.IsConnected()
 }
 
 // chatCluster returns what the hub asks the cluster: nil for a single
@@ -116,6 +174,7 @@ func (c *clusterNode) run(hub *chat.Hub, log *slog.Logger) (stop func()) {
 	if c == nil {
 		return func() {}
 	}
+	c.hub.Store(hub)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, ended := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
@@ -134,10 +193,21 @@ func (c *clusterNode) run(hub *chat.Hub, log *slog.Logger) (stop func()) {
 	return func() { cancel(); wg.Wait() }
 }
 
-// close closes the connection to NATS; safe on nil.
+// leaveWait bounds how long close waits for the node's entry among the
+// nodes to be deleted.
+const leaveWait = 2 * time.Second
+
+// close takes the node out of the registry of the nodes alive (its name
+// is free at once; else within its TTL) and closes the connection to
+// NATS; safe on nil.
 func (c *clusterNode) close() {
 	if c == nil {
 		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), leaveWait)
+	defer cancel()
+	if err := c.node.Leave(ctx); err != nil {
+		c.log.Warn("leave the cluster", "err", err)
 	}
 	c.nc.Close()
 }

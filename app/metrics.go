@@ -63,7 +63,8 @@ func (a *App) runMetrics() (stop func()) {
 }
 
 // ready is /readyz: nil while every enabled door is serving, the server
-// is not shutting down and the store takes writes. The store's check is a
+// is not shutting down (draining: the balancer sends new users elsewhere),
+// a node of a cluster is connected to NATS and the store takes writes. The store's check is a
 // file created and removed in the data folder and the database opened for
 // writing: no row is written.
 func (a *App) ready(context.Context) error {
@@ -72,6 +73,9 @@ func (a *App) ready(context.Context) error {
 	}
 	if up := a.doorsUp.Load(); up < a.doorsAll {
 		return fmt.Errorf("%d of %d doors listening", up, a.doorsAll)
+	}
+	if !a.node.connected() {
+		return errors.New("cut off from the cluster: reconnecting to NATS")
 	}
 	if a.cfg.DataDir == "" || a.db == nil {
 		return nil

@@ -33,6 +33,8 @@ type Names struct {
 
 	mu   sync.Mutex
 	keys map[string]*hold // by Key; an entry lives while someone holds or waits for it
+
+	now chan struct{} // RefreshNow's wake-up of Run; one pending at most
 }
 
 // hold is this node's hold of one name.
@@ -69,7 +71,7 @@ func OpenNames(ctx context.Context, js jetstream.JetStream, cfg NamesConfig) (*N
 	if err != nil {
 		return nil, err
 	}
-	return &Names{js: js, kv: kv, node: cfg.Node, ttl: cfg.TTL, log: orDiscard(cfg.Logger), keys: make(map[string]*hold)}, nil
+	return &Names{js: js, kv: kv, node: cfg.Node, ttl: cfg.TTL, log: orDiscard(cfg.Logger), keys: make(map[string]*hold), now: make(chan struct{}, 1)}, nil
 }
 
 // HoldName holds the name whose folded form is key (chat.Fold) for this
@@ -116,18 +118,11 @@ func (n *Names) create(ctx context.Context, k string, val []byte) (uint64, error
 	if n.ttl > 0 {
 		opts = append(opts, jetstream.KeyTTL(n.ttl))
 	}
-	rev, err := n.kv.Create(ctx, k, val, opts...)
-	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return rev, err
+	rev, err := createOwn(ctx, n.kv, k, val, opts...)
+	if errors.Is(err, errTaken) {
+		return 0, chat.ErrNameTaken
 	}
-	e, gerr := n.kv.Get(ctx, k)
-	switch {
-	case gerr == nil && string(e.Value()) == string(val):
-		return e.Revision(), nil
-	case gerr != nil && !errors.Is(gerr, jetstream.ErrKeyNotFound):
-		return 0, gerr
-	}
-	return 0, chat.ErrNameTaken
+	return rev, err
 }
 
 // release lets go of one hold of h; the last deletes the key.
@@ -191,6 +186,7 @@ func (n *Names) Run(ctx context.Context, lost func(name string)) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-n.now:
 		}
 		n.mu.Lock()
 		all := make(map[string]*hold, len(n.keys))
@@ -210,6 +206,16 @@ func (n *Names) Run(ctx context.Context, lost func(name string)) error {
 				}
 			}
 		}
+	}
+}
+
+// RefreshNow has Run refresh every name at once rather than at its next
+// tick: after a reconnect, so that names whose TTL ran low while the node
+// was cut off are renewed before they expire. It does not block.
+func (n *Names) RefreshNow() {
+	select {
+	case n.now <- struct{}{}:
+	default:
 	}
 }
 

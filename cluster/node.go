@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -19,18 +20,25 @@ type Node struct {
 	names    *Names
 	rooms    *Rooms
 	commands *Commands
+	nodes    *Nodes // this node's entry in the registry of the nodes alive (slice 6)
 }
 
 // NodeConfig says how a node joins.
 type NodeConfig struct {
 	Node     string        // this node's name, unique in the cluster
 	Replicas int           // copies of each bucket: 3 (R3) if 0
-	NameTTL  time.Duration // how long a name outlives its node's last heartbeat (NamesConfig.TTL)
+	NameTTL  time.Duration // how long a name, and the node's entry in chat_nodes, outlives its node's last heartbeat (NamesConfig.TTL; DefaultNodeTTL for the entry if 0)
 	Logger   *slog.Logger  // nil: discard
 }
 
-// OpenNode creates or opens the buckets the nodes share.
+// OpenNode creates or opens the buckets the nodes share, and registers
+// the node as alive (Nodes.Register: an error wrapping ErrNodeNameTaken
+// while another node of its name is).
 func OpenNode(ctx context.Context, js jetstream.JetStream, cfg NodeConfig) (*Node, error) {
+	nodes, err := OpenNodes(ctx, js, NodesConfig{Node: cfg.Node, Replicas: cfg.Replicas, TTL: cfg.NameTTL, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
 	names, err := OpenNames(ctx, js, NamesConfig{Node: cfg.Node, Replicas: cfg.Replicas, TTL: cfg.NameTTL, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
@@ -39,7 +47,10 @@ func OpenNode(ctx context.Context, js jetstream.JetStream, cfg NodeConfig) (*Nod
 	if err != nil {
 		return nil, err
 	}
-	return &Node{names: names, rooms: rooms, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger)}, nil
+	if err := nodes.Register(ctx); err != nil {
+		return nil, fmt.Errorf("node %s: %w", cfg.Node, err)
+	}
+	return &Node{names: names, rooms: rooms, nodes: nodes, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger)}, nil
 }
 
 // HoldName is Names.HoldName.
@@ -86,6 +97,19 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
 	run(func() error { return n.rooms.Run(ctx, hub.RemoteRoom, ready) })
 	run(func() error { return n.commands.Run(ctx, hub) })
+	run(func() error { return n.nodes.Run(ctx) })
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// Reconnected renews at once what the node keeps alive by refreshing (its
+// names' TTLs, its entry among the nodes), after its connection to NATS
+// was lost and is back: the TTLs ran on meanwhile. It does not block.
+func (n *Node) Reconnected() {
+	n.names.RefreshNow()
+	n.nodes.RefreshNow()
+}
+
+// Leave takes the node out of the registry of the nodes alive, so that
+// its name is free at once (Nodes.Leave); for a node stopping, after Run.
+func (n *Node) Leave(ctx context.Context) error { return n.nodes.Leave(ctx) }

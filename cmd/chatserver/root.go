@@ -51,6 +51,7 @@ type serveFlags struct {
 	sshHandshakeTimeout          time.Duration
 	sshIdleTimeout               time.Duration
 	config                       string
+	nats                         app.NATS
 }
 
 func newServe(reload <-chan os.Signal) *cobra.Command {
@@ -111,6 +112,7 @@ file that cannot be read is logged and the old settings kept.`,
 				Logger:        log,
 				MetricsAddr:   f.metricsAddr,
 				ShutdownGrace: f.shutdownGrace, SSHHandshakeTimeout: f.sshHandshakeTimeout, SSHIdleTimeout: f.sshIdleTimeout,
+				NATS: f.nats,
 			})
 			if err != nil {
 				return err
@@ -155,6 +157,14 @@ func serveFlagSet(f *serveFlags) *pflag.FlagSet {
 	fl.DurationVar(&f.sshIdleTimeout, "ssh-idle-timeout", sshd.DefaultIdleTimeout, "an SSH client that sends nothing for this long is cut")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", app.DefaultShutdownGrace, "how long users get, at SIGINT or SIGTERM, to be told the server is shutting down")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (off if empty)")
+	fl.StringSliceVar(&f.nats.URLs, "nats", nil, "join a cluster of nodes through these NATS servers, comma-separated (nats://host:4222,…; none: a single node)")
+	fl.StringVar(&f.nats.Creds, "nats-creds", "", "NATS credentials file (JWT and nkey seed) of this node")
+	fl.StringVar(&f.nats.TLS.CA, "nats-tls-ca", "", "PEM file of the CAs of the NATS servers' certificates (the system's if empty)")
+	fl.StringVar(&f.nats.TLS.Cert, "nats-tls-cert", "", "PEM file of this node's client certificate for NATS (with --nats-tls-key)")
+	fl.StringVar(&f.nats.TLS.Key, "nats-tls-key", "", "PEM file of the private key of --nats-tls-cert")
+	fl.StringVar(&f.nats.Node, "node-name", "", "this node's name, unique among the nodes of a cluster (the host name if empty)")
+	fl.DurationVar(&f.nats.NameTTL, "nats-name-ttl", app.DefaultNameTTL, "the names, and the node's entry among the nodes, of a node that died are free again after this")
+	fl.IntVar(&f.nats.Replicas, "nats-replicas", 3, "copies NATS keeps of each stream and bucket the nodes share: 3 for a 3-server cluster, 1 for a single server")
 	markReloadable(fl, "log-level", "ops-file", "motd-file", "flood-burst", "flood-rate", "max-conns", "max-conns-per-ip")
 	return fl
 }
