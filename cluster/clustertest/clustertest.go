@@ -1,7 +1,8 @@
 // Package clustertest starts an in-process NATS JetStream cluster for
 // tests: three (or n) nats-server instances on random 127.0.0.1 ports, each
 // storing into a temporary folder, routed to each other. Start returns once
-// JetStream has a meta leader, so streams and buckets may be created at once.
+// JetStream has a meta leader and every server takes replicas, so streams and
+// buckets may be created at once.
 package clustertest
 
 import (
@@ -35,9 +36,9 @@ type Cluster struct {
 }
 
 // Start starts an n-server JetStream cluster named "chat" (n ≥ 1; 3 for
-// R3 streams and buckets) and returns once every server accepts clients
-// and the cluster has a JetStream meta leader. Every server is shut down
-// when the test ends. It fails the test if the cluster does not come up.
+// R3 streams and buckets) and returns once every server accepts clients,
+// the cluster has a JetStream meta leader and every server takes
+// replicas. Every server is shut down when the test ends. It fails the test if the cluster does not come up.
 func Start(tb testing.TB, n int) *Cluster {
 	tb.Helper()
 	if n < 1 {
@@ -103,7 +104,8 @@ func freePorts(n int) ([]int, error) {
 }
 
 // awaitMetaLeader polls JetStream's account info, which gets no answer
-// until a meta leader is elected, with short attempts.
+// until a meta leader is elected, with short attempts, then until a
+// stream with a replica on every server can be placed.
 func (c *Cluster) awaitMetaLeader(ctx context.Context) error {
 	nc, err := nats.Connect(c.URL(), nats.Timeout(2*time.Second))
 	if err != nil {
@@ -114,9 +116,22 @@ func (c *Cluster) awaitMetaLeader(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	return Eventually(ctx, leaderTimeout, func(ctx context.Context) error {
+	if err := Eventually(ctx, leaderTimeout, func(ctx context.Context) error {
 		_, err := js.AccountInfo(ctx)
 		return err
+	}); err != nil {
+		return err
+	}
+	// A meta leader may know a peer that is not current yet: a stream
+	// of every server's replicas is placed ("no suitable peers for
+	// placement" until then) before the cluster is the tests'.
+	return Eventually(ctx, leaderTimeout, func(ctx context.Context) error {
+		cfg := jetstream.StreamConfig{Name: "CLUSTERTEST_READY", Subjects: []string{"clustertest.ready"},
+			Storage: jetstream.MemoryStorage, Replicas: len(c.servers)}
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("place a stream of %d replicas: %w", cfg.Replicas, err)
+		}
+		return js.DeleteStream(ctx, cfg.Name)
 	})
 }
 
