@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"chatserver/chat"
 	"chatserver/chat/chattest"
@@ -64,6 +65,21 @@ func (n nodeNames) HoldName(_ context.Context, key string) (func(context.Context
 func (n nodeNames) CreateRoom(_ context.Context, r chat.RoomRecord) (chat.RoomRecord, error) {
 	return r, nil
 }
+
+// BindName shares no bindings.
+func (n nodeNames) BindName(context.Context, chat.NameRecord, bool, time.Time) error { return nil }
+
+// SavePassword shares no passwords.
+func (n nodeNames) SavePassword(context.Context, chat.PasswordRecord, bool) error { return nil }
+
+// SaveServerBan shares no server bans.
+func (n nodeNames) SaveServerBan(context.Context, chat.ServerBanRecord) error { return nil }
+
+// DeleteServerBan shares no server bans.
+func (n nodeNames) DeleteServerBan(context.Context, string) error { return nil }
+
+// OfflineStore leaves offline delivery to each node's store.
+func (n nodeNames) OfflineStore() chat.OfflineStore { return nil }
 
 // TestClusterNames has two hubs share their names online through a
 // Cluster: a name online on one is refused on the other until it logs

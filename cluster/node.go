@@ -16,8 +16,9 @@ import (
 // (it implements chat.Cluster) and what it learns from the other nodes
 // (Run). Safe for concurrent use.
 type Node struct {
-	names *Names
-	rooms *Rooms
+	names     *Names
+	rooms     *Rooms
+	*Identity // slice 5b: bindings, passwords, server bans, offline delivery
 }
 
 // NodeConfig says how a node joins.
@@ -38,7 +39,11 @@ func OpenNode(ctx context.Context, js jetstream.JetStream, cfg NodeConfig) (*Nod
 	if err != nil {
 		return nil, err
 	}
-	return &Node{names: names, rooms: rooms}, nil
+	identity, err := OpenIdentity(ctx, js, IdentityConfig{Replicas: cfg.Replicas, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Node{names: names, rooms: rooms, Identity: identity}, nil
 }
 
 // HoldName is Names.HoldName.
@@ -76,7 +81,25 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 		})
 	}
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
+	ready = readyAfter(2, ready) // the rooms', and the identity's
 	run(func() error { return n.rooms.Run(ctx, hub.RemoteRoom, ready) })
+	run(func() error { return n.Watch(ctx, hub, ready) })
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// readyAfter returns what calls ready (if not nil) at its n-th call: once
+// each of n watchers has read what was there before.
+func readyAfter(n int, ready func()) func() {
+	if ready == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if n--; n == 0 {
+			ready()
+		}
+	}
 }
