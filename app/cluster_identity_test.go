@@ -181,3 +181,26 @@ func TestClusterOffline(t *testing.T) {
 	}
 	again.Expect(joinLine("mike")) // nothing kept: delivered once
 }
+
+// TestClusterIdentityRestart: once every node stopped, new nodes on new
+// data folders know the bindings and passwords from the cluster alone.
+func TestClusterIdentityRestart(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := startNodes(t, c, 2, 2*time.Second)
+	key := apptest.NewKey(t)
+	mike := apptest.LoginSSH(t, nodes[0].SSH, "mike", key)
+	mike.Send("/leave")
+	mike.Expect("<system> Leaving chat room.")
+	protectOverTelnet(t, nodes[1], "anna", "hunter2hunter2")
+	for _, n := range nodes {
+		n.Stop(t)
+	}
+
+	nodes = startNodes(t, c, 2, 2*time.Second)
+	owned := "<system> " + chat.RefusalText(chat.ErrNameOwned)
+	apptest.DialSSHLines(t, nodes[1].SSH, "mike", apptest.NewKey(t)).ExpectClosed("<system> Welcome to the chat room!", owned)
+	u := apptest.Dial(t, nodes[0].Telnet)
+	u.Welcome()
+	askedFor(u, "anna")
+}
