@@ -59,8 +59,9 @@ func (n *Node) CreateRoom(ctx context.Context, r chat.RoomRecord) (chat.RoomReco
 // Run keeps hub in step with the cluster until ctx is done: it refreshes
 // the node's names (Names.Run; a name lost to another node logs its
 // session out, Hub.NameLost) and adds the rooms other nodes create
-// (Rooms.Run, Hub.RemoteRoom); ready, if not nil, is called once the rooms
-// there were before have been added. It returns once both have stopped,
+// (Rooms.Run, Hub.RemoteRoom), and keeps bindings, passwords and server
+// bans in step (Identity.Watch); ready, if not nil, is called once the
+// rooms and the identity there were before have been added. It returns once both have stopped,
 // with the error that stopped either early (which stops the other).
 func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
