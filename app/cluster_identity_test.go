@@ -47,6 +47,30 @@ func TestClusterBindings(t *testing.T) {
 
 	late := startNode(t, c, "c", 2*time.Second)
 	apptest.DialSSHLines(t, late.SSH, "MIKE", other).ExpectClosed("<system> Welcome to the chat room!", owned)
+
+	// Released by hand in the bucket (names release is per node): every node forgets it.
+	deleteName(t, c, cluster.Key(chat.Fold("mike")))
+	apptest.Eventually(t, "mike's binding gone on node c", func() bool {
+		id, _ := late.App.Hub().Protection("mike")
+		return id == ""
+	})
+	apptest.LoginSSH(t, late.SSH, "mike", other)
+}
+
+// deleteName deletes the key k of the names bucket of c.
+func deleteName(t *testing.T, c *clustertest.Cluster, k string) {
+	t.Helper()
+	js, err := jetstream.New(c.Connect(t))
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	kv, err := js.KeyValue(t.Context(), cluster.NameBindingsBucket)
+	if err != nil {
+		t.Fatalf("names bucket: %v", err)
+	}
+	if err := kv.Delete(t.Context(), k); err != nil {
+		t.Fatalf("delete %s: %v", k, err)
+	}
 }
 
 // TestClusterPassword: a name protected by /password on node A asks for
@@ -89,6 +113,12 @@ func TestClusterPassword(t *testing.T) {
 	u = apptest.Dial(t, late.Telnet)
 	u.Welcome()
 	askedFor(u, "anna")
+
+	deleteName(t, c, cluster.PasswordKey(chat.Fold("anna")))
+	apptest.Eventually(t, "anna's password gone on node b", func() bool {
+		_, pw := nodes[1].App.Hub().Protection("anna")
+		return !pw
+	})
 }
 
 // TestClusterServerBans: a /gban on node A refuses the troll's name, key

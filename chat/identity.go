@@ -134,6 +134,27 @@ func (h *Hub) RemoteBinding(rec NameRecord) {
 	h.bind(key, rec, sks)
 }
 
+// RemoteUnbind forgets the binding of name (compared with Fold): the
+// cluster no longer records it (deleted from the bucket by hand, as
+// `names release` does to a single node's store). The cluster's watcher
+// calls it. Safe from any goroutine with no engine lock held.
+func (h *Hub) RemoteUnbind(name string) {
+	key := Fold(name)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.unbind(key)
+}
+
+// RemoteUnsetPassword forgets the password of name (compared with Fold):
+// the cluster no longer records it. The cluster's watcher calls it. Safe
+// from any goroutine with no engine lock held.
+func (h *Hub) RemoteUnsetPassword(name string) {
+	key := Fold(name)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pw.unset(key)
+}
+
 // RemotePassword puts r, a name's password as the cluster records it, in
 // the hub's memory. The cluster's watcher calls it. Safe from any
 // goroutine with no engine lock held.

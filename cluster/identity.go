@@ -42,6 +42,10 @@ const offlineQueue = 4096
 // changed under it.
 const bindTries = 5
 
+// PasswordKey is the key in NameBindingsBucket of the password of the
+// name whose folded form is folded; its binding's is Key(folded).
+func PasswordKey(folded string) string { return pwPrefix + Key(folded) }
+
 // OfflineSubject is the subject of the messages kept for the name whose
 // folded form is folded.
 func OfflineSubject(folded string) string { return "chat.offline." + Key(folded) }
@@ -159,7 +163,7 @@ func wrapBind(name string, err error) error {
 // for a change, made only by a session that proved the name, which is
 // online on one node at a time.
 func (id *Identity) SavePassword(ctx context.Context, r chat.PasswordRecord, first bool) error {
-	k := pwPrefix + Key(chat.Fold(r.Name))
+	k := PasswordKey(chat.Fold(r.Name))
 	data, err := json.Marshal(passwordValue{Name: r.Name, Hash: r.Hash, Time: r.Time})
 	if err != nil {
 		return fmt.Errorf("save password of %s: %w", r.Name, err)
@@ -314,12 +318,13 @@ func (id *Identity) Watch(ctx context.Context, hub *chat.Hub, ready func()) erro
 		})
 	}
 	gbanNames := map[string]string{} // key → name, for deletions; touched by the gbans watch only
+	nameOf := map[string]string{}    // the same for the names bucket, touched by its watch only
 	errs := make(chan error, 2)
 	namesRead, gbansRead := sync.OnceFunc(once.Done), sync.OnceFunc(once.Done) // also when a watch ends early
 	wg.Go(func() {
 		defer namesRead()
 		errs <- watchBucket(ctx, id.names, NameBindingsBucket, namesRead, func(e jetstream.KeyValueEntry) {
-			id.applyName(hub, e)
+			id.applyName(hub, e, nameOf)
 		})
 	})
 	wg.Go(func() {
@@ -349,17 +354,30 @@ func (id *Identity) Watch(ctx context.Context, hub *chat.Hub, ready func()) erro
 	return err
 }
 
-// applyName gives hub a binding or a password from the names bucket.
-func (id *Identity) applyName(hub *chat.Hub, e jetstream.KeyValueEntry) {
+// applyName gives hub a binding or a password from the names bucket, or
+// its deletion (by hand: nothing of ours deletes them); nameOf keeps the
+// name of each key, for its deletion.
+func (id *Identity) applyName(hub *chat.Hub, e jetstream.KeyValueEntry, nameOf map[string]string) {
+	pw := strings.HasPrefix(e.Key(), pwPrefix)
 	if e.Operation() != jetstream.KeyValuePut {
-		return // nothing deletes them yet (names release is per node)
+		name, ok := nameOf[e.Key()]
+		switch {
+		case !ok:
+		case pw:
+			hub.RemoteUnsetPassword(name)
+		default:
+			hub.RemoteUnbind(name)
+		}
+		delete(nameOf, e.Key())
+		return
 	}
-	if strings.HasPrefix(e.Key(), pwPrefix) {
+	if pw {
 		var v passwordValue
 		if err := json.Unmarshal(e.Value(), &v); err != nil {
 			id.log.Warn("password record", "key", e.Key(), "err", err)
 			return
 		}
+		nameOf[e.Key()] = v.Name
 		hub.RemotePassword(chat.PasswordRecord{Name: v.Name, Hash: v.Hash, Time: v.Time})
 		return
 	}
@@ -368,6 +386,7 @@ func (id *Identity) applyName(hub *chat.Hub, e jetstream.KeyValueEntry) {
 		id.log.Warn("name binding record", "key", e.Key(), "err", err)
 		return
 	}
+	nameOf[e.Key()] = v.Name
 	hub.RemoteBinding(chat.NameRecord{Name: v.Name, KeyID: v.KeyID, LastUsed: v.LastUsed})
 }
 
