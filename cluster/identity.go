@@ -243,8 +243,15 @@ func (o offlineStore) QueueOffline(r chat.OfflineRecord) {
 	}
 }
 
+// offlineRead bounds the reading of a name's kept messages at login: a
+// cluster that does not answer delays the login by it, no more (what is
+// kept waits for the next login).
+const offlineRead = 5 * time.Second
+
 // Offline reads what the stream keeps for name, oldest first.
 func (o offlineStore) Offline(ctx context.Context, name string) ([]chat.OfflineRecord, error) {
+	ctx, cancel := context.WithTimeout(ctx, offlineRead)
+	defer cancel()
 	subj := OfflineSubject(chat.Fold(name))
 	info, err := o.id.stream.Info(ctx, jetstream.WithSubjectFilter(subj))
 	if err != nil {

@@ -43,7 +43,7 @@ func TestBindingRace(t *testing.T) {
 // what was read.
 func TestOfflineStream(t *testing.T) {
 	c := clustertest.Start(t, 3)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	id, err := cluster.OpenIdentity(ctx, connectTo(t, c, "n0", 0), cluster.IdentityConfig{})
 	if err != nil {
