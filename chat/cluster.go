@@ -33,6 +33,29 @@ type Cluster interface {
 	// It fails with an error wrapping ErrNotFound if no other node holds
 	// the name, or if its node does not answer before ctx is done.
 	Remote(ctx context.Context, req RemoteRequest) (RemoteReply, error)
+
+	// Slice 5b, identity (identity.go): what identifies a user is the
+	// cluster's record, every node's memory a cache of it fed through
+	// RemoteBinding, RemotePassword, RemoteServerBan and RemoteServerUnban.
+
+	// BindName records rec, a name's binding to an SSH key (first caller:
+	// Hub.login, where the store's BindName is). bound: a new binding,
+	// refused with an error wrapping ErrNameOwned if another key's
+	// binding of the name is there and was used at or after lapsedBefore
+	// (zero: bindings never lapse); else a refresh of the key's own.
+	BindName(ctx context.Context, rec NameRecord, bound bool, lapsedBefore time.Time) error
+	// SavePassword records r, a name's password hash (first caller:
+	// Session.setPassword); first says the name had none: it fails with an
+	// error wrapping ErrNameOwned if another node set one meanwhile.
+	SavePassword(ctx context.Context, r PasswordRecord, first bool) error
+	// SaveServerBan records b, replacing a ban of a name that folds the
+	// same; DeleteServerBan removes the ban of name (Bot.ServerBan and
+	// Bot.ServerUnban).
+	SaveServerBan(ctx context.Context, b ServerBanRecord) error
+	DeleteServerBan(ctx context.Context, name string) error
+	// OfflineStore returns where messages kept for offline names go, for
+	// every node alike (New); nil keeps them in the node's Store.
+	OfflineStore() OfflineStore
 }
 
 // releaseTimeout bounds the I/O of letting go of a name at logout, which
@@ -56,7 +79,7 @@ func (h *Hub) holdName(ctx context.Context, s *Session, c claimed) (release func
 	}
 	h.mu.Lock()
 	if c.bound {
-		h.unbind(s.key)
+		h.unbindOwn(s.key, c.rec.KeyID)
 	}
 	h.dropLogin(s)
 	h.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"chatserver/chat"
 	"chatserver/chat/chattest"
@@ -18,6 +19,7 @@ type sharedNames struct {
 	holder map[string]string // folded name → node
 	holds  map[string]int    // folded name → holds not released
 	down   bool              // the cluster is out of reach
+	owned  bool              // BindName: another node's key bound the name first
 }
 
 // node returns the chat.Cluster of the node called name.
@@ -69,6 +71,28 @@ func (n nodeNames) CreateRoom(_ context.Context, r chat.RoomRecord) (chat.RoomRe
 func (n nodeNames) Remote(context.Context, chat.RemoteRequest) (chat.RemoteReply, error) {
 	return chat.RemoteReply{}, chat.ErrNotFound
 }
+
+// BindName shares no bindings; it refuses new ones while sn.owned.
+func (n nodeNames) BindName(_ context.Context, rec chat.NameRecord, bound bool, _ time.Time) error {
+	n.sn.mu.Lock()
+	defer n.sn.mu.Unlock()
+	if bound && n.sn.owned {
+		return fmt.Errorf("bind name %s: %w", rec.Name, chat.ErrNameOwned)
+	}
+	return nil
+}
+
+// SavePassword shares no passwords.
+func (n nodeNames) SavePassword(context.Context, chat.PasswordRecord, bool) error { return nil }
+
+// SaveServerBan shares no server bans.
+func (n nodeNames) SaveServerBan(context.Context, chat.ServerBanRecord) error { return nil }
+
+// DeleteServerBan shares no server bans.
+func (n nodeNames) DeleteServerBan(context.Context, string) error { return nil }
+
+// OfflineStore leaves offline delivery to each node's store.
+func (n nodeNames) OfflineStore() chat.OfflineStore { return nil }
 
 // TestClusterNames has two hubs share their names online through a
 // Cluster: a name online on one is refused on the other until it logs
@@ -158,5 +182,33 @@ func TestNameLost(t *testing.T) {
 	}
 	if node, n := sn.held(chat.Fold("mike")); node != "" || n != 0 {
 		t.Errorf("after the loss mike is held by %q %d times, want the node's hold released", node, n)
+	}
+}
+
+// TestClusterBindingRefused: a new binding the cluster refuses (another
+// node's key bound the name first) undoes the login as a failed store
+// write does, with the owned line, and leaves the name free and unbound
+// here; the other node's binding, once the watcher brings it, is kept.
+func TestClusterBindingRefused(t *testing.T) {
+	t.Parallel()
+	sn := &sharedNames{holder: map[string]string{}, holds: map[string]int{}, owned: true}
+	h := chattest.NewHub(t, chat.Config{Cluster: sn.node("a")})
+	_, err := h.Login(t.Context(), "Mike", chat.LoginOptions{Door: "test", KeyID: "SHA256:mine", Outbox: chat.NewOutbox(0)})
+	if !errors.Is(err, chat.ErrNameOwned) || chat.RefusalText(err) != chat.RefusalText(chat.ErrNameOwned) {
+		t.Fatalf("login whose binding the cluster refused = %v, want ErrNameOwned", err)
+	}
+	if id, _ := h.Protection("mike"); id != "" || h.Online() != 0 {
+		t.Fatalf("after the refusal mike is bound to %q with %d online, want unbound and nobody", id, h.Online())
+	}
+	if node, n := sn.held(chat.Fold("mike")); node != "" || n != 0 {
+		t.Fatalf("after the refusal mike is held by %q %d times, want free", node, n)
+	}
+	h.RemoteBinding(chat.NameRecord{Name: "mike", KeyID: "SHA256:theirs", LastUsed: time.Now()})
+	if id, _ := h.Protection("Mike"); id != "SHA256:theirs" {
+		t.Fatalf("mike bound to %q after the remote binding, want SHA256:theirs", id)
+	}
+	_, err = h.Login(t.Context(), "mike", chat.LoginOptions{Door: "test", KeyID: "SHA256:mine", Outbox: chat.NewOutbox(0)})
+	if !errors.Is(err, chat.ErrNameOwned) {
+		t.Fatalf("login with another key = %v, want ErrNameOwned", err)
 	}
 }

@@ -412,14 +412,14 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 	}
 
 	if c.bound || c.refresh {
-		if err := h.store.BindName(ctx, c.rec); err != nil && c.bound {
+		if err := h.bindName(ctx, c.rec, c.bound); err != nil && c.bound {
 			h.mu.Lock()
-			h.unbind(key)
+			h.unbindOwn(key, c.rec.KeyID) // not a binding another node made meanwhile
 			h.dropLogin(s)
 			h.mu.Unlock()
 			h.releaseName(s, release)
 			h.log.Error("bind name", "user", LogName(name), "err", err)
-			return nil, fmt.Errorf("bind name %s: %w: %w", name, ErrStore, err)
+			return nil, bindFailed(name, err)
 		} else if err != nil {
 			h.log.Warn("refresh name binding", "user", name, "err", err)
 		}

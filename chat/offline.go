@@ -106,7 +106,7 @@ func (h *Hub) keepMentions(r *room, m Message) {
 			return
 		}
 		keptFor = append(keptFor, key)
-		h.store.QueueOffline(OfflineRecord{Name: name, From: m.From, Room: m.Room, Text: m.Text, Time: m.Time})
+		h.offline().QueueOffline(OfflineRecord{Name: name, From: m.From, Room: m.Room, Text: m.Text, Time: m.Time})
 	})
 }
 
@@ -220,7 +220,7 @@ func (b *Bot) KeepWhisper(ctx context.Context, from, to, text string) (string, e
 	// that reads what is kept between the look above and this write sees
 	// it at the next login instead.
 	rec := OfflineRecord{Name: name, From: from, Text: text, Time: now}
-	if err := h.store.SaveOffline(ctx, rec); err != nil {
+	if err := h.offline().SaveOffline(ctx, rec); err != nil {
 		return "", fmt.Errorf("keep a whisper for %s: %w: %w", name, ErrStore, err)
 	}
 	h.log.Debug("whisper kept", "user", LogName(name), "from", LogName(from), "plugin", b.name)
@@ -249,7 +249,7 @@ func (h *Hub) offlineFor(ctx context.Context, name string, proven, bound bool, i
 	if !proven && !bound {
 		return kept{}
 	}
-	recs, err := h.store.Offline(ctx, name)
+	recs, err := h.offline().Offline(ctx, name)
 	if err != nil {
 		h.log.Error("read messages kept", "user", LogName(name), "err", err)
 		return kept{}
@@ -308,7 +308,7 @@ func (h *Hub) deliveredOffline(ctx context.Context, k kept) {
 	if k.upTo == 0 {
 		return
 	}
-	if err := h.store.DeleteOffline(context.WithoutCancel(ctx), k.name, k.upTo); err != nil {
+	if err := h.offline().DeleteOffline(context.WithoutCancel(ctx), k.name, k.upTo); err != nil {
 		h.log.Error("delete messages delivered", "user", LogName(k.name), "err", err)
 	}
 }
@@ -316,7 +316,7 @@ func (h *Hub) deliveredOffline(ctx context.Context, k kept) {
 // pruneOffline deletes what was kept longer than OfflineFor, at New: a
 // name that never logs in again keeps nothing past it.
 func (h *Hub) pruneOffline(ctx context.Context) {
-	if err := h.store.PruneOffline(ctx, h.now().Add(-OfflineFor)); err != nil {
+	if err := h.offline().PruneOffline(ctx, h.now().Add(-OfflineFor)); err != nil {
 		h.log.Warn("prune messages kept", "err", err)
 	}
 }

@@ -428,7 +428,7 @@ func (s *Session) setPassword(ctx context.Context, password string) {
 		s.Notify(textPasswordOwner)
 		return
 	}
-	if err := h.store.SavePassword(ctx, PasswordRecord{Name: s.name, Hash: hash, Time: h.now()}); err != nil {
+	if err := h.savePassword(ctx, PasswordRecord{Name: s.name, Hash: hash, Time: h.now()}, !had); err != nil {
 		h.mu.Lock()
 		if had {
 			h.pw.set(s.key, oldShown, oldHash)

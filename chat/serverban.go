@@ -172,13 +172,13 @@ func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (
 		}
 	}
 	h.mu.RUnlock()
-	if err := h.store.SaveServerBan(ctx, rec); err != nil {
+	if err := h.saveServerBan(ctx, rec); err != nil {
 		return ServerBanRecord{}, fmt.Errorf("server ban %s: %w: %w", name, ErrStore, err)
 	}
 	kept := "" // a look-alike's ban the store could not drop, kept in memory as on disk
 	if old >= 0 && Fold(oldName) != key {
 		// A look-alike's ban is replaced by this one, once this one is kept.
-		if err := h.store.DeleteServerBan(ctx, oldName); err != nil {
+		if err := h.deleteServerBan(ctx, oldName); err != nil {
 			h.log.Warn("drop a server ban replaced by a look-alike's, kept", "user", LogName(oldName), "err", err)
 			kept = Fold(oldName)
 		}
@@ -225,7 +225,7 @@ func (b *Bot) ServerUnban(ctx context.Context, name, by string) (string, error) 
 	if i < 0 {
 		return "", ErrNotBanned
 	}
-	if err := h.store.DeleteServerBan(ctx, rec.Name); err != nil {
+	if err := h.deleteServerBan(ctx, rec.Name); err != nil {
 		return "", fmt.Errorf("server unban %s: %w: %w", rec.Name, ErrStore, err)
 	}
 	h.mu.Lock()

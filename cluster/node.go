@@ -17,10 +17,11 @@ import (
 // (it implements chat.Cluster) and what it learns from the other nodes
 // (Run). Safe for concurrent use.
 type Node struct {
-	names    *Names
-	rooms    *Rooms
-	commands *Commands
-	nodes    *Nodes // this node's entry in the registry of the nodes alive (slice 6)
+	names     *Names
+	rooms     *Rooms
+	commands  *Commands
+	nodes     *Nodes // this node's entry in the registry of the nodes alive (slice 6)
+	*Identity        // slice 5b: bindings, passwords, server bans, offline delivery
 }
 
 // NodeConfig says how a node joins.
@@ -47,10 +48,14 @@ func OpenNode(ctx context.Context, js jetstream.JetStream, cfg NodeConfig) (*Nod
 	if err != nil {
 		return nil, err
 	}
+	identity, err := OpenIdentity(ctx, js, IdentityConfig{Replicas: cfg.Replicas, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
 	if err := nodes.Register(ctx); err != nil {
 		return nil, fmt.Errorf("node %s: %w", cfg.Node, err)
 	}
-	return &Node{names: names, rooms: rooms, nodes: nodes, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger)}, nil
+	return &Node{names: names, rooms: rooms, nodes: nodes, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger), Identity: identity}, nil
 }
 
 // HoldName is Names.HoldName.
@@ -71,11 +76,12 @@ func (n *Node) Remote(ctx context.Context, req chat.RemoteRequest) (chat.RemoteR
 // Run keeps hub in step with the cluster until ctx is done: it refreshes
 // the node's names (Names.Run; a name lost to another node logs its
 // session out, Hub.NameLost), adds the rooms other nodes create
-// (Rooms.Run, Hub.RemoteRoom) and answers the commands other nodes send
+// (Rooms.Run, Hub.RemoteRoom), keeps bindings, passwords and server
+// bans in step (Identity.Watch) and answers the commands other nodes send
 // on a user of this node (Commands.Run, Hub.Remote); ready, if not nil,
-// is called once the rooms there were before have been added. It returns
-// once all have stopped, with the error that stopped any early (which
-// stops the others).
+// is called once the rooms and the identity there were before have been
+// added. It returns once all have stopped, with the error that stopped
+// any early (which stops the others).
 func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -95,7 +101,9 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 		})
 	}
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
+	ready = readyAfter(2, ready) // the rooms', and the identity's
 	run(func() error { return n.rooms.Run(ctx, hub.RemoteRoom, ready) })
+	run(func() error { return n.Watch(ctx, hub, ready) })
 	run(func() error { return n.commands.Run(ctx, hub) })
 	run(func() error { return n.nodes.Run(ctx) })
 	wg.Wait()
@@ -113,3 +121,19 @@ func (n *Node) Reconnected() {
 // Leave takes the node out of the registry of the nodes alive, so that
 // its name is free at once (Nodes.Leave); for a node stopping, after Run.
 func (n *Node) Leave(ctx context.Context) error { return n.nodes.Leave(ctx) }
+
+// readyAfter returns what calls ready (if not nil) at its n-th call: once
+// each of n watchers has read what was there before.
+func readyAfter(n int, ready func()) func() {
+	if ready == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if n--; n == 0 {
+			ready()
+		}
+	}
+}
