@@ -259,17 +259,55 @@ func wrongLastSequence(err error) bool {
 }
 
 // openBucket creates the bucket of cfg, or opens it as another node made
-// it, in files and with 3 replicas (R3) unless cfg says how many.
+// it, in files and with 3 replicas (R3) unless cfg says how many. Its
+// reads go to the stream's leader, never to a replica: a direct get
+// (jetstream's default for buckets) may be answered by a follower that
+// has not applied the last writes yet, so a Get right after a Create
+// that failed with ErrKeyExists could find no key (seen under load in
+// TestRoomsRace: "read room Lounge: key not found"). Each race this
+// package settles reads what it just lost to, so it needs the leader's
+// answer. Only the node that creates the bucket sets it so; the others
+// open it as it is, and would otherwise put direct gets back.
 func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 3
 	}
 	cfg.Storage = jetstream.FileStorage
-	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) { // another node made it meanwhile
+			kv, err = js.KeyValue(ctx, cfg.Bucket)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %s: %w", cfg.Bucket, err)
 	}
+	if err := leaderReads(ctx, js, "KV_"+cfg.Bucket); err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", cfg.Bucket, err)
+	}
+	if kv, err = js.KeyValue(ctx, cfg.Bucket); err != nil { // bound again: now without direct gets
+		return nil, fmt.Errorf("open bucket %s: %w", cfg.Bucket, err)
+	}
 	return kv, nil
+}
+
+// leaderReads turns off direct gets on the stream called name, if on, so
+// that every read of it is answered by its leader (openBucket).
+func leaderReads(ctx context.Context, js jetstream.JetStream, name string) error {
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", name, err)
+	}
+	sc := st.CachedInfo().Config
+	if !sc.AllowDirect {
+		return nil
+	}
+	sc.AllowDirect = false
+	if _, err := js.UpdateStream(ctx, sc); err != nil {
+		return fmt.Errorf("read %s from its leader: %w", name, err)
+	}
+	return nil
 }
 
 // orDiscard is log, or a logger that discards if log is nil.
