@@ -25,6 +25,22 @@ type Cluster interface {
 	// folded name first, it fails with an error wrapping ErrRoomExists
 	// and returns that room's record: r's creator then simply enters it.
 	CreateRoom(ctx context.Context, r RoomRecord) (RoomRecord, error)
+
+	// Slice 5a: room rights, bans and mutes, shared by every node (first
+	// callers: Hub.sharedRights, Hub.timedRecords).
+
+	// UpdateRights changes the shared rights of the room called room:
+	// it reads them, runs change on them and writes them back only if
+	// nobody changed them meanwhile (else it reads again and reruns
+	// change, a bounded number of times). An error from change is
+	// returned as it is. It returns the rights as written.
+	UpdateRights(ctx context.Context, room string, change func(*SharedRights) error) (SharedRights, error)
+	// SaveBan, DeleteBan, SaveMute and DeleteMute record a room's bans and
+	// mutes for every node, as the Store does for one.
+	SaveBan(ctx context.Context, b BanRecord) error
+	DeleteBan(ctx context.Context, room, name string) error
+	SaveMute(ctx context.Context, m MuteRecord) error
+	DeleteMute(ctx context.Context, room, name string) error
 }
 
 // releaseTimeout bounds the I/O of letting go of a name at logout, which

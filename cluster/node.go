@@ -76,7 +76,7 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 		})
 	}
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
-	run(func() error { return n.rooms.Run(ctx, hub.RemoteRoom, ready) })
+	run(func() error { return n.rooms.Run(ctx, hub, ready) })
 	wg.Wait()
 	return errors.Join(errs...)
 }
