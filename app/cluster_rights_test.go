@@ -165,7 +165,7 @@ func TestClusterBans(t *testing.T) {
 	// A timed ban, as any node writes it, ends on time on every node.
 	rooms := openRooms(t, c)
 	until := time.Now().Add(3 * time.Second)
-	if err := rooms.SaveBan(t.Context(), chat.BanRecord{Room: "den", Name: "fred", By: "helperbot", Time: time.Now(), Until: until}); err != nil {
+	if _, err := rooms.SaveBan(t.Context(), chat.BanRecord{Room: "den", Name: "fred", By: "helperbot", Time: time.Now(), Until: until}); err != nil {
 		t.Fatalf("SaveBan: %v", err)
 	}
 	pollFor(t, bob, "/bans", "fred banned", func(l string) bool { return strings.Contains(l, ". fred (until ") })

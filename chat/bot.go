@@ -241,10 +241,12 @@ func (b *Bot) BanFor(ctx context.Context, where, name string, d time.Duration) (
 		if err := h.timedRecords().SaveBan(ctx, rec); err != nil {
 			return nil, fmt.Errorf("ban %s from %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
 		}
-		h.mu.Lock()
-		t.r.addBan(rec)
-		h.arm(t.r, rec.Until)
-		h.mu.Unlock()
+		if h.cluster == nil { // else put in by timedRecords
+			h.mu.Lock()
+			t.r.addBan(rec)
+			h.arm(t.r, rec.Until)
+			h.mu.Unlock()
+		}
 		written = true
 		return t.r, nil
 	})

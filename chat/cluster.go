@@ -36,11 +36,14 @@ type Cluster interface {
 	// returned as it is. It returns the rights as written.
 	UpdateRights(ctx context.Context, room string, change func(*SharedRights) error) (SharedRights, error)
 	// SaveBan, DeleteBan, SaveMute and DeleteMute record a room's bans and
-	// mutes for every node, as the Store does for one.
-	SaveBan(ctx context.Context, b BanRecord) error
-	DeleteBan(ctx context.Context, room, name string) error
-	SaveMute(ctx context.Context, m MuteRecord) error
-	DeleteMute(ctx context.Context, room, name string) error
+	// mutes for every node, as the Store does for one. Each returns the
+	// revision it wrote, or, for a deletion, the revision of the record it
+	// deleted (0 if there was none): the revisions the cluster's watcher
+	// gives with RemoteBan and the others.
+	SaveBan(ctx context.Context, b BanRecord) (uint64, error)
+	DeleteBan(ctx context.Context, room, name string) (uint64, error)
+	SaveMute(ctx context.Context, m MuteRecord) (uint64, error)
+	DeleteMute(ctx context.Context, room, name string) (uint64, error)
 }
 
 // releaseTimeout bounds the I/O of letting go of a name at logout, which

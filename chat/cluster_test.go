@@ -183,7 +183,9 @@ func (n nodeNames) UpdateRights(_ context.Context, room string, change func(*cha
 
 // SaveBan, DeleteBan, SaveMute and DeleteMute keep nothing: each node's
 // memory is its record.
-func (n nodeNames) SaveBan(context.Context, chat.BanRecord) error    { return nil }
-func (n nodeNames) DeleteBan(context.Context, string, string) error  { return nil }
-func (n nodeNames) SaveMute(context.Context, chat.MuteRecord) error  { return nil }
-func (n nodeNames) DeleteMute(context.Context, string, string) error { return nil }
+func (n nodeNames) SaveBan(context.Context, chat.BanRecord) (uint64, error)   { return 0, nil }
+func (n nodeNames) DeleteBan(context.Context, string, string) (uint64, error) { return 0, nil }
+func (n nodeNames) SaveMute(context.Context, chat.MuteRecord) (uint64, error) { return 0, nil }
+func (n nodeNames) DeleteMute(context.Context, string, string) (uint64, error) {
+	return 0, nil
+}

@@ -147,8 +147,10 @@ type room struct {
 	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
 
 	// rightsRev is the revision of the cluster's record of the room's
-	// rights put in (RemoteRights); 0 for none. Guarded by Hub.mu.
+	// rights put in (RemoteRights); 0 for none. timedRevs, the revisions of
+	// its bans and mutes put in (room.fresh). Guarded by Hub.mu.
 	rightsRev uint64
+	timedRevs map[string]uint64
 
 	// mu gives the room its one order: a line is numbered, fanned out,
 	// kept in hist and queued for the store under it, in that order, so

@@ -154,11 +154,13 @@ func (b *Bot) Mute(ctx context.Context, where, name string, d time.Duration) (Mu
 		if err := h.timedRecords().SaveMute(ctx, rec); err != nil {
 			return nil, fmt.Errorf("mute %s in %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
 		}
-		h.mu.Lock()
-		t.r.mutes.put(t.key, rec)
-		h.mutesChanged(t.r)
-		h.arm(t.r, rec.Until)
-		h.mu.Unlock()
+		if h.cluster == nil { // else put in by timedRecords
+			h.mu.Lock()
+			t.r.mutes.put(t.key, rec)
+			h.mutesChanged(t.r)
+			h.arm(t.r, rec.Until)
+			h.mu.Unlock()
+		}
 		return t.r, nil
 	})
 	if err != nil {

@@ -41,12 +41,93 @@ func (h *Hub) rightsRecords() RightsStore {
 	return h.store
 }
 
-// timedRecords returns where bans and mutes are recorded.
+// timedRecords returns where bans and mutes are recorded: the store for
+// a single node, which the caller then puts in memory itself; the cluster
+// for several (sharedTimed), which puts them in memory itself.
 func (h *Hub) timedRecords() timedWriter {
 	if h.cluster != nil {
-		return h.cluster
+		return sharedTimed{h}
 	}
 	return h.store
+}
+
+// sharedTimed records bans and mutes in the cluster and puts each into
+// this node's memory at once, with the revision written, as the watcher
+// does on every node (so the user who made the change sees it in the
+// answer to their command, and the watcher's older news of the same name
+// cannot undo it).
+type sharedTimed struct{ h *Hub }
+
+func (st sharedTimed) SaveBan(ctx context.Context, b BanRecord) error {
+	rev, err := st.h.cluster.SaveBan(ctx, b)
+	if err == nil {
+		st.h.putBan(b, rev, false)
+	}
+	return err
+}
+
+func (st sharedTimed) DeleteBan(ctx context.Context, room, name string) error {
+	rev, err := st.h.cluster.DeleteBan(ctx, room, name)
+	if err == nil {
+		st.h.liftBan(Fold(room), Fold(name), rev, false)
+	}
+	return err
+}
+
+func (st sharedTimed) SaveMute(ctx context.Context, m MuteRecord) error {
+	rev, err := st.h.cluster.SaveMute(ctx, m)
+	if err == nil {
+		st.h.putMute(m, rev, false)
+	}
+	return err
+}
+
+func (st sharedTimed) DeleteMute(ctx context.Context, room, name string) error {
+	rev, err := st.h.cluster.DeleteMute(ctx, room, name)
+	if err == nil {
+		st.h.liftMute(Fold(room), Fold(name), rev, false)
+	}
+	return err
+}
+
+// fresh reports whether a change of r's ban or mute record k ("ban " or
+// "mute " and the folded name) at the cluster's revision rev is news: not
+// older than the last put in. watched says it comes from the watcher, else
+// from this node's own write (which the watcher gives again later);
+// lifted, that it is a deletion (rev: the deleted record's, for this
+// node's own; 0 if there was none). r.timedRevs keeps the last revision
+// of each record there is, and of one this node lifted until the watcher
+// gives that deletion: bounded by the records. The caller holds mu for
+// writing.
+func (r *room) fresh(k string, rev uint64, watched, lifted bool) bool {
+	if rev == 0 {
+		return true // lifted here, and not in the cluster: nothing to order
+	}
+	last := r.timedRevs[k]
+	switch {
+	case watched && lifted && rev > last:
+		delete(r.timedRevs, k) // nothing older can come any more
+		return true
+	case rev <= last:
+		if watched && lifted {
+			delete(r.timedRevs, k)
+		}
+		return false
+	}
+	if r.timedRevs == nil {
+		r.timedRevs = map[string]uint64{}
+	}
+	r.timedRevs[k] = rev
+	return true
+}
+
+// sharedRoom returns the room whose folded name is key, unless it is gone;
+// the caller holds mu.
+func (h *Hub) sharedRoom(key string) *room {
+	if r := h.rooms[key]; r != nil && !r.gone {
+		return r
+	}
+	return nil
 }
 
 // sharedRights records changes of room rights in the cluster, each a
@@ -180,49 +261,61 @@ func (h *Hub) putInvites(r *room, invs []InviteRecord) {
 	}
 }
 
-// RemoteBan puts the ban rec, recorded in the cluster, into its room,
-// unless it has ended (or the hub has no such room). Safe from any
-// goroutine with no engine lock held.
-func (h *Hub) RemoteBan(rec BanRecord) {
+// RemoteBan puts the ban rec, at the cluster's revision rev, into its
+// room, unless it has ended (or the hub has no such room, or a later
+// revision of it). Safe from any goroutine with no engine lock held.
+func (h *Hub) RemoteBan(rec BanRecord, rev uint64) { h.putBan(rec, rev, true) }
+
+// putBan is RemoteBan, for the watcher (watched) or this node's own write.
+func (h *Hub) putBan(rec BanRecord, rev uint64, watched bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	r := h.rooms[Fold(rec.Room)]
-	if r == nil || r.gone {
-		return
+	key := Fold(rec.Name)
+	r := h.sharedRoom(Fold(rec.Room))
+	switch {
+	case r == nil || !r.fresh("ban "+key, rev, watched, false):
+	case !live(rec, h.now()):
+		r.bans.drop(key)
+	default:
+		r.addBan(rec)
+		h.arm(r, rec.Until)
 	}
-	if !live(rec, h.now()) {
-		r.bans.drop(Fold(rec.Name))
-		return
-	}
-	r.addBan(rec)
-	h.arm(r, rec.Until)
 }
 
 // RemoteUnban forgets the ban of the name whose folded form is name from
-// the room whose folded name is room, lifted in the cluster. Safe from any
-// goroutine with no engine lock held.
-func (h *Hub) RemoteUnban(room, name string) {
+// the room whose folded name is room, lifted in the cluster at revision
+// rev. Safe from any goroutine with no engine lock held.
+func (h *Hub) RemoteUnban(room, name string, rev uint64) { h.liftBan(room, name, rev, true) }
+
+// liftBan is RemoteUnban, for the watcher (watched) or this node's own
+// deletion of the record at revision rev.
+func (h *Hub) liftBan(room, name string, rev uint64, watched bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r := h.rooms[room]; r != nil && !r.gone {
+	if r := h.sharedRoom(room); r != nil && r.fresh("ban "+name, rev, watched, true) {
 		r.bans.drop(name)
 	}
 }
 
-// RemoteMute puts the mute rec, recorded in the cluster, into its room,
-// unless it has ended. Safe from any goroutine with no engine lock held.
-func (h *Hub) RemoteMute(rec MuteRecord) {
+// RemoteMute puts the mute rec, at the cluster's revision rev, into its
+// room, unless it has ended. Safe from any goroutine with no engine lock
+// held.
+func (h *Hub) RemoteMute(rec MuteRecord, rev uint64) { h.putMute(rec, rev, true) }
+
+// putMute is RemoteMute, for the watcher (watched) or this node's own write.
+func (h *Hub) putMute(rec MuteRecord, rev uint64, watched bool) {
 	h.mu.Lock()
-	r := h.rooms[Fold(rec.Room)]
-	if r == nil || r.gone {
+	key := Fold(rec.Name)
+	r := h.sharedRoom(Fold(rec.Room))
+	if r == nil || !r.fresh("mute "+key, rev, watched, false) {
 		h.mu.Unlock()
 		return
 	}
 	if live(rec, h.now()) {
-		r.mutes.put(Fold(rec.Name), rec)
+		r.mutes.put(key, rec)
 		h.arm(r, rec.Until)
 	} else {
-		r.mutes.drop(Fold(rec.Name))
+		r.mutes.drop(key)
 	}
 	h.mutesChanged(r)
 	h.mu.Unlock()
@@ -230,12 +323,16 @@ func (h *Hub) RemoteMute(rec MuteRecord) {
 }
 
 // RemoteUnmute forgets the mute of the name whose folded form is name in
-// the room whose folded name is room, lifted in the cluster. Safe from any
-// goroutine with no engine lock held.
-func (h *Hub) RemoteUnmute(room, name string) {
+// the room whose folded name is room, lifted in the cluster at revision
+// rev. Safe from any goroutine with no engine lock held.
+func (h *Hub) RemoteUnmute(room, name string, rev uint64) { h.liftMute(room, name, rev, true) }
+
+// liftMute is RemoteUnmute, for the watcher (watched) or this node's own
+// deletion of the record at revision rev.
+func (h *Hub) liftMute(room, name string, rev uint64, watched bool) {
 	h.mu.Lock()
-	r := h.rooms[room]
-	if r == nil || r.gone {
+	r := h.sharedRoom(room)
+	if r == nil || !r.fresh("mute "+name, rev, watched, true) {
 		h.mu.Unlock()
 		return
 	}

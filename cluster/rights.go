@@ -21,8 +21,23 @@ import (
 // deleted with the revision read.
 
 // updateTries bounds how often UpdateRights reads a room's record again
-// after another node changed it between its read and its write.
+// after another node changed it between its read and its write (or after
+// a read from a server not caught up yet: kv.Get may be answered by any
+// replica).
 const updateTries = 20
+
+// pause waits a little longer at each try (1 ms more), so that a replica
+// behind catches up; false if ctx is done first.
+func pause(ctx context.Context, try int) bool {
+	t := time.NewTimer(time.Duration(try) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
 
 // adminValue is a name made admin with /op, in a room's record.
 type adminValue struct {
@@ -71,7 +86,10 @@ func (v *roomValue) setRights(r chat.SharedRights) {
 // of change is returned as it is.
 func (rs *Rooms) UpdateRights(ctx context.Context, room string, change func(*chat.SharedRights) error) (chat.SharedRights, error) {
 	k := Key(chat.Fold(room))
-	for range updateTries {
+	for try := range updateTries {
+		if try > 0 && !pause(ctx, try) {
+			break
+		}
 		v := roomValue{Name: room}
 		var rev uint64
 		e, err := rs.kv.Get(ctx, k)
@@ -108,6 +126,9 @@ func (rs *Rooms) UpdateRights(ctx context.Context, room string, change func(*cha
 		r.Rev = rev
 		return r, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return chat.SharedRights{}, fmt.Errorf("write room %s: %w", room, err)
+	}
 	return chat.SharedRights{}, fmt.Errorf("write room %s: changed by others %d times in a row", room, updateTries)
 }
 
@@ -117,59 +138,67 @@ func timedKey(room, kind, name string) string {
 	return Key(chat.Fold(room)) + "." + kind + "." + Key(chat.Fold(name))
 }
 
-// put writes rec, a ban or a mute, under its key.
-func (rs *Rooms) put(ctx context.Context, room, kind, name string, rec any) error {
+// put writes rec, a ban or a mute, under its key, and returns its revision.
+func (rs *Rooms) put(ctx context.Context, room, kind, name string, rec any) (uint64, error) {
 	data, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("%s %s in %s: %w", kind, name, room, err)
+		return 0, fmt.Errorf("%s %s in %s: %w", kind, name, room, err)
 	}
-	if _, err := rs.kv.Put(ctx, timedKey(room, kind, name), data); err != nil {
-		return fmt.Errorf("%s %s in %s: %w", kind, name, room, err)
+	rev, err := rs.kv.Put(ctx, timedKey(room, kind, name), data)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s in %s: %w", kind, name, room, err)
 	}
-	return nil
+	return rev, nil
 }
 
 // lift deletes the ban or mute of name in room, with the revision it read
-// (so it never deletes a record written after that read: it reads again).
-func (rs *Rooms) lift(ctx context.Context, room, kind, name string) error {
+// (so it never deletes a record written after that read: it reads again),
+// and returns that revision, 0 if there was none.
+func (rs *Rooms) lift(ctx context.Context, room, kind, name string) (uint64, error) {
 	k := timedKey(room, kind, name)
-	for range updateTries {
+	for try := range updateTries {
+		if try > 0 && !pause(ctx, try) {
+			break
+		}
 		e, err := rs.kv.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil
+			return 0, nil
 		}
 		if err != nil {
-			return fmt.Errorf("lift %s of %s in %s: %w", kind, name, room, err)
+			return 0, fmt.Errorf("lift %s of %s in %s: %w", kind, name, room, err)
 		}
 		err = rs.kv.Delete(ctx, k, jetstream.LastRevision(e.Revision()))
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("lift %s of %s in %s: %w", kind, name, room, err)
+			return 0, fmt.Errorf("lift %s of %s in %s: %w", kind, name, room, err)
 		}
-		return nil
+		return e.Revision(), nil
 	}
-	return fmt.Errorf("lift %s of %s in %s: changed by others %d times in a row", kind, name, room, updateTries)
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("lift %s of %s in %s: %w", kind, name, room, err)
+	}
+	return 0, fmt.Errorf("lift %s of %s in %s: changed by others %d times in a row", kind, name, room, updateTries)
 }
 
 // SaveBan records the ban b for every node (it implements chat.Cluster).
-func (rs *Rooms) SaveBan(ctx context.Context, b chat.BanRecord) error {
+func (rs *Rooms) SaveBan(ctx context.Context, b chat.BanRecord) (uint64, error) {
 	return rs.put(ctx, b.Room, "ban", b.Name, b)
 }
 
 // DeleteBan lifts the ban of name from room for every node.
-func (rs *Rooms) DeleteBan(ctx context.Context, room, name string) error {
+func (rs *Rooms) DeleteBan(ctx context.Context, room, name string) (uint64, error) {
 	return rs.lift(ctx, room, "ban", name)
 }
 
 // SaveMute records the mute m for every node.
-func (rs *Rooms) SaveMute(ctx context.Context, m chat.MuteRecord) error {
+func (rs *Rooms) SaveMute(ctx context.Context, m chat.MuteRecord) (uint64, error) {
 	return rs.put(ctx, m.Room, "mute", m.Name, m)
 }
 
 // DeleteMute lifts the mute of name in room for every node.
-func (rs *Rooms) DeleteMute(ctx context.Context, room, name string) error {
+func (rs *Rooms) DeleteMute(ctx context.Context, room, name string) (uint64, error) {
 	return rs.lift(ctx, room, "mute", name)
 }
 
@@ -185,26 +214,26 @@ func (rs *Rooms) timed(e jetstream.KeyValueEntry, hub RoomsHub) {
 		rs.log.Warn("room record", "key", e.Key(), "err", "not a key")
 		return
 	}
-	put := e.Operation() == jetstream.KeyValuePut
+	put, rev := e.Operation() == jetstream.KeyValuePut, e.Revision()
 	var err error
 	switch parts[1] {
 	case "ban":
 		if !put {
-			hub.RemoteUnban(room, name)
+			hub.RemoteUnban(room, name, rev)
 			return
 		}
 		var b chat.BanRecord
 		if err = json.Unmarshal(e.Value(), &b); err == nil {
-			hub.RemoteBan(b)
+			hub.RemoteBan(b, rev)
 		}
 	case "mute":
 		if !put {
-			hub.RemoteUnmute(room, name)
+			hub.RemoteUnmute(room, name, rev)
 			return
 		}
 		var m chat.MuteRecord
 		if err = json.Unmarshal(e.Value(), &m); err == nil {
-			hub.RemoteMute(m)
+			hub.RemoteMute(m, rev)
 		}
 	}
 	if err != nil {
@@ -218,19 +247,21 @@ func (n *Node) UpdateRights(ctx context.Context, room string, change func(*chat.
 }
 
 // SaveBan is Rooms.SaveBan.
-func (n *Node) SaveBan(ctx context.Context, b chat.BanRecord) error { return n.rooms.SaveBan(ctx, b) }
+func (n *Node) SaveBan(ctx context.Context, b chat.BanRecord) (uint64, error) {
+	return n.rooms.SaveBan(ctx, b)
+}
 
 // DeleteBan is Rooms.DeleteBan.
-func (n *Node) DeleteBan(ctx context.Context, room, name string) error {
+func (n *Node) DeleteBan(ctx context.Context, room, name string) (uint64, error) {
 	return n.rooms.DeleteBan(ctx, room, name)
 }
 
 // SaveMute is Rooms.SaveMute.
-func (n *Node) SaveMute(ctx context.Context, m chat.MuteRecord) error {
+func (n *Node) SaveMute(ctx context.Context, m chat.MuteRecord) (uint64, error) {
 	return n.rooms.SaveMute(ctx, m)
 }
 
 // DeleteMute is Rooms.DeleteMute.
-func (n *Node) DeleteMute(ctx context.Context, room, name string) error {
+func (n *Node) DeleteMute(ctx context.Context, room, name string) (uint64, error) {
 	return n.rooms.DeleteMute(ctx, room, name)
 }

@@ -88,10 +88,10 @@ func (h *hubLog) RemoteRoom(r chat.RoomRecord) { h.add("room " + r.Name) }
 func (h *hubLog) RemoteRights(r chat.SharedRights) {
 	h.add("rights " + r.Room + " " + r.Topic + " " + strconv.Itoa(len(r.Admins)))
 }
-func (h *hubLog) RemoteBan(b chat.BanRecord)     { h.add("ban " + b.Room + " " + b.Name) }
-func (h *hubLog) RemoteUnban(room, name string)  { h.add("unban " + room + " " + name) }
-func (h *hubLog) RemoteMute(m chat.MuteRecord)   { h.add("mute " + m.Room + " " + m.Name) }
-func (h *hubLog) RemoteUnmute(room, name string) { h.add("unmute " + room + " " + name) }
+func (h *hubLog) RemoteBan(b chat.BanRecord, _ uint64)     { h.add("ban " + b.Room + " " + b.Name) }
+func (h *hubLog) RemoteUnban(room, name string, _ uint64)  { h.add("unban " + room + " " + name) }
+func (h *hubLog) RemoteMute(m chat.MuteRecord, _ uint64)   { h.add("mute " + m.Room + " " + m.Name) }
+func (h *hubLog) RemoteUnmute(room, name string, _ uint64) { h.add("unmute " + room + " " + name) }
 
 // TestRoomsWatch: a node's watcher tells its hub of rooms, their rights,
 // bans and mutes, those there before it started first, each room before
@@ -105,7 +105,7 @@ func TestRoomsWatch(t *testing.T) {
 	if _, err := rs.CreateRoom(ctx, chat.RoomRecord{Name: "Den.Ü", Creator: "anna", Created: time.Now()}); err != nil {
 		t.Fatalf("CreateRoom: %v", err)
 	}
-	if err := rs.SaveBan(ctx, chat.BanRecord{Room: "Den.Ü", Name: "Eve.Ö"}); err != nil {
+	if _, err := rs.SaveBan(ctx, chat.BanRecord{Room: "Den.Ü", Name: "Eve.Ö"}); err != nil {
 		t.Fatalf("SaveBan: %v", err)
 	}
 	if _, err := rs.UpdateRights(ctx, "den.ü", func(r *chat.SharedRights) error { r.Topic = "Plans"; return nil }); err != nil {
@@ -129,15 +129,15 @@ func TestRoomsWatch(t *testing.T) {
 		t.Fatalf("told before ready %q, want %q", got, want)
 	}
 
-	if err := rs.SaveMute(ctx, chat.MuteRecord{Room: "Den.Ü", Name: "Bob"}); err != nil {
+	if _, err := rs.SaveMute(ctx, chat.MuteRecord{Room: "Den.Ü", Name: "Bob"}); err != nil {
 		t.Fatalf("SaveMute: %v", err)
 	}
-	for _, f := range []func(context.Context, string, string) error{rs.DeleteMute, rs.DeleteBan} {
-		if err := f(ctx, "Den.Ü", "EVE.Ö"); err != nil {
+	for _, f := range []func(context.Context, string, string) (uint64, error){rs.DeleteMute, rs.DeleteBan} {
+		if _, err := f(ctx, "Den.Ü", "EVE.Ö"); err != nil {
 			t.Fatalf("lift: %v", err)
 		}
 	}
-	if err := rs.DeleteMute(ctx, "Den.Ü", "bob"); err != nil {
+	if _, err := rs.DeleteMute(ctx, "Den.Ü", "bob"); err != nil {
 		t.Fatalf("DeleteMute: %v", err)
 	}
 	room := chat.Fold("Den.Ü")

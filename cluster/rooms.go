@@ -73,6 +73,9 @@ func (rs *Rooms) CreateRoom(ctx context.Context, r chat.RoomRecord) (chat.RoomRe
 		return chat.RoomRecord{}, fmt.Errorf("create room %s: %w", r.Name, err)
 	}
 	e, err := rs.kv.Get(ctx, k)
+	for try := 1; errors.Is(err, jetstream.ErrKeyNotFound) && try < updateTries && pause(ctx, try); try++ {
+		e, err = rs.kv.Get(ctx, k) // answered by a replica not caught up yet
+	}
 	if err != nil {
 		return chat.RoomRecord{}, fmt.Errorf("read room %s: %w", r.Name, err)
 	}
@@ -99,10 +102,10 @@ func decodeRoom(data []byte) (chat.RoomRecord, error) {
 type RoomsHub interface {
 	RemoteRoom(chat.RoomRecord)
 	RemoteRights(chat.SharedRights)
-	RemoteBan(chat.BanRecord)
-	RemoteUnban(room, name string)
-	RemoteMute(chat.MuteRecord)
-	RemoteUnmute(room, name string)
+	RemoteBan(b chat.BanRecord, rev uint64)
+	RemoteUnban(room, name string, rev uint64)
+	RemoteMute(m chat.MuteRecord, rev uint64)
+	RemoteUnmute(room, name string, rev uint64)
 }
 
 // Run watches the bucket until ctx is done and tells hub of every room in
