@@ -97,8 +97,8 @@ func (st sharedTimed) DeleteMute(ctx context.Context, room, name string) error {
 // lifted, that it is a deletion (rev: the deleted record's, for this
 // node's own; 0 if there was none). r.timedRevs keeps the last revision
 // of each record there is, and of one this node lifted until the watcher
-// gives that deletion: bounded by the records. The caller holds mu for
-// writing.
+// gives that deletion (whose own revision is later): bounded by the
+// records. The caller holds mu for writing.
 func (r *room) fresh(k string, rev uint64, watched, lifted bool) bool {
 	if rev == 0 {
 		return true // lifted here, and not in the cluster: nothing to order
@@ -109,9 +109,6 @@ func (r *room) fresh(k string, rev uint64, watched, lifted bool) bool {
 		delete(r.timedRevs, k) // nothing older can come any more
 		return true
 	case rev <= last:
-		if watched && lifted {
-			delete(r.timedRevs, k)
-		}
 		return false
 	}
 	if r.timedRevs == nil {
