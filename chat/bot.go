@@ -268,13 +268,15 @@ func (b *Bot) BanFor(ctx context.Context, where, name string, d time.Duration) (
 				rec.KeyID = old.KeyID
 			}
 		}
-		if err := h.store.SaveBan(ctx, rec); err != nil {
+		if err := h.timedRecords().SaveBan(ctx, rec); err != nil {
 			return nil, fmt.Errorf("ban %s from %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
 		}
-		h.mu.Lock()
-		t.r.addBan(rec)
-		h.arm(t.r, rec.Until)
-		h.mu.Unlock()
+		if h.cluster == nil { // else put in by timedRecords
+			h.mu.Lock()
+			t.r.addBan(rec)
+			h.arm(t.r, rec.Until)
+			h.mu.Unlock()
+		}
 		written = true
 		return t.r, nil
 	})
@@ -294,7 +296,7 @@ func (b *Bot) Unban(ctx context.Context, where, name string) (string, error) {
 	h := b.hub
 	rec, r, err := liftNamed(h, where, name, func(r *room) *named[BanRecord] { return &r.bans }, ErrNotBanned,
 		func(r *room, rec BanRecord) error {
-			if err := h.store.DeleteBan(ctx, r.name, rec.Name); err != nil {
+			if err := h.timedRecords().DeleteBan(ctx, r.name, rec.Name); err != nil {
 				return fmt.Errorf("unban %s from %s: %w: %w", name, r.name, ErrStore, err)
 			}
 			return nil

@@ -56,6 +56,25 @@ type Cluster interface {
 	// OfflineStore returns where messages kept for offline names go, for
 	// every node alike (New); nil keeps them in the node's Store.
 	OfflineStore() OfflineStore
+
+	// Slice 5a: room rights, bans and mutes, shared by every node (first
+	// callers: Hub.sharedRights, Hub.timedRecords).
+
+	// UpdateRights changes the shared rights of the room called room:
+	// it reads them, runs change on them and writes them back only if
+	// nobody changed them meanwhile (else it reads again and reruns
+	// change, a bounded number of times). An error from change is
+	// returned as it is. It returns the rights as written.
+	UpdateRights(ctx context.Context, room string, change func(*SharedRights) error) (SharedRights, error)
+	// SaveBan, DeleteBan, SaveMute and DeleteMute record a room's bans and
+	// mutes for every node, as the Store does for one. Each returns the
+	// revision it wrote, or, for a deletion, the revision of the record it
+	// deleted (0 if there was none): the revisions the cluster's watcher
+	// gives with RemoteBan and the others.
+	SaveBan(ctx context.Context, b BanRecord) (uint64, error)
+	DeleteBan(ctx context.Context, room, name string) (uint64, error)
+	SaveMute(ctx context.Context, m MuteRecord) (uint64, error)
+	DeleteMute(ctx context.Context, room, name string) (uint64, error)
 }
 
 // releaseTimeout bounds the I/O of letting go of a name at logout, which

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,10 +17,12 @@ import (
 // a name is held by one node at a time, as often as that node likes.
 type sharedNames struct {
 	mu     sync.Mutex
-	holder map[string]string // folded name → node
-	holds  map[string]int    // folded name → holds not released
-	down   bool              // the cluster is out of reach
-	owned  bool              // BindName: another node's key bound the name first
+	holder map[string]string            // folded name → node
+	holds  map[string]int               // folded name → holds not released
+	down   bool                         // the cluster is out of reach
+	owned  bool                         // BindName: another node's key bound the name first
+	rights map[string]chat.SharedRights // folded room → its rights (UpdateRights)
+	rev    uint64                       // the last revision of rights
 }
 
 // node returns the chat.Cluster of the node called name.
@@ -211,4 +214,35 @@ func TestClusterBindingRefused(t *testing.T) {
 	if !errors.Is(err, chat.ErrNameOwned) {
 		t.Fatalf("login with another key = %v, want ErrNameOwned", err)
 	}
+}
+
+// UpdateRights keeps each room's rights in sn, one revision after another.
+func (n nodeNames) UpdateRights(_ context.Context, room string, change func(*chat.SharedRights) error) (chat.SharedRights, error) {
+	sn := n.sn
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	if sn.rights == nil {
+		sn.rights = map[string]chat.SharedRights{}
+	}
+	r, ok := sn.rights[chat.Fold(room)]
+	if !ok {
+		r = chat.SharedRights{Room: room}
+	}
+	r.Admins, r.Invites = slices.Clone(r.Admins), slices.Clone(r.Invites)
+	if err := change(&r); err != nil {
+		return chat.SharedRights{}, err
+	}
+	sn.rev++
+	r.Rev = sn.rev
+	sn.rights[chat.Fold(room)] = r
+	return r, nil
+}
+
+// SaveBan, DeleteBan, SaveMute and DeleteMute keep nothing: each node's
+// memory is its record.
+func (n nodeNames) SaveBan(context.Context, chat.BanRecord) (uint64, error)   { return 0, nil }
+func (n nodeNames) DeleteBan(context.Context, string, string) (uint64, error) { return 0, nil }
+func (n nodeNames) SaveMute(context.Context, chat.MuteRecord) (uint64, error) { return 0, nil }
+func (n nodeNames) DeleteMute(context.Context, string, string) (uint64, error) {
+	return 0, nil
 }

@@ -146,6 +146,12 @@ type room struct {
 	invites map[string]*InviteRecord // names invited while locked, by folded name
 	roster  atomic.Pointer[[]Member] // members as Members returns them; nil after a change
 
+	// rightsRev is the revision of the cluster's record of the room's
+	// rights put in (RemoteRights); 0 for none. timedRevs, the revisions of
+	// its bans and mutes put in (room.fresh). Guarded by Hub.mu.
+	rightsRev uint64
+	timedRevs map[string]uint64
+
 	// mu gives the room its one order: a line is numbered, fanned out,
 	// kept in hist and queued for the store under it, in that order, so
 	// every member, /history and the store see the same sequence.
@@ -739,7 +745,8 @@ func (h *Hub) lookupRoom(key string, now time.Time) (r *room, expired, full bool
 // message since RoomExpiry before now (or since it was created). The
 // caller holds mu.
 func (h *Hub) expired(r *room, now time.Time) bool {
-	if h.expiry <= 0 || r.gone || len(r.members) > 0 || r.bans.any(now) || r.hasTopic() || Fold(r.name) == Fold(DefaultRoom) {
+	// A cluster's room may have members on another node: it never expires.
+	if h.expiry <= 0 || h.cluster != nil || r.gone || len(r.members) > 0 || r.bans.any(now) || r.hasTopic() || Fold(r.name) == Fold(DefaultRoom) {
 		return false
 	}
 	last := r.created

@@ -151,14 +151,16 @@ func (b *Bot) Mute(ctx context.Context, where, name string, d time.Duration) (Mu
 			}
 			rec.Name, rec.Time = old.Name, old.Time
 		}
-		if err := h.store.SaveMute(ctx, rec); err != nil {
+		if err := h.timedRecords().SaveMute(ctx, rec); err != nil {
 			return nil, fmt.Errorf("mute %s in %s: %w: %w", rec.Name, rec.Room, ErrStore, err)
 		}
-		h.mu.Lock()
-		t.r.mutes.put(t.key, rec)
-		h.mutesChanged(t.r)
-		h.arm(t.r, rec.Until)
-		h.mu.Unlock()
+		if h.cluster == nil { // else put in by timedRecords
+			h.mu.Lock()
+			t.r.mutes.put(t.key, rec)
+			h.mutesChanged(t.r)
+			h.arm(t.r, rec.Until)
+			h.mu.Unlock()
+		}
 		return t.r, nil
 	})
 	if err != nil {
@@ -178,7 +180,7 @@ func (b *Bot) Unmute(ctx context.Context, where, name string) (string, error) {
 	h := b.hub
 	rec, r, err := liftNamed(h, where, name, func(r *room) *named[MuteRecord] { return &r.mutes }, ErrNotMuted,
 		func(r *room, rec MuteRecord) error {
-			if err := h.store.DeleteMute(ctx, r.name, rec.Name); err != nil {
+			if err := h.timedRecords().DeleteMute(ctx, r.name, rec.Name); err != nil {
 				return fmt.Errorf("unmute %s in %s: %w: %w", name, r.name, ErrStore, err)
 			}
 			return nil

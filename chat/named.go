@@ -131,6 +131,9 @@ func liftNamed[T timed](h *Hub, where, name string, which func(*room) *named[T],
 		if err := del(r, rec); err != nil {
 			return nil, err
 		}
+		if h.cluster != nil {
+			return r, nil // taken out by timedRecords
+		}
 		h.mu.Lock()
 		which(r).drop(key)
 		if changed != nil {

@@ -155,14 +155,20 @@ func (h *Hub) addInvite(r *room, inv *InviteRecord) {
 // caller holds mu for writing.
 func (h *Hub) forgetInvites(r *room) {
 	for key, inv := range r.invites {
-		if inv.Told {
-			continue
-		}
-		if h.untold[key] = slices.DeleteFunc(h.untold[key], func(o *room) bool { return o == r }); len(h.untold[key]) == 0 {
-			delete(h.untold, key)
-		}
+		h.dropUntold(key, r, inv)
 	}
 	clear(r.invites)
+}
+
+// dropUntold forgets that the invitation inv of the name whose folded form
+// is key into r is still to be told; the caller holds mu for writing.
+func (h *Hub) dropUntold(key string, r *room, inv *InviteRecord) {
+	if inv.Told {
+		return
+	}
+	if h.untold[key] = slices.DeleteFunc(h.untold[key], func(o *room) bool { return o == r }); len(h.untold[key]) == 0 {
+		delete(h.untold, key)
+	}
 }
 
 // tagOf returns the name of the plugin that handles the command cmd, whose
@@ -218,7 +224,7 @@ func (h *Hub) recordTold(ctx context.Context, told []*InviteRecord) {
 		if !standing {
 			continue
 		}
-		if err := h.store.SaveInvite(ctx, inv); err != nil {
+		if err := h.rightsRecords().SaveInvite(ctx, inv); err != nil {
 			h.log.Warn("record invitation told", "user", LogName(inv.Name), "room", LogName(inv.Room), "err", err)
 		}
 	}
@@ -264,7 +270,7 @@ func (b *Bot) SetTopic(ctx context.Context, where, by, text string) error {
 		if r == nil {
 			return nil, ErrNotFound
 		}
-		if err := h.store.SetTopic(ctx, r.name, text); err != nil {
+		if err := h.rightsRecords().SetTopic(ctx, r.name, text); err != nil {
 			return nil, fmt.Errorf("set topic of %s: %w: %w", r.name, ErrStore, err)
 		}
 		h.mu.Lock()
@@ -336,7 +342,7 @@ func (b *Bot) Op(ctx context.Context, where, name, by string) (string, error) {
 			return nil, ErrRoomRecordsFull
 		}
 		rec := AdminRecord{Room: r.name, Name: shown, By: by, Time: h.now()}
-		if err := h.store.SaveAdmin(ctx, rec); err != nil {
+		if err := h.rightsRecords().SaveAdmin(ctx, rec); err != nil {
 			return nil, fmt.Errorf("op %s in %s: %w: %w", shown, r.name, ErrStore, err)
 		}
 		h.mu.Lock()
@@ -381,7 +387,7 @@ func (b *Bot) Deop(ctx context.Context, where, name string) (string, error) {
 		if h.find(shown) == nil {
 			shown = rec.Name
 		}
-		if err := h.store.DeleteAdmin(ctx, r.name, rec.Name); err != nil {
+		if err := h.rightsRecords().DeleteAdmin(ctx, r.name, rec.Name); err != nil {
 			return nil, fmt.Errorf("deop %s in %s: %w: %w", shown, r.name, ErrStore, err)
 		}
 		h.mu.Lock()
@@ -421,7 +427,7 @@ func (b *Bot) Lock(ctx context.Context, where string, locked bool) error {
 		case Fold(r.name) == Fold(DefaultRoom):
 			return nil, ErrOpenRoom
 		}
-		if err := h.store.SetLocked(ctx, r.name, locked); err != nil {
+		if err := h.rightsRecords().SetLocked(ctx, r.name, locked); err != nil {
 			return nil, fmt.Errorf("lock %s (%v): %w: %w", r.name, locked, ErrStore, err)
 		}
 		h.mu.Lock()
@@ -476,7 +482,7 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 		}
 		inv := &InviteRecord{Room: r.name, Name: shown, By: by, Told: online || !protected, Time: h.now()}
 		saved := inv.Told
-		if err := h.store.SaveInvite(ctx, *inv); err != nil {
+		if err := h.rightsRecords().SaveInvite(ctx, *inv); err != nil {
 			return nil, fmt.Errorf("invite %s to %s: %w: %w", shown, r.name, ErrStore, err)
 		}
 		h.mu.Lock()
@@ -487,7 +493,7 @@ func (b *Bot) Invite(ctx context.Context, where, name, by string) (shown string,
 		now := *inv // a login may mark it told (pushEntry) once mu is released
 		h.mu.Unlock()
 		if now.Told && !saved {
-			if err := h.store.SaveInvite(ctx, now); err != nil {
+			if err := h.rightsRecords().SaveInvite(ctx, now); err != nil {
 				h.log.Warn("record invitation told", "user", LogName(now.Name), "room", LogName(now.Room), "err", err)
 			}
 		}

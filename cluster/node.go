@@ -102,7 +102,7 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	}
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
 	ready = readyAfter(2, ready) // the rooms', and the identity's
-	run(func() error { return n.rooms.Run(ctx, hub.RemoteRoom, ready) })
+	run(func() error { return n.rooms.Run(ctx, hub, ready) })
 	run(func() error { return n.Watch(ctx, hub, ready) })
 	run(func() error { return n.commands.Run(ctx, hub) })
 	run(func() error { return n.nodes.Run(ctx) })

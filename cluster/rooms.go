@@ -33,11 +33,16 @@ type RoomsConfig struct {
 	Logger   *slog.Logger // nil: discard
 }
 
-// roomValue is a room's record in the bucket.
+// roomValue is a room's record in the bucket: as created, and its rights
+// (slice 5a, rights.go).
 type roomValue struct {
-	Name    string    `json:"name"`
-	Creator string    `json:"creator,omitempty"`
-	Created time.Time `json:"created"`
+	Name    string        `json:"name"`
+	Creator string        `json:"creator,omitempty"`
+	Created time.Time     `json:"created"`
+	Topic   string        `json:"topic,omitempty"`
+	Locked  bool          `json:"locked,omitempty"`
+	Admins  []adminValue  `json:"admins,omitempty"`
+	Invites []inviteValue `json:"invites,omitempty"`
 }
 
 // OpenRooms creates the rooms bucket, or opens it as another node made it.
@@ -68,6 +73,9 @@ func (rs *Rooms) CreateRoom(ctx context.Context, r chat.RoomRecord) (chat.RoomRe
 		return chat.RoomRecord{}, fmt.Errorf("create room %s: %w", r.Name, err)
 	}
 	e, err := rs.kv.Get(ctx, k)
+	for try := 1; errors.Is(err, jetstream.ErrKeyNotFound) && try < updateTries && pause(ctx, try); try++ {
+		e, err = rs.kv.Get(ctx, k) // answered by a replica not caught up yet
+	}
 	if err != nil {
 		return chat.RoomRecord{}, fmt.Errorf("read room %s: %w", r.Name, err)
 	}
@@ -90,17 +98,50 @@ func decodeRoom(data []byte) (chat.RoomRecord, error) {
 	return chat.RoomRecord{Name: v.Name, Creator: v.Creator, Created: v.Created}, nil
 }
 
-// Run watches the bucket until ctx is done and calls add with every room
-// in it, those there already first, then each as it is created (the
-// node's own too: chat.Hub.RemoteRoom, which add is in a node, ignores
-// rooms it has). add is called on Run's goroutine, one at a time; ready,
-// if not nil, once the rooms there already have been added.
-func (rs *Rooms) Run(ctx context.Context, add func(chat.RoomRecord), ready func()) error {
+// RoomsHub is what Rooms.Run tells of the rooms' changes: chat.Hub.
+type RoomsHub interface {
+	RemoteRoom(chat.RoomRecord)
+	RemoteRights(chat.SharedRights)
+	RemoteBan(b chat.BanRecord, rev uint64)
+	RemoteUnban(room, name string, rev uint64)
+	RemoteMute(m chat.MuteRecord, rev uint64)
+	RemoteUnmute(room, name string, rev uint64)
+}
+
+// Run watches the bucket until ctx is done and tells hub of every room in
+// it, with its rights, bans and mutes, those there already first, then
+// each change as it is made (the node's own too: chat.Hub ignores a room
+// it has and rights it has a later revision of). hub is called on Run's
+// goroutine, one change at a time; ready, if not nil, once the rooms there
+// already have been told: once the watch has given the bucket's last
+// revision as it was when Run started (the watch's own end-of-initial
+// marker has been seen to come before the values under load: it counts
+// for nothing here).
+func (rs *Rooms) Run(ctx context.Context, hub RoomsHub, ready func()) error {
+	last, err := rs.lastRevision(ctx)
+	if err != nil {
+		return err
+	}
 	w, err := rs.kv.WatchAll(ctx)
 	if err != nil {
 		return fmt.Errorf("watch bucket %s: %w", RoomsBucket, err)
 	}
 	defer w.Stop()
+	initial := true                     // until the rooms there were have been told
+	var early []jetstream.KeyValueEntry // bans and mutes among them, told after their rooms
+	caughtUp := func() {
+		for _, e := range early {
+			rs.timed(e, hub)
+		}
+		early, initial = nil, false
+		if ready != nil {
+			ready()
+			ready = nil
+		}
+	}
+	if last == 0 {
+		caughtUp()
+	}
 	for {
 		var e jetstream.KeyValueEntry
 		var ok bool
@@ -115,21 +156,49 @@ func (rs *Rooms) Run(ctx context.Context, add func(chat.RoomRecord), ready func(
 			}
 			return fmt.Errorf("watch bucket %s: ended", RoomsBucket)
 		}
-		if e == nil { // the end of the rooms there were
-			if ready != nil {
-				ready()
-				ready = nil
-			}
-			continue
+		if e == nil {
+			continue // the watch's end-of-initial marker
 		}
-		if e.Operation() != jetstream.KeyValuePut || strings.Contains(e.Key(), ".") {
-			continue // a deletion; a room's ban or mute (later slices)
+		rs.tell(e, hub, initial, &early)
+		if initial && e.Revision() >= last {
+			caughtUp()
 		}
-		r, err := decodeRoom(e.Value())
-		if err != nil {
-			rs.log.Warn("room record", "key", e.Key(), "err", err)
-			continue
-		}
-		add(r)
 	}
+}
+
+// tell tells hub of e: a room's record at once; a ban or mute at once, or,
+// while the watch gives the values there were (initial), once every room
+// has been told (appended to early): the watch gives each key's last value
+// in the order they were written, so a room's record may come after its
+// bans.
+func (rs *Rooms) tell(e jetstream.KeyValueEntry, hub RoomsHub, initial bool, early *[]jetstream.KeyValueEntry) {
+	switch {
+	case strings.Contains(e.Key(), ".") && initial:
+		*early = append(*early, e)
+	case strings.Contains(e.Key(), "."):
+		rs.timed(e, hub)
+	case e.Operation() != jetstream.KeyValuePut:
+		// rooms are never deleted yet
+	default:
+		var v roomValue
+		if err := json.Unmarshal(e.Value(), &v); err != nil {
+			rs.log.Warn("room record", "key", e.Key(), "err", err)
+			return
+		}
+		hub.RemoteRoom(chat.RoomRecord{Name: v.Name, Creator: v.Creator, Created: v.Created})
+		hub.RemoteRights(v.rights(e.Revision()))
+	}
+}
+
+// lastRevision returns the bucket's last revision, 0 if it is empty.
+func (rs *Rooms) lastRevision(ctx context.Context) (uint64, error) {
+	st, err := rs.kv.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("bucket %s: %w", RoomsBucket, err)
+	}
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return 0, fmt.Errorf("bucket %s: status %T", RoomsBucket, st)
+	}
+	return bs.StreamInfo().State.LastSeq, nil
 }

@@ -18,14 +18,7 @@ func TestRoomsRace(t *testing.T) {
 	c := clustertest.Start(t, 3)
 	ctx := t.Context()
 	const nodes = 6
-	rooms := make([]*cluster.Rooms, nodes)
-	for i := range rooms {
-		var err error
-		rooms[i], err = cluster.OpenRooms(ctx, connectTo(t, c, "n"+strconv.Itoa(i), i%3), cluster.RoomsConfig{})
-		if err != nil {
-			t.Fatalf("OpenRooms: %v", err)
-		}
-	}
+	rooms := openRoomsOn(t, c, nodes)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	recs := make([]chat.RoomRecord, nodes)
 	got := make([]chat.RoomRecord, nodes)
@@ -47,4 +40,19 @@ func TestRoomsRace(t *testing.T) {
 	if _, err := rooms[(winner+1)%nodes].CreateRoom(ctx, recs[winner]); err != nil {
 		t.Errorf("the winner's Create retried = %v, want it counted as its own", err)
 	}
+}
+
+// openRoomsOn opens the rooms bucket for n nodes, spread over the servers
+// of c.
+func openRoomsOn(t *testing.T, c *clustertest.Cluster, n int) []*cluster.Rooms {
+	t.Helper()
+	rooms := make([]*cluster.Rooms, n)
+	for i := range rooms {
+		var err error
+		rooms[i], err = cluster.OpenRooms(t.Context(), connectTo(t, c, "n"+strconv.Itoa(i), i%3), cluster.RoomsConfig{})
+		if err != nil {
+			t.Fatalf("OpenRooms: %v", err)
+		}
+	}
+	return rooms
 }
