@@ -135,3 +135,19 @@ func TestProxyProtocolOff(t *testing.T) {
 		t.Fatal("app.New with --proxy-from 10.0.0.0/33: no error")
 	}
 }
+
+// TestProxyProtocolCaps: the per-address cap counts users' addresses, not
+// the balancer's: with --max-conns-per-ip 1, two users through the one
+// balancer both get in, and a second connection of one of them is told
+// it has too many.
+func TestProxyProtocolCaps(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t)
+	cfg.ProxyFrom, cfg.MaxConnsPerIP = []string{"127.0.0.1"}, 1
+	srv := apptest.Start(t, cfg)
+	anna := loginProxied(t, srv.Telnet, "203.0.113.7", "anna")
+	loginProxied(t, srv.Telnet, "203.0.113.8", "bob")
+	anna.Expect(joinLine("bob"))
+	dialProxied(t, srv.Telnet, "203.0.113.7").ExpectClosed("<system> Too many connections, please try again later.")
+	allQuiet(anna)
+}

@@ -115,9 +115,12 @@ func (d *Door) Run(ctx context.Context) error {
 			return fmt.Errorf("telnet accept: %w", err)
 		}
 		if proxied.Trusted(conn) {
-			// Its header, and so its address, is read off this loop.
+			// Its header, and so its address, is read off this loop
+			// (at most proxied.HeaderTimeout, or until shutdown).
 			wg.Go(func() {
-				if proxied.Resolve(conn, "telnet", d.log) {
+				stop := context.AfterFunc(ctx, func() { conn.Close() })
+				ok := proxied.Resolve(conn, "telnet", d.log)
+				if stop() && ok {
 					d.start(ctx, &wg, conn)
 				}
 			})
