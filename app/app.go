@@ -17,6 +17,7 @@ import (
 
 	"chatserver/app/lineproto"
 	"chatserver/app/metrics"
+	"chatserver/app/proxied"
 	"chatserver/app/sshd"
 	"chatserver/app/telnet"
 	"chatserver/chat"
@@ -40,6 +41,7 @@ type Config struct {
 	NameExpiry     time.Duration // a name binding unused this long lapses; 0: never
 	MaxConns       int           // connections per door in total
 	MaxConnsPerIP  int           // connections per door from one address
+	ProxyFrom      []string      // load balancers (addresses, CIDR ranges) whose connections start with a PROXY header (package proxied); none: no header read
 	ShutdownGrace  time.Duration // how long users get to be told of a shutdown
 	OpsFile        string        // server operators' SSH keys, OpenSSH authorized_keys format; "" for none (Reload re-reads it)
 	MOTDFile       string        // the message of the day, sent after login; "" for none (Reload re-reads it)
@@ -98,6 +100,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = DefaultShutdownGrace
 	}
+	if _, err := proxied.Policy(cfg.ProxyFrom); len(cfg.ProxyFrom) > 0 && err != nil {
+		return nil, err // before anything is opened
+	}
 	a := &App{cfg: cfg, log: cfg.Logger, slowEvery: slowEvery}
 	defer func() {
 		if err != nil {
@@ -141,7 +146,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.TelnetAddr != "" {
 		a.telnet, err = telnet.New(telnet.Config{
 			Addr: cfg.TelnetAddr, Hub: a.hub, Logger: cfg.Logger,
-			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
+			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, ProxyFrom: cfg.ProxyFrom, Line: line,
 		})
 		if err != nil {
 			return nil, err
@@ -160,7 +165,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		_, statErr := os.Stat(hostKey)
 		a.ssh, err = sshd.New(sshd.Config{
 			Addr: cfg.SSHAddr, HostKeyPath: hostKey, Hub: a.hub, Logger: cfg.Logger,
-			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, Line: line,
+			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, ProxyFrom: cfg.ProxyFrom, Line: line,
 			HandshakeTimeout: cfg.SSHHandshakeTimeout, IdleTimeout: cfg.SSHIdleTimeout,
 			Operator: a.isOperator, ObserveFrame: obs.frame,
 		})

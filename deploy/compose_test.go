@@ -17,11 +17,14 @@ import (
 // compose is what the test reads of compose.yaml.
 type compose struct {
 	Services map[string]struct {
-		Image   string
-		Build   struct{ Context, Dockerfile string }
-		Command []string
-		Volumes []string
-		Ports   []string
+		Image    string
+		Build    struct{ Context, Dockerfile string }
+		Command  []string
+		Volumes  []string
+		Ports    []string
+		Networks map[string]struct {
+			IPv4Address string `yaml:"ipv4_address"`
+		}
 	}
 	Volumes map[string]any
 }
@@ -86,6 +89,7 @@ func TestCompose(t *testing.T) {
 	flags := serveFlags(t)
 	hostKey := ""
 	nodes := []string{"chat1", "chat2", "chat3"}
+	proxyFrom := map[string]string{}
 	for _, name := range nodes {
 		s, ok := c.Services[name]
 		if !ok {
@@ -108,6 +112,10 @@ func TestCompose(t *testing.T) {
 			}
 			given[f] = s.Command[i+1]
 			i++
+		}
+		proxyFrom[name] = given["proxy-from"]
+		if _, ok := given["max-conns-per-ip"]; ok {
+			t.Errorf("service %s: --max-conns-per-ip %s: the node caps users' own addresses, read from the balancer's PROXY header", name, given["max-conns-per-ip"])
 		}
 		if given["node-name"] != name || given["nats"] != strings.Join(urls, ",") {
 			t.Errorf("service %s: --node-name %q --nats %q, want %s and %s", name, given["node-name"], given["nats"], name, strings.Join(urls, ","))
@@ -140,11 +148,19 @@ func TestCompose(t *testing.T) {
 		!slices.Contains(lb.Volumes, "./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro") {
 		t.Errorf("service lb: image %q ports %q volumes %q, want haproxy on 8999 and 2222 with ./haproxy.cfg", lb.Image, lb.Ports, lb.Volumes)
 	}
+	// The nodes read a PROXY header from the balancer, and from it alone.
+	lbAddr := lb.Networks["default"].IPv4Address
+	for _, n := range nodes {
+		if lbAddr == "" || proxyFrom[n] != lbAddr {
+			t.Errorf("service %s: --proxy-from %q, want lb's fixed address %q", n, proxyFrom[n], lbAddr)
+		}
+	}
 	checkHAProxy(t, nodes)
 }
 
 // checkHAProxy: haproxy.cfg balances telnet and SSH over every node, each
-// checked by its /readyz on the metrics port.
+// checked by its /readyz on the metrics port, each connection starting
+// with a PROXY v2 header.
 func checkHAProxy(t *testing.T, nodes []string) {
 	b, err := os.ReadFile("haproxy.cfg")
 	if err != nil {
@@ -159,7 +175,7 @@ func checkHAProxy(t *testing.T, nodes []string) {
 	}
 	for _, n := range nodes {
 		for _, door := range []string{"8999", "2222"} {
-			if want := "server " + n + " " + n + ":" + door; !strings.Contains(cfg, want) {
+			if want := "server " + n + " " + n + ":" + door + " send-proxy-v2\n"; !strings.Contains(cfg, want) {
 				t.Errorf("haproxy.cfg has no %q", want)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 
 	"chatserver/app/conncap"
 	"chatserver/app/lineproto"
+	"chatserver/app/proxied"
 	"chatserver/chat"
 	"chatserver/tui"
 )
@@ -58,6 +59,10 @@ type Config struct {
 	Logger        *slog.Logger
 	MaxConns      int // connections in total
 	MaxConnsPerIP int // connections from one source address
+	// ProxyFrom: connections from these addresses or CIDR ranges (a load
+	// balancer's) must start with a PROXY header, whose source address
+	// is then theirs (package proxied). Empty: no header is read.
+	ProxyFrom []string
 
 	// HandshakeTimeout bounds the SSH handshake and authentication; a
 	// connection with no session open for that long is closed too.
@@ -183,7 +188,12 @@ func New(cfg Config) (*Door, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh listen %s: %w", cfg.Addr, err)
 	}
-	d.ln = conncap.NewListener(ln, "ssh", log) // rides out a lack of descriptors
+	pln, err := proxied.Listen(ln, cfg.ProxyFrom)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("ssh door: %w", err)
+	}
+	d.ln = conncap.NewListener(pln, "ssh", log) // rides out a lack of descriptors
 	return d, nil
 }
 
@@ -250,6 +260,11 @@ func (d *Door) closeIdle() {
 // be told why it is refused (at most HandshakeTimeout without a session,
 // twice that in all), and past maxRefusing of those it is cut at once.
 func (d *Door) accept(ctx ssh.Context, nc net.Conn) net.Conn {
+	// From a trusted balancer: its PROXY header gives the user's address
+	// (this runs on the connection's own goroutine, not the accept loop).
+	if !proxied.Resolve(nc, "ssh", d.log) {
+		return nil
+	}
 	c := &conn{Conn: nc, door: d, ip: conncap.Host(nc.RemoteAddr())}
 	d.mu.Lock()
 	if d.closing.Load() {

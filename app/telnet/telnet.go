@@ -12,6 +12,7 @@ import (
 
 	"chatserver/app/conncap"
 	"chatserver/app/lineproto"
+	"chatserver/app/proxied"
 	"chatserver/chat"
 )
 
@@ -30,7 +31,11 @@ type Config struct {
 	Logger        *slog.Logger
 	MaxConns      int // connections in total
 	MaxConnsPerIP int // connections from one source address
-	Line          lineproto.Options
+	// ProxyFrom: connections from these addresses or CIDR ranges (a load
+	// balancer's) must start with a PROXY header, whose source address
+	// is then theirs (package proxied). Empty: no header is read.
+	ProxyFrom []string
+	Line      lineproto.Options
 }
 
 // Door is the telnet listener and the connections it serves.
@@ -76,7 +81,14 @@ func New(cfg Config) (*Door, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ln = conncap.NewListener(ln, "telnet", log)
+	pln, err := proxied.Listen(ln, cfg.ProxyFrom)
+	if err != nil {
+		if own {
+			ln.Close()
+		}
+		return nil, fmt.Errorf("telnet: %w", err)
+	}
+	ln = conncap.NewListener(pln, "telnet", log)
 	return &Door{cfg: cfg, log: log, ln: ln, caps: conncap.New(cfg.MaxConns, cfg.MaxConnsPerIP), refused: conncap.NewRefusals("telnet", log), conns: map[net.Conn]struct{}{},
 		setSendBuffer: !own || !inheritsSendBuffer}, nil
 }
@@ -102,26 +114,44 @@ func (d *Door) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("telnet accept: %w", err)
 		}
-		ip := conncap.Host(conn.RemoteAddr())
-		if !d.admit(conn, ip) {
-			d.refused.Refused(conn.RemoteAddr().String())
+		if proxied.Trusted(conn) {
+			// Its header, and so its address, is read off this loop
+			// (at most proxied.HeaderTimeout, or until shutdown).
 			wg.Go(func() {
-				defer d.recoverConn(conn)
-				refuse(conn, chat.TextTooMany)
+				stop := context.AfterFunc(ctx, func() { conn.Close() })
+				ok := proxied.Resolve(conn, "telnet", d.log)
+				if stop() && ok {
+					d.start(ctx, &wg, conn)
+				}
 			})
 			continue
 		}
-		wg.Go(func() {
-			defer d.release(conn, ip)
-			defer d.recoverConn(conn)
-			if d.cfg.Hub.ServerBanned("", "", conn.RemoteAddr().String()) {
-				d.log.Info("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "banned from the server")
-				refuse(conn, chat.TextServerBanned)
-				return
-			}
-			d.serve(ctx, conn)
-		})
+		d.start(ctx, &wg, conn)
 	}
+}
+
+// start counts conn, accepted, against the caps and serves it on a
+// goroutine of wg, or tells it why not.
+func (d *Door) start(ctx context.Context, wg *sync.WaitGroup, conn net.Conn) {
+	ip := conncap.Host(conn.RemoteAddr())
+	if !d.admit(conn, ip) {
+		d.refused.Refused(conn.RemoteAddr().String())
+		wg.Go(func() {
+			defer d.recoverConn(conn)
+			refuse(conn, chat.TextTooMany)
+		})
+		return
+	}
+	wg.Go(func() {
+		defer d.release(conn, ip)
+		defer d.recoverConn(conn)
+		if d.cfg.Hub.ServerBanned("", "", conn.RemoteAddr().String()) {
+			d.log.Info("connection refused", "door", "telnet", "addr", conn.RemoteAddr().String(), "reason", "banned from the server")
+			refuse(conn, chat.TextServerBanned)
+			return
+		}
+		d.serve(ctx, conn)
+	})
 }
 
 // Close stops listening; for a door that will not Run.
@@ -137,7 +167,7 @@ func (d *Door) CloseAll() {
 }
 
 func (d *Door) serve(ctx context.Context, conn net.Conn) {
-	if tc, ok := conn.(*net.TCPConn); ok && d.setSendBuffer {
+	if tc, ok := proxied.TCPConn(conn); ok && d.setSendBuffer {
 		tc.SetWriteBuffer(sendBuffer)
 	}
 	opt := d.cfg.Line

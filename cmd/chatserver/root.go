@@ -43,6 +43,7 @@ type serveFlags struct {
 	namesPerKey                  int
 	nameExpiry                   time.Duration
 	maxConns, maxConnsPerIP      int
+	proxyFrom                    []string
 	logLevel, logFormat          string
 	pprofAddr                    string
 	opsFile, motdFile            string
@@ -106,6 +107,7 @@ file that cannot be read is logged and the old settings kept.`,
 				TelnetAddr: f.telnetAddr, SSHAddr: f.sshAddr, DataDir: f.dataDir,
 				Plugins: plugins, FloodBurst: f.floodBurst, FloodRate: f.floodRate,
 				HistoryPerRoom: f.historyPerRoom, MaxRooms: f.maxRooms, MaxConns: maxConns, MaxConnsPerIP: f.maxConnsPerIP,
+				ProxyFrom:    f.proxyFrom,
 				RoomsPerHour: f.roomsPerHour, RoomExpiry: f.roomExpiry,
 				NamesPerKey: f.namesPerKey, NameExpiry: f.nameExpiry,
 				OpsFile: f.opsFile, MOTDFile: f.motdFile,
@@ -148,6 +150,7 @@ func serveFlagSet(f *serveFlags) *pflag.FlagSet {
 	fl.DurationVar(&f.nameExpiry, "name-expiry", 180*24*time.Hour, "a name its SSH key has not used for this long is free again (0: never)")
 	fl.IntVar(&f.maxConns, "max-conns", 50000, "connections per door in total; lowered to fit the open-file limit")
 	fl.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 200, "connections per door from one source address")
+	fl.StringSliceVar(&f.proxyFrom, "proxy-from", nil, "load balancers (addresses or CIDR ranges, comma-separated) whose connections must start with a PROXY header (v1 or v2) giving the user's address; none: no header is read")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.opsFile, "ops-file", "", "server operators' SSH public keys, in OpenSSH authorized_keys format")
