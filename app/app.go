@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		st = a.db
 	}
 	if len(cfg.NATS.URLs) > 0 {
-		if a.node, err = joinCluster(ctx, cfg.NATS, cfg.Logger); err != nil {
+		if a.node, err = joinCluster(ctx, cfg.NATS, cfg.HistoryPerRoom, cfg.Logger); err != nil {
 			return nil, err
 		}
 	}

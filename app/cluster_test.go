@@ -137,18 +137,17 @@ func TestClusterRooms(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
 	nodes := startNodes(t, c, 2, 2*time.Second)
-	users := []*apptest.Client{apptest.Login(t, nodes[0].Telnet, "anna"), apptest.Login(t, nodes[1].Telnet, "bob")}
+	users := []*apptest.Client{clusterLogin(t, nodes[0].Telnet, "anna"), clusterLogin(t, nodes[1].Telnet, "bob")}
 	for _, u := range users {
 		u.Send("/switch lounge")
 	}
 	admins := 0
 	for i, u := range users {
-		u.Expect("<system> Switched to room 'lounge'")
-		u.Sync()
+		u.Until("<system> Switched to room 'lounge'") // after the other node's join line, if any
 		u.Send("/users")
-		u.Expect("<helperbot> Current online users:")
+		u.Until("<helperbot> Current online users:")
 		name := []string{"anna", "bob"}[i]
-		switch l := u.Next(); l {
+		switch l := nextLine(u); l {
 		case "<helperbot> 1. " + name + " (admin)":
 			admins++
 		case "<helperbot> 1. " + name:
@@ -162,7 +161,7 @@ func TestClusterRooms(t *testing.T) {
 
 	anna, bob := users[0], users[1]
 	anna.Send("/switch pub")
-	anna.Expect("<system> Switched to room 'pub'")
+	anna.Until("<system> Switched to room 'pub'")
 	deadline := time.Now().Add(apptest.Wait)
 	for {
 		bob.Send("/rooms")
@@ -176,7 +175,7 @@ func TestClusterRooms(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // the room comes through node B's watcher
 	}
 
-	carl := apptest.Login(t, startNode(t, c, "c", 2*time.Second).Telnet, "carl")
+	carl := clusterLogin(t, startNode(t, c, "c", 2*time.Second).Telnet, "carl")
 	carl.Send("/rooms")
 	if lines := carl.Sync(); !slices.Contains(lines, "<helperbot> 3. pub") {
 		t.Errorf("/rooms on a node started later = %q, want pub in it", lines)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -125,4 +126,167 @@ func (h *Hub) addRemote(rec RoomRecord) *room {
 	h.mu.Unlock()
 	h.rosterAll()
 	return r
+}
+
+// Slice 4: room lines through the cluster (cluster/DESIGN.md, "Order").
+
+// Line is one line to a room as the nodes share it: a user's message or
+// action (KindChat) or a plugin's line (KindBot). Every node's consumer
+// gets each once, in the cluster's one order, and gives it to Hub.Deliver.
+type Line struct {
+	Kind   Kind      `json:"k"`
+	Room   string    `json:"r"`
+	From   string    `json:"f"`
+	Text   string    `json:"t"`
+	Time   time.Time `json:"at"`
+	Action bool      `json:"a,omitempty"`
+	Note   *Note     `json:"n,omitempty"`
+	Node   string    `json:"o,omitempty"` // the node it was said on; set by the cluster
+}
+
+// ClusterLines is the part of a Cluster that carries room lines (slice
+// 4). A Config.Cluster that has it sends every line to a room through it
+// and this hub fans out only what Deliver is given; one without it
+// (the rooms and names only) leaves the lines each node's own.
+type ClusterLines interface {
+	// Publish records l in the cluster's one order and returns its
+	// sequence there once the cluster confirmed it; every node's
+	// consumer (this one's too) then calls Hub.Deliver with it.
+	// First caller: Session.say.
+	Publish(ctx context.Context, l Line) (seq uint64, err error)
+}
+
+// publishTimeout bounds how long a line waits to be confirmed before its
+// sender is told it was not delivered.
+const publishTimeout = 10 * time.Second
+
+// sayShared publishes what s said in r (say's cluster path, with no lock
+// held): the members, s among them, get it from Deliver. Once confirmed,
+// the mentions are kept and the plugins hear of it, here only.
+func (h *Hub) sayShared(ctx context.Context, s *Session, r *room, text string, action bool) {
+	l := Line{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Action: action}
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	seq, err := h.lines.Publish(pctx, l)
+	defer cancel()
+	if err != nil {
+		h.log.Warn("message not delivered", "user", LogName(s.name), "room", LogName(r.name), "err", err)
+		s.Notify(TextNotDelivered)
+		return
+	}
+	h.delivered.wait(pctx, seq) // the sender's next command (/history) sees it
+	m := Message{Room: r.name, From: s.name, Text: text, Time: l.Time, Seq: seq, Action: action}
+	if !action {
+		h.mu.RLock()
+		h.keepMentions(r, m)
+		h.mu.RUnlock()
+	}
+	h.hook(func(b *Bot) { b.plugin.MessageReceived(ctx, b, m) })
+}
+
+// broadcastShared publishes ev, a plugin's line to r (Bot.broadcast's
+// cluster path, with no lock held).
+func (h *Hub) broadcastShared(r *room, ev *Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	l := Line{Kind: KindBot, Room: r.name, From: ev.From, Text: ev.Text, Time: ev.Time, Note: ev.Note}
+	if _, err := h.lines.Publish(ctx, l); err != nil {
+		h.log.Warn("plugin line not delivered", "plugin", ev.From, "room", LogName(r.name), "err", err)
+	}
+}
+
+// Deliver gives the room line l, numbered seq in the cluster's order, to
+// this node (the cluster's consumer calls it, one line at a time, in that
+// order). A message is kept in the room's history and the store unless
+// the room has it already (seq no later than its last: a restart reading
+// the stream again); if live, it is fanned out to the room's members on
+// this node, as say does on a single node, under the room's lock: the
+// members who ignore its sender get nothing, and its sender, if mine (it
+// was said on this node) and on a line door, is not echoed. A plugin's
+// line is only fanned out, if live. A line to a room this node does not
+// know is dropped. Safe from any goroutine with no engine lock held.
+func (h *Hub) Deliver(l Line, seq uint64, mine, live bool) {
+	h.mu.RLock()
+	r := h.rooms[Fold(l.Room)]
+	if r == nil {
+		h.mu.RUnlock()
+		return
+	}
+	t0 := h.fanOutTimer()
+	n, held := 0, false
+	r.mu.Lock()
+	switch l.Kind {
+	case KindChat:
+		if seq <= r.seq.Load() {
+			break
+		}
+		ev := &Event{Kind: KindChat, Room: r.name, From: l.From, Text: l.Text, Time: l.Time, Seq: seq, Action: l.Action}
+		r.seq.Store(seq)
+		if live {
+			var skip *Session
+			if s := h.users[Fold(l.From)]; mine && s != nil && !s.roster {
+				skip = s
+			}
+			from := ""
+			if h.ignoring > 0 {
+				from = Fold(l.From)
+			}
+			n, held = r.fanOutFrom(ev, skip, from), true
+		}
+		r.remember(ev, h.historyLen)
+		h.store.AppendMessage(Message{Room: r.name, From: l.From, Text: l.Text, Time: l.Time, Seq: seq, Action: l.Action})
+	case KindBot:
+		if live {
+			r.fanOut(&Event{Kind: KindBot, Room: r.name, From: l.From, Text: l.Text, Time: l.Time, Note: l.Note}, nil)
+			held = true
+		}
+	}
+	r.mu.Unlock()
+	h.mu.RUnlock()
+	if held {
+		r.wakes.Run()
+	}
+	h.delivered.reach(seq)
+	if n > 0 {
+		h.fannedOut(t0, n)
+	}
+}
+
+// seqWait is how far this node's consumer got (Deliver), for senders
+// waiting until their own line is delivered here.
+type seqWait struct {
+	mu  sync.Mutex
+	seq uint64        // the last line delivered
+	ch  chan struct{} // closed at the next delivery; nil while nobody waits
+}
+
+// reach records that the line seq was delivered, waking the waiters.
+func (w *seqWait) reach(seq uint64) {
+	w.mu.Lock()
+	w.seq = max(w.seq, seq)
+	if w.ch != nil {
+		close(w.ch)
+		w.ch = nil
+	}
+	w.mu.Unlock()
+}
+
+// wait returns once the line seq was delivered, or ctx is done.
+func (w *seqWait) wait(ctx context.Context, seq uint64) {
+	for {
+		w.mu.Lock()
+		if w.seq >= seq {
+			w.mu.Unlock()
+			return
+		}
+		if w.ch == nil {
+			w.ch = make(chan struct{})
+		}
+		ch := w.ch
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
 }

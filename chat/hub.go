@@ -122,7 +122,10 @@ type Hub struct {
 
 	pw *passwords // names' passwords (password.go)
 
-	cluster Cluster // Config.Cluster; nil for a single node
+	cluster Cluster      // Config.Cluster; nil for a single node
+	lines   ClusterLines // Config.Cluster's lines, if it carries them; nil: each node's own
+	// delivered is how far the cluster's lines were delivered here (Deliver).
+	delivered seqWait
 }
 
 // room is one chat room.
@@ -203,6 +206,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.observeFanOut = cfg.ObserveFanOut
 	h.cluster = cfg.Cluster
+	h.lines, _ = cfg.Cluster.(ClusterLines)
 	h.initNames(cfg)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

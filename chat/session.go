@@ -230,6 +230,11 @@ func (s *Session) say(ctx context.Context, text string, action bool) {
 			return
 		}
 	}
+	if h.lines != nil { // every node fans out what the cluster orders (Deliver)
+		h.mu.RUnlock()
+		h.sayShared(ctx, s, r, text, action)
+		return
+	}
 	t0 := h.fanOutTimer()
 	r.mu.Lock()
 	ev := &Event{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Seq: r.seq.Load() + 1, Action: action}

@@ -121,6 +121,15 @@ func (n *Names) create(ctx context.Context, k string, val []byte) (uint64, error
 		return rev, err
 	}
 	e, gerr := n.kv.Get(ctx, k)
+	for try := 0; errors.Is(gerr, jetstream.ErrKeyNotFound) && try < 20; try++ {
+		// Gone since (expired, released), or a direct get asked a
+		// replica behind the one that refused: try the Create again.
+		time.Sleep(25 * time.Millisecond)
+		if rev, err = n.kv.Create(ctx, k, val, opts...); !errors.Is(err, jetstream.ErrKeyExists) {
+			return rev, err
+		}
+		e, gerr = n.kv.Get(ctx, k)
+	}
 	switch {
 	case gerr == nil && string(e.Value()) == string(val):
 		return e.Revision(), nil

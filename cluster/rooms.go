@@ -68,6 +68,12 @@ func (rs *Rooms) CreateRoom(ctx context.Context, r chat.RoomRecord) (chat.RoomRe
 		return chat.RoomRecord{}, fmt.Errorf("create room %s: %w", r.Name, err)
 	}
 	e, err := rs.kv.Get(ctx, k)
+	for try := 0; errors.Is(err, jetstream.ErrKeyNotFound) && try < 40; try++ {
+		// A direct get may ask a replica that has not stored the winner's
+		// Create yet: ask again, a little later.
+		time.Sleep(25 * time.Millisecond)
+		e, err = rs.kv.Get(ctx, k)
+	}
 	if err != nil {
 		return chat.RoomRecord{}, fmt.Errorf("read room %s: %w", r.Name, err)
 	}
