@@ -180,3 +180,63 @@ func nextLine(u *apptest.Client) string {
 		}
 	}
 }
+
+// usersOf returns what u's /users lists, join and leave lines aside.
+func usersOf(u *apptest.Client) []string {
+	u.Send("/users")
+	u.Until("<helperbot> Current online users:")
+	var out []string
+	for _, l := range u.Sync() {
+		if !strings.HasSuffix(l, " the chat room!") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// eventuallyUsers waits until u's /users lists want.
+func eventuallyUsers(t *testing.T, u *apptest.Client, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(apptest.Wait)
+	for {
+		got := usersOf(u)
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/users = %q, want %q", got, want)
+		}
+		time.Sleep(50 * time.Millisecond) // the roster comes through the stream
+	}
+}
+
+// TestClusterUsers: /users on every node lists the room's members on
+// every node, in the order they entered; /switch and /leave on one node
+// change it on the others, which get the leave line.
+func TestClusterUsers(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := []*apptest.Server{startLinesNode(t, c, "a", ""), startLinesNode(t, c, "b", "")}
+	anna := clusterLogin(t, nodes[0].Telnet, "anna")
+	eventuallyUsers(t, anna, "<helperbot> 1. anna")
+	bob := clusterLogin(t, nodes[1].Telnet, "bob")
+	carl := clusterLogin(t, nodes[0].Telnet, "carl")
+	all := []string{"<helperbot> 1. anna", "<helperbot> 2. bob", "<helperbot> 3. carl"}
+	for _, u := range []*apptest.Client{anna, bob, carl} {
+		eventuallyUsers(t, u, all...)
+	}
+	bob.Send("/switch lounge")
+	bob.Until("<system> Switched to room 'lounge'")
+	anna.Until("<helperbot> bob has left the chat room!")
+	carl.Until("<helperbot> bob has left the chat room!")
+	eventuallyUsers(t, anna, "<helperbot> 1. anna", "<helperbot> 2. carl")
+	eventuallyUsers(t, bob, "<helperbot> 1. bob (admin)")
+	bob.Send("/switch chat")
+	bob.Until("<system> Switched to room 'chat'")
+	anna.Until("<helperbot> bob has joined the chat room!")
+	anna.Send("/leave")
+	anna.Closed()
+	bob.Until("<helperbot> anna has left the chat room!")
+	eventuallyUsers(t, bob, "<helperbot> 1. carl", "<helperbot> 2. bob")
+	eventuallyUsers(t, carl, "<helperbot> 1. carl", "<helperbot> 2. bob")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -142,7 +143,17 @@ type Line struct {
 	Action bool      `json:"a,omitempty"`
 	Note   *Note     `json:"n,omitempty"`
 	Node   string    `json:"o,omitempty"` // the node it was said on; set by the cluster
+	// Roster, for a roster event (no line), is RosterEnter or RosterLeave:
+	// the session ID, user From, entered or left Room.
+	Roster string `json:"e,omitempty"`
+	ID     string `json:"i,omitempty"`
 }
+
+// The roster events (Line.Roster).
+const (
+	RosterEnter = "enter"
+	RosterLeave = "leave"
+)
 
 // ClusterLines is the part of a Cluster that carries room lines (slice
 // 4). A Config.Cluster that has it sends every line to a room through it
@@ -205,10 +216,24 @@ func (h *Hub) broadcastShared(r *room, ev *Event) {
 // line is only fanned out, if live. A line to a room this node does not
 // know is dropped. Safe from any goroutine with no engine lock held.
 func (h *Hub) Deliver(l Line, seq uint64, mine, live bool) {
+	if l.Roster != "" {
+		h.mu.Lock()
+		r := h.rooms[Fold(l.Room)]
+		if r != nil {
+			h.applyRoster(r, l)
+		}
+		h.mu.Unlock()
+		if r != nil {
+			h.rosterRoom(r)
+		}
+		h.delivered.reach(seq)
+		return
+	}
 	h.mu.RLock()
 	r := h.rooms[Fold(l.Room)]
 	if r == nil {
 		h.mu.RUnlock()
+		h.delivered.reach(seq)
 		return
 	}
 	t0 := h.fanOutTimer()
@@ -289,4 +314,78 @@ func (w *seqWait) wait(ctx context.Context, seq uint64) {
 			return
 		}
 	}
+}
+
+// shareRoster tells the cluster, if it carries lines, that s entered (or
+// left) r, after the local change and with no lock held; every node's
+// consumer applies it (Deliver), in the stream's order, to r's shared
+// list of members. A failure is logged: the other nodes' /users is wrong
+// until the user moves again.
+func (h *Hub) shareRoster(s *Session, r *room, event string) {
+	if h.lines == nil || r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	l := Line{Room: r.name, From: s.name, Time: h.now(), Roster: event, ID: s.rid}
+	if _, err := h.lines.Publish(ctx, l); err != nil {
+		h.log.Warn("roster not shared", "user", LogName(s.name), "room", LogName(r.name), "event", event, "err", err)
+	}
+}
+
+// sharedMember is a member of a room on some node, as the roster events
+// said, in the order they entered.
+type sharedMember struct {
+	name string // as they logged in
+	id   string // the node's and session's id (Line.Node, Line.ID)
+}
+
+// applyRoster applies the roster event l to r's shared members; the
+// caller holds h.mu for writing. An enter already applied, or a leave of
+// someone not there, changes nothing.
+func (h *Hub) applyRoster(r *room, l Line) {
+	id := l.Node + "/" + l.ID
+	i := slices.IndexFunc(r.shared, func(m sharedMember) bool { return m.id == id })
+	switch {
+	case l.Roster == RosterEnter && i < 0 && len(r.shared) < maxShared:
+		r.shared = append(r.shared, sharedMember{name: l.From, id: id})
+	case l.Roster == RosterLeave && i >= 0:
+		r.shared = slices.Delete(r.shared, i, i+1)
+	default:
+		return
+	}
+	r.roster.Store(nil)
+	h.roomList.Store(nil)
+}
+
+// maxShared bounds a room's shared members (room.shared).
+const maxShared = 100_000
+
+// sharedOrder returns the members of r on every node, in the order the
+// stream put their entries, each once: this node's as their sessions,
+// the others' as stand-ins with their names; then this node's members
+// whose entry has not come back through the stream yet. The caller holds
+// h.mu.
+func (h *Hub) sharedOrder(r *room) []*Session {
+	out := make([]*Session, 0, len(r.shared)+len(r.members))
+	seen := make(map[string]bool, len(r.shared)+len(r.members))
+	for _, m := range r.shared {
+		key := Fold(m.name)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		s := h.users[key]
+		if s == nil || s.room != r {
+			s = &Session{name: m.name, key: key, sks: skeletons(key)}
+		}
+		out = append(out, s)
+	}
+	for _, s := range r.members {
+		if !seen[s.key] {
+			seen[s.key] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -58,6 +58,8 @@ type Session struct {
 	// by the session's reader, which runs its commands.
 	passwordAt time.Time
 
+	rid string // this session's id on its node, for the cluster's roster (shareRoster)
+
 	// guarded by hub.mu
 	room   *room
 	closed bool

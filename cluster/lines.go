@@ -72,8 +72,14 @@ func OpenLines(ctx context.Context, js jetstream.JetStream, cfg LinesConfig) (*L
 	return &Lines{js: js, stream: st, node: cfg.Node, idBase: cfg.Node + "." + nuid.Next() + ".", log: orDiscard(cfg.Logger)}, nil
 }
 
-// roomSubject is the subject of the lines to the room called room.
-func roomSubject(room string) string { return "chat.room." + Key(chat.Fold(room)) + ".msg" }
+// roomSubject is the subject of l: chat.room.<room>.msg for a line,
+// chat.room.<room>.roster for a roster event.
+func roomSubject(l chat.Line) string {
+	if l.Roster != "" {
+		return "chat.room." + Key(chat.Fold(l.Room)) + ".roster"
+	}
+	return "chat.room." + Key(chat.Fold(l.Room)) + ".msg"
+}
 
 // Publish records l (chat.ClusterLines): it returns the line's stream
 // sequence once the stream acknowledged it, retrying a try that got no
@@ -85,7 +91,7 @@ func (ls *Lines) Publish(ctx context.Context, l chat.Line) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("publish line: %w", err)
 	}
-	subj, id := roomSubject(l.Room), ls.idBase+strconv.FormatUint(ls.n.Add(1), 10)
+	subj, id := roomSubject(l), ls.idBase+strconv.FormatUint(ls.n.Add(1), 10)
 	for {
 		tctx, cancel := context.WithTimeout(ctx, publishTry)
 		ack, err := ls.js.Publish(tctx, subj, data, jetstream.WithMsgID(id))
