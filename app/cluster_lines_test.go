@@ -57,6 +57,21 @@ func collect(u *apptest.Client, n int) []string {
 func TestClusterLinesOrder(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
+	talk(t, c, nil)
+}
+
+// TestClusterLinesServerLost: one NATS server of three shuts down in the
+// middle of the conversation; no line is lost or doubled.
+func TestClusterLinesServerLost(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	talk(t, c, func() { c.Shutdown(0) })
+}
+
+// talk runs TestClusterLinesOrder's conversation on c, calling midway
+// (if not nil) once every sender said half of their lines.
+func talk(t *testing.T, c *clustertest.Cluster, midway func()) {
+	t.Helper()
 	nodes := []*apptest.Server{startLinesNode(t, c, "a", ""), startLinesNode(t, c, "b", ""), startLinesNode(t, c, "c", "")}
 	var senders, watchers []*apptest.Client
 	for i, n := range nodes {
@@ -70,19 +85,26 @@ func TestClusterLinesOrder(t *testing.T) {
 		senders = append(senders, clusterLogin(t, n.Telnet, fmt.Sprintf("s%d", i)))
 	}
 	const each = 30
-	var wg sync.WaitGroup
-	for i, s := range senders {
-		wg.Go(func() {
-			for k := range each {
-				if k%10 == 9 {
-					s.Send(fmt.Sprintf("/me waves %d", k))
-				} else {
-					s.Send(fmt.Sprintf("line %d of s%d", k, i))
+	send := func(from, to int) {
+		var wg sync.WaitGroup
+		for i, s := range senders {
+			wg.Go(func() {
+				for k := from; k < to; k++ {
+					if k%10 == 9 {
+						s.Send(fmt.Sprintf("/me waves %d", k))
+					} else {
+						s.Send(fmt.Sprintf("line %d of s%d", k, i))
+					}
 				}
-			}
-		})
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	send(0, each/2)
+	if midway != nil {
+		midway()
+	}
+	send(each/2, each)
 	var want []string
 	for i, w := range watchers {
 		got := collect(w, 3*each)
