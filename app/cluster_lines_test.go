@@ -262,3 +262,28 @@ func TestClusterUsers(t *testing.T) {
 	eventuallyUsers(t, bob, "<helperbot> 1. carl", "<helperbot> 2. bob")
 	eventuallyUsers(t, carl, "<helperbot> 1. carl", "<helperbot> 2. bob")
 }
+
+// TestClusterNodeDies: a node's connection to NATS is cut without it
+// letting go of anything (kill -9's stand-in): its users leave the other
+// node's /users, with one leave line each, once their names' TTL ran out,
+// and their names are free again.
+func TestClusterNodeDies(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	nodes := []*apptest.Server{startLinesNode(t, c, "a", ""), startLinesNode(t, c, "b", "")}
+	anna := clusterLogin(t, nodes[0].Telnet, "anna")
+	bob := clusterLogin(t, nodes[1].Telnet, "bob")
+	eventuallyUsers(t, anna, "<helperbot> 1. anna", "<helperbot> 2. bob")
+	eventuallyUsers(t, bob, "<helperbot> 1. anna", "<helperbot> 2. bob")
+	nodes[0].App.CutNATS()
+	bob.Until("<helperbot> anna has left the chat room!")
+	apptest.Eventually(t, "anna out of bob's /users", func() bool {
+		bob.Send("/users")
+		lines := bob.Sync()
+		if slices.Contains(lines, "<helperbot> anna has left the chat room!") {
+			t.Fatalf("a second leave line of anna: %q", lines)
+		}
+		return slices.Equal(lines, []string{"<helperbot> Current online users:", "<helperbot> 1. bob"})
+	})
+	clusterLogin(t, nodes[1].Telnet, "anna")
+}

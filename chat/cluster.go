@@ -153,6 +153,9 @@ type Line struct {
 const (
 	RosterEnter = "enter"
 	RosterLeave = "leave"
+	// RosterGone: the session (Line.ID, its node's and its own id) left
+	// because its node is gone (Hub.Gone).
+	RosterGone = "gone"
 )
 
 // ClusterLines is the part of a Cluster that carries room lines (slice
@@ -345,11 +348,14 @@ type sharedMember struct {
 // someone not there, changes nothing.
 func (h *Hub) applyRoster(r *room, l Line) {
 	id := l.Node + "/" + l.ID
+	if l.Roster == RosterGone {
+		id = l.ID
+	}
 	i := slices.IndexFunc(r.shared, func(m sharedMember) bool { return m.id == id })
 	switch {
 	case l.Roster == RosterEnter && i < 0 && len(r.shared) < maxShared:
 		r.shared = append(r.shared, sharedMember{name: l.From, id: id})
-	case l.Roster == RosterLeave && i >= 0:
+	case (l.Roster == RosterLeave || l.Roster == RosterGone) && i >= 0:
 		r.shared = slices.Delete(r.shared, i, i+1)
 	default:
 		return
@@ -388,4 +394,32 @@ func (h *Hub) sharedOrder(r *room) []*Session {
 		}
 	}
 	return out
+}
+
+// Gone returns the roster event that takes out of its room the member on
+// another node whose folded name is folded, once that node is gone (its
+// names ran out of their time to live: cluster.Lines.RunGone), and false
+// if no room has such a member. Safe with no engine lock held.
+func (h *Hub) Gone(folded string) (Line, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if s := h.users[folded]; s != nil {
+		return Line{}, false // here, alive
+	}
+	for _, r := range h.order {
+		for _, m := range r.shared {
+			if Fold(m.name) == folded {
+				return Line{Room: r.name, From: m.name, Time: h.now(), Roster: RosterGone, ID: m.id}, true
+			}
+		}
+	}
+	return Line{}, false
+}
+
+// LeftElsewhere runs the plugins' leave hooks for the user called name who
+// left room on a node that is gone (cluster.Lines.RunGone, on one node
+// only), so that room gets their leave line once. No lock is held.
+func (h *Hub) LeftElsewhere(name, room string) {
+	ctx := context.Background()
+	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: name, Room: room}) })
 }

@@ -21,3 +21,31 @@ func Key(folded string) string {
 	}
 	return b.String()
 }
+
+// unkey undoes Key.
+func unkey(k string) (string, bool) {
+	var b []byte
+	for i := 0; i < len(k); i++ {
+		if k[i] != '=' {
+			b = append(b, k[i])
+			continue
+		}
+		if i+2 >= len(k) {
+			return "", false
+		}
+		var v byte
+		for _, c := range []byte(k[i+1 : i+3]) {
+			switch {
+			case '0' <= c && c <= '9':
+				v = v<<4 | (c - '0')
+			case 'A' <= c && c <= 'F':
+				v = v<<4 | (c - 'A' + 10)
+			default:
+				return "", false
+			}
+		}
+		b = append(b, v)
+		i += 2
+	}
+	return string(b), true
+}

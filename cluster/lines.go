@@ -12,6 +12,7 @@ import (
 
 	"chatserver/chat"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 )
@@ -57,14 +58,18 @@ func OpenLines(ctx context.Context, js jetstream.JetStream, cfg LinesConfig) (*L
 	if cfg.History <= 0 {
 		cfg.History = chat.DefaultHistoryLen
 	}
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:              LinesStream,
-		Subjects:          []string{linesSubjects},
-		Storage:           jetstream.FileStorage,
-		Replicas:          cfg.Replicas,
-		MaxMsgsPerSubject: int64(cfg.History),
-		Duplicates:        2 * time.Minute,
-		AllowDirect:       true,
+	var st jetstream.Stream
+	err := placed(ctx, func() (err error) {
+		st, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:              LinesStream,
+			Subjects:          []string{linesSubjects},
+			Storage:           jetstream.FileStorage,
+			Replicas:          cfg.Replicas,
+			MaxMsgsPerSubject: int64(cfg.History),
+			Duplicates:        2 * time.Minute,
+			AllowDirect:       true,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", LinesStream, err)
@@ -86,26 +91,35 @@ func roomSubject(l chat.Line) string {
 // answer with the same message id until ctx is done, so a line is stored
 // once whatever was lost on the way.
 func (ls *Lines) Publish(ctx context.Context, l chat.Line) (uint64, error) {
+	ack, err := ls.publish(ctx, l, ls.idBase+strconv.FormatUint(ls.n.Add(1), 10))
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// publish is Publish with the message id id.
+func (ls *Lines) publish(ctx context.Context, l chat.Line, id string) (*jetstream.PubAck, error) {
 	l.Node = ls.node
 	data, err := json.Marshal(l)
 	if err != nil {
-		return 0, fmt.Errorf("publish line: %w", err)
+		return nil, fmt.Errorf("publish line: %w", err)
 	}
-	subj, id := roomSubject(l), ls.idBase+strconv.FormatUint(ls.n.Add(1), 10)
+	subj := roomSubject(l)
 	for {
 		tctx, cancel := context.WithTimeout(ctx, publishTry)
 		ack, err := ls.js.Publish(tctx, subj, data, jetstream.WithMsgID(id))
 		cancel()
 		if err == nil {
-			return ack.Sequence, nil
+			return ack, nil
 		}
 		var api *jetstream.APIError
-		if errors.As(err, &api) || ctx.Err() != nil { // refused, or out of time
-			return 0, fmt.Errorf("publish line to %s: %w", subj, err)
+		if errors.As(err, &api) || errors.Is(err, nats.ErrConnectionClosed) || ctx.Err() != nil { // refused, closed, or out of time
+			return nil, fmt.Errorf("publish line to %s: %w", subj, err)
 		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("publish line to %s: %w", subj, err)
+			return nil, fmt.Errorf("publish line to %s: %w", subj, err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -168,6 +182,49 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 		}
 		if seq >= last {
 			markReady()
+		}
+	}
+}
+
+// RunGone watches the names online (kv, the bucket chat_online) until ctx
+// is done: a name purged there ran out of its TTL, so the node holding it
+// died or was cut off (a clean logout deletes it, and that node published
+// its own leave). For such a name still a member somewhere (gone, from
+// chat.Hub.Gone), this node publishes a leave of it, with the message id
+// gone.<key>.<revision>: every node does, the stream stores one, and the
+// node whose publish was not the duplicate runs the leave hooks (left,
+// chat.Hub.LeftElsewhere), so the leave line goes out once.
+func (ls *Lines) RunGone(ctx context.Context, kv jetstream.KeyValue, gone func(folded string) (chat.Line, bool), left func(name, room string)) error {
+	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
+	if err != nil {
+		return fmt.Errorf("watch names online: %w", err)
+	}
+	defer w.Stop()
+	for {
+		var e jetstream.KeyValueEntry
+		select {
+		case <-ctx.Done():
+			return nil
+		case e = <-w.Updates():
+		}
+		if e == nil || e.Operation() != jetstream.KeyValuePurge {
+			continue
+		}
+		name, ok := unkey(e.Key())
+		if !ok {
+			continue
+		}
+		l, ok := gone(name)
+		if !ok {
+			continue
+		}
+		ack, err := ls.publish(ctx, l, "gone."+e.Key()+"."+strconv.FormatUint(e.Revision(), 10))
+		if err != nil {
+			ls.log.Warn("leave of a name gone not published", "key", e.Key(), "err", err)
+			continue
+		}
+		if !ack.Duplicate {
+			left(l.From, l.Room)
 		}
 	}
 }

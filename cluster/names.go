@@ -268,7 +268,11 @@ func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyVa
 		cfg.Replicas = 3
 	}
 	cfg.Storage = jetstream.FileStorage
-	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	var kv jetstream.KeyValue
+	err := placed(ctx, func() (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %s: %w", cfg.Bucket, err)
 	}
@@ -282,3 +286,28 @@ func orDiscard(log *slog.Logger) *slog.Logger {
 	}
 	return log
 }
+
+// noPeers is JetStream's error code for "no suitable peers for placement":
+// a cluster just started, whose servers do not all know each other yet.
+const noPeers = 10005
+
+// placed runs create, the creation of a bucket or a stream, again while it
+// fails for want of peers, for up to placeWait.
+func placed(ctx context.Context, create func() error) error {
+	deadline := time.Now().Add(placeWait)
+	for {
+		err := create()
+		var api *jetstream.APIError
+		if err == nil || !errors.As(err, &api) || api.ErrorCode != noPeers || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// placeWait bounds how long placed waits for peers.
+const placeWait = 10 * time.Second

@@ -88,6 +88,7 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 		})
 	}
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
+	run(func() error { return n.lines.RunGone(ctx, n.names.kv, hub.Gone, hub.LeftElsewhere) })
 	roomsIn := make(chan struct{})
 	run(func() error { return n.rooms.Run(ctx, hub.RemoteRoom, func() { close(roomsIn) }) })
 	run(func() error {
