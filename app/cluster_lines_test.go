@@ -219,16 +219,24 @@ func usersOf(u *apptest.Client) []string {
 // eventuallyUsers waits until u's /users lists want.
 func eventuallyUsers(t *testing.T, u *apptest.Client, want ...string) {
 	t.Helper()
+	got := eventuallyUsersLike(t, u, func(got []string) bool { return slices.Equal(got, want) })
+	if !slices.Equal(got, want) {
+		t.Fatalf("/users = %q, want %q", got, want)
+	}
+}
+
+// eventuallyUsersLike asks u's /users until ok holds for what it lists,
+// and returns that (or the last listing, once apptest.Wait passed). It
+// asks at most twice a second: two lines a time, within flood control.
+func eventuallyUsersLike(t *testing.T, u *apptest.Client, ok func([]string) bool) []string {
+	t.Helper()
 	deadline := time.Now().Add(apptest.Wait)
 	for {
 		got := usersOf(u)
-		if slices.Equal(got, want) {
-			return
+		if ok(got) || time.Now().After(deadline) {
+			return got
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/users = %q, want %q", got, want)
-		}
-		time.Sleep(50 * time.Millisecond) // the roster comes through the stream
+		time.Sleep(500 * time.Millisecond) // the roster comes through the stream
 	}
 }
 

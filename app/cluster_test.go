@@ -146,11 +146,7 @@ func TestClusterRooms(t *testing.T) {
 		u.Until("<system> Switched to room 'lounge'") // after the other node's join line, if any
 		// Both are in lounge's /users on every node (slice 4), in one
 		// order, its creator alone an admin.
-		var got []string
-		apptest.Eventually(t, "both in lounge's /users", func() bool {
-			got = usersOf(u)
-			return len(got) == 2
-		})
+		got := eventuallyUsersLike(t, u, func(got []string) bool { return len(got) == 2 })
 		if n := len(slices.DeleteFunc(slices.Clone(got), func(l string) bool { return !strings.HasSuffix(l, " (admin)") })); n != 1 {
 			t.Fatalf("lounge's /users = %q, want exactly one admin", got)
 		}
