@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		obs = observers{a.metrics.ObserveFanOut, a.metrics.ObserveFrame, a.metrics.ObserveBatch}
 	}
 	if len(cfg.NATS.URLs) > 0 { // before the store: a cluster out of reach opens nothing
-		if a.node, err = joinCluster(ctx, cfg.NATS, cfg.Logger); err != nil {
+		if a.node, err = joinCluster(ctx, cfg.NATS, cfg.HistoryPerRoom, cfg.Logger); err != nil {
 			return nil, err
 		}
 	}

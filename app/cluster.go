@@ -58,7 +58,7 @@ type clusterNode struct {
 // shares. A cluster out of reach is an error at once (no retry), so that
 // serve can say so and exit; once connected, the connection reconnects by
 // itself for ever.
-func joinCluster(ctx context.Context, cfg NATS, log *slog.Logger) (*clusterNode, error) {
+func joinCluster(ctx context.Context, cfg NATS, history int, log *slog.Logger) (*clusterNode, error) {
 	if cfg.Node == "" {
 		host, err := os.Hostname()
 		if err != nil {
@@ -111,7 +111,7 @@ func joinCluster(ctx context.Context, cfg NATS, log *slog.Logger) (*clusterNode,
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	node, err := cluster.OpenNode(ctx, js, cluster.NodeConfig{
-		Node: cfg.Node, Replicas: cfg.Replicas, NameTTL: cfg.NameTTL, Logger: log,
+		Node: cfg.Node, Replicas: cfg.Replicas, NameTTL: cfg.NameTTL, History: history, Logger: log,
 	})
 	if err != nil {
 		nc.Close()

@@ -42,6 +42,7 @@ func TestClusterWhisper(t *testing.T) {
 	c := clustertest.Start(t, 3)
 	nodes := startNodes(t, c, 2, 2*time.Second)
 	anna, bob := apptest.Login(t, nodes[0].Telnet, "anna"), apptest.Login(t, nodes[1].Telnet, "bob")
+	anna.Until(joinLine("bob")) // from the other node
 
 	anna.Send("/w BOB hi there")
 	bob.Expect("<helperbot> anna whispered to you: hi there")
@@ -83,6 +84,7 @@ func TestClusterKickBan(t *testing.T) {
 	nodes := startNodes(t, c, 2, 2*time.Second)
 	anna := apptest.Login(t, nodes[0].Telnet, "anna")
 	bob, carl := apptest.Login(t, nodes[1].Telnet, "bob"), apptest.Login(t, nodes[1].Telnet, "carl")
+	anna.Until(joinLine("carl")) // from the other node, after bob's
 	anna.Send("/switch lounge")
 	anna.Until("<helperbot> anna has joined the chat room!")
 	anna.Send("/kick bob") // in chat, not in lounge
@@ -90,21 +92,25 @@ func TestClusterKickBan(t *testing.T) {
 	joinLounge(t, carl, "carl")
 	joinLounge(t, bob, "bob")
 	carl.Sync()
+	anna.Until(joinLine("bob")) // carl's first
 
 	anna.Send("/kick bob")
 	bob.Until(lineKicked)
 	carl.Expect(leaveLine("bob"))
-	anna.Expect("<helperbot> bob was kicked from 'lounge'.")
+	anna.Until("<helperbot> bob was kicked from 'lounge'.") // bob's leave line may come first, through the stream
 	bob.Sync()
 
 	joinLounge(t, bob, "bob")
 	carl.Sync()
+	anna.Until(joinLine("bob"))
 	anna.Send("/ban bob")
 	bob.Until(lineBanned)
 	carl.Expect(leaveLine("bob"))
-	anna.Expect("<helperbot> bob is banned from 'lounge'.")
+	anna.Until("<helperbot> bob is banned from 'lounge'.")
 	bob.Send("/room")
-	bob.Expect(roomLine("chat"))
+	if l := nextLine(bob); l != roomLine("chat") {
+		t.Fatalf("/room after the ban = %q, want %q", l, roomLine("chat"))
+	}
 }
 
 // TestClusterGban: an operator on node A bans a user online on node B
@@ -122,9 +128,9 @@ func TestClusterGban(t *testing.T) {
 	troll := apptest.Login(t, b.Telnet, "troll")
 
 	op.Send("/gban troll")
-	troll.Expect("<system> " + chat.TextServerBanned)
+	troll.Until("<system> " + chat.TextServerBanned)
 	troll.Closed()
-	op.Expect("<helperbot> troll is banned from this server.")
+	op.Until("<helperbot> troll is banned from this server.") // past troll's join line, from the other node
 }
 
 // TestClusterWhoisSSH: /whois of an SSH user on another node shows their
@@ -260,7 +266,7 @@ func TestClusterWhisperScreen(t *testing.T) {
 	scr.WaitText("anna has joined the chat room!")
 
 	scr.Type("/w bob over there\r")
-	bob.Expect("<helperbot> anna whispered to you: over there")
+	bob.Until("<helperbot> anna whispered to you: over there") // past anna's join line
 	scr.WaitText("you whispered to bob: over there")
 	bob.Send("/w anna back to you")
 	scr.WaitText("bob whispered to you: back to you")

@@ -8,3 +8,7 @@ func (a *App) SetSlowEvery(d time.Duration) { a.slowEvery = d }
 
 // ParseOperators is parseOperators, for the tests of package app_test.
 var ParseOperators = parseOperators
+
+// CutNATS closes the node's NATS connection without letting go of
+// anything: for the other nodes the node is dead (kill -9's stand-in).
+func (a *App) CutNATS() { a.node.nc.Close() }

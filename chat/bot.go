@@ -74,6 +74,11 @@ func (b *Bot) broadcast(room string, ev *Event) {
 		h.mu.RUnlock()
 		return
 	}
+	if h.lines != nil { // every node fans it out from the cluster's order (Deliver)
+		h.mu.RUnlock()
+		h.broadcastShared(r, ev)
+		return
+	}
 	r.mu.Lock()
 	ev.Room = r.name
 	r.fanOut(ev, nil)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -178,4 +180,299 @@ func (h *Hub) addRemote(rec RoomRecord) *room {
 	h.mu.Unlock()
 	h.rosterAll()
 	return r
+}
+
+// Slice 4: room lines through the cluster (cluster/DESIGN.md, "Order").
+
+// Line is one line to a room as the nodes share it: a user's message or
+// action (KindChat) or a plugin's line (KindBot). Every node's consumer
+// gets each once, in the cluster's one order, and gives it to Hub.Deliver.
+type Line struct {
+	Kind   Kind      `json:"k"`
+	Room   string    `json:"r"`
+	From   string    `json:"f"`
+	Text   string    `json:"t"`
+	Time   time.Time `json:"at"`
+	Action bool      `json:"a,omitempty"`
+	Note   *Note     `json:"n,omitempty"`
+	Node   string    `json:"o,omitempty"` // the node it was said on; set by the cluster
+	// Roster, for a roster event (no line), is RosterEnter or RosterLeave:
+	// the session ID, user From, entered or left Room.
+	Roster string `json:"e,omitempty"`
+	ID     string `json:"i,omitempty"`
+}
+
+// The roster events (Line.Roster).
+const (
+	RosterEnter = "enter"
+	RosterLeave = "leave"
+	// RosterGone: the session (Line.ID, its node's and its own id) left
+	// because its node is gone (Hub.Gone).
+	RosterGone = "gone"
+)
+
+// ClusterLines is the part of a Cluster that carries room lines (slice
+// 4). A Config.Cluster that has it sends every line to a room through it
+// and this hub fans out only what Deliver is given; one without it
+// (the rooms and names only) leaves the lines each node's own.
+type ClusterLines interface {
+	// Publish records l in the cluster's one order and returns its
+	// sequence there once the cluster confirmed it; every node's
+	// consumer (this one's too) then calls Hub.Deliver with it.
+	// First caller: Session.say.
+	Publish(ctx context.Context, l Line) (seq uint64, err error)
+}
+
+// publishTimeout bounds how long a line waits to be confirmed before its
+// sender is told it was not delivered.
+const publishTimeout = 10 * time.Second
+
+// sayShared publishes what s said in r (say's cluster path, with no lock
+// held): the members, s among them, get it from Deliver. Once confirmed,
+// the mentions are kept and the plugins hear of it, here only.
+func (h *Hub) sayShared(ctx context.Context, s *Session, r *room, text string, action bool) {
+	l := Line{Kind: KindChat, Room: r.name, From: s.name, Text: text, Time: h.now(), Action: action}
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	seq, err := h.lines.Publish(pctx, l)
+	defer cancel()
+	if err != nil {
+		h.log.Warn("message not delivered", "user", LogName(s.name), "room", LogName(r.name), "err", err)
+		s.Notify(TextNotDelivered)
+		return
+	}
+	h.delivered.wait(pctx, seq) // the sender's next command (/history) sees it
+	m := Message{Room: r.name, From: s.name, Text: text, Time: l.Time, Seq: seq, Action: action}
+	if !action {
+		h.mu.RLock()
+		h.keepMentions(r, m)
+		h.mu.RUnlock()
+	}
+	h.hook(func(b *Bot) { b.plugin.MessageReceived(ctx, b, m) })
+}
+
+// broadcastShared publishes ev, a plugin's line to r (Bot.broadcast's
+// cluster path, with no lock held).
+func (h *Hub) broadcastShared(r *room, ev *Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	l := Line{Kind: KindBot, Room: r.name, From: ev.From, Text: ev.Text, Time: ev.Time, Note: ev.Note}
+	if _, err := h.lines.Publish(ctx, l); err != nil {
+		h.log.Warn("plugin line not delivered", "plugin", ev.From, "room", LogName(r.name), "err", err)
+	}
+}
+
+// Deliver gives the room line l, numbered seq in the cluster's order, to
+// this node (the cluster's consumer calls it, one line at a time, in that
+// order). A message is kept in the room's history and the store unless
+// the room has it already (seq no later than its last: a restart reading
+// the stream again); if live, it is fanned out to the room's members on
+// this node, as say does on a single node, under the room's lock: the
+// members who ignore its sender get nothing, and its sender, if mine (it
+// was said on this node) and on a line door, is not echoed. A plugin's
+// line is only fanned out, if live. A line to a room this node does not
+// know is dropped. Safe from any goroutine with no engine lock held.
+func (h *Hub) Deliver(l Line, seq uint64, mine, live bool) {
+	if l.Roster != "" {
+		h.mu.Lock()
+		r := h.rooms[Fold(l.Room)]
+		if r != nil {
+			h.applyRoster(r, l)
+		}
+		h.mu.Unlock()
+		if r != nil {
+			h.rosterRoom(r)
+		}
+		h.delivered.reach(seq)
+		return
+	}
+	h.mu.RLock()
+	r := h.rooms[Fold(l.Room)]
+	if r == nil {
+		h.mu.RUnlock()
+		h.delivered.reach(seq)
+		return
+	}
+	t0 := h.fanOutTimer()
+	n, held := 0, false
+	r.mu.Lock()
+	switch l.Kind {
+	case KindChat:
+		if seq <= r.seq.Load() {
+			break
+		}
+		ev := &Event{Kind: KindChat, Room: r.name, From: l.From, Text: l.Text, Time: l.Time, Seq: seq, Action: l.Action}
+		r.seq.Store(seq)
+		if live {
+			var skip *Session
+			if s := h.users[Fold(l.From)]; mine && s != nil && !s.roster {
+				skip = s
+			}
+			from := ""
+			if h.ignoring > 0 {
+				from = Fold(l.From)
+			}
+			n, held = r.fanOutFrom(ev, skip, from), true
+		}
+		r.remember(ev, h.historyLen)
+		h.store.AppendMessage(Message{Room: r.name, From: l.From, Text: l.Text, Time: l.Time, Seq: seq, Action: l.Action})
+	case KindBot:
+		if live {
+			r.fanOut(&Event{Kind: KindBot, Room: r.name, From: l.From, Text: l.Text, Time: l.Time, Note: l.Note}, nil)
+			held = true
+		}
+	}
+	r.mu.Unlock()
+	h.mu.RUnlock()
+	if held {
+		r.wakes.Run()
+	}
+	h.delivered.reach(seq)
+	if n > 0 {
+		h.fannedOut(t0, n)
+	}
+}
+
+// seqWait is how far this node's consumer got (Deliver), for senders
+// waiting until their own line is delivered here.
+type seqWait struct {
+	mu  sync.Mutex
+	seq uint64        // the last line delivered
+	ch  chan struct{} // closed at the next delivery; nil while nobody waits
+}
+
+// reach records that the line seq was delivered, waking the waiters.
+func (w *seqWait) reach(seq uint64) {
+	w.mu.Lock()
+	w.seq = max(w.seq, seq)
+	if w.ch != nil {
+		close(w.ch)
+		w.ch = nil
+	}
+	w.mu.Unlock()
+}
+
+// wait returns once the line seq was delivered, or ctx is done.
+func (w *seqWait) wait(ctx context.Context, seq uint64) {
+	for {
+		w.mu.Lock()
+		if w.seq >= seq {
+			w.mu.Unlock()
+			return
+		}
+		if w.ch == nil {
+			w.ch = make(chan struct{})
+		}
+		ch := w.ch
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// shareRoster tells the cluster, if it carries lines, that s entered (or
+// left) r, after the local change and with no lock held; every node's
+// consumer applies it (Deliver), in the stream's order, to r's shared
+// list of members. A failure is logged: the other nodes' /users is wrong
+// until the user moves again.
+func (h *Hub) shareRoster(s *Session, r *room, event string) {
+	if h.lines == nil || r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	l := Line{Room: r.name, From: s.name, Time: h.now(), Roster: event, ID: s.rid}
+	if _, err := h.lines.Publish(ctx, l); err != nil {
+		h.log.Warn("roster not shared", "user", LogName(s.name), "room", LogName(r.name), "event", event, "err", err)
+	}
+}
+
+// sharedMember is a member of a room on some node, as the roster events
+// said, in the order they entered.
+type sharedMember struct {
+	name string // as they logged in
+	id   string // the node's and session's id (Line.Node, Line.ID)
+}
+
+// applyRoster applies the roster event l to r's shared members; the
+// caller holds h.mu for writing. An enter already applied, or a leave of
+// someone not there, changes nothing.
+func (h *Hub) applyRoster(r *room, l Line) {
+	id := l.Node + "/" + l.ID
+	if l.Roster == RosterGone {
+		id = l.ID
+	}
+	i := slices.IndexFunc(r.shared, func(m sharedMember) bool { return m.id == id })
+	switch {
+	case l.Roster == RosterEnter && i < 0 && len(r.shared) < maxShared:
+		r.shared = append(r.shared, sharedMember{name: l.From, id: id})
+	case (l.Roster == RosterLeave || l.Roster == RosterGone) && i >= 0:
+		r.shared = slices.Delete(r.shared, i, i+1)
+	default:
+		return
+	}
+	r.roster.Store(nil)
+	h.roomList.Store(nil)
+}
+
+// maxShared bounds a room's shared members (room.shared).
+const maxShared = 100_000
+
+// sharedOrder returns the members of r on every node, in the order the
+// stream put their entries, each once: this node's as their sessions,
+// the others' as stand-ins with their names; then this node's members
+// whose entry has not come back through the stream yet. The caller holds
+// h.mu.
+func (h *Hub) sharedOrder(r *room) []*Session {
+	out := make([]*Session, 0, len(r.shared)+len(r.members))
+	seen := make(map[string]bool, len(r.shared)+len(r.members))
+	for _, m := range r.shared {
+		key := Fold(m.name)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		s := h.users[key]
+		if s == nil || s.room != r {
+			s = &Session{name: m.name, key: key, sks: skeletons(key)}
+		}
+		out = append(out, s)
+	}
+	for _, s := range r.members {
+		if !seen[s.key] {
+			seen[s.key] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Gone returns the roster event that takes out of its room the member on
+// another node whose folded name is folded, once that node is gone (its
+// names ran out of their time to live: cluster.Lines.RunGone), and false
+// if no room has such a member. Safe with no engine lock held.
+func (h *Hub) Gone(folded string) (Line, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if s := h.users[folded]; s != nil {
+		return Line{}, false // here, alive
+	}
+	for _, r := range h.order {
+		for _, m := range r.shared {
+			if Fold(m.name) == folded {
+				return Line{Room: r.name, From: m.name, Time: h.now(), Roster: RosterGone, ID: m.id}, true
+			}
+		}
+	}
+	return Line{}, false
+}
+
+// LeftElsewhere runs the plugins' leave hooks for the user called name who
+// left room on a node that is gone (cluster.Lines.RunGone, on one node
+// only), so that room gets their leave line once. No lock is held.
+func (h *Hub) LeftElsewhere(name, room string) {
+	ctx := context.Background()
+	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: name, Room: room}) })
 }

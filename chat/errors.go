@@ -97,6 +97,9 @@ const (
 	TextTooManyRooms = "There are too many rooms to create another, please use an existing one."
 	TextRoomsTooFast = "You've created too many rooms lately, please use an existing one."
 	TextRoomInvalid  = "Room names may only use letters, digits, '-', '_' and '.' (at most 32)."
+	// TextNotDelivered: a cluster's node could not get a message
+	// confirmed (cluster.go, sayShared).
+	TextNotDelivered = "Your message could not be delivered; please try again."
 )
 
 // DroppedText is the notice a slow reader gets in place of the n lines the

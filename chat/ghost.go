@@ -106,6 +106,7 @@ func (h *Hub) joined(s *Session) {
 // shutting down (when nobody leaves with a line), then lets the login that
 // replaced it announce its join.
 func (h *Hub) announceLeave(g *ghost) {
+	h.shareRoster(g.s, g.room, RosterLeave)
 	h.mu.RLock()
 	closing := h.closing
 	h.mu.RUnlock()
@@ -161,6 +162,7 @@ func (h *Hub) loggedOut(s *Session, r *room, closing bool, why string, args ...a
 		log = append(append(log, "reason", why), args...)
 	}
 	h.log.Info("logout", log...)
+	h.shareRoster(s, r, RosterLeave)
 	if closing || r == nil {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,7 +123,11 @@ type Hub struct {
 
 	pw *passwords // names' passwords (password.go)
 
-	cluster Cluster // Config.Cluster; nil for a single node
+	cluster    Cluster       // Config.Cluster; nil for a single node
+	lines      ClusterLines  // Config.Cluster's lines, if it carries them; nil: each node's own
+	sessionIDs atomic.Uint64 // the last Session.rid given, from a clock reading at New
+	// delivered is how far the cluster's lines were delivered here (Deliver).
+	delivered seqWait
 }
 
 // room is one chat room.
@@ -140,6 +145,7 @@ type room struct {
 	timer   *time.Timer              // runs endTimed when the next timed ban or mute ends; nil for none
 	timerAt time.Time                // when timer fires
 	members []*Session               // in the order they entered
+	shared  []sharedMember           // with a cluster's lines: the members on every node, in the stream's order (cluster.go)
 	topic   string                   // "" for none
 	locked  bool                     // invite-only (/lock)
 	admins  map[string]AdminRecord   // names made admin with /op, by folded name
@@ -209,6 +215,8 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h.observeFanOut = cfg.ObserveFanOut
 	h.cluster = cfg.Cluster
+	h.lines, _ = cfg.Cluster.(ClusterLines)
+	h.sessionIDs.Store(uint64(time.Now().UnixNano()))
 	h.initNames(cfg)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -383,6 +391,9 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 		return nil, ErrNameReserved
 	}
 	s := &Session{hub: h, name: name, key: key, sks: sks, door: opt.Door, addr: opt.Addr, keyID: opt.KeyID, operator: opt.Operator, out: opt.Outbox, roster: opt.Roster, since: h.now()}
+	if h.lines != nil {
+		s.rid = strconv.FormatUint(h.sessionIDs.Add(1), 36)
+	}
 	s.out.countDrops(&h.slow)
 	h.mu.Lock()
 	if h.closing {
@@ -473,6 +484,7 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 
 	h.log.Info("login", "user", LogName(name), "door", opt.Door, "addr", opt.Addr)
 	h.rosterRoom(r)
+	h.shareRoster(s, r, RosterEnter)
 	h.hook(func(b *Bot) { b.plugin.UserJoined(ctx, b, User{Name: name, Room: r.name}) })
 	h.joined(s)
 	return s, nil
@@ -566,12 +578,16 @@ func (h *Hub) Members(room string) []Member {
 	}
 	// Built under the read lock, so concurrent callers may each build the
 	// same list; changes, under the write lock, cannot interleave.
-	out := make([]Member, len(r.members))
+	members := r.members
+	if h.lines != nil {
+		members = h.sharedOrder(r)
+	}
+	out := make([]Member, len(members))
 	var now time.Time
 	if len(r.mutes.recs) > 0 {
 		now = h.now()
 	}
-	for i, s := range r.members {
+	for i, s := range members {
 		out[i] = Member{Name: s.name, Admin: s.operator || r.isAdmin(s.key), Operator: s.operator}
 		if len(r.mutes.recs) > 0 {
 			_, out[i].Muted = r.silences(s, now)
@@ -849,6 +865,8 @@ func (h *Hub) move(s *Session, from, to *room, first *Event) (BanRecord, error) 
 	w.Run()
 	h.rosterRoom(old)
 	h.rosterRoom(to)
+	h.shareRoster(s, old, RosterLeave)
+	h.shareRoster(s, to, RosterEnter)
 	ctx := context.Background()
 	h.hook(func(b *Bot) { b.plugin.UserLeft(ctx, b, User{Name: s.name, Room: old.name}) })
 	h.hook(func(b *Bot) { b.plugin.UserJoined(ctx, b, User{Name: s.name, Room: to.name}) })

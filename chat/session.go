@@ -58,6 +58,8 @@ type Session struct {
 	// by the session's reader, which runs its commands.
 	passwordAt time.Time
 
+	rid string // this session's id on its node, for the cluster's roster (shareRoster)
+
 	// guarded by hub.mu
 	room   *room
 	closed bool
@@ -229,6 +231,11 @@ func (s *Session) say(ctx context.Context, text string, action bool) {
 			s.out.Push(mutedLine(m, r.name, h.now()))
 			return
 		}
+	}
+	if h.lines != nil { // every node fans out what the cluster orders (Deliver)
+		h.mu.RUnlock()
+		h.sayShared(ctx, s, r, text, action)
+		return
 	}
 	t0 := h.fanOutTimer()
 	r.mu.Lock()

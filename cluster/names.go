@@ -275,7 +275,10 @@ func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyVa
 	cfg.Storage = jetstream.FileStorage
 	kv, err := js.KeyValue(ctx, cfg.Bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, cfg)
+		err = placed(ctx, func() (err error) {
+			kv, err = js.CreateKeyValue(ctx, cfg)
+			return err
+		})
 		if errors.Is(err, jetstream.ErrBucketExists) { // another node made it meanwhile
 			kv, err = js.KeyValue(ctx, cfg.Bucket)
 		}
@@ -317,3 +320,28 @@ func orDiscard(log *slog.Logger) *slog.Logger {
 	}
 	return log
 }
+
+// noPeers is JetStream's error code for "no suitable peers for placement":
+// a cluster just started, whose servers do not all know each other yet.
+const noPeers = 10005
+
+// placed runs create, the creation of a bucket or a stream, again while it
+// fails for want of peers, for up to placeWait.
+func placed(ctx context.Context, create func() error) error {
+	deadline := time.Now().Add(placeWait)
+	for {
+		err := create()
+		var api *jetstream.APIError
+		if err == nil || !errors.As(err, &api) || api.ErrorCode != noPeers || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// placeWait bounds how long placed waits for peers.
+const placeWait = 10 * time.Second

@@ -19,6 +19,7 @@ import (
 type Node struct {
 	names     *Names
 	rooms     *Rooms
+	lines     *Lines
 	commands  *Commands
 	nodes     *Nodes // this node's entry in the registry of the nodes alive (slice 6)
 	*Identity        // slice 5b: bindings, passwords, server bans, offline delivery
@@ -29,6 +30,7 @@ type NodeConfig struct {
 	Node     string        // this node's name, unique in the cluster
 	Replicas int           // copies of each bucket: 3 (R3) if 0
 	NameTTL  time.Duration // how long a name, and the node's entry in chat_nodes, outlives its node's last heartbeat (NamesConfig.TTL; DefaultNodeTTL for the entry if 0)
+	History  int           // lines kept per room (LinesConfig.History)
 	Logger   *slog.Logger  // nil: discard
 }
 
@@ -52,10 +54,14 @@ func OpenNode(ctx context.Context, js jetstream.JetStream, cfg NodeConfig) (*Nod
 	if err != nil {
 		return nil, err
 	}
+	lines, err := OpenLines(ctx, js, LinesConfig{Node: cfg.Node, Replicas: cfg.Replicas, History: cfg.History, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
 	if err := nodes.Register(ctx); err != nil {
 		return nil, fmt.Errorf("node %s: %w", cfg.Node, err)
 	}
-	return &Node{names: names, rooms: rooms, nodes: nodes, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger), Identity: identity}, nil
+	return &Node{names: names, rooms: rooms, lines: lines, nodes: nodes, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger), Identity: identity}, nil
 }
 
 // HoldName is Names.HoldName.
@@ -73,15 +79,22 @@ func (n *Node) Remote(ctx context.Context, req chat.RemoteRequest) (chat.RemoteR
 	return n.commands.Remote(ctx, req)
 }
 
+// Publish is Lines.Publish.
+func (n *Node) Publish(ctx context.Context, l chat.Line) (uint64, error) {
+	return n.lines.Publish(ctx, l)
+}
+
 // Run keeps hub in step with the cluster until ctx is done: it refreshes
 // the node's names (Names.Run; a name lost to another node logs its
 // session out, Hub.NameLost), adds the rooms other nodes create
 // (Rooms.Run, Hub.RemoteRoom), keeps bindings, passwords and server
-// bans in step (Identity.Watch) and answers the commands other nodes send
-// on a user of this node (Commands.Run, Hub.Remote); ready, if not nil,
-// is called once the rooms and the identity there were before have been
-// added. It returns once all have stopped, with the error that stopped
-// any early (which stops the others).
+// bans in step (Identity.Watch), answers the commands other nodes send
+// on a user of this node (Commands.Run, Hub.Remote), takes a dead node's
+// users out of their rooms (Lines.RunGone) and, once the rooms there were
+// before are in, gives the hub the rooms' lines (Lines.Run, Hub.Deliver);
+// ready, if not nil, is called once the rooms, the identity and the lines
+// there were before are the hub's. It returns once all have stopped, with
+// the error that stopped any early (which stops the others).
 func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -101,8 +114,29 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 		})
 	}
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
-	ready = readyAfter(2, ready) // the rooms', and the identity's
-	run(func() error { return n.rooms.Run(ctx, hub, ready) })
+	run(func() error { return n.lines.RunGone(ctx, n.names.kv, hub.Gone, hub.LeftElsewhere) })
+	ready = readyAfter(3, ready) // the rooms', the identity's and the lines'
+	roomsIn := make(chan struct{})
+	run(func() error {
+		return n.rooms.Run(ctx, hub, func() {
+			close(roomsIn)
+			if ready != nil {
+				ready()
+			}
+		})
+	})
+	run(func() error {
+		select { // a line to a room the hub does not know yet would be lost
+		case <-roomsIn:
+		case <-ctx.Done():
+			return nil
+		}
+		return n.lines.Run(ctx, hub.Deliver, func() {
+			if ready != nil {
+				ready()
+			}
+		})
+	})
 	run(func() error { return n.Watch(ctx, hub, ready) })
 	run(func() error { return n.commands.Run(ctx, hub) })
 	run(func() error { return n.nodes.Run(ctx) })

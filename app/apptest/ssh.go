@@ -171,9 +171,8 @@ func openLinesOn(t testing.TB, sc *gossh.Client) *SSHLines {
 func LoginSSH(t testing.TB, addr, name string, key gossh.Signer) *SSHLines {
 	t.Helper()
 	c := DialSSHLines(t, addr, name, key)
-	c.Expect("<system> Welcome to the chat room!",
-		"<system> Logging in as "+name,
-		"<helperbot> "+name+" has joined the chat room!")
+	c.Expect("<system> Welcome to the chat room!", "<system> Logging in as "+name)
+	c.Until("<helperbot> " + name + " has joined the chat room!") // as Login
 	return c
 }
 

@@ -1,0 +1,63 @@
+package chat_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"chatserver/chat"
+	"chatserver/chat/chattest"
+)
+
+// loopLines stands in for the cluster's lines on one node: a publish is
+// numbered and given straight back to the hub, as the node's consumer
+// does. It also holds names as a single node does.
+type loopLines struct {
+	nodeNames
+	mu  sync.Mutex
+	seq uint64
+	hub *chat.Hub
+}
+
+func (l *loopLines) CreateRoom(_ context.Context, r chat.RoomRecord) (chat.RoomRecord, error) {
+	return r, nil
+}
+
+func (l *loopLines) Publish(_ context.Context, line chat.Line) (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	line.Node = "a"
+	l.hub.Deliver(line, l.seq, true, true)
+	return l.seq, nil
+}
+
+// TestClusterLinesEcho: with the cluster's lines, a line door's sender is
+// not echoed their own message, a screen gets its own (with the stream's
+// sequence), and both are in /history and the screen's Recent.
+func TestClusterLinesEcho(t *testing.T) {
+	sn := &sharedNames{holder: map[string]string{}, holds: map[string]int{}}
+	ll := &loopLines{nodeNames: nodeNames{sn, "a"}}
+	h := chattest.NewHub(t, chat.Config{Cluster: ll})
+	ll.hub = h
+	ui, err := h.Login(t.Context(), "mike", chat.LoginOptions{Door: "ssh", Outbox: chat.NewOutbox(0), Roster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := chattest.Login(t, h, "ann")
+	chattest.Lines(ann)
+	chattest.Lines(ui)
+	ann.Input(t.Context(), "hi")
+	ui.Input(t.Context(), "hello")
+	if got := chattest.Lines(ann); !slices.Equal(got, []string{"<mike> hello\n"}) {
+		t.Fatalf("ann got %q, want mike's line only", got)
+	}
+	if got := chattest.Lines(ui); !slices.Equal(got, []string{"<ann> hi\n", "<mike> hello\n"}) {
+		t.Fatalf("the screen got %q, want both lines", got)
+	}
+	rec := ui.Recent(10)
+	if len(rec) != 2 || rec[0].Seq >= rec[1].Seq || rec[1].Text != "hello" {
+		t.Fatalf("Recent = %v, want both lines in order", rec)
+	}
+}
