@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,9 +24,16 @@ import (
 // Timeouts of Start, generous for a loaded 2-core machine under -race: a
 // meta leader is usually elected within about a second.
 const (
-	readyTimeout  = 20 * time.Second
-	leaderTimeout = 30 * time.Second
+	readyTimeout  = 60 * time.Second
+	leaderTimeout = 60 * time.Second
 )
+
+// running bounds the clusters up at once in one test binary: each is
+// three JetStream servers plus the nodes a test starts on it, and a dozen
+// parallel tests starting theirs at once on two cores under -race starve
+// each other past any timeout (a server not ready within 20 s). A test
+// holds its slot from Start until it ends.
+var running = make(chan struct{}, max(4, 2*runtime.GOMAXPROCS(0)))
 
 // Cluster is a running in-process JetStream cluster. Its methods are
 // safe for concurrent use, but Shutdown is meant for the test's own
@@ -43,6 +51,12 @@ func Start(tb testing.TB, n int) *Cluster {
 	tb.Helper()
 	if n < 1 {
 		tb.Fatalf("clustertest.Start(%d): need at least one server", n)
+	}
+	select {
+	case running <- struct{}{}:
+		tb.Cleanup(func() { <-running })
+	case <-tb.Context().Done():
+		tb.Fatalf("clustertest.Start: test ended waiting for a slot")
 	}
 	ports, err := freePorts(n)
 	if err != nil {
