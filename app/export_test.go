@@ -12,3 +12,7 @@ var ParseOperators = parseOperators
 // CutNATS closes the node's NATS connection without letting go of
 // anything: for the other nodes the node is dead (kill -9's stand-in).
 func (a *App) CutNATS() { a.node.nc.Close() }
+
+// NATSInMsgs is how many messages the node's NATS connection has
+// received so far.
+func (a *App) NATSInMsgs() uint64 { return a.node.nc.Stats().InMsgs }

@@ -84,6 +84,19 @@ serve() {
 	waitURL "http://127.0.0.1:$metrics/readyz" "$PID" "$DIR/$name.log"
 }
 
+# natsMsgs prints the messages the three NATS servers have received and
+# sent, added up over them ("IN OUT"), from their monitoring port's /varz:
+# client, route and JetStream traffic alike.
+natsMsgs() {
+	local in=0 out=0 varz
+	for i in 0 1 2; do
+		varz=$(curl -sf "http://127.0.0.1:$((BASE + 20 + i))/varz")
+		in=$((in + $(grep -o '"in_msgs": *[0-9]*' <<<"$varz" | grep -o '[0-9]*$')))
+		out=$((out + $(grep -o '"out_msgs": *[0-9]*' <<<"$varz" | grep -o '[0-9]*$')))
+	done
+	echo "$in $out"
+}
+
 # cpu prints the user+system CPU seconds process $1 has used.
 cpu() {
 	awk '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / 100 }' "/proc/$1/stat"
@@ -133,6 +146,7 @@ declare -A BEFORE
 for pid in "${ALL[@]}"; do
 	BEFORE[$pid]=$(cpu "$pid")
 done
+MSGS_BEFORE=$(natsMsgs)
 bench --addr "$(IFS=,; echo "${ADDRS[*]}")" --server-pid "$(IFS=,; echo "${ALL[*]}")" || echo "(bench exited $?)"
 for pid in "${NODE_PIDS[@]}"; do
 	echo "chatserver $pid: $(awk -v a="${BEFORE[$pid]}" -v b="$(cpu "$pid")" 'BEGIN { printf "%.2f", b - a }')s CPU over the run (logins included)"
@@ -140,3 +154,8 @@ done
 for pid in "${NATS_PIDS[@]}"; do
 	echo "nats-server $pid: $(awk -v a="${BEFORE[$pid]}" -v b="$(cpu "$pid")" 'BEGIN { printf "%.2f", b - a }')s CPU over the run (logins included)"
 done
+read -r IN0 OUT0 <<<"$MSGS_BEFORE"
+read -r IN1 OUT1 <<<"$(natsMsgs)"
+LINES=$(awk -v s="$SENDERS" -v r="$RATE" -v d="${DURATION%s}" 'BEGIN { printf "%d", s * r * d }')
+echo "nats messages over the run (3 servers, routes and JetStream included): $((IN1 - IN0)) in, $((OUT1 - OUT0)) out;" \
+	"$(awk -v i=$((IN1 - IN0)) -v o=$((OUT1 - OUT0)) -v l="$LINES" 'BEGIN { printf "%.1f in and %.1f out per line said (%d lines)", i / l, o / l, l }'), for $USERS members"
