@@ -26,8 +26,10 @@ func TestClusterFanOutLocal(t *testing.T) {
 		listeners = append(listeners, apptest.Login(t, b.Telnet, fmt.Sprintf("m%02d", i)))
 	}
 	last := fmt.Sprintf("m%02d", members-1)
-	sender.Until(joinLine(last))              // every join line through the stream: the logins are over
-	for _, l := range listeners[:members-1] { // the last read its own at login
+	// Every join line has come through the stream: the logins are over.
+	// The last listener read their own at login.
+	sender.Until(joinLine(last))
+	for _, l := range listeners[:members-1] {
 		l.Until(joinLine(last))
 	}
 
