@@ -167,9 +167,44 @@ func (h *Hub) RemoteRoom(rec RoomRecord) {
 	h.createMu.Lock()
 	defer h.createMu.Unlock()
 	if r, _, _ := h.lookupRoom(Fold(rec.Name), h.now()); r != nil {
+		h.mu.Lock()
+		placeholder := r.creator == "" && rec.Creator != "" // added by roomFor
+		if placeholder {
+			r.creator, r.created = Fold(rec.Creator), rec.Created
+			r.roster.Store(nil)
+		}
+		h.mu.Unlock()
+		if placeholder {
+			h.rosterRoom(r)
+		}
 		return
 	}
 	h.addRemote(rec)
+}
+
+// knownRoom returns the room called name, or nil if the hub has none.
+func (h *Hub) knownRoom(name string) *room {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.rooms[Fold(name)]
+}
+
+// roomFor returns the room called name for a line or roster event that
+// came through the cluster, adding it if this node has not heard of the
+// room yet. The room's record is in the cluster before anything is said
+// or done in it, but the rooms' watcher may tell this node after the
+// stream does (two nodes racing to create it, a loaded node): dropping
+// the event would lose a member from /users or a line from the history
+// for good. Its creator and the rest come with the record (RemoteRoom).
+// It takes createMu, so a creation on its way here finishes first.
+func (h *Hub) roomFor(name string) *room {
+	h.createMu.Lock()
+	defer h.createMu.Unlock()
+	if r, _, _ := h.lookupRoom(Fold(name), h.now()); r != nil {
+		return r
+	}
+	h.log.Info("room known from its lines first", "room", LogName(name))
+	return h.addRemote(RoomRecord{Name: name, Created: h.now()})
 }
 
 // addRemote adds the room rec another node created; the caller holds
@@ -272,6 +307,9 @@ func (h *Hub) broadcastShared(r *room, ev *Event) {
 // line is only fanned out, if live. A line to a room this node does not
 // know is dropped. Safe from any goroutine with no engine lock held.
 func (h *Hub) Deliver(l Line, seq uint64, mine, live bool) {
+	if h.knownRoom(l.Room) == nil && (l.Roster != "" || l.Kind == KindChat) {
+		h.roomFor(l.Room) // a plugin's line to a room no one here knows has no one to reach
+	}
 	if l.Roster != "" {
 		h.mu.Lock()
 		r := h.rooms[Fold(l.Room)]

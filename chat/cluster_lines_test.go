@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -59,5 +60,35 @@ func TestClusterLinesEcho(t *testing.T) {
 	rec := ui.Recent(10)
 	if len(rec) != 2 || rec[0].Seq >= rec[1].Seq || rec[1].Text != "hello" {
 		t.Fatalf("Recent = %v, want both lines in order", rec)
+	}
+}
+
+// TestClusterLinesRoomFirstKnown: a roster entry and a line can come
+// through the stream before the rooms' watcher tells the node of their
+// room (two nodes racing to create it): the node takes the room in from
+// them rather than losing the member from /users and the line from the
+// history, and the room's record, once it comes, makes its creator the
+// admin.
+func TestClusterLinesRoomFirstKnown(t *testing.T) {
+	sn := &sharedNames{holder: map[string]string{}, holds: map[string]int{}}
+	ll := &loopLines{nodeNames: nodeNames{sn, "a"}}
+	h := chattest.NewHub(t, chat.Config{Cluster: ll})
+	ll.hub = h
+	h.Deliver(chat.Line{Roster: chat.RosterEnter, Room: "Lounge", From: "anna", ID: "7", Node: "b"}, 100, false, true)
+	h.Deliver(chat.Line{Kind: chat.KindChat, Room: "Lounge", From: "anna", Text: "first"}, 101, false, true)
+
+	if got := h.Members("lounge"); len(got) != 1 || got[0].Name != "anna" || got[0].Admin {
+		t.Fatalf("lounge's members before its record = %+v, want anna, not an admin yet", got)
+	}
+	h.RemoteRoom(chat.RoomRecord{Name: "Lounge", Creator: "anna"})
+	if got := h.Members("lounge"); len(got) != 1 || got[0].Name != "anna" || !got[0].Admin {
+		t.Fatalf("lounge's members after its record = %+v, want anna, its admin", got)
+	}
+	bob := chattest.Login(t, h, "bob")
+	chattest.Lines(bob)
+	bob.Input(t.Context(), "/switch lounge")
+	bob.Input(t.Context(), "/history")
+	if got := chattest.Lines(bob); !slices.ContainsFunc(got, func(l string) bool { return strings.HasSuffix(l, "] <anna> first\n") }) {
+		t.Fatalf("bob's /history in lounge = %q, want anna's first line", got)
 	}
 }
