@@ -24,7 +24,7 @@ import (
 // Timeouts of Start, generous for a loaded 2-core machine under -race: a
 // meta leader is usually elected within about a second.
 const (
-	readyTimeout  = 60 * time.Second
+	readyTimeout  = 30 * time.Second
 	leaderTimeout = 60 * time.Second
 )
 
@@ -58,16 +58,40 @@ func Start(tb testing.TB, n int) *Cluster {
 	case <-tb.Context().Done():
 		tb.Fatalf("clustertest.Start: test ended waiting for a slot")
 	}
+	var c *Cluster
+	for try := 1; ; try++ {
+		var err error
+		if c, err = start(tb, n); err == nil {
+			break
+		}
+		if try == startTries {
+			tb.Fatalf("clustertest: %v", err)
+		}
+		tb.Logf("clustertest: %v; starting again on other ports", err)
+	}
+	if err := c.awaitMetaLeader(tb.Context()); err != nil {
+		tb.Fatalf("clustertest: %v", err)
+	}
+	return c
+}
+
+// startTries bounds how many times Start starts a cluster: a route port
+// freePorts found free may be taken by someone else before the server
+// listens on it, and that server is then never ready.
+const startTries = 3
+
+// start starts an n-server cluster and waits until every server accepts
+// clients; it shuts down what it started if one is not ready in time.
+func start(tb testing.TB, n int) (*Cluster, error) {
 	ports, err := freePorts(n)
 	if err != nil {
-		tb.Fatalf("clustertest: reserve route ports: %v", err)
+		return nil, fmt.Errorf("reserve route ports: %w", err)
 	}
 	routes := make([]string, n)
 	for i, p := range ports {
 		routes[i] = "nats-route://127.0.0.1:" + strconv.Itoa(p)
 	}
 	c := &Cluster{tb: tb}
-	tb.Cleanup(c.shutdownAll)
 	for i := range n {
 		opts := &server.Options{
 			ServerName:         "n" + strconv.Itoa(i+1),
@@ -86,20 +110,20 @@ func Start(tb testing.TB, n int) *Cluster {
 		}
 		s, err := server.NewServer(opts)
 		if err != nil {
-			tb.Fatalf("clustertest: new server %s: %v", opts.ServerName, err)
+			c.shutdownAll()
+			return nil, fmt.Errorf("new server %s: %w", opts.ServerName, err)
 		}
 		s.Start() // does not block
 		c.servers = append(c.servers, s)
 	}
 	for _, s := range c.servers {
 		if !s.ReadyForConnections(readyTimeout) {
-			tb.Fatalf("clustertest: server %s not ready within %v", s.Name(), readyTimeout)
+			c.shutdownAll()
+			return nil, fmt.Errorf("server %s not ready within %v", s.Name(), readyTimeout)
 		}
 	}
-	if err := c.awaitMetaLeader(tb.Context()); err != nil {
-		tb.Fatalf("clustertest: %v", err)
-	}
-	return c
+	tb.Cleanup(c.shutdownAll)
+	return c, nil
 }
 
 // freePorts reserves n ports on 127.0.0.1 by listening on them, and lets
