@@ -20,11 +20,11 @@ import (
 
 // NATS says how a node joins a cluster of chatserver nodes sharing one
 // NATS JetStream cluster (cluster/DESIGN.md). With no URLs the node is a
-// single server, exactly as before. So far the names online are shared
-// (unique cluster-wide, freed within NameTTL of a node's death) and the
-// rooms (one creator wins; a room created on one node is in /rooms on
-// every node); rooms' members, lines, rights and the rest are still each
-// node's own.
+// single server, exactly as before. With them, everything a user sees is
+// shared: names online (unique cluster-wide, freed within NameTTL of a
+// node's death), rooms and their rights, bans and mutes, members and
+// lines (one order per room), bindings, passwords, server bans and
+// offline delivery; a command on a user of another node is sent to it.
 type NATS struct {
 	URLs     []string      // client URLs of the NATS servers; none: a single node
 	Creds    string        // a NATS credentials file (JWT and nkey seed); "" for none
@@ -110,9 +110,9 @@ func joinCluster(ctx context.Context, cfg NATS, history int, log *slog.Logger) (
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	node, err := cluster.OpenNode(ctx, js, cluster.NodeConfig{
+	node, err := openNode(ctx, js, cluster.NodeConfig{
 		Node: cfg.Node, Replicas: cfg.Replicas, NameTTL: cfg.NameTTL, History: history, Logger: log,
-	})
+	}, log)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -120,6 +120,60 @@ func joinCluster(ctx context.Context, cfg NATS, history int, log *slog.Logger) (
 	log.Info("joined the cluster", "node", cfg.Node, "nats", nc.ConnectedUrlRedacted())
 	c.nc, c.node = nc, node // the handlers read node only once run stored the hub, after this
 	return c, nil
+}
+
+// startWait bounds how long a node that reached NATS waits for JetStream
+// to serve it: a cluster started at the same moment as its nodes (as
+// compose does) elects its meta leader and the buckets' leaders within
+// seconds, and until then JetStream's API times out or says the cluster
+// is not available.
+const startWait = time.Minute
+
+// openNode is cluster.OpenNode, tried again every second while JetStream
+// is not ready yet, for up to startWait; any other error ends it at once.
+func openNode(ctx context.Context, js jetstream.JetStream, cfg cluster.NodeConfig, log *slog.Logger) (*cluster.Node, error) {
+	deadline := time.Now().Add(startWait)
+	for try := 1; ; try++ {
+		node, err := openNodeOnce(ctx, js, cfg)
+		if err == nil || !notReady(err) {
+			return node, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("jetstream not ready within %v: %w", startWait, err)
+		}
+		log.Warn("jetstream not ready yet, trying again", "try", try, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// openNodeOnce asks JetStream for the account's figures first, which its
+// cluster answers at once with "not available" while it has no meta
+// leader, where the buckets' creation would wait for its timeout (5 s);
+// then it is cluster.OpenNode.
+func openNodeOnce(ctx context.Context, js jetstream.JetStream, cfg cluster.NodeConfig) (*cluster.Node, error) {
+	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err := js.AccountInfo(actx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("jetstream account: %w", err)
+	}
+	return cluster.OpenNode(ctx, js, cfg)
+}
+
+// jsClusterNotAvailable is JetStream's error code for a cluster with no
+// meta leader yet.
+const jsClusterNotAvailable = 10008
+
+// notReady reports whether err is JetStream still starting: a request
+// that got no answer in time, or the cluster's "not available".
+func notReady(err error) bool {
+	var api *jetstream.APIError
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		(errors.As(err, &api) && api.ErrorCode == jsClusterNotAvailable)
 }
 
 // options are the nats.go options of t.

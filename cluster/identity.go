@@ -84,7 +84,7 @@ func OpenIdentity(ctx context.Context, js jetstream.JetStream, cfg IdentityConfi
 	if replicas == 0 {
 		replicas = 3
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := openStream(ctx, js, jetstream.StreamConfig{
 		Name: OfflineStream, Subjects: []string{"chat.offline.*"}, Storage: jetstream.FileStorage, Replicas: replicas,
 		MaxMsgsPerSubject: chat.MaxOffline, MaxAge: chat.OfflineFor, Duplicates: 2 * time.Minute,
 	})

@@ -58,18 +58,14 @@ func OpenLines(ctx context.Context, js jetstream.JetStream, cfg LinesConfig) (*L
 	if cfg.History <= 0 {
 		cfg.History = chat.DefaultHistoryLen
 	}
-	var st jetstream.Stream
-	err := placed(ctx, func() (err error) {
-		st, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name:              LinesStream,
-			Subjects:          []string{linesSubjects},
-			Storage:           jetstream.FileStorage,
-			Replicas:          cfg.Replicas,
-			MaxMsgsPerSubject: int64(cfg.History),
-			Duplicates:        2 * time.Minute,
-			AllowDirect:       true,
-		})
-		return err
+	st, err := openStream(ctx, js, jetstream.StreamConfig{
+		Name:              LinesStream,
+		Subjects:          []string{linesSubjects},
+		Storage:           jetstream.FileStorage,
+		Replicas:          cfg.Replicas,
+		MaxMsgsPerSubject: int64(cfg.History),
+		Duplicates:        2 * time.Minute,
+		AllowDirect:       true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", LinesStream, err)

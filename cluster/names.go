@@ -296,11 +296,12 @@ func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyVa
 }
 
 // leaderReads turns off direct gets on the stream called name, if on, so
-// that every read of it is answered by its leader (openBucket).
+// that every read of it is answered by its leader (openBucket), once the
+// stream has a leader (awaitLeader).
 func leaderReads(ctx context.Context, js jetstream.JetStream, name string) error {
-	st, err := js.Stream(ctx, name)
+	st, err := awaitLeader(ctx, js, name)
 	if err != nil {
-		return fmt.Errorf("stream %s: %w", name, err)
+		return err
 	}
 	sc := st.CachedInfo().Config
 	if !sc.AllowDirect {
@@ -311,6 +312,62 @@ func leaderReads(ctx context.Context, js jetstream.JetStream, name string) error
 		return fmt.Errorf("read %s from its leader: %w", name, err)
 	}
 	return nil
+}
+
+// awaitLeader returns the stream called name once it has a leader. An
+// update of a stream whose group is still electing its first leader, as
+// when the nodes of a new cluster start at once and each finds the
+// bucket or stream another just made, wedges JetStream's API for tens of
+// seconds (every request timing out, other streams' elections with
+// them), where waiting for the leader costs about 0.1 s: so every update
+// here waits for it first.
+func awaitLeader(ctx context.Context, js jetstream.JetStream, name string) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, name)
+	for try := 0; (errors.Is(err, jetstream.ErrStreamNotFound) || err == nil && !hasLeader(st.CachedInfo())) && try < leaderTries; try++ {
+		// Not found: made a moment ago, not yet known where asked.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		st, err = js.Stream(ctx, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", name, err)
+	}
+	if !hasLeader(st.CachedInfo()) {
+		return nil, fmt.Errorf("stream %s: no leader after %d tries", name, leaderTries)
+	}
+	return st, nil
+}
+
+// openStream creates the stream of cfg, or opens the one another node
+// made and, once it has a leader, updates it to cfg if it differs (a
+// setting such as the history changed since): never an update of a
+// stream still electing (awaitLeader), as jetstream's
+// CreateOrUpdateStream would make, which tries the update first.
+func openStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	var st jetstream.Stream
+	err := placed(ctx, func() (err error) {
+		st, err = js.CreateStream(ctx, cfg) // the same config as the stream's: no error
+		return err
+	})
+	if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return st, err
+	}
+	if _, err := awaitLeader(ctx, js, cfg.Name); err != nil {
+		return nil, err
+	}
+	return js.UpdateStream(ctx, cfg)
+}
+
+// leaderTries bounds awaitLeader's wait for a stream's leader: 10 s.
+const leaderTries = 200
+
+// hasLeader reports whether the stream of info has a leader (a stream
+// of one server, not clustered, always has).
+func hasLeader(info *jetstream.StreamInfo) bool {
+	return info.Cluster == nil || info.Cluster.Leader != "" || info.Config.Replicas <= 1
 }
 
 // orDiscard is log, or a logger that discards if log is nil.
