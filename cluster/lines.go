@@ -212,6 +212,9 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 	}
 	defer it.Stop()
 	defer context.AfterFunc(ctx, it.Stop)()
+	if ci := oc.CachedInfo(); ci != nil && ci.NumPending == 0 { // what there was expired meanwhile
+		markReady()
+	}
 	for {
 		m, err := it.Next()
 		if err != nil {
