@@ -14,8 +14,9 @@ import (
 )
 
 // startLinesNode starts the chatserver node called name on c, with its
-// data in dir (a fresh one if ""), flood control off.
-func startLinesNode(t *testing.T, c *clustertest.Cluster, name, dir string) *apptest.Server {
+// data in dir (a fresh one if ""), flood control off, and each of more
+// applied to its configuration.
+func startLinesNode(t *testing.T, c *clustertest.Cluster, name, dir string, more ...func(*app.Config)) *apptest.Server {
 	t.Helper()
 	cfg := apptest.Config(t)
 	if dir != "" {
@@ -23,6 +24,9 @@ func startLinesNode(t *testing.T, c *clustertest.Cluster, name, dir string) *app
 	}
 	cfg.FloodRate = 0
 	cfg.NATS = app.NATS{URLs: c.URLs(), Node: name, NameTTL: 2 * time.Second}
+	for _, f := range more {
+		f(&cfg)
+	}
 	return apptest.Start(t, cfg)
 }
 

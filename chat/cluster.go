@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -314,7 +315,7 @@ func (h *Hub) Deliver(l Line, seq uint64, mine, live bool) {
 		h.mu.Lock()
 		r := h.rooms[Fold(l.Room)]
 		if r != nil {
-			h.applyRoster(r, l)
+			h.applyRoster(r, l, seq)
 		}
 		h.mu.Unlock()
 		if r != nil {
@@ -430,22 +431,34 @@ func (h *Hub) shareRoster(s *Session, r *room, event string) {
 // sharedMember is a member of a room on some node, as the roster events
 // said, in the order they entered.
 type sharedMember struct {
-	name string // as they logged in
-	id   string // the node's and session's id (Line.Node, Line.ID)
+	name  string // as they logged in
+	id    string // the node's and session's id (Line.Member)
+	enter uint64 // the stream sequence of their enter event
 }
 
-// applyRoster applies the roster event l to r's shared members; the
-// caller holds h.mu for writing. An enter already applied, or a leave of
-// someone not there, changes nothing.
-func (h *Hub) applyRoster(r *room, l Line) {
-	id := l.Node + "/" + l.ID
+// Member returns the id of the session a roster event is about, the same
+// on every node: its node's name and its id there ("node/id"). A gone
+// event carries it whole in ID, as it is about another node's session.
+func (l Line) Member() string {
 	if l.Roster == RosterGone {
-		id = l.ID
+		return l.ID
 	}
+	return l.Node + "/" + l.ID
+}
+
+// applyRoster applies the roster event l, numbered seq in the stream, to
+// r's shared members; the caller holds h.mu for writing. An enter already
+// applied, or a leave of someone not there, changes nothing; a later
+// enter of a member there (its leave in between is gone from the stream:
+// a consumer that caught up late) puts them last.
+func (h *Hub) applyRoster(r *room, l Line, seq uint64) {
+	id := l.Member()
 	i := slices.IndexFunc(r.shared, func(m sharedMember) bool { return m.id == id })
 	switch {
+	case l.Roster == RosterEnter && i >= 0 && seq > r.shared[i].enter:
+		r.shared = append(slices.Delete(r.shared, i, i+1), sharedMember{name: l.From, id: id, enter: seq})
 	case l.Roster == RosterEnter && i < 0 && len(r.shared) < maxShared:
-		r.shared = append(r.shared, sharedMember{name: l.From, id: id})
+		r.shared = append(r.shared, sharedMember{name: l.From, id: id, enter: seq})
 	case (l.Roster == RosterLeave || l.Roster == RosterGone) && i >= 0:
 		r.shared = slices.Delete(r.shared, i, i+1)
 	default:
@@ -453,6 +466,52 @@ func (h *Hub) applyRoster(r *room, l Line) {
 	}
 	r.roster.Store(nil)
 	h.roomList.Store(nil)
+}
+
+// SharedMember is a member of a room as this node's roster says
+// (SharedMembers): the room, the member's id (Line.Member) and the stream
+// sequence of their enter.
+type SharedMember struct {
+	Room, ID string
+	Entered  uint64
+}
+
+// SharedMembers returns the members of every room as this node's roster
+// says, for the cluster to check against the stream after the node was
+// cut off (cluster.Lines.RunRecheck). Safe with no engine lock held.
+func (h *Hub) SharedMembers() []SharedMember {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []SharedMember
+	for _, r := range h.order {
+		for _, m := range r.shared {
+			out = append(out, SharedMember{Room: r.name, ID: m.id, Entered: m.enter})
+		}
+	}
+	return out
+}
+
+// DropShared takes m out of its room's shared members, if they are still
+// there with the same enter: the stream no longer has that enter as their
+// last roster event (they left, or entered again, while this node was cut
+// off and the leave's time in the stream ran out), so the consumer may
+// never tell this node. Safe with no engine lock held.
+func (h *Hub) DropShared(m SharedMember) {
+	h.mu.Lock()
+	r := h.rooms[Fold(m.Room)]
+	changed := false
+	if r != nil {
+		if i := slices.IndexFunc(r.shared, func(s sharedMember) bool { return s.id == m.ID && s.enter == m.Entered }); i >= 0 {
+			r.shared = slices.Delete(r.shared, i, i+1)
+			r.roster.Store(nil)
+			h.roomList.Store(nil)
+			changed = true
+		}
+	}
+	h.mu.Unlock()
+	if changed {
+		h.rosterRoom(r)
+	}
 }
 
 // maxShared bounds a room's shared members (room.shared).
@@ -487,24 +546,81 @@ func (h *Hub) sharedOrder(r *room) []*Session {
 	return out
 }
 
-// Gone returns the roster event that takes out of its room the member on
-// another node whose folded name is folded, once that node is gone (its
-// names ran out of their time to live: cluster.Lines.RunGone), and false
-// if no room has such a member. Safe with no engine lock held.
-func (h *Hub) Gone(folded string) (Line, bool) {
+// Departure is a member of a room whose session is gone without leaving
+// (its node died, or restarted): Line is the gone event that takes them
+// out (RosterGone), Entered the stream sequence of their enter event,
+// which must still be their session's last roster event when the gone
+// event is recorded, so that of the nodes that notice, one records it.
+type Departure struct {
+	Line    Line
+	Entered uint64
+}
+
+// departure is the gone event of m, a member of r.
+func (h *Hub) departure(r *room, m sharedMember) Departure {
+	return Departure{Line: Line{Room: r.name, From: m.name, Time: h.now(), Roster: RosterGone, ID: m.id}, Entered: m.enter}
+}
+
+// Gone returns the departure of the member on another node whose folded
+// name is folded, once that node is gone (its names ran out of their time
+// to live: cluster.Lines.RunGone), and false if no room has such a
+// member. Safe with no engine lock held.
+func (h *Hub) Gone(folded string) (Departure, bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if s := h.users[folded]; s != nil {
-		return Line{}, false // here, alive
+		return Departure{}, false // here, alive
 	}
 	for _, r := range h.order {
 		for _, m := range r.shared {
 			if Fold(m.name) == folded {
-				return Line{Room: r.name, From: m.name, Time: h.now(), Roster: RosterGone, ID: m.id}, true
+				return h.departure(r, m), true
 			}
 		}
 	}
-	return Line{}, false
+	return Departure{}, false
+}
+
+// Departed returns the departures of the shared members whose sessions
+// are gone though no node said so: those of node, this node's name, that
+// are no session of this hub (the node restarted after it died, before
+// their names ran out of their time to live), and those of other nodes
+// that alive says are not (a node that died while no other ran). The
+// cluster calls it once the stream's roster has been read at start, and
+// records the departures (cluster.Lines.Sweep). alive is called with the
+// member's node and folded name, with no engine lock held. Safe with no
+// engine lock held.
+func (h *Hub) Departed(node string, alive func(node, folded string) bool) []Departure {
+	type member struct {
+		d    Departure
+		node string
+	}
+	var others []member
+	var out []Departure
+	h.mu.RLock()
+	for _, r := range h.order {
+		for _, m := range r.shared {
+			i := strings.LastIndexByte(m.id, '/')
+			if i < 0 {
+				continue
+			}
+			on, sid := m.id[:i], m.id[i+1:]
+			if on != node {
+				others = append(others, member{h.departure(r, m), on})
+				continue
+			}
+			if s := h.users[Fold(m.name)]; s == nil || s.rid != sid || s.room != r {
+				out = append(out, h.departure(r, m))
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, o := range others {
+		if !alive(o.node, Fold(o.d.Line.From)) {
+			out = append(out, o.d)
+		}
+	}
+	return out
 }
 
 // LeftElsewhere runs the plugins' leave hooks for the user called name who

@@ -38,16 +38,20 @@ type Lines struct {
 	stream jetstream.Stream
 	node   string
 	idBase string        // node and a nuid of this process: ids never repeat across restarts
+	left   time.Duration // how long a leave is kept (LinesConfig.LeftKeep)
 	n      atomic.Uint64 // lines published, for the message ids
 	log    *slog.Logger
+
+	recheck chan struct{} // RecheckNow's wake-up of RunRecheck; one pending at most
 }
 
 // LinesConfig says how the stream is made.
 type LinesConfig struct {
-	Node     string       // this node's name, carried by each line it publishes
-	Replicas int          // copies of the stream: 3 (R3) if 0
-	History  int          // lines kept per room (MaxMsgsPerSubject); chat.DefaultHistoryLen if 0
-	Logger   *slog.Logger // nil: discard
+	Node     string        // this node's name, carried by each line it publishes
+	Replicas int           // copies of the stream: 3 (R3) if 0
+	History  int           // lines kept per room (MaxMsgsPerSubject); chat.DefaultHistoryLen if 0
+	LeftKeep time.Duration // how long a session's leave stays in the stream (rosterSubject); DefaultLeftKeep if 0, at least a second
+	Logger   *slog.Logger  // nil: discard
 }
 
 // OpenLines creates the stream, or opens it as another node made it.
@@ -58,6 +62,9 @@ func OpenLines(ctx context.Context, js jetstream.JetStream, cfg LinesConfig) (*L
 	if cfg.History <= 0 {
 		cfg.History = chat.DefaultHistoryLen
 	}
+	if cfg.LeftKeep <= 0 {
+		cfg.LeftKeep = DefaultLeftKeep
+	}
 	st, err := openStream(ctx, js, jetstream.StreamConfig{
 		Name:              LinesStream,
 		Subjects:          []string{linesSubjects},
@@ -66,56 +73,102 @@ func OpenLines(ctx context.Context, js jetstream.JetStream, cfg LinesConfig) (*L
 		MaxMsgsPerSubject: int64(cfg.History),
 		Duplicates:        2 * time.Minute,
 		AllowDirect:       true,
+		AllowRollup:       true, // a session's roster event replaces its last (rosterSubject)
+		AllowMsgTTL:       true, // a leave is kept LeftKeep, then nothing of the session is
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", LinesStream, err)
 	}
-	return &Lines{js: js, stream: st, node: cfg.Node, idBase: cfg.Node + "." + nuid.Next() + ".", log: orDiscard(cfg.Logger)}, nil
+	return &Lines{js: js, stream: st, node: cfg.Node, idBase: cfg.Node + "." + nuid.Next() + ".", left: max(cfg.LeftKeep, time.Second),
+		log: orDiscard(cfg.Logger), recheck: make(chan struct{}, 1)}, nil
 }
 
 // roomSubject is the subject of l: chat.room.<room>.msg for a line,
-// chat.room.<room>.roster for a roster event.
+// rosterSubject for a roster event.
 func roomSubject(l chat.Line) string {
 	if l.Roster != "" {
-		return "chat.room." + Key(chat.Fold(l.Room)) + ".roster"
+		return rosterSubject(l)
 	}
 	return "chat.room." + Key(chat.Fold(l.Room)) + ".msg"
 }
+
+// rosterSubject is the subject of the roster event l: one per room and
+// session, chat.room.<room>.roster.<member> (member: Key of l.Member, the
+// session's node and id). Each event is published as a roll-up of the
+// subject, so the stream keeps only a session's last event in a room:
+// its enter while it is there, its leave for LinesConfig.LeftKeep after
+// it left, then nothing. A node that reads the stream from its start
+// (Run) thus finds every member there is, in the order they entered (the
+// enters' sequences), whatever MaxMsgsPerSubject dropped of the rooms'
+// lines, and no more roster events than members and recent leaves
+// (DESIGN.md, "The roster").
+func rosterSubject(l chat.Line) string {
+	return memberSubject(l.Room, l.Member())
+}
+
+// memberSubject is the roster subject of the member id (chat.Line.Member)
+// in room.
+func memberSubject(room, id string) string {
+	return "chat.room." + Key(chat.Fold(room)) + ".roster." + Key(id)
+}
+
+// DefaultLeftKeep is how long the stream keeps a session's leave (or
+// gone) event, which replaced its enter, unless LinesConfig says: long
+// enough for every node's consumer to read it however far behind (a node
+// cut off longer than that and back misses the leave, and lists the
+// member until it restarts), short enough that the leaves kept stay few
+// (those of the last hour).
+const DefaultLeftKeep = time.Hour
 
 // Publish records l (chat.ClusterLines): it returns the line's stream
 // sequence once the stream acknowledged it, retrying a try that got no
 // answer with the same message id until ctx is done, so a line is stored
 // once whatever was lost on the way.
 func (ls *Lines) Publish(ctx context.Context, l chat.Line) (uint64, error) {
-	ack, err := ls.publish(ctx, l, ls.idBase+strconv.FormatUint(ls.n.Add(1), 10))
+	ack, err := ls.publish(ctx, l, ls.idBase+strconv.FormatUint(ls.n.Add(1), 10), 0)
 	if err != nil {
 		return 0, err
 	}
 	return ack.Sequence, nil
 }
 
-// publish is Publish with the message id id.
-func (ls *Lines) publish(ctx context.Context, l chat.Line, id string) (*jetstream.PubAck, error) {
+// publish is Publish with the message id id. A roster event rolls its
+// subject up (rosterSubject); a leave or gone event is kept ls.left; a
+// gone event is stored only if the subject's last event is still the
+// enter it ends (entered: JetStream refuses it otherwise, with an error
+// for which wrongLastSequence holds).
+func (ls *Lines) publish(ctx context.Context, l chat.Line, id string, entered uint64) (*jetstream.PubAck, error) {
 	l.Node = ls.node
 	data, err := json.Marshal(l)
 	if err != nil {
 		return nil, fmt.Errorf("publish line: %w", err)
 	}
-	subj := roomSubject(l)
+	m := nats.NewMsg(roomSubject(l))
+	m.Data = data
+	opts := []jetstream.PublishOpt{jetstream.WithMsgID(id)}
+	if l.Roster != "" {
+		m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+		if l.Roster != chat.RosterEnter {
+			opts = append(opts, jetstream.WithMsgTTL(ls.left))
+		}
+		if l.Roster == chat.RosterGone {
+			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(entered))
+		}
+	}
 	for {
 		tctx, cancel := context.WithTimeout(ctx, publishTry)
-		ack, err := ls.js.Publish(tctx, subj, data, jetstream.WithMsgID(id))
+		ack, err := ls.js.PublishMsg(tctx, m, opts...)
 		cancel()
 		if err == nil {
 			return ack, nil
 		}
 		var api *jetstream.APIError
 		if errors.As(err, &api) || errors.Is(err, nats.ErrConnectionClosed) || ctx.Err() != nil { // refused, closed, or out of time
-			return nil, fmt.Errorf("publish line to %s: %w", subj, err)
+			return nil, fmt.Errorf("publish line to %s: %w", m.Subject, err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("publish line to %s: %w", subj, err)
+			return nil, fmt.Errorf("publish line to %s: %w", m.Subject, err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -126,7 +179,7 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string) (*jetstrea
 // resumes by itself from its last sequence after a lost server. The lines
 // there were when it started (up to the stream's last sequence then) are
 // history only (live false); ready, if not nil, is called once they have
-// been given. A line that does not decode is logged and skipped.
+// been given (once none is pending: the last may have expired since). A line that does not decode is logged and skipped.
 func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, mine, live bool), ready func()) error {
 	info, err := ls.stream.Info(ctx)
 	if err != nil {
@@ -140,7 +193,7 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 		}
 		readied = true
 	}
-	if last == 0 {
+	if info.State.Msgs == 0 {
 		markReady()
 	}
 	oc, err := ls.js.OrderedConsumer(ctx, LinesStream, jetstream.OrderedConsumerConfig{
@@ -155,6 +208,9 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 	}
 	defer it.Stop()
 	defer context.AfterFunc(ctx, it.Stop)()
+	if ci := oc.CachedInfo(); ci != nil && ci.NumPending == 0 { // what there was expired meanwhile
+		markReady()
+	}
 	for {
 		m, err := it.Next()
 		if err != nil {
@@ -176,7 +232,7 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 		} else {
 			deliver(l, seq, l.Node == ls.node, seq > last)
 		}
-		if seq >= last {
+		if seq >= last || md.NumPending == 0 { // the last message may be gone (a leave's TTL)
 			markReady()
 		}
 	}
@@ -186,11 +242,10 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 // is done: a name purged there ran out of its TTL, so the node holding it
 // died or was cut off (a clean logout deletes it, and that node published
 // its own leave). For such a name still a member somewhere (gone, from
-// chat.Hub.Gone), this node publishes a leave of it, with the message id
-// gone.<key>.<revision>: every node does, the stream stores one, and the
-// node whose publish was not the duplicate runs the leave hooks (left,
-// chat.Hub.LeftElsewhere), so the leave line goes out once.
-func (ls *Lines) RunGone(ctx context.Context, kv jetstream.KeyValue, gone func(folded string) (chat.Line, bool), left func(name, room string)) error {
+// chat.Hub.Gone), this node records its departure (Depart): every node
+// tries, one succeeds and runs the leave hooks (left, chat.Hub.LeftElsewhere),
+// so the leave line goes out once.
+func (ls *Lines) RunGone(ctx context.Context, kv jetstream.KeyValue, gone func(folded string) (chat.Departure, bool), left func(name, room string)) error {
 	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
 	if err != nil {
 		return fmt.Errorf("watch names online: %w", err)
@@ -210,17 +265,123 @@ func (ls *Lines) RunGone(ctx context.Context, kv jetstream.KeyValue, gone func(f
 		if !ok {
 			continue
 		}
-		l, ok := gone(name)
-		if !ok {
-			continue
-		}
-		ack, err := ls.publish(ctx, l, "gone."+e.Key()+"."+strconv.FormatUint(e.Revision(), 10))
-		if err != nil {
-			ls.log.Warn("leave of a name gone not published", "key", e.Key(), "err", err)
-			continue
-		}
-		if !ack.Duplicate {
-			left(l.From, l.Room)
+		if d, ok := gone(name); ok {
+			ls.Depart(ctx, d, left)
 		}
 	}
+}
+
+// Depart records d, a member's departure, unless their session's roster
+// changed since the enter d ends (another node recorded it first, or the
+// session left after all): the stream stores it for one node only, which
+// runs the leave hooks (left, chat.Hub.LeftElsewhere), so the room gets
+// one leave line. The message id, the same on every node, makes a retry
+// after a lost answer a duplicate, which runs no hooks. A failure is
+// logged.
+func (ls *Lines) Depart(ctx context.Context, d chat.Departure, left func(name, room string)) {
+	id := "gone." + Key(d.Line.ID) + "." + strconv.FormatUint(d.Entered, 10)
+	ack, err := ls.publish(ctx, d.Line, id, d.Entered)
+	switch {
+	case wrongLastSequence(err):
+		return // recorded by another node, or the session left
+	case err != nil:
+		ls.log.Warn("departure not recorded", "room", chat.LogName(d.Line.Room), "member", d.Line.ID, "err", err)
+	case !ack.Duplicate:
+		left(d.Line.From, d.Line.Room)
+	}
+}
+
+// Sweep records the departures of the members whose sessions are gone
+// though no node said so (departed, chat.Hub.Departed: this node's own
+// sessions from before a restart, and members of nodes no longer alive),
+// each as Depart does. Node.Run calls it once Run read the roster there
+// was at start; it returns once each is recorded or failed.
+func (ls *Lines) Sweep(ctx context.Context, departed []chat.Departure, left func(name, room string)) {
+	for _, d := range departed {
+		ls.Depart(ctx, d, left)
+	}
+	if len(departed) > 0 {
+		ls.log.Info("members of dead sessions taken out of their rooms", "count", len(departed))
+	}
+}
+
+// RecheckNow has RunRecheck check the node's roster against the stream,
+// after the node's connection to NATS was lost and is back. It does not
+// block.
+func (ls *Lines) RecheckNow() {
+	select {
+	case ls.recheck <- struct{}{}:
+	default:
+	}
+}
+
+// RunRecheck checks, at each RecheckNow until ctx is done, every member
+// the node's roster lists (members, chat.Hub.SharedMembers) against the
+// stream: one whose roster subject's last event is no longer the enter
+// the node applied left (or entered again) while the node was cut off,
+// and the stream may no longer hold the leave for the node's consumer to
+// read (its LeftKeep ran out), so drop (chat.Hub.DropShared) takes them
+// out; a later enter, if any, comes through the consumer. The members are
+// listed before the stream is read, so a member who entered meanwhile is
+// never taken for one who left. A read that fails keeps the member.
+func (ls *Lines) RunRecheck(ctx context.Context, members func() []chat.SharedMember, drop func(chat.SharedMember)) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ls.recheck:
+		}
+		dropped := 0
+		for _, m := range members() {
+			last, err := ls.lastOf(ctx, memberSubject(m.Room, m.ID))
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				ls.log.Warn("roster not checked", "room", chat.LogName(m.Room), "member", m.ID, "err", err)
+				continue
+			}
+			if last != m.Entered {
+				drop(m)
+				dropped++
+			}
+		}
+		if dropped > 0 {
+			ls.log.Info("members who left while the node was cut off taken out of their rooms", "count", dropped)
+		}
+	}
+}
+
+// lastOf returns the sequence of the last message on subj, 0 if there is
+// none, as the stream's leader says (a direct get may be answered by a
+// replica behind it: openBucket).
+func (ls *Lines) lastOf(ctx context.Context, subj string) (uint64, error) {
+	req, err := json.Marshal(map[string]string{"last_by_subj": subj})
+	if err != nil {
+		return 0, fmt.Errorf("last of %s: %w", subj, err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, publishTry)
+	defer cancel()
+	msg, err := ls.js.Conn().RequestWithContext(rctx, "$JS.API.STREAM.MSG.GET."+LinesStream, req)
+	if err != nil {
+		return 0, fmt.Errorf("last of %s: %w", subj, err)
+	}
+	var resp struct {
+		Message *struct {
+			Seq uint64 `json:"seq"`
+		} `json:"message"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return 0, fmt.Errorf("last of %s: %w", subj, err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return 0, nil
+	case resp.Error != nil:
+		return 0, fmt.Errorf("last of %s: %w", subj, resp.Error)
+	case resp.Message == nil:
+		return 0, fmt.Errorf("last of %s: %w", subj, jetstream.ErrInvalidJetStreamResponse)
+	}
+	return resp.Message.Seq, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,6 +110,21 @@ func (n *Names) HoldName(ctx context.Context, key string) (release func(context.
 		once.Do(func() { err = n.release(ctx, k, h) })
 		return err
 	}, nil
+}
+
+// HeldBy reports whether the name whose folded form is folded is held
+// online by the node called node (the value of its key names the node).
+// A read that fails says yes (Node.alive).
+func (n *Names) HeldBy(ctx context.Context, folded, node string) bool {
+	e, err := n.kv.Get(ctx, Key(folded))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return false
+	case err != nil:
+		n.log.Warn("names online not read", "key", Key(folded), "err", err)
+		return true
+	}
+	return strings.HasPrefix(string(e.Value()), node+" ")
 }
 
 // create makes the key with a value of this node's, and returns its

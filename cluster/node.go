@@ -87,14 +87,19 @@ func (n *Node) Publish(ctx context.Context, l chat.Line) (uint64, error) {
 // Run keeps hub in step with the cluster until ctx is done: it refreshes
 // the node's names (Names.Run; a name lost to another node logs its
 // session out, Hub.NameLost), adds the rooms other nodes create
-// (Rooms.Run, Hub.RemoteRoom), keeps bindings, passwords and server
-// bans in step (Identity.Watch), answers the commands other nodes send
-// on a user of this node (Commands.Run, Hub.Remote), takes a dead node's
-// users out of their rooms (Lines.RunGone) and, once the rooms there were
-// before are in, gives the hub the rooms' lines (Lines.Run, Hub.Deliver);
-// ready, if not nil, is called once the rooms, the identity and the lines
-// there were before are the hub's. It returns once all have stopped, with
-// the error that stopped any early (which stops the others).
+// (Rooms.Run, Hub.RemoteRoom), keeps bindings, passwords and server bans
+// in step (Identity.Watch), answers the commands other nodes send on a
+// user of this node (Commands.Run, Hub.Remote), takes a dead node's users
+// out of their rooms (Lines.RunGone), checks the node's roster against
+// the stream after a reconnect (Lines.RunRecheck, Hub.DropShared) and,
+// once the rooms there were before are in, gives the hub the rooms' lines
+// (Lines.Run, Hub.Deliver) and, once those there were are in, takes out
+// of their rooms the members whose sessions are gone though no node said
+// so (Lines.Sweep of Hub.Departed: this node's from before it restarted,
+// those of nodes no longer alive); ready, if not nil, is called once the
+// rooms, the identity and the lines there were before are the hub's, and
+// that sweep is done. It returns once all have stopped, with the error
+// that stopped any early (which stops the others).
 func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -116,7 +121,7 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	run(func() error { return n.names.Run(ctx, hub.NameLost) })
 	run(func() error { return n.lines.RunGone(ctx, n.names.kv, hub.Gone, hub.LeftElsewhere) })
 	ready = readyAfter(3, ready) // the rooms', the identity's and the lines'
-	roomsIn := make(chan struct{})
+	roomsIn, linesIn := make(chan struct{}), make(chan struct{})
 	run(func() error {
 		return n.rooms.Run(ctx, hub, func() {
 			close(roomsIn)
@@ -131,12 +136,21 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 		case <-ctx.Done():
 			return nil
 		}
-		return n.lines.Run(ctx, hub.Deliver, func() {
-			if ready != nil {
-				ready()
-			}
-		})
+		return n.lines.Run(ctx, hub.Deliver, func() { close(linesIn) })
 	})
+	run(func() error { // the members the roster read names but whose sessions are gone
+		select {
+		case <-linesIn:
+		case <-ctx.Done():
+			return nil
+		}
+		n.lines.Sweep(ctx, hub.Departed(n.lines.node, n.alive(ctx)), hub.LeftElsewhere)
+		if ready != nil {
+			ready()
+		}
+		return nil
+	})
+	run(func() error { return n.lines.RunRecheck(ctx, hub.SharedMembers, hub.DropShared) })
 	run(func() error { return n.Watch(ctx, hub, ready) })
 	run(func() error { return n.commands.Run(ctx, hub) })
 	run(func() error { return n.nodes.Run(ctx) })
@@ -144,12 +158,32 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 	return errors.Join(errs...)
 }
 
+// alive returns what tells whether a member of a room on another node,
+// given the node and the member's folded name, may still be there (for
+// chat.Hub.Departed): yes while the node is in the registry of the nodes
+// alive (asked once per node) or holds the name, so that a member is
+// taken out only if both say the node is gone, as a refresh late under
+// load may lapse one for a moment. A read that fails says yes.
+func (n *Node) alive(ctx context.Context) func(node, folded string) bool {
+	registered := make(map[string]bool)
+	return func(node, folded string) bool {
+		up, ok := registered[node]
+		if !ok {
+			up = n.nodes.Alive(ctx, node)
+			registered[node] = up
+		}
+		return up || n.names.HeldBy(ctx, folded, node)
+	}
+}
+
 // Reconnected renews at once what the node keeps alive by refreshing (its
 // names' TTLs, its entry among the nodes), after its connection to NATS
-// was lost and is back: the TTLs ran on meanwhile. It does not block.
+// was lost and is back: the TTLs ran on meanwhile; and has the node's
+// roster checked against the stream (Lines.RunRecheck). It does not block.
 func (n *Node) Reconnected() {
 	n.names.RefreshNow()
 	n.nodes.RefreshNow()
+	n.lines.RecheckNow()
 }
 
 // Leave takes the node out of the registry of the nodes alive, so that

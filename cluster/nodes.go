@@ -207,3 +207,14 @@ func (n *Nodes) Leave(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Alive reports whether the node called node is in the registry of the
+// nodes alive. A registry that does not answer counts it alive: a member
+// is taken out of a room only on the registry's word (Node.Run's sweep).
+func (n *Nodes) Alive(ctx context.Context, node string) bool {
+	_, err := n.kv.Get(ctx, Key(node))
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		n.log.Warn("nodes' registry not read", "node", node, "err", err)
+	}
+	return !errors.Is(err, jetstream.ErrKeyNotFound)
+}
