@@ -202,10 +202,17 @@ func (ls *Lines) RunGone(ctx context.Context, kv jetstream.KeyValue, gone func(f
 	defer w.Stop()
 	for {
 		var e jetstream.KeyValueEntry
+		var ok bool
 		select {
 		case <-ctx.Done():
 			return nil
-		case e = <-w.Updates():
+		case e, ok = <-w.Updates():
+		}
+		if !ok { // the watch's subscription closed (its connection did): a closed channel would spin
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("watch names online: ended")
 		}
 		if e == nil || e.Operation() != jetstream.KeyValuePurge {
 			continue
