@@ -131,7 +131,7 @@ func (rs *Rooms) Run(ctx context.Context, hub RoomsHub, ready func()) error {
 	var early []jetstream.KeyValueEntry // bans and mutes among them, told after their rooms
 	caughtUp := func() {
 		for _, e := range early {
-			rs.timed(e, hub)
+			recovered(rs.log, "a room's record", func() { rs.timed(e, hub) })
 		}
 		early, initial = nil, false
 		if ready != nil {
@@ -159,7 +159,7 @@ func (rs *Rooms) Run(ctx context.Context, hub RoomsHub, ready func()) error {
 		if e == nil {
 			continue // the watch's end-of-initial marker
 		}
-		rs.tell(e, hub, initial, &early)
+		recovered(rs.log, "a room's record", func() { rs.tell(e, hub, initial, &early) })
 		if initial && e.Revision() >= last {
 			caughtUp()
 		}
