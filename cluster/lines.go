@@ -174,8 +174,8 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 			continue
 		}
 		seq := md.Sequence.Stream
-		var l chat.Line
-		if err := json.Unmarshal(m.Data(), &l); err != nil {
+		l, err := DecodeLine(m.Data())
+		if err != nil {
 			ls.log.Warn("lines: bad line skipped", "seq", seq, "err", err)
 		} else {
 			deliver(l, seq, l.Node == ls.node, seq > last)
