@@ -415,33 +415,18 @@ func (id *Identity) publishQueued(ctx context.Context) {
 }
 
 // watchBucket calls apply with every entry of kv, those there already
-// first, then each change, until ctx is done (nil) or the watch ends (an
-// error); ready once those there already were applied. A panic in apply
-// skips that entry, logged to log.
+// first, then each change, until ctx is done (a watch that ends is started
+// again: watch); ready once those there already were applied. A panic in
+// apply skips that entry, logged to log.
 func watchBucket(ctx context.Context, log *slog.Logger, kv jetstream.KeyValue, bucket string, ready func(), apply func(jetstream.KeyValueEntry)) error {
-	w, err := kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch bucket %s: %w", bucket, err)
-	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			switch {
-			case !ok && ctx.Err() != nil:
-				return nil
-			case !ok:
-				return fmt.Errorf("watch bucket %s: ended", bucket)
-			case e == nil:
-				if ready != nil {
-					ready()
-					ready = nil
-				}
-			default:
-				recovered(log, "a record of bucket "+bucket, func() { apply(e) })
-			}
+	return watch(ctx, log, kv, "bucket "+bucket, nil, func(e jetstream.KeyValueEntry) {
+		if e != nil {
+			recovered(log, "a record of bucket "+bucket, func() { apply(e) })
+			return
 		}
-	}
+		if ready != nil {
+			ready()
+			ready = nil
+		}
+	})
 }

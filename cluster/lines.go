@@ -194,79 +194,27 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 // gone.<key>.<revision>: every node does, the stream stores one, and the
 // node whose publish was not the duplicate runs the leave hooks (left,
 // chat.Hub.LeftElsewhere), so the leave line goes out once. A watch that
-// ends while ctx is not done (nats.go closes it when it cannot recreate
-// its consumer, or with its connection) is started again, from the
-// revision after the last it gave, at most once per rewatchPause: it
-// neither spins on the closed watch nor stops the node's other work.
+// ends under it is started again (watch).
 func (ls *Lines) RunGone(ctx context.Context, kv jetstream.KeyValue, gone func(folded string) (chat.Line, bool), left func(name, room string)) error {
-	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
-	if err != nil {
-		return fmt.Errorf("watch names online: %w", err)
-	}
-	var last uint64 // the revision of the last entry the watches gave
-	for {
-		last = ls.watchGone(ctx, w, last, gone, left)
-		w.Stop()
-		for w = nil; w == nil; {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(rewatchPause):
-			}
-			opts := []jetstream.WatchOpt{jetstream.UpdatesOnly(), jetstream.MetaOnly()}
-			if last > 0 {
-				opts = append(opts, jetstream.ResumeFromRevision(last+1))
-			}
-			if w, err = kv.WatchAll(ctx, opts...); err != nil {
-				ls.log.Warn("watch names online again", "from", last+1, "err", err)
-			}
-		}
-	}
-}
-
-// rewatchPause is how long RunGone waits before it watches again.
-const rewatchPause = time.Second
-
-// watchGone is RunGone on the watch w until it ends or ctx is done; last
-// is the revision of the last entry given before, and it returns the
-// last given by w (or last).
-func (ls *Lines) watchGone(ctx context.Context, w jetstream.KeyWatcher, last uint64, gone func(folded string) (chat.Line, bool), left func(name, room string)) uint64 {
-	for {
-		var e jetstream.KeyValueEntry
-		var ok bool
-		select {
-		case <-ctx.Done():
-			return last
-		case e, ok = <-w.Updates():
-		}
-		if !ok { // the watch's subscription closed: receiving again would spin
-			if ctx.Err() == nil {
-				ls.log.Warn("watch names online ended; watching again", "from", last+1)
-			}
-			return last
-		}
-		if e == nil {
-			continue
-		}
-		last = e.Revision()
-		if e.Operation() != jetstream.KeyValuePurge {
-			continue
+	return watch(ctx, ls.log, kv, "names online", []jetstream.WatchOpt{jetstream.UpdatesOnly(), jetstream.MetaOnly()}, func(e jetstream.KeyValueEntry) {
+		if e == nil || e.Operation() != jetstream.KeyValuePurge {
+			return
 		}
 		name, ok := unkey(e.Key())
 		if !ok {
-			continue
+			return
 		}
 		l, ok := gone(name)
 		if !ok {
-			continue
+			return
 		}
 		ack, err := ls.publish(ctx, l, "gone."+e.Key()+"."+strconv.FormatUint(e.Revision(), 10))
 		if err != nil {
 			ls.log.Warn("leave of a name gone not published", "key", e.Key(), "err", err)
-			continue
+			return
 		}
 		if !ack.Duplicate {
 			left(l.From, l.Room)
 		}
-	}
+	})
 }

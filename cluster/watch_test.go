@@ -1,4 +1,4 @@
-package cluster_test
+package cluster
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"chatserver/chat"
-	"chatserver/cluster"
 	"chatserver/cluster/clustertest"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -44,20 +43,21 @@ func (endedWatch) Stop() error                               { return nil }
 // part of the node: Node.Run); and once its connection is closed it
 // tries again at most once a second until it is stopped.
 func TestRunGoneWatchesAgain(t *testing.T) {
+	t.Parallel()
 	c := clustertest.Start(t, 3)
 	nc := c.Connect(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cluster.OpenNames(t.Context(), js, cluster.NamesConfig{Node: "a"}); err != nil {
+	if _, err := OpenNames(t.Context(), js, NamesConfig{Node: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	ls, err := cluster.OpenLines(t.Context(), js, cluster.LinesConfig{Node: "a"})
+	ls, err := OpenLines(t.Context(), js, LinesConfig{Node: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	real, err := js.KeyValue(t.Context(), cluster.NamesBucket)
+	real, err := js.KeyValue(t.Context(), NamesBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,10 +74,10 @@ func TestRunGoneWatchesAgain(t *testing.T) {
 	}()
 	deadline := time.After(20 * time.Second)
 	for live := false; !live; { // a name purged, as a dead node's is, until the watcher sees one
-		if _, err := real.Put(t.Context(), cluster.Key("anna"), []byte("b x")); err != nil {
+		if _, err := real.Put(t.Context(), Key("anna"), []byte("b x")); err != nil {
 			t.Fatal(err)
 		}
-		if err := real.Purge(t.Context(), cluster.Key("anna")); err != nil {
+		if err := real.Purge(t.Context(), Key("anna")); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -112,5 +112,63 @@ func TestRunGoneWatchesAgain(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("RunGone still running 5 s after its context ended")
+	}
+}
+
+// roomsSeen is a RoomsHub that sends the name of each room it is told of.
+type roomsSeen chan string
+
+func (h roomsSeen) RemoteRoom(r chat.RoomRecord)      { h <- r.Name }
+func (roomsSeen) RemoteRights(chat.SharedRights)      {}
+func (roomsSeen) RemoteBan(chat.BanRecord, uint64)    {}
+func (roomsSeen) RemoteUnban(string, string, uint64)  {}
+func (roomsSeen) RemoteMute(chat.MuteRecord, uint64)  {}
+func (roomsSeen) RemoteUnmute(string, string, uint64) {}
+
+// TestRoomsWatchAgain proves that the rooms' watcher (Rooms.Run, and
+// the identity's watchBucket, through the same watch) outlives a watch of
+// chat_rooms that ends under it: a room created after that is still in
+// this node's /rooms, where the watcher used to return an error, which
+// stopped every part of the node (Node.Run).
+func TestRoomsWatchAgain(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 3)
+	js, err := jetstream.New(c.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := OpenRooms(t.Context(), js, RoomsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := &endingKV{KeyValue: other.kv}
+	rs := &Rooms{kv: kv, log: orDiscard(nil)}
+	seen := make(roomsSeen, 10)
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- rs.Run(ctx, seen, nil) }()
+	for kv.watches.Load() < 2 { // the first ended; wait for the second
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned %v once its watch ended", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	if _, err := other.CreateRoom(t.Context(), chat.RoomRecord{Name: "Calm", Creator: "anna", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case name := <-seen:
+		if name != "Calm" {
+			t.Errorf("told of room %q, want Calm", name)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a room created after the watch ended was not told in 20 s")
 	}
 }
