@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -100,10 +101,9 @@ func joinCluster(ctx context.Context, cfg NATS, history int, log *slog.Logger) (
 		return nil, err
 	}
 	opts = append(opts, tlsOpts...)
-	url := strings.Join(cfg.URLs, ",")
-	nc, err := nats.Connect(url, opts...)
+	nc, err := nats.Connect(strings.Join(cfg.URLs, ","), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
+		return nil, fmt.Errorf("connect to nats %s: %w", redacted(cfg.URLs), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -174,6 +174,25 @@ func notReady(err error) bool {
 	var api *jetstream.APIError
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		(errors.As(err, &api) && api.ErrorCode == jsClusterNotAvailable)
+}
+
+// redacted returns urls comma-separated, each with the password of its
+// user info (nats://user:password@host) replaced by "xxxxx", for an error
+// that serve prints and logs keep.
+func redacted(urls []string) string {
+	out := make([]string, len(urls))
+	for i, s := range urls {
+		out[i] = s
+		if u, err := url.Parse(s); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				out[i] = u.Redacted()
+			} else { // a token alone: nats://token@host
+				u.User = url.User("xxxxx")
+				out[i] = u.String()
+			}
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // options are the nats.go options of t.

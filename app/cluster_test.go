@@ -88,14 +88,20 @@ func TestClusterNameRace(t *testing.T) {
 }
 
 // TestClusterUnreachable: a node whose NATS servers cannot be reached
-// fails to start, with an error that says so, and leaves its data folder
-// free.
+// fails to start, with an error that says so (naming the servers, but not
+// a password or token in their URLs: serve prints it, logs keep it), and
+// leaves its data folder free.
 func TestClusterUnreachable(t *testing.T) {
 	t.Parallel()
 	cfg := apptest.Config(t)
 	cfg.NATS = app.NATS{URLs: []string{"nats://127.0.0.1:1"}, Node: "a"}
 	if err := newFails(t, cfg); !strings.Contains(err.Error(), "nats://127.0.0.1:1") {
 		t.Fatalf("app.New with NATS out of reach = %v, want an error naming it", err)
+	}
+	cfg.NATS = app.NATS{URLs: []string{"nats://chat:hunter2@127.0.0.1:1", "nats://s3cr3ttoken@127.0.0.1:2"}, Node: "a"}
+	if err := newFails(t, cfg); strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "s3cr3ttoken") ||
+		!strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("app.New with NATS out of reach = %v, want an error naming the servers, not their passwords or tokens", err)
 	}
 	cfg.NATS = app.NATS{}
 	startAndStop(t, cfg) // as a single node on the same folder

@@ -158,7 +158,9 @@ func (c *Commands) Run(ctx context.Context, hub interface {
 	)
 	slots := make(chan struct{}, maxInFlight)
 	sub, err := c.nc.Subscribe(CommandSubject(c.node), func(m *nats.Msg) {
-		req, err := DecodeCommand(m.Data)
+		var req chat.RemoteRequest
+		err := errBadCommand // if decoding panicked (a panic in a NATS callback ends the process)
+		recovered(c.log, "a node command's decoding", func() { req, err = DecodeCommand(m.Data) })
 		if err != nil {
 			c.log.Warn("node command refused", "subject", m.Subject, "bytes", len(m.Data), "err", err)
 			if m.Reply != "" { // a request, not a bare publish: it waits for the answer
@@ -179,7 +181,9 @@ func (c *Commands) Run(ctx context.Context, hub interface {
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			c.respond(m, hub.Remote(req))
+			rep := chat.RemoteReply{Err: replyFailed}
+			recovered(c.log, "node command "+req.Verb, func() { rep = hub.Remote(req) })
+			c.respond(m, rep)
 		})
 	})
 	if err != nil {
@@ -195,6 +199,10 @@ func (c *Commands) Run(ctx context.Context, hub interface {
 	wg.Wait()
 	return nil
 }
+
+// replyFailed answers a request whose handling panicked (logged); the
+// asking node takes a code it does not know for not found.
+const replyFailed = "failed"
 
 // respond sends rep as the answer to m.
 func (c *Commands) respond(m *nats.Msg, rep chat.RemoteReply) {

@@ -330,13 +330,13 @@ func (id *Identity) Watch(ctx context.Context, hub *chat.Hub, ready func()) erro
 	namesRead, gbansRead := sync.OnceFunc(once.Done), sync.OnceFunc(once.Done) // also when a watch ends early
 	wg.Go(func() {
 		defer namesRead()
-		errs <- watchBucket(ctx, id.names, NameBindingsBucket, namesRead, func(e jetstream.KeyValueEntry) {
+		errs <- watchBucket(ctx, id.log, id.names, NameBindingsBucket, namesRead, func(e jetstream.KeyValueEntry) {
 			id.applyName(hub, e, nameOf)
 		})
 	})
 	wg.Go(func() {
 		defer gbansRead()
-		errs <- watchBucket(ctx, id.gbans, ServerBansBucket, gbansRead, func(e jetstream.KeyValueEntry) {
+		errs <- watchBucket(ctx, id.log, id.gbans, ServerBansBucket, gbansRead, func(e jetstream.KeyValueEntry) {
 			if e.Operation() != jetstream.KeyValuePut {
 				if name, ok := gbanNames[e.Key()]; ok {
 					delete(gbanNames, e.Key())
@@ -415,32 +415,18 @@ func (id *Identity) publishQueued(ctx context.Context) {
 }
 
 // watchBucket calls apply with every entry of kv, those there already
-// first, then each change, until ctx is done (nil) or the watch ends (an
-// error); ready once those there already were applied.
-func watchBucket(ctx context.Context, kv jetstream.KeyValue, bucket string, ready func(), apply func(jetstream.KeyValueEntry)) error {
-	w, err := kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch bucket %s: %w", bucket, err)
-	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			switch {
-			case !ok && ctx.Err() != nil:
-				return nil
-			case !ok:
-				return fmt.Errorf("watch bucket %s: ended", bucket)
-			case e == nil:
-				if ready != nil {
-					ready()
-					ready = nil
-				}
-			default:
-				apply(e)
-			}
+// first, then each change, until ctx is done (a watch that ends is started
+// again: watch); ready once those there already were applied. A panic in
+// apply skips that entry, logged to log.
+func watchBucket(ctx context.Context, log *slog.Logger, kv jetstream.KeyValue, bucket string, ready func(), apply func(jetstream.KeyValueEntry)) error {
+	return watch(ctx, log, kv, "bucket "+bucket, nil, func(e jetstream.KeyValueEntry) {
+		if e != nil {
+			recovered(log, "a record of bucket "+bucket, func() { apply(e) })
+			return
 		}
-	}
+		if ready != nil {
+			ready()
+			ready = nil
+		}
+	})
 }

@@ -226,8 +226,8 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 			continue
 		}
 		seq := md.Sequence.Stream
-		var l chat.Line
-		if err := json.Unmarshal(m.Data(), &l); err != nil {
+		l, err := DecodeLine(m.Data())
+		if err != nil {
 			ls.log.Warn("lines: bad line skipped", "seq", seq, "err", err)
 		} else {
 			deliver(l, seq, l.Node == ls.node, seq > last)
@@ -244,31 +244,21 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 // its own leave). For such a name still a member somewhere (gone, from
 // chat.Hub.Gone), this node records its departure (Depart): every node
 // tries, one succeeds and runs the leave hooks (left, chat.Hub.LeftElsewhere),
-// so the leave line goes out once.
+// so the leave line goes out once. A watch that ends under it is started
+// again (watch).
 func (ls *Lines) RunGone(ctx context.Context, kv jetstream.KeyValue, gone func(folded string) (chat.Departure, bool), left func(name, room string)) error {
-	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly(), jetstream.MetaOnly())
-	if err != nil {
-		return fmt.Errorf("watch names online: %w", err)
-	}
-	defer w.Stop()
-	for {
-		var e jetstream.KeyValueEntry
-		select {
-		case <-ctx.Done():
-			return nil
-		case e = <-w.Updates():
-		}
+	return watch(ctx, ls.log, kv, "names online", []jetstream.WatchOpt{jetstream.UpdatesOnly(), jetstream.MetaOnly()}, func(e jetstream.KeyValueEntry) {
 		if e == nil || e.Operation() != jetstream.KeyValuePurge {
-			continue
+			return
 		}
 		name, ok := unkey(e.Key())
 		if !ok {
-			continue
+			return
 		}
 		if d, ok := gone(name); ok {
 			ls.Depart(ctx, d, left)
 		}
-	}
+	})
 }
 
 // Depart records d, a member's departure, unless their session's roster

@@ -21,8 +21,9 @@ type Node struct {
 	rooms     *Rooms
 	lines     *Lines
 	commands  *Commands
-	nodes     *Nodes // this node's entry in the registry of the nodes alive (slice 6)
-	*Identity        // slice 5b: bindings, passwords, server bans, offline delivery
+	nodes     *Nodes       // this node's entry in the registry of the nodes alive (slice 6)
+	log       *slog.Logger // where a panic of the hub on a message from NATS is logged (recovered)
+	*Identity              // slice 5b: bindings, passwords, server bans, offline delivery
 }
 
 // NodeConfig says how a node joins.
@@ -61,7 +62,7 @@ func OpenNode(ctx context.Context, js jetstream.JetStream, cfg NodeConfig) (*Nod
 	if err := nodes.Register(ctx); err != nil {
 		return nil, fmt.Errorf("node %s: %w", cfg.Node, err)
 	}
-	return &Node{names: names, rooms: rooms, lines: lines, nodes: nodes, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger), Identity: identity}, nil
+	return &Node{names: names, rooms: rooms, lines: lines, nodes: nodes, commands: NewCommands(js.Conn(), names, cfg.Node, cfg.Logger), Identity: identity, log: orDiscard(cfg.Logger)}, nil
 }
 
 // HoldName is Names.HoldName.
@@ -118,8 +119,11 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 			}
 		})
 	}
-	run(func() error { return n.names.Run(ctx, hub.NameLost) })
-	run(func() error { return n.lines.RunGone(ctx, n.names.kv, hub.Gone, hub.LeftElsewhere) })
+	// A panic in the hub's handling of what NATS delivered skips that one
+	// message, logged (recovered), rather than end the node.
+	gone, left := guardGone(n.log, hub.Gone, hub.LeftElsewhere)
+	run(func() error { return n.names.Run(ctx, guardLost(n.log, hub.NameLost)) })
+	run(func() error { return n.lines.RunGone(ctx, n.names.kv, gone, left) })
 	ready = readyAfter(3, ready) // the rooms', the identity's and the lines'
 	roomsIn, linesIn := make(chan struct{}), make(chan struct{})
 	run(func() error {
@@ -136,7 +140,7 @@ func (n *Node) Run(ctx context.Context, hub *chat.Hub, ready func()) error {
 		case <-ctx.Done():
 			return nil
 		}
-		return n.lines.Run(ctx, hub.Deliver, func() { close(linesIn) })
+		return n.lines.Run(ctx, guardDeliver(n.log, hub.Deliver), func() { close(linesIn) })
 	})
 	run(func() error { // the members the roster read names but whose sessions are gone
 		select {

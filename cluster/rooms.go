@@ -122,16 +122,11 @@ func (rs *Rooms) Run(ctx context.Context, hub RoomsHub, ready func()) error {
 	if err != nil {
 		return err
 	}
-	w, err := rs.kv.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch bucket %s: %w", RoomsBucket, err)
-	}
-	defer w.Stop()
 	initial := true                     // until the rooms there were have been told
 	var early []jetstream.KeyValueEntry // bans and mutes among them, told after their rooms
 	caughtUp := func() {
 		for _, e := range early {
-			rs.timed(e, hub)
+			recovered(rs.log, "a room's record", func() { rs.timed(e, hub) })
 		}
 		early, initial = nil, false
 		if ready != nil {
@@ -142,28 +137,15 @@ func (rs *Rooms) Run(ctx context.Context, hub RoomsHub, ready func()) error {
 	if last == 0 {
 		caughtUp()
 	}
-	for {
-		var e jetstream.KeyValueEntry
-		var ok bool
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok = <-w.Updates():
-		}
-		if !ok {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("watch bucket %s: ended", RoomsBucket)
-		}
+	return watch(ctx, rs.log, rs.kv, "bucket "+RoomsBucket, nil, func(e jetstream.KeyValueEntry) {
 		if e == nil {
-			continue // the watch's end-of-initial marker
+			return // the watch's end-of-initial marker
 		}
-		rs.tell(e, hub, initial, &early)
+		recovered(rs.log, "a room's record", func() { rs.tell(e, hub, initial, &early) })
 		if initial && e.Revision() >= last {
 			caughtUp()
 		}
-	}
+	})
 }
 
 // tell tells hub of e: a room's record at once; a ban or mute at once, or,
