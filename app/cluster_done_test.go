@@ -12,8 +12,10 @@ import (
 	"chatserver/app"
 	"chatserver/app/apptest"
 	"chatserver/chat"
+	"chatserver/cluster"
 	"chatserver/cluster/clustertest"
 
+	"github.com/nats-io/nats.go/jetstream"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -58,8 +60,9 @@ type doneStory struct {
 // said at once by all three reach all three in one order (the screen's
 // message pane, the telnet lines, the bot's events, the /history); the
 // room's creator ops a user of another node and bans a user of a third,
-// who is moved out and kept out on every node. A NATS server shut down
-// mid-conversation loses and doubles nothing confirmed; a node killed
+// who is moved out and kept out on every node. The NATS server leading
+// the lines' stream shut down mid-conversation loses and doubles nothing
+// confirmed; a node killed
 // (its NATS connection cut, its users' connections dropped) loses its
 // users from the others' /users with one leave line each within 15 s,
 // their names free; every node stopped and started again on its data
@@ -78,7 +81,7 @@ func TestClusterDoneMeans(t *testing.T) {
 	s.meet()
 	heard := s.round(1, nil) // the room's lines in the order every member saw them
 	s.opAndBan()
-	heard = append(heard, s.round(2, func() { s.c.Shutdown(0) })...)
+	heard = append(heard, s.round(2, func() { s.c.Shutdown(s.linesLeader()) })...)
 	s.kill("c")
 	s.restart(heard)
 }
@@ -330,6 +333,33 @@ func telnetWhenFree(t *testing.T, addr, name string) *apptest.Client {
 		}
 		time.Sleep(100 * time.Millisecond) // the other node lets go after the connection closes
 	}
+}
+
+// linesLeader returns the index of the NATS server that leads the stream
+// of the rooms' lines: shutting it down makes the cluster elect another
+// leader while lines are being said, the hardest server to lose.
+func (s *doneStory) linesLeader() int {
+	t := s.t
+	js, err := jetstream.New(s.c.Connect(t))
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	st, err := js.Stream(t.Context(), cluster.LinesStream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", cluster.LinesStream, err)
+	}
+	info, err := st.Info(t.Context())
+	if err != nil || info.Cluster == nil {
+		t.Fatalf("stream %s's info: %v", cluster.LinesStream, err)
+	}
+	for i := range 3 {
+		if s.c.Server(i).Name() == info.Cluster.Leader {
+			t.Logf("shutting down %s, the leader of %s", info.Cluster.Leader, cluster.LinesStream)
+			return i
+		}
+	}
+	t.Fatalf("stream %s's leader %q is none of the cluster's servers", cluster.LinesStream, info.Cluster.Leader)
+	return -1
 }
 
 // kill kills node name as kill -9 would: its NATS connection is cut
