@@ -115,7 +115,7 @@ func (s *doneStory) meet() {
 
 	s.botty = loginBot(t, s.nodes["c"].SSH, "botty", s.botKey)
 	s.botty.Send("/switch den")
-	untilJSON(t, s.botty, "botty's join line in den", func(l apptest.JSONLine) bool {
+	untilJSON(t, s.botty, func(l apptest.JSONLine) bool {
 		return l.Type == "join" && l.Room == "den" && l.From == "botty"
 	})
 	s.anna.Until(joinLine("botty"))
@@ -251,14 +251,13 @@ func botSaid(t *testing.T, b *apptest.SSHJSON, n int) []string {
 func loginBot(t *testing.T, addr, name string, key gossh.Signer) *apptest.SSHJSON {
 	t.Helper()
 	b := apptest.DialSSHJSON(t, addr, name, key)
-	untilJSON(t, b, name+"'s login", func(l apptest.JSONLine) bool { return l.Type == "join" && l.From == name })
+	untilJSON(t, b, func(l apptest.JSONLine) bool { return l.Type == "join" && l.From == name })
 	return b
 }
 
-// untilJSON reads b's events until one satisfies ok, failing the test on
-// a refusal (a system line before the session ends) or after apptest.Wait
-// without an event.
-func untilJSON(t *testing.T, b *apptest.SSHJSON, what string, ok func(apptest.JSONLine) bool) apptest.JSONLine {
+// untilJSON reads b's events until one satisfies ok and returns it,
+// failing the test after apptest.Wait without an event.
+func untilJSON(t *testing.T, b *apptest.SSHJSON, ok func(apptest.JSONLine) bool) apptest.JSONLine {
 	t.Helper()
 	for {
 		if l := b.NextJSON(); ok(l) {
@@ -271,7 +270,7 @@ func untilJSON(t *testing.T, b *apptest.SSHJSON, what string, ok func(apptest.JS
 func botUsers(t *testing.T, b *apptest.SSHJSON) []apptest.JSONItem {
 	t.Helper()
 	b.Send("/users")
-	return untilJSON(t, b, "the answer to /users", func(l apptest.JSONLine) bool { return l.Type == "users" }).Items
+	return untilJSON(t, b, func(l apptest.JSONLine) bool { return l.Type == "users" }).Items
 }
 
 // opAndBan: anna (node a) makes bob (node b) an admin of den, which every
@@ -294,7 +293,7 @@ func (s *doneStory) opAndBan() {
 	troll.Until("<helperbot> You've been banned from the 'den' room. You've been returned to 'chat'.")
 	s.anna.Until("<helperbot> troll is banned from 'den'.")
 	s.bob.WaitText("troll has left the chat room!")
-	untilJSON(t, s.botty, "troll's leave line", func(l apptest.JSONLine) bool { return l.Type == "leave" && l.From == "troll" })
+	untilJSON(t, s.botty, func(l apptest.JSONLine) bool { return l.Type == "leave" && l.From == "troll" })
 	troll.Send("/room")
 	if l := nextLine(troll); l != roomLine("chat") {
 		t.Fatalf("troll's /room after the ban = %q, want %q", l, roomLine("chat"))
@@ -424,7 +423,7 @@ func (s *doneStory) restart(heard []string) {
 
 	bot := loginBot(t, s.nodes["c"].SSH, "botty", s.botKey)
 	bot.Send("/switch den")
-	untilJSON(t, bot, "botty's join line in den", func(l apptest.JSONLine) bool { return l.Type == "join" && l.Room == "den" && l.From == "botty" })
+	untilJSON(t, bot, func(l apptest.JSONLine) bool { return l.Type == "join" && l.Room == "den" && l.From == "botty" })
 	bot.Send("/history 200")
 	var got []string
 	for len(got) < len(heard) {
