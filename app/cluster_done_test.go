@@ -62,11 +62,11 @@ type doneStory struct {
 // room's creator ops a user of another node and bans a user of a third,
 // who is moved out and kept out on every node. The NATS server leading
 // the lines' stream shut down mid-conversation loses and doubles nothing
-// confirmed; a node killed
-// (its NATS connection cut, its users' connections dropped) loses its
-// users from the others' /users with one leave line each within 15 s,
-// their names free; every node stopped and started again on its data
-// has the room, its admins, its ban and its history.
+// confirmed; a node killed (its NATS connection cut, its users'
+// connections dropped) loses its users from the others' /users with one
+// leave line each within 15 s, their names free; every node stopped and
+// started again on its data has the room, its admins, its ban and its
+// history.
 func TestClusterDoneMeans(t *testing.T) {
 	t.Parallel()
 	s := &doneStory{t: t, c: clustertest.Start(t, 3), dirs: map[string]string{}, nodes: map[string]*apptest.Server{},
