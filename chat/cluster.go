@@ -277,6 +277,8 @@ func (h *Hub) Deliver(l Line, seq uint64, mine, live bool) {
 		r := h.rooms[Fold(l.Room)]
 		if r != nil {
 			h.applyRoster(r, l)
+		} else {
+			h.keepEarly(l)
 		}
 		h.mu.Unlock()
 		if r != nil {
@@ -419,6 +421,40 @@ func (h *Hub) applyRoster(r *room, l Line) {
 
 // maxShared bounds a room's shared members (room.shared).
 const maxShared = 100_000
+
+// maxEarly bounds the roster events kept for rooms not known yet
+// (Hub.early); past it they are dropped, logged.
+const maxEarly = 10_000
+
+// keepEarly keeps the roster event l of a room this hub does not have
+// yet, for addRoom to apply once it does: in a race for a new room, the
+// loser's node enters the room as soon as the cluster said who won, and
+// its entry may reach the winner's node before that node added the room
+// (after its store wrote it); dropped, the entrant would be missing from
+// /users there for good. The caller holds h.mu for writing.
+func (h *Hub) keepEarly(l Line) {
+	if h.nEarly >= maxEarly {
+		h.log.Warn("roster event of an unknown room dropped", "room", LogName(l.Room), "user", LogName(l.From), "event", l.Roster)
+		return
+	}
+	if h.early == nil {
+		h.early = map[string][]Line{}
+	}
+	key := Fold(l.Room)
+	h.early[key] = append(h.early[key], l)
+	h.nEarly++
+}
+
+// applyEarly applies to r, just added, the roster events kept for it
+// (keepEarly), in their order. The caller holds h.mu for writing.
+func (h *Hub) applyEarly(r *room) {
+	key := Fold(r.name)
+	for _, l := range h.early[key] {
+		h.applyRoster(r, l)
+	}
+	h.nEarly -= len(h.early[key])
+	delete(h.early, key)
+}
 
 // sharedOrder returns the members of r on every node, in the order the
 // stream put their entries, each once: this node's as their sessions,

@@ -128,6 +128,12 @@ type Hub struct {
 	sessionIDs atomic.Uint64 // the last Session.rid given, from a clock reading at New
 	// delivered is how far the cluster's lines were delivered here (Deliver).
 	delivered seqWait
+	// early holds, by folded room name, the roster events the cluster
+	// delivered for a room this hub did not have yet (its creator's node
+	// adds it after the cluster's record and its store), in their order;
+	// addRoom applies them. Under mu; at most maxEarly in all.
+	early  map[string][]Line
+	nEarly int
 }
 
 // room is one chat room.
@@ -324,6 +330,7 @@ func (h *Hub) addRoom(name, creator string, created time.Time) *room {
 	h.roomLike.add(skeletons(Fold(name)), Fold(name))
 	h.order = append(h.order, r)
 	h.roomList.Store(nil)
+	h.applyEarly(r)
 	return r
 }
 
