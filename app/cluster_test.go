@@ -126,10 +126,25 @@ func TestClusterNameLost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("names bucket: %v", err)
 	}
-	if err := kv.Purge(t.Context(), cluster.Key(chat.Fold("anna"))); err != nil {
-		t.Fatalf("purge anna's key: %v", err)
+	// Node a's next heartbeat finds the key gone and takes it again if
+	// it is still free: node b's login tries again (purging it again)
+	// until it is first.
+	onB := apptest.Dial(t, nodes[1].Telnet)
+	onB.Welcome()
+	deadline := time.Now().Add(apptest.Wait)
+	for {
+		if err := kv.Purge(t.Context(), cluster.Key(chat.Fold("anna"))); err != nil {
+			t.Fatalf("purge anna's key: %v", err)
+		}
+		onB.Send("anna")
+		l := onB.Next()
+		if l == "<system> Logging in as anna" {
+			break
+		}
+		if l != "<system> "+chat.RefusalText(chat.ErrNameTaken) || time.Now().After(deadline) {
+			t.Fatalf("node b's login of anna once purged = %q, want the login line", l)
+		}
 	}
-	apptest.Login(t, nodes[1].Telnet, "anna")
 
 	onA.Until("<system> " + chat.RefusalText(chat.ErrNameTaken))
 	onA.Closed()

@@ -92,3 +92,26 @@ func TestClusterLinesRoomFirstKnown(t *testing.T) {
 		t.Fatalf("bob's /history in lounge = %q, want anna's first line", got)
 	}
 }
+
+// TestClusterRosterBeforeRoom: a roster event for a room the hub does not
+// have yet (the winner of a race for a new room adds it only after the
+// cluster and its store said yes; the loser's node may have entered it
+// and said so by then) is applied once the room comes: the entrant is in
+// /users, in the order of the stream, before the room's creator.
+func TestClusterRosterBeforeRoom(t *testing.T) {
+	sn := &sharedNames{holder: map[string]string{}, holds: map[string]int{}}
+	ll := &loopLines{nodeNames: nodeNames{sn, "a"}}
+	h := chattest.NewHub(t, chat.Config{Cluster: ll})
+	ll.hub = h
+	h.Deliver(chat.Line{Room: "Lounge", From: "bob", Roster: chat.RosterEnter, Node: "b", ID: "1"}, 1, false, true)
+	h.Deliver(chat.Line{Room: "Lounge", From: "cy", Roster: chat.RosterEnter, Node: "b", ID: "2"}, 2, false, true)
+	h.Deliver(chat.Line{Room: "Lounge", From: "cy", Roster: chat.RosterLeave, Node: "b", ID: "2"}, 3, false, true)
+	h.RemoteRoom(chat.RoomRecord{Name: "lounge", Creator: "anna"})
+	var names []string
+	for _, m := range h.Members("lounge") {
+		names = append(names, m.Name)
+	}
+	if !slices.Equal(names, []string{"bob"}) {
+		t.Fatalf("lounge's members once the room came = %q, want bob, who entered before it came here", names)
+	}
+}

@@ -69,3 +69,8 @@ func (h *Hub) OwnedBy(name, keyID string) bool {
 	defer h.mu.RUnlock()
 	return h.ownedBy(key, keyID, h.now())
 }
+
+// LiftBan is this node's own lift of the ban of the folded name from the
+// folded room, the record deleted in the cluster being at revision rev
+// (what sharedTimed.DeleteBan does once the cluster said yes).
+func (h *Hub) LiftBan(room, name string, rev uint64) { h.liftBan(room, name, rev, false) }

@@ -102,18 +102,28 @@ func (h *Hub) joined(s *Session) {
 	}
 }
 
-// announceLeave gives the room g left its leave lines, unless the hub is
-// shutting down (when nobody leaves with a line), then lets the login that
-// replaced it announce its join.
+// announceLeave gives the room g left its leave lines, unless they would
+// reach nobody (quietLeave), then lets the login that replaced it announce
+// its join.
 func (h *Hub) announceLeave(g *ghost) {
 	h.shareRoster(g.s, g.room, RosterLeave)
 	h.mu.RLock()
 	closing := h.closing
 	h.mu.RUnlock()
-	if !closing {
+	if !h.quietLeave(closing) {
 		h.leaveLines(g.s, g.room)
 	}
 	close(g.left)
+}
+
+// quietLeave reports whether a user leaving now leaves without leave
+// lines: while a single node shuts down, when everyone leaves and nobody
+// is left to read them. A node of a cluster that carries lines still
+// sends them while it shuts down (drains), so that the members on the
+// other nodes see its users leave at once, not once their names' time to
+// live ran out (cluster.Lines.RunGone, for a node that died).
+func (h *Hub) quietLeave(closing bool) bool {
+	return closing && h.lines == nil
 }
 
 // awaitLeaves waits until the leave lines of the sessions the login of s
@@ -153,8 +163,8 @@ func (h *Hub) logOut(s *Session) *room {
 }
 
 // loggedOut finishes logOut with no lock held: the outbox of s closes and,
-// unless the hub is closing, the room r s left (if any, and not nil) gets
-// the plugins' leave lines. Why, if not "", and args are logged with it.
+// unless the leave is quiet (quietLeave: a single node closing), the room
+// r s left (if any, and not nil) gets the plugins' leave lines. Why, if not "", and args are logged with it.
 func (h *Hub) loggedOut(s *Session, r *room, closing bool, why string, args ...any) {
 	s.out.Close()
 	log := []any{"user", LogName(s.name), "door", s.door, "addr", s.addr}
@@ -163,7 +173,7 @@ func (h *Hub) loggedOut(s *Session, r *room, closing bool, why string, args ...a
 	}
 	h.log.Info("logout", log...)
 	h.shareRoster(s, r, RosterLeave)
-	if closing || r == nil {
+	if h.quietLeave(closing) || r == nil {
 		return
 	}
 	h.leaveLines(s, r)

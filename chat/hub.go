@@ -492,7 +492,8 @@ func (h *Hub) login(ctx context.Context, name string, opt LoginOptions) (*Sessio
 
 // Shutdown tells every user the server is shutting down and closes their
 // outboxes; their doors then close the connections. Later logins fail with
-// ErrShutdown, and leaving users cause no leave lines.
+// ErrShutdown, and leaving users cause no leave lines, but on a node of a
+// cluster, whose users' rooms have members on other nodes (quietLeave).
 func (h *Hub) Shutdown() {
 	h.mu.Lock()
 	h.closing = true

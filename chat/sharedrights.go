@@ -108,6 +108,12 @@ func (r *room) fresh(k string, rev uint64, watched, lifted bool) bool {
 	case watched && lifted && rev > last:
 		delete(r.timedRevs, k) // nothing older can come any more
 		return true
+	case !watched && lifted && rev == last:
+		// This node's own lift of the very record it has: news at once
+		// (the user who lifted it and the one lifted, if here, see it in
+		// the answer), and rev stays, so that the watcher's late news of
+		// that record cannot put it back before its deletion comes.
+		return true
 	case rev <= last:
 		return false
 	}

@@ -49,3 +49,33 @@ func TestRemoteRevisions(t *testing.T) {
 		t.Errorf("eve may not enter den, lifted at revision 13")
 	}
 }
+
+// TestOwnLiftAtOnce: a ban lifted by this node (an admin's /unban here)
+// lets the user in at once, before the watcher gives the deletion, and
+// the watcher's late news of the lifted record does not put it back; the
+// deletion, then a new ban, come through as usual.
+func TestOwnLiftAtOnce(t *testing.T) {
+	sn := &sharedNames{holder: map[string]string{}, holds: map[string]int{}}
+	h := chattest.NewHub(t, chat.Config{Cluster: sn.node("a")})
+	h.RemoteRoom(chat.RoomRecord{Name: "den", Creator: "anna"})
+	room, eve := chat.Fold("den"), chat.Fold("eve")
+	h.RemoteBan(chat.BanRecord{Room: "den", Name: "eve"}, 10)
+
+	h.LiftBan(room, eve, 10)
+	if !h.CanEnter("den", "eve") {
+		t.Fatalf("eve may not enter den once this node lifted her ban of revision 10")
+	}
+	h.RemoteBan(chat.BanRecord{Room: "den", Name: "eve"}, 10) // the watcher, late
+	if !h.CanEnter("den", "eve") {
+		t.Fatalf("the watcher's late news of the lifted ban put it back")
+	}
+	h.RemoteUnban(room, eve, 11) // the deletion
+	h.RemoteBan(chat.BanRecord{Room: "den", Name: "eve"}, 12)
+	if h.CanEnter("den", "eve") {
+		t.Fatalf("eve may enter den, banned again at revision 12")
+	}
+	h.LiftBan(room, eve, 11) // a lift read from a replica behind: not this record
+	if h.CanEnter("den", "eve") {
+		t.Fatalf("a lift of revision 11 undid the ban of revision 12")
+	}
+}
