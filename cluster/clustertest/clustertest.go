@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,11 +37,13 @@ const (
 var running = make(chan struct{}, max(4, 2*runtime.GOMAXPROCS(0)))
 
 // Cluster is a running in-process JetStream cluster. Its methods are
-// safe for concurrent use, but Shutdown is meant for the test's own
-// goroutine.
+// safe for concurrent use, but Shutdown and Restart are meant for the
+// test's own goroutine.
 type Cluster struct {
 	tb      testing.TB
+	mu      sync.Mutex
 	servers []*server.Server
+	opts    []*server.Options // each server's, its client port fixed once it started (Restart)
 }
 
 // Start starts an n-server JetStream cluster named "chat" (n ≥ 1; 3 for
@@ -90,11 +93,13 @@ func Start(tb testing.TB, n int) *Cluster {
 		}
 		s.Start() // does not block
 		c.servers = append(c.servers, s)
+		c.opts = append(c.opts, opts)
 	}
-	for _, s := range c.servers {
+	for i, s := range c.servers {
 		if !s.ReadyForConnections(readyTimeout) {
 			tb.Fatalf("clustertest: server %s not ready within %v", s.Name(), readyTimeout)
 		}
+		c.opts[i].Port = s.Addr().(*net.TCPAddr).Port
 	}
 	if err := c.awaitMetaLeader(tb.Context()); err != nil {
 		tb.Fatalf("clustertest: %v", err)
@@ -151,6 +156,8 @@ func (c *Cluster) awaitMetaLeader(ctx context.Context) error {
 
 // URLs returns the client URLs of the servers still running, in order.
 func (c *Cluster) URLs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var urls []string
 	for _, s := range c.servers {
 		if s.Running() {
@@ -165,18 +172,54 @@ func (c *Cluster) URLs() []string {
 func (c *Cluster) URL() string { return strings.Join(c.URLs(), ",") }
 
 // Server returns the i-th server (0-based), for a test that inspects it.
-func (c *Cluster) Server(i int) *server.Server { return c.servers[i] }
+func (c *Cluster) Server(i int) *server.Server {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.servers[i]
+}
 
 // Shutdown stops the i-th server (0-based) and waits until it has stopped:
 // a NATS server of the cluster lost. The others elect new leaders.
 func (c *Cluster) Shutdown(i int) {
-	s := c.servers[i]
+	s := c.Server(i)
 	s.Shutdown()
 	s.WaitForShutdown()
 }
 
+// Restart starts the i-th server again, after Shutdown(i), on its client
+// port and store folder, and returns once it accepts clients and, if
+// every server runs again, the cluster has a JetStream meta leader: clients reconnect to the URL they
+// had, and find what JetStream stored before. It fails the test if the
+// server does not come back.
+func (c *Cluster) Restart(i int) {
+	c.tb.Helper()
+	if c.Server(i).Running() {
+		c.tb.Fatalf("clustertest.Restart(%d): the server is running", i)
+	}
+	s, err := server.NewServer(c.opts[i])
+	if err != nil {
+		c.tb.Fatalf("clustertest: new server %s again: %v", c.opts[i].ServerName, err)
+	}
+	s.Start()
+	c.mu.Lock()
+	c.servers[i] = s
+	c.mu.Unlock()
+	if !s.ReadyForConnections(readyTimeout) {
+		c.tb.Fatalf("clustertest: server %s not ready again within %v", s.Name(), readyTimeout)
+	}
+	if len(c.URLs()) < len(c.opts) {
+		return // no meta leader to wait for while others are down
+	}
+	if err := c.awaitMetaLeader(c.tb.Context()); err != nil {
+		c.tb.Fatalf("clustertest: after restarting %s: %v", s.Name(), err)
+	}
+}
+
 func (c *Cluster) shutdownAll() {
-	for i := range c.servers {
+	c.mu.Lock()
+	n := len(c.servers)
+	c.mu.Unlock()
+	for i := range n {
 		c.Shutdown(i)
 	}
 }
