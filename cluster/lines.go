@@ -89,7 +89,12 @@ func roomSubject(l chat.Line) string {
 // Publish records l (chat.ClusterLines): it returns the line's stream
 // sequence once the stream acknowledged it, retrying a try that got no
 // answer with the same message id until ctx is done, so a line is stored
-// once whatever was lost on the way.
+// once whatever was lost on the way. A user's line (chat.KindChat) while
+// the connection is down is refused at once (chat.ErrCutOff), never put
+// in nats.go's reconnect buffer, where it would be stored once the
+// connection is back although its sender was told it was not sent; one
+// handed on before the connection went down is tried again, with its
+// id, only once it is back (cluster/DESIGN.md, "Reconnect").
 func (ls *Lines) Publish(ctx context.Context, l chat.Line) (uint64, error) {
 	ack, err := ls.publish(ctx, l, ls.idBase+strconv.FormatUint(ls.n.Add(1), 10))
 	if err != nil {
@@ -106,7 +111,17 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string) (*jetstrea
 		return nil, fmt.Errorf("publish line: %w", err)
 	}
 	subj := roomSubject(l)
-	for {
+	nc := ls.js.Conn()
+	said := l.Kind == chat.KindChat && l.Roster == ""
+	for tried := false; ; tried = true {
+		if said && !nc.IsConnected() {
+			if !tried {
+				return nil, fmt.Errorf("publish line to %s: %w", subj, chat.ErrCutOff)
+			}
+			if err := awaitConnected(ctx, nc); err != nil {
+				return nil, fmt.Errorf("publish line to %s: %w", subj, err)
+			}
+		}
 		tctx, cancel := context.WithTimeout(ctx, publishTry)
 		ack, err := ls.js.Publish(tctx, subj, data, jetstream.WithMsgID(id))
 		cancel()
@@ -125,12 +140,46 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string) (*jetstrea
 	}
 }
 
+// reconnectPoll is how often a line handed on before the connection was
+// lost looks whether it is back.
+const reconnectPoll = 50 * time.Millisecond
+
+// awaitConnected returns nil once nc is connected, or ctx's error.
+func awaitConnected(ctx context.Context, nc *nats.Conn) error {
+	for !nc.IsConnected() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("still cut off: %w", ctx.Err())
+		case <-time.After(reconnectPoll):
+		}
+	}
+	return nil
+}
+
+// linesHeartbeat is how often the server tells the node's consumer it is
+// alive while no line comes: a consumer lost (with its NATS server, or
+// with the whole cluster's restart) is found out after two missed
+// heartbeats and made again from the line after the last one delivered.
+const linesHeartbeat = time.Second
+
+// consumerTry bounds one try to make the node's consumer: a try that got
+// no answer (the stream's leader being elected again) is retried, where
+// nats.go's ordered consumer waits 10 s for each of its own.
+const consumerTry = 2 * time.Second
+
+// consumerIdle is how long the server keeps a consumer nobody pulls from
+// (one left behind by a node cut off, or killed).
+const consumerIdle = time.Minute
+
 // Run gives every line of the stream to deliver, in the stream's order,
-// until ctx is done: an ordered consumer from the stream's start, which
-// resumes by itself from its last sequence after a lost server. The lines
-// there were when it started (up to the stream's last sequence then) are
-// history only (live false); ready, if not nil, is called once they have
-// been given. A line that does not decode is logged and skipped.
+// until ctx is done. The lines there were when it started (up to the
+// stream's last sequence then) are history only (live false); ready, if
+// not nil, is called once they have been given. A line that does not
+// decode is logged and skipped. Its consumer is the node's own, made
+// again from the line after the last one delivered whenever it is lost
+// (a NATS server gone, the connection lost and back, a gap in its
+// deliveries): no line is missed or given twice (cluster/DESIGN.md,
+// "Reconnect").
 func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, mine, live bool), ready func()) error {
 	info, err := ls.stream.Info(ctx)
 	if err != nil {
@@ -147,42 +196,97 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 	if last == 0 {
 		markReady()
 	}
-	oc, err := ls.js.OrderedConsumer(ctx, LinesStream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{linesSubjects}, DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return fmt.Errorf("lines: consumer: %w", err)
-	}
-	it, err := oc.Messages()
-	if err != nil {
-		return fmt.Errorf("lines: consume: %w", err)
-	}
-	defer it.Stop()
-	defer context.AfterFunc(ctx, it.Stop)()
-	for {
-		m, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			ls.log.Warn("lines: next", "err", err)
-			continue
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			ls.log.Warn("lines: metadata", "err", err)
-			continue
-		}
-		seq := md.Sequence.Stream
+	next := uint64(1) // the sequence of the next line to give
+	give := func(m jetstream.Msg, seq uint64) {
 		var l chat.Line
 		if err := json.Unmarshal(m.Data(), &l); err != nil {
 			ls.log.Warn("lines: bad line skipped", "seq", seq, "err", err)
 		} else {
 			deliver(l, seq, l.Node == ls.node, seq > last)
 		}
+		next = seq + 1
 		if seq >= last {
 			markReady()
 		}
+	}
+	for {
+		err := ls.consume(ctx, next, give)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, nats.ErrConnectionClosed):
+			return fmt.Errorf("lines: %w", err)
+		}
+		ls.log.Warn("lines: consumer lost, resuming", "from", next, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(reconnectPoll):
+		}
+	}
+}
+
+// consume makes a consumer of every room's lines from the sequence from
+// and gives each line to give, in order, until ctx is done (nil) or the
+// consumer is lost (the error says how). It deletes the consumer when it
+// returns, if it can, on a goroutine of its own that ends within
+// consumerTry.
+func (ls *Lines) consume(ctx context.Context, from uint64, give func(m jetstream.Msg, seq uint64)) error {
+	if c := ls.js.Conn(); c.IsClosed() {
+		return nats.ErrConnectionClosed
+	}
+	if err := awaitConnected(ctx, ls.js.Conn()); err != nil {
+		return err
+	}
+	tctx, cancel := context.WithTimeout(ctx, consumerTry)
+	cons, err := ls.stream.CreateOrUpdateConsumer(tctx, jetstream.ConsumerConfig{
+		FilterSubjects:    []string{linesSubjects},
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       from,
+		AckPolicy:         jetstream.AckNonePolicy,
+		MemoryStorage:     true,
+		Replicas:          1,
+		InactiveThreshold: consumerIdle,
+	})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("make the consumer from %d: %w", from, err)
+	}
+	defer func() { // off the way of the next consumer: a lost server's answers may take consumerTry
+		go func() {
+			dctx, cancel := context.WithTimeout(context.Background(), consumerTry)
+			defer cancel()
+			ls.stream.DeleteConsumer(dctx, cons.CachedInfo().Name) // else gone once idle for consumerIdle
+		}()
+	}()
+	it, err := cons.Messages(jetstream.PullHeartbeat(linesHeartbeat), jetstream.WithMessagesErrOnMissingHeartbeat(true))
+	if err != nil {
+		return fmt.Errorf("consume from %d: %w", from, err)
+	}
+	defer it.Stop()
+	defer context.AfterFunc(ctx, it.Stop)()
+	var delivered uint64 // the consumer's count of messages given
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("next line: %w", err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("line's metadata: %w", err)
+		}
+		if md.Sequence.Consumer != delivered+1 { // one missed: go on from the last given
+			return fmt.Errorf("consumer gave message %d after %d", md.Sequence.Consumer, delivered)
+		}
+		delivered = md.Sequence.Consumer
+		if md.Sequence.Stream < from { // given already
+			continue
+		}
+		give(m, md.Sequence.Stream)
+		from = md.Sequence.Stream + 1
 	}
 }
 
