@@ -13,20 +13,20 @@ import (
 	"chatserver/cluster/clustertest"
 )
 
-// startCutNode starts node name of c on the URLs of the given servers
-// only, with bucket and stream replicas as the cluster has servers, the
-// default names' TTL (longer than the cuts of these tests) and /readyz.
-func startCutNode(t *testing.T, c *clustertest.Cluster, name string, servers ...int) *apptest.Server {
+// startCutNode starts node name of c on the given NATS URLs only, with
+// bucket and stream replicas as the cluster has servers, the names' TTL
+// ttl (the default if 0: longer than the cuts of these tests) and
+// /readyz.
+func startCutNode(t *testing.T, c *clustertest.Cluster, name string, ttl time.Duration, urls ...string) *apptest.Server {
 	t.Helper()
-	var urls []string
-	for _, i := range servers {
-		urls = append(urls, c.Server(i).ClientURL())
-	}
 	cfg := apptest.Config(t)
 	cfg.MetricsAddr = "127.0.0.1:0"
-	cfg.NATS = app.NATS{URLs: urls, Node: name, Replicas: min(3, len(c.URLs()))}
+	cfg.NATS = app.NATS{URLs: urls, Node: name, NameTTL: ttl, Replicas: min(3, len(c.URLs()))}
 	return apptest.Start(t, cfg)
 }
+
+// urlOf is the client URL of c's i-th server.
+func urlOf(c *clustertest.Cluster, i int) string { return c.Server(i).ClientURL() }
 
 // sayTo has from say each of lines, and to get them, in order.
 func sayTo(from, to *apptest.Client, name string, lines ...string) {
@@ -57,8 +57,8 @@ func readyzIs(t *testing.T, n *apptest.Server, code int) {
 func TestClusterReconnectLines(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
-	a := startCutNode(t, c, "a", 0)
-	b := startCutNode(t, c, "b", 1, 2)
+	a := startCutNode(t, c, "a", 0, urlOf(c, 0))
+	b := startCutNode(t, c, "b", 0, urlOf(c, 1), urlOf(c, 2))
 	anna := clusterLogin(t, a.Telnet, "anna")
 	bob := clusterLogin(t, b.Telnet, "bob")
 	anna.Until("<helperbot> bob has joined the chat room!")
@@ -87,8 +87,8 @@ func TestClusterReconnectLines(t *testing.T) {
 func TestClusterCutOff(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 1)
-	a := startCutNode(t, c, "a", 0)
-	b := startCutNode(t, c, "b", 0)
+	a := startCutNode(t, c, "a", 0, c.URL())
+	b := startCutNode(t, c, "b", 0, c.URL())
 	anna := clusterLogin(t, a.Telnet, "anna")
 	bob := clusterLogin(t, b.Telnet, "bob")
 	anna.Until("<helperbot> bob has joined the chat room!")
@@ -132,5 +132,59 @@ func TestClusterCutOff(t *testing.T) {
 	}
 	if want := []string{"<anna> before", "<anna> after", "<bob> again"}; !slices.Equal(h, want) {
 		t.Errorf("/history = %q, want %q: the lines said, once, and none refused while cut off", h, want)
+	}
+}
+
+// TestClusterNodeCutOff: node A alone is cut off from NATS (its
+// connection goes through a proxy that closes it and refuses new ones)
+// for two seconds, past the refreshes of its names but within their TTL,
+// while node B goes on. A's user is told, and a line they say meanwhile
+// is refused at once; B's user chats on and still finds them in /users,
+// with no leave line. Once A is back, its user is told, gets what B's user
+// said meanwhile, once, in order, and both chat again; nobody sees a
+// leave or join line, nor a line twice.
+func TestClusterNodeCutOff(t *testing.T) {
+	t.Parallel()
+	c := clustertest.Start(t, 1)
+	p := c.Proxy(0)
+	const ttl = 6 * time.Second
+	a := startCutNode(t, c, "a", ttl, p.URL())
+	b := startCutNode(t, c, "b", ttl, c.URL())
+	anna := clusterLogin(t, a.Telnet, "anna")
+	bob := clusterLogin(t, b.Telnet, "bob")
+	anna.Until("<helperbot> bob has joined the chat room!")
+	sayTo(anna, bob, "anna", "before")
+	both := []string{"<helperbot> Current online users:", "<helperbot> 1. anna", "<helperbot> 2. bob"}
+
+	p.Cut()
+	anna.Expect("<system> " + chat.TextConnectionLost)
+	readyzIs(t, a, 503)
+	anna.Send("while cut")
+	anna.Expect("<system> " + chat.TextNotSent)
+	bob.Send("meanwhile 1")
+	bob.Send("/me meanwhile 2")
+	bob.Send("/users")
+	bob.Expect(both...)
+	time.Sleep(ttl / 3) // the cut lasts past a refresh of anna's name (every ttl/4), within its TTL
+	bob.Send("/users")
+	bob.Expect(both...)
+	bob.Quiet() // no leave line of anna, no error for bob's lines
+
+	p.Restore()
+	var got []string
+	for !slices.Contains(got, "<system> "+chat.TextReconnected) || !slices.Contains(got, "* bob meanwhile 2") {
+		got = append(got, anna.Next())
+	}
+	got = slices.DeleteFunc(got, func(l string) bool { return l == "<system> "+chat.TextReconnected })
+	if want := []string{"<bob> meanwhile 1", "* bob meanwhile 2"}; !slices.Equal(got, want) {
+		t.Fatalf("anna got %q after the cut, want %q", got, want)
+	}
+	readyzIs(t, a, 200)
+	sayTo(anna, bob, "anna", "after")
+	sayTo(bob, anna, "bob", "again")
+	for _, u := range []*apptest.Client{anna, bob} {
+		u.Send("/users")
+		u.Expect(both...)
+		u.Quiet() // nothing twice, no leave or join line, "while cut" never came
 	}
 }

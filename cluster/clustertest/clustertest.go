@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"strconv"
@@ -263,4 +264,99 @@ func Eventually(ctx context.Context, within time.Duration, f func(ctx context.Co
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Proxy is a TCP proxy in front of one server's client port: a node
+// connected through it (its URL only) can be cut off from the cluster
+// while every other client stays connected, and let back in.
+type Proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  map[net.Conn]struct{}
+}
+
+// Proxy starts a proxy to the i-th server's client port, closed when the
+// test ends. A one-server cluster advertises no other URL, so a client of
+// the proxy's URL reconnects through it only.
+func (c *Cluster) Proxy(i int) *Proxy {
+	c.tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.tb.Fatalf("clustertest: proxy listen: %v", err)
+	}
+	p := &Proxy{ln: ln, target: c.Server(i).Addr().String(), conns: map[net.Conn]struct{}{}}
+	done := make(chan struct{})
+	go p.serve(done)
+	c.tb.Cleanup(func() {
+		ln.Close()
+		<-done
+		p.Cut()
+	})
+	return p
+}
+
+// URL is the proxy's client URL.
+func (p *Proxy) URL() string { return "nats://" + p.ln.Addr().String() }
+
+// Cut closes every connection through the proxy and refuses new ones
+// (they are closed as soon as accepted) until Restore.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for conn := range p.conns {
+		conn.Close()
+	}
+	clear(p.conns)
+}
+
+// Restore lets connections through the proxy again.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	p.cut = false
+	p.mu.Unlock()
+}
+
+// serve accepts until the listener is closed, then closes done.
+func (p *Proxy) serve(done chan struct{}) {
+	defer close(done)
+	for {
+		in, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.pipe(in)
+	}
+}
+
+// pipe copies between in and a new connection to the server, both ways,
+// until either ends or Cut closes them.
+func (p *Proxy) pipe(in net.Conn) {
+	out, err := net.Dial("tcp", p.target)
+	if err != nil {
+		in.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.cut {
+		p.mu.Unlock()
+		in.Close()
+		out.Close()
+		return
+	}
+	p.conns[in], p.conns[out] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	end := func() {
+		in.Close()
+		out.Close()
+		p.mu.Lock()
+		delete(p.conns, in)
+		delete(p.conns, out)
+		p.mu.Unlock()
+	}
+	go func() { io.Copy(out, in); end() }()
+	io.Copy(in, out)
+	end()
 }
