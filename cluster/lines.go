@@ -144,9 +144,13 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string) (*jetstrea
 // lost looks whether it is back.
 const reconnectPoll = 50 * time.Millisecond
 
-// awaitConnected returns nil once nc is connected, or ctx's error.
+// awaitConnected returns nil once nc is connected, or an error once it
+// is closed for good or ctx is done.
 func awaitConnected(ctx context.Context, nc *nats.Conn) error {
 	for !nc.IsConnected() {
+		if nc.IsClosed() {
+			return nats.ErrConnectionClosed
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("still cut off: %w", ctx.Err())
@@ -214,8 +218,8 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case errors.Is(err, nats.ErrConnectionClosed):
-			return fmt.Errorf("lines: %w", err)
+		case ls.js.Conn().IsClosed(): // closed for good (the node stops): nothing more comes
+			return nil
 		}
 		ls.log.Warn("lines: consumer lost, resuming", "from", next, "err", err)
 		select {
@@ -232,9 +236,6 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 // returns, if it can, on a goroutine of its own that ends within
 // consumerTry.
 func (ls *Lines) consume(ctx context.Context, from uint64, give func(m jetstream.Msg, seq uint64)) error {
-	if c := ls.js.Conn(); c.IsClosed() {
-		return nats.ErrConnectionClosed
-	}
 	if err := awaitConnected(ctx, ls.js.Conn()); err != nil {
 		return err
 	}
