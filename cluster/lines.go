@@ -164,12 +164,12 @@ func awaitConnected(ctx context.Context, nc *nats.Conn) error {
 // alive while no line comes: a consumer lost (with its NATS server, or
 // with the whole cluster's restart) is found out after two missed
 // heartbeats and made again from the line after the last one delivered.
-const linesHeartbeat = time.Second
+const linesHeartbeat = 2 * time.Second
 
 // consumerTry bounds one try to make the node's consumer: a try that got
 // no answer (the stream's leader being elected again) is retried, where
 // nats.go's ordered consumer waits 10 s for each of its own.
-const consumerTry = 2 * time.Second
+const consumerTry = 3 * time.Second
 
 // consumerIdle is how long the server keeps a consumer nobody pulls from
 // (one left behind by a node cut off, or killed).
@@ -236,7 +236,13 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 // returns, if it can, on a goroutine of its own that ends within
 // consumerTry.
 func (ls *Lines) consume(ctx context.Context, from uint64, give func(m jetstream.Msg, seq uint64)) error {
-	if err := awaitConnected(ctx, ls.js.Conn()); err != nil {
+	nc := ls.js.Conn()
+	// A reconnect loses what the server sent on the old connection (AckNone:
+	// counted delivered), unseen until the next line shows a gap: the
+	// consumer is made again at once, as nats.go's ordered consumer does.
+	lost := nc.StatusChanged(nats.RECONNECTING, nats.CLOSED)
+	defer nc.RemoveStatusListener(lost)
+	if err := awaitConnected(ctx, nc); err != nil {
 		return err
 	}
 	tctx, cancel := context.WithTimeout(ctx, consumerTry)
@@ -266,12 +272,26 @@ func (ls *Lines) consume(ctx context.Context, from uint64, give func(m jetstream
 	}
 	defer it.Stop()
 	defer context.AfterFunc(ctx, it.Stop)()
+	var cut atomic.Bool
+	watched := make(chan struct{})
+	defer close(watched)
+	go func() {
+		select {
+		case <-lost:
+			cut.Store(true)
+			it.Stop()
+		case <-watched:
+		}
+	}()
 	var delivered uint64 // the consumer's count of messages given
 	for {
 		m, err := it.Next()
 		if err != nil {
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
 				return nil
+			case cut.Load():
+				return errors.New("connection lost")
 			}
 			return fmt.Errorf("next line: %w", err)
 		}
