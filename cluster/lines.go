@@ -185,11 +185,10 @@ const consumerIdle = time.Minute
 // deliveries): no line is missed or given twice (cluster/DESIGN.md,
 // "Reconnect").
 func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, mine, live bool), ready func()) error {
-	info, err := ls.stream.Info(ctx)
+	last, err := ls.lastSeq(ctx)
 	if err != nil {
-		return fmt.Errorf("lines: stream info: %w", err)
+		return nil // ctx done
 	}
-	last := info.State.LastSeq
 	readied := false
 	markReady := func() {
 		if !readied && ready != nil {
@@ -225,6 +224,27 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-time.After(reconnectPoll):
+		}
+	}
+}
+
+// lastSeq returns the stream's last sequence, asking again (each try
+// bounded to consumerTry) until it is answered or ctx is done: a node
+// whose first ask went unanswered (a leader being elected, the cluster
+// cut off at that moment) would otherwise never consume.
+func (ls *Lines) lastSeq(ctx context.Context) (uint64, error) {
+	for {
+		tctx, cancel := context.WithTimeout(ctx, consumerTry)
+		info, err := ls.stream.Info(tctx)
+		cancel()
+		if err == nil {
+			return info.State.LastSeq, nil
+		}
+		ls.log.Warn("lines: stream info, asking again", "err", err)
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
 		case <-time.After(reconnectPoll):
 		}
 	}

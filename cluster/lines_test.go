@@ -41,7 +41,14 @@ func TestLinesCutOff(t *testing.T) {
 	go func() {
 		done <- ls.Run(ctx, func(l chat.Line, seq uint64, _, _ bool) { got <- given{l.Text + l.Roster, seq} }, nil)
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Errorf("Run did not return once cancelled")
+		}
+	})
 	line := func(text string) chat.Line {
 		return chat.Line{Kind: chat.KindChat, Room: "chat", From: "anna", Text: text, Time: time.Now()}
 	}
@@ -86,6 +93,8 @@ func TestLinesCutOff(t *testing.T) {
 			}
 			last = g.seq
 			texts = append(texts, g.text)
+		case err := <-done:
+			t.Fatalf("Run returned %v; lines given: %q", err, texts)
 		case <-time.After(15 * time.Second):
 			t.Fatalf("lines given: %q; want one, the roster event and two", texts)
 		}
