@@ -79,7 +79,7 @@ func TestClusterReconnectLines(t *testing.T) {
 // TestClusterCutOff: the only NATS server of a cluster stops for a while
 // and comes back on its port and store. The users of both nodes are told
 // the connection was lost; /readyz answers 503; a line said meanwhile is
-// refused at once with the not-sent line and reaches nobody, ever. Once
+// refused within 2 s with the not-sent line and reaches nobody, ever. Once
 // the server is back, both are told they are reconnected, /readyz
 // answers 200, a line from each node reaches the other (each node's
 // consumer resumed), the lines said before are not said again, and both
@@ -104,8 +104,8 @@ func TestClusterCutOff(t *testing.T) {
 	start := time.Now()
 	anna.Send("while cut")
 	anna.Expect("<system> " + chat.TextNotSent)
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("the not-sent line came %v after the line, want it at once", took)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the not-sent line came %v after the line, want it within the 2 s a line waits", took)
 	}
 	bob.Send("/me waits")
 	bob.Expect("<system> " + chat.TextNotSent)
@@ -139,7 +139,7 @@ func TestClusterCutOff(t *testing.T) {
 // connection goes through a proxy that closes it and refuses new ones)
 // for two seconds, past the refreshes of its names but within their TTL,
 // while node B goes on. A's user is told, and a line they say meanwhile
-// is refused at once; B's user chats on and still finds them in /users,
+// is refused within 2 s; B's user chats on and still finds them in /users,
 // with no leave line. Once A is back, its user is told, gets what B's user
 // said meanwhile, once, in order, and both chat again; nobody sees a
 // leave or join line, nor a line twice.

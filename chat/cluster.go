@@ -220,8 +220,8 @@ type ClusterLines interface {
 	// sequence there once the cluster confirmed it; every node's
 	// consumer (this one's too) then calls Hub.Deliver with it. A user's
 	// line (KindChat) while the node is cut off from the cluster is
-	// refused at once with an error wrapping ErrCutOff, never handed
-	// on; anything else, and a line handed on before the connection
+	// refused, once it waited a moment for the connection, with an error
+	// wrapping ErrCutOff, never handed on; anything else, and a line handed on before the connection
 	// was lost, waits for the connection and its confirmation until ctx
 	// is done. First caller: Session.say.
 	Publish(ctx context.Context, l Line) (seq uint64, err error)

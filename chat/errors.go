@@ -39,7 +39,7 @@ var (
 	// room of that folded name already.
 	ErrRoomExists = errors.New("room exists in the store")
 	// ErrCutOff is what a ClusterLines' Publish wraps when it refused a
-	// user's line at once, never handed to the cluster, because the node
+	// user's line, never handed to the cluster, because the node
 	// is cut off from it (reconnecting): the line is not stored anywhere.
 	ErrCutOff = errors.New("cut off from the rest of the server")
 )

@@ -90,7 +90,8 @@ func roomSubject(l chat.Line) string {
 // sequence once the stream acknowledged it, retrying a try that got no
 // answer with the same message id until ctx is done, so a line is stored
 // once whatever was lost on the way. A user's line (chat.KindChat) while
-// the connection is down is refused at once (chat.ErrCutOff), never put
+// the connection is down waits for it cutGrace, then is refused
+// (chat.ErrCutOff), never put
 // in nats.go's reconnect buffer, where it would be stored once the
 // connection is back although its sender was told it was not sent; one
 // handed on before the connection went down is tried again, with its
@@ -115,10 +116,14 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string) (*jetstrea
 	said := l.Kind == chat.KindChat && l.Roster == ""
 	for tried := false; ; tried = true {
 		if said && !nc.IsConnected() {
-			if !tried {
-				return nil, fmt.Errorf("publish line to %s: %w", subj, chat.ErrCutOff)
-			}
-			if err := awaitConnected(ctx, nc); err != nil {
+			if !tried { // not handed on yet: a failover's blip is waited for, a cut refused
+				gctx, cancel := context.WithTimeout(ctx, cutGrace)
+				err := awaitConnected(gctx, nc)
+				cancel()
+				if err != nil {
+					return nil, fmt.Errorf("publish line to %s: %w", subj, chat.ErrCutOff)
+				}
+			} else if err := awaitConnected(ctx, nc); err != nil {
 				return nil, fmt.Errorf("publish line to %s: %w", subj, err)
 			}
 		}
@@ -139,6 +144,12 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string) (*jetstrea
 		}
 	}
 }
+
+// cutGrace is how long a user's line said while the connection is down
+// waits for it before it is refused (chat.ErrCutOff): a NATS server of
+// several lost, the node is connected to another within tens of
+// milliseconds, and lines said meanwhile go through.
+const cutGrace = 2 * time.Second
 
 // reconnectPoll is how often a line handed on before the connection was
 // lost looks whether it is back.

@@ -15,7 +15,7 @@ import (
 )
 
 // TestLinesCutOff: with the only NATS server of a cluster stopped, a
-// user's line is refused at once with chat.ErrCutOff, while a roster
+// user's line is refused within 2 s with chat.ErrCutOff, while a roster
 // event waits for the connection; once the server is back on its store,
 // the event and a new line are stored, and the node's consumer, made
 // again, gives every line stored once, in order, and never the refused
@@ -67,8 +67,8 @@ func TestLinesCutOff(t *testing.T) {
 	if _, err := publish(line("cut")); !errors.Is(err, chat.ErrCutOff) {
 		t.Fatalf("publish while cut off = %v, want chat.ErrCutOff", err)
 	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("refused after %v, want at once", took)
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("refused after %v, want within the 2 s a line waits for the connection", took)
 	}
 	roster := make(chan error, 1)
 	go func() {
