@@ -254,13 +254,21 @@ const (
 type ClusterLines interface {
 	// Publish records l in the cluster's one order and returns its
 	// sequence there once the cluster confirmed it; every node's
-	// consumer (this one's too) then calls Hub.Deliver with it.
-	// First caller: Session.say.
+	// consumer (this one's too) then calls Hub.Deliver with it. A user's
+	// line (KindChat) while the node is cut off from the cluster is
+	// refused, once it waited a moment for the connection, with an error
+	// wrapping ErrCutOff, never handed on; anything else, and a line handed on before the connection
+	// was lost, waits for the connection and its confirmation until ctx
+	// is done. First caller: Session.say.
 	Publish(ctx context.Context, l Line) (seq uint64, err error)
 }
 
 // publishTimeout bounds how long a line waits to be confirmed before its
-// sender is told it was not delivered.
+// sender is told it was not delivered: a line handed to the cluster just
+// before the node was cut off is held that long for the connection to
+// come back (cluster/DESIGN.md, "Reconnect"), so a say never waits
+// longer, and a user's lines never queue behind it (the session reads
+// its next line once say returned).
 const publishTimeout = 10 * time.Second
 
 // sayShared publishes what s said in r (say's cluster path, with no lock
@@ -271,6 +279,10 @@ func (h *Hub) sayShared(ctx context.Context, s *Session, r *room, text string, a
 	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	seq, err := h.lines.Publish(pctx, l)
 	defer cancel()
+	if errors.Is(err, ErrCutOff) {
+		s.Notify(TextNotSent)
+		return
+	}
 	if err != nil {
 		h.log.Warn("message not delivered", "user", LogName(s.name), "room", LogName(r.name), "err", err)
 		s.Notify(TextNotDelivered)

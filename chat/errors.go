@@ -38,6 +38,10 @@ var (
 	// ErrRoomExists is what a Store's CreateRoom wraps when it holds a
 	// room of that folded name already.
 	ErrRoomExists = errors.New("room exists in the store")
+	// ErrCutOff is what a ClusterLines' Publish wraps when it refused a
+	// user's line, never handed to the cluster, because the node
+	// is cut off from it (reconnecting): the line is not stored anywhere.
+	ErrCutOff = errors.New("cut off from the rest of the server")
 )
 
 // TooManyNamesError refuses a login that would bind a new name to an SSH
@@ -100,6 +104,9 @@ const (
 	// TextNotDelivered: a cluster's node could not get a message
 	// confirmed (cluster.go, sayShared).
 	TextNotDelivered = "Your message could not be delivered; please try again."
+	// TextNotSent: a message said while the node is cut off from the
+	// rest of the server (ErrCutOff): refused at once, sent nowhere.
+	TextNotSent = "Your message was not sent: the connection to the rest of the server is lost; please try again once reconnected."
 )
 
 // DroppedText is the notice a slow reader gets in place of the n lines the

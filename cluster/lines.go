@@ -123,7 +123,13 @@ const DefaultLeftKeep = time.Hour
 // Publish records l (chat.ClusterLines): it returns the line's stream
 // sequence once the stream acknowledged it, retrying a try that got no
 // answer with the same message id until ctx is done, so a line is stored
-// once whatever was lost on the way.
+// once whatever was lost on the way. A user's line (chat.KindChat) while
+// the connection is down waits for it cutGrace, then is refused
+// (chat.ErrCutOff), never put
+// in nats.go's reconnect buffer, where it would be stored once the
+// connection is back although its sender was told it was not sent; one
+// handed on before the connection went down is tried again, with its
+// id, only once it is back (cluster/DESIGN.md, "Reconnect").
 func (ls *Lines) Publish(ctx context.Context, l chat.Line) (uint64, error) {
 	ack, err := ls.publish(ctx, l, ls.idBase+strconv.FormatUint(ls.n.Add(1), 10), 0)
 	if err != nil {
@@ -155,7 +161,21 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string, entered ui
 			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(entered))
 		}
 	}
-	for {
+	nc := ls.js.Conn()
+	said := l.Kind == chat.KindChat && l.Roster == ""
+	for tried := false; ; tried = true {
+		if said && !nc.IsConnected() {
+			if !tried { // not handed on yet: a failover's blip is waited for, a cut refused
+				gctx, cancel := context.WithTimeout(ctx, cutGrace)
+				err := awaitConnected(gctx, nc)
+				cancel()
+				if err != nil {
+					return nil, fmt.Errorf("publish line to %s: %w", m.Subject, chat.ErrCutOff)
+				}
+			} else if err := awaitConnected(ctx, nc); err != nil {
+				return nil, fmt.Errorf("publish line to %s: %w", m.Subject, err)
+			}
+		}
 		tctx, cancel := context.WithTimeout(ctx, publishTry)
 		ack, err := ls.js.PublishMsg(tctx, m, opts...)
 		cancel()
@@ -174,18 +194,63 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string, entered ui
 	}
 }
 
-// Run gives every line of the stream to deliver, in the stream's order,
-// until ctx is done: an ordered consumer from the stream's start, which
-// resumes by itself from its last sequence after a lost server. The lines
-// there were when it started (up to the stream's last sequence then) are
-// history only (live false); ready, if not nil, is called once they have
-// been given (once none is pending: the last may have expired since). A line that does not decode is logged and skipped.
-func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, mine, live bool), ready func()) error {
-	info, err := ls.stream.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("lines: stream info: %w", err)
+// cutGrace is how long a user's line said while the connection is down
+// waits for it before it is refused (chat.ErrCutOff): a NATS server of
+// several lost, the node is connected to another within tens of
+// milliseconds, and lines said meanwhile go through.
+const cutGrace = 2 * time.Second
+
+// reconnectPoll is how often a line handed on before the connection was
+// lost looks whether it is back.
+const reconnectPoll = 50 * time.Millisecond
+
+// awaitConnected returns nil once nc is connected, or an error once it
+// is closed for good or ctx is done.
+func awaitConnected(ctx context.Context, nc *nats.Conn) error {
+	for !nc.IsConnected() {
+		if nc.IsClosed() {
+			return nats.ErrConnectionClosed
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("still cut off: %w", ctx.Err())
+		case <-time.After(reconnectPoll):
+		}
 	}
-	last := info.State.LastSeq
+	return nil
+}
+
+// linesHeartbeat is how often the server tells the node's consumer it is
+// alive while no line comes: a consumer lost (with its NATS server, or
+// with the whole cluster's restart) is found out after two missed
+// heartbeats and made again from the line after the last one delivered.
+const linesHeartbeat = 2 * time.Second
+
+// consumerTry bounds one try to make the node's consumer: a try that got
+// no answer (the stream's leader being elected again) is retried, where
+// nats.go's ordered consumer waits 10 s for each of its own.
+const consumerTry = 3 * time.Second
+
+// consumerIdle is how long the server keeps a consumer nobody pulls from
+// (one left behind by a node cut off, or killed).
+const consumerIdle = time.Minute
+
+// Run gives every line of the stream to deliver, in the stream's order,
+// until ctx is done. The lines there were when it started (up to the
+// stream's last sequence then) are history only (live false); ready, if
+// not nil, is called once they have been given (or once none is pending:
+// the last may have expired since, a leave's TTL). A line that does not
+// decode (DecodeLine) is logged and skipped. Its consumer is the node's
+// own, made again from the line after the last one delivered whenever it
+// is lost (a NATS server gone, the connection lost and back, a gap in its
+// deliveries): no line is missed or given twice (cluster/DESIGN.md,
+// "Reconnect").
+func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, mine, live bool), ready func()) error {
+	state, err := ls.streamState(ctx)
+	if err != nil {
+		return nil // ctx done
+	}
+	last := state.LastSeq
 	readied := false
 	markReady := func() {
 		if !readied && ready != nil {
@@ -193,48 +258,142 @@ func (ls *Lines) Run(ctx context.Context, deliver func(l chat.Line, seq uint64, 
 		}
 		readied = true
 	}
-	if info.State.Msgs == 0 {
+	if state.Msgs == 0 {
 		markReady()
 	}
-	oc, err := ls.js.OrderedConsumer(ctx, LinesStream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{linesSubjects}, DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return fmt.Errorf("lines: consumer: %w", err)
-	}
-	it, err := oc.Messages()
-	if err != nil {
-		return fmt.Errorf("lines: consume: %w", err)
-	}
-	defer it.Stop()
-	defer context.AfterFunc(ctx, it.Stop)()
-	if ci := oc.CachedInfo(); ci != nil && ci.NumPending == 0 { // what there was expired meanwhile
-		markReady()
-	}
-	for {
-		m, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			ls.log.Warn("lines: next", "err", err)
-			continue
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			ls.log.Warn("lines: metadata", "err", err)
-			continue
-		}
-		seq := md.Sequence.Stream
+	next := uint64(1) // the sequence of the next line to give
+	give := func(m jetstream.Msg, seq, pending uint64) {
 		l, err := DecodeLine(m.Data())
 		if err != nil {
 			ls.log.Warn("lines: bad line skipped", "seq", seq, "err", err)
 		} else {
 			deliver(l, seq, l.Node == ls.node, seq > last)
 		}
-		if seq >= last || md.NumPending == 0 { // the last message may be gone (a leave's TTL)
+		next = seq + 1
+		if seq >= last || pending == 0 { // the last message may be gone (a leave's TTL)
 			markReady()
 		}
+	}
+	for {
+		err := ls.consume(ctx, next, give, markReady)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case ls.js.Conn().IsClosed(): // closed for good (the node stops): nothing more comes
+			return nil
+		}
+		ls.log.Warn("lines: consumer lost, resuming", "from", next, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(reconnectPoll):
+		}
+	}
+}
+
+// streamState returns the stream's state, asking again (each try
+// bounded to consumerTry) until it is answered or ctx is done: a node
+// whose first ask went unanswered (a leader being elected, the cluster
+// cut off at that moment) would otherwise never consume.
+func (ls *Lines) streamState(ctx context.Context) (jetstream.StreamState, error) {
+	for {
+		tctx, cancel := context.WithTimeout(ctx, consumerTry)
+		info, err := ls.stream.Info(tctx)
+		cancel()
+		if err == nil {
+			return info.State, nil
+		}
+		ls.log.Warn("lines: stream info, asking again", "err", err)
+		select {
+		case <-ctx.Done():
+			return jetstream.StreamState{}, ctx.Err()
+		case <-time.After(reconnectPoll):
+		}
+	}
+}
+
+// consume makes a consumer of every room's lines from the sequence from
+// (calling idle if it has none to give) and gives each line to give, in
+// order, with how many are pending after it, until ctx is done (nil) or the
+// consumer is lost (the error says how). It deletes the consumer when it
+// returns, if it can, on a goroutine of its own that ends within
+// consumerTry.
+func (ls *Lines) consume(ctx context.Context, from uint64, give func(m jetstream.Msg, seq, pending uint64), idle func()) error {
+	nc := ls.js.Conn()
+	// A reconnect loses what the server sent on the old connection (AckNone:
+	// counted delivered), unseen until the next line shows a gap: the
+	// consumer is made again at once, as nats.go's ordered consumer does.
+	lost := nc.StatusChanged(nats.RECONNECTING, nats.CLOSED)
+	defer nc.RemoveStatusListener(lost)
+	if err := awaitConnected(ctx, nc); err != nil {
+		return err
+	}
+	tctx, cancel := context.WithTimeout(ctx, consumerTry)
+	cons, err := ls.stream.CreateOrUpdateConsumer(tctx, jetstream.ConsumerConfig{
+		FilterSubjects:    []string{linesSubjects},
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       from,
+		AckPolicy:         jetstream.AckNonePolicy,
+		MemoryStorage:     true,
+		Replicas:          1,
+		InactiveThreshold: consumerIdle,
+	})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("make the consumer from %d: %w", from, err)
+	}
+	if ci := cons.CachedInfo(); ci != nil && ci.NumPending == 0 { // nothing to give (what there was may have expired)
+		idle()
+	}
+	defer func() { // off the way of the next consumer: a lost server's answers may take consumerTry
+		go func() {
+			dctx, cancel := context.WithTimeout(context.Background(), consumerTry)
+			defer cancel()
+			ls.stream.DeleteConsumer(dctx, cons.CachedInfo().Name) // else gone once idle for consumerIdle
+		}()
+	}()
+	it, err := cons.Messages(jetstream.PullHeartbeat(linesHeartbeat), jetstream.WithMessagesErrOnMissingHeartbeat(true))
+	if err != nil {
+		return fmt.Errorf("consume from %d: %w", from, err)
+	}
+	defer it.Stop()
+	defer context.AfterFunc(ctx, it.Stop)()
+	var cut atomic.Bool
+	watched := make(chan struct{})
+	defer close(watched)
+	go func() {
+		select {
+		case <-lost:
+			cut.Store(true)
+			it.Stop()
+		case <-watched:
+		}
+	}()
+	var delivered uint64 // the consumer's count of messages given
+	for {
+		m, err := it.Next()
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case cut.Load():
+				return errors.New("connection lost")
+			}
+			return fmt.Errorf("next line: %w", err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("line's metadata: %w", err)
+		}
+		if md.Sequence.Consumer != delivered+1 { // one missed: go on from the last given
+			return fmt.Errorf("consumer gave message %d after %d", md.Sequence.Consumer, delivered)
+		}
+		delivered = md.Sequence.Consumer
+		if md.Sequence.Stream < from { // given already
+			continue
+		}
+		give(m, md.Sequence.Stream, md.NumPending)
+		from = md.Sequence.Stream + 1
 	}
 }
 

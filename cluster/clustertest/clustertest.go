@@ -9,10 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,11 +38,13 @@ const (
 var running = make(chan struct{}, max(4, 2*runtime.GOMAXPROCS(0)))
 
 // Cluster is a running in-process JetStream cluster. Its methods are
-// safe for concurrent use, but Shutdown is meant for the test's own
-// goroutine.
+// safe for concurrent use, but Shutdown and Restart are meant for the
+// test's own goroutine.
 type Cluster struct {
 	tb      testing.TB
+	mu      sync.Mutex
 	servers []*server.Server
+	opts    []*server.Options // each server's, its client port fixed once it started (Restart)
 }
 
 // Start starts an n-server JetStream cluster named "chat" (n ≥ 1; 3 for
@@ -115,12 +119,14 @@ func start(tb testing.TB, n int) (*Cluster, error) {
 		}
 		s.Start() // does not block
 		c.servers = append(c.servers, s)
+		c.opts = append(c.opts, opts)
 	}
-	for _, s := range c.servers {
+	for i, s := range c.servers {
 		if !s.ReadyForConnections(readyTimeout) {
 			c.shutdownAll()
 			return nil, fmt.Errorf("server %s not ready within %v", s.Name(), readyTimeout)
 		}
+		c.opts[i].Port = s.Addr().(*net.TCPAddr).Port
 	}
 	tb.Cleanup(c.shutdownAll)
 	return c, nil
@@ -175,6 +181,8 @@ func (c *Cluster) awaitMetaLeader(ctx context.Context) error {
 
 // URLs returns the client URLs of the servers still running, in order.
 func (c *Cluster) URLs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var urls []string
 	for _, s := range c.servers {
 		if s.Running() {
@@ -189,18 +197,54 @@ func (c *Cluster) URLs() []string {
 func (c *Cluster) URL() string { return strings.Join(c.URLs(), ",") }
 
 // Server returns the i-th server (0-based), for a test that inspects it.
-func (c *Cluster) Server(i int) *server.Server { return c.servers[i] }
+func (c *Cluster) Server(i int) *server.Server {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.servers[i]
+}
 
 // Shutdown stops the i-th server (0-based) and waits until it has stopped:
 // a NATS server of the cluster lost. The others elect new leaders.
 func (c *Cluster) Shutdown(i int) {
-	s := c.servers[i]
+	s := c.Server(i)
 	s.Shutdown()
 	s.WaitForShutdown()
 }
 
+// Restart starts the i-th server again, after Shutdown(i), on its client
+// port and store folder, and returns once it accepts clients and, if
+// every server runs again, the cluster has a JetStream meta leader: clients reconnect to the URL they
+// had, and find what JetStream stored before. It fails the test if the
+// server does not come back.
+func (c *Cluster) Restart(i int) {
+	c.tb.Helper()
+	if c.Server(i).Running() {
+		c.tb.Fatalf("clustertest.Restart(%d): the server is running", i)
+	}
+	s, err := server.NewServer(c.opts[i])
+	if err != nil {
+		c.tb.Fatalf("clustertest: new server %s again: %v", c.opts[i].ServerName, err)
+	}
+	s.Start()
+	c.mu.Lock()
+	c.servers[i] = s
+	c.mu.Unlock()
+	if !s.ReadyForConnections(readyTimeout) {
+		c.tb.Fatalf("clustertest: server %s not ready again within %v", s.Name(), readyTimeout)
+	}
+	if len(c.URLs()) < len(c.opts) {
+		return // no meta leader to wait for while others are down
+	}
+	if err := c.awaitMetaLeader(c.tb.Context()); err != nil {
+		c.tb.Fatalf("clustertest: after restarting %s: %v", s.Name(), err)
+	}
+}
+
 func (c *Cluster) shutdownAll() {
-	for i := range c.servers {
+	c.mu.Lock()
+	n := len(c.servers)
+	c.mu.Unlock()
+	for i := range n {
 		c.Shutdown(i)
 	}
 }
@@ -244,4 +288,99 @@ func Eventually(ctx context.Context, within time.Duration, f func(ctx context.Co
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Proxy is a TCP proxy in front of one server's client port: a node
+// connected through it (its URL only) can be cut off from the cluster
+// while every other client stays connected, and let back in.
+type Proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  map[net.Conn]struct{}
+}
+
+// Proxy starts a proxy to the i-th server's client port, closed when the
+// test ends. A one-server cluster advertises no other URL, so a client of
+// the proxy's URL reconnects through it only.
+func (c *Cluster) Proxy(i int) *Proxy {
+	c.tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.tb.Fatalf("clustertest: proxy listen: %v", err)
+	}
+	p := &Proxy{ln: ln, target: c.Server(i).Addr().String(), conns: map[net.Conn]struct{}{}}
+	done := make(chan struct{})
+	go p.serve(done)
+	c.tb.Cleanup(func() {
+		ln.Close()
+		<-done
+		p.Cut()
+	})
+	return p
+}
+
+// URL is the proxy's client URL.
+func (p *Proxy) URL() string { return "nats://" + p.ln.Addr().String() }
+
+// Cut closes every connection through the proxy and refuses new ones
+// (they are closed as soon as accepted) until Restore.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for conn := range p.conns {
+		conn.Close()
+	}
+	clear(p.conns)
+}
+
+// Restore lets connections through the proxy again.
+func (p *Proxy) Restore() {
+	p.mu.Lock()
+	p.cut = false
+	p.mu.Unlock()
+}
+
+// serve accepts until the listener is closed, then closes done.
+func (p *Proxy) serve(done chan struct{}) {
+	defer close(done)
+	for {
+		in, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.pipe(in)
+	}
+}
+
+// pipe copies between in and a new connection to the server, both ways,
+// until either ends or Cut closes them.
+func (p *Proxy) pipe(in net.Conn) {
+	out, err := net.Dial("tcp", p.target)
+	if err != nil {
+		in.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.cut {
+		p.mu.Unlock()
+		in.Close()
+		out.Close()
+		return
+	}
+	p.conns[in], p.conns[out] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	end := func() {
+		in.Close()
+		out.Close()
+		p.mu.Lock()
+		delete(p.conns, in)
+		delete(p.conns, out)
+		p.mu.Unlock()
+	}
+	go func() { io.Copy(out, in); end() }()
+	io.Copy(in, out)
+	end()
 }

@@ -94,3 +94,49 @@ func TestClusterSurvivesServerLoss(t *testing.T) {
 		t.Fatalf("stream info after the loss: %v", err)
 	}
 }
+
+// TestRestart stops the one server of a cluster and starts it again: a
+// client connected before reconnects by itself to the same URL, and the
+// stream it wrote before is there with its message.
+func TestRestart(t *testing.T) {
+	c := clustertest.Start(t, 1)
+	url := c.URL()
+	nc := c.Connect(t)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream.New: %v", err)
+	}
+	ctx := t.Context()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ROOMS", Subjects: []string{"room.>"},
+		Storage: jetstream.FileStorage}); err != nil {
+		t.Fatalf("CreateStream: %v", err)
+	}
+	if _, err := js.Publish(ctx, "room.lobby.msg", []byte("one")); err != nil {
+		t.Fatalf("publish one: %v", err)
+	}
+	c.Shutdown(0)
+	if got := c.URLs(); len(got) != 0 {
+		t.Fatalf("URLs with the server down = %q, want none", got)
+	}
+	c.Restart(0)
+	if c.URL() != url {
+		t.Fatalf("URL after Restart = %q, want %q as before", c.URL(), url)
+	}
+	err = clustertest.Eventually(ctx, 20*time.Second, func(ctx context.Context) error {
+		st, err := js.Stream(ctx, "ROOMS")
+		if err != nil {
+			return err
+		}
+		m, err := st.GetLastMsgForSubject(ctx, "room.lobby.msg")
+		if err != nil {
+			return err
+		}
+		if string(m.Data) != "one" {
+			t.Fatalf("last message after the restart = %q, want \"one\"", m.Data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the stream through the client connected before the restart: %v", err)
+	}
+}
