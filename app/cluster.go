@@ -53,6 +53,10 @@ type clusterNode struct {
 	node *cluster.Node
 	log  *slog.Logger
 	hub  atomic.Pointer[chat.Hub] // the hub told of a lost connection; nil until run
+	// broken is set when the node's part of the cluster (cluster.Node.Run)
+	// stopped before the node did: it is no longer in step with the
+	// others, so /readyz says not ready and the balancer drains it.
+	broken atomic.Bool
 }
 
 // joinCluster connects to the NATS servers of cfg and opens what the node
@@ -218,11 +222,12 @@ func (c *clusterNode) notify(text string) {
 	}
 }
 
-// connected reports whether the node is connected to NATS (true for a
-// single node), for /readyz: a node cut off from the others is no place
-// to send new users.
+// connected reports whether the node is connected to NATS and in step
+// with the others (true for a single node), for /readyz: a node cut off
+// from the others, or whose part of the cluster stopped on an error, is
+// no place to send new users.
 func (c *clusterNode) connected() bool {
-	return c == nil || c.nc.IsConnected()
+	return c == nil || (c.nc.IsConnected() && !c.broken.Load())
 }
 
 // chatCluster returns what the hub asks the cluster: nil for a single
@@ -253,8 +258,10 @@ func (c *clusterNode) run(hub *chat.Hub, log *slog.Logger) (stop func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(ended)
-		if err := c.node.Run(ctx, hub, func() { close(ready) }); err != nil {
-			log.Error("cluster", "err", err)
+		err := c.node.Run(ctx, hub, func() { close(ready) })
+		if ctx.Err() == nil { // stopped before the node: never in step again
+			c.broken.Store(true)
+			log.Error("cluster: this node no longer follows the others; /readyz says not ready, restart it", "err", err)
 		}
 	})
 	select {
