@@ -149,6 +149,9 @@ func (ls *Lines) publish(ctx context.Context, l chat.Line, id string, entered ui
 	if err != nil {
 		return nil, fmt.Errorf("publish line: %w", err)
 	}
+	if len(data) > MaxLineBytes { // every node's DecodeLine would skip it, once stored and acknowledged
+		return nil, fmt.Errorf("publish line to %s: %w: %d bytes, over %d", l.Room, errBadLine, len(data), MaxLineBytes)
+	}
 	m := nats.NewMsg(roomSubject(l))
 	m.Data = data
 	opts := []jetstream.PublishOpt{jetstream.WithMsgID(id)}

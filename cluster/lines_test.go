@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +119,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within 15 s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPublishRefusesWhatNodesSkip: a line too big for DecodeLine (a
+// plugin's, say: users' lines are bounded by MaxMessageLen) is refused by
+// Publish, so its sender hears it was not delivered, rather than stored,
+// acknowledged and then skipped by every node.
+func TestPublishRefusesWhatNodesSkip(t *testing.T) {
+	c := clustertest.Start(t, 1)
+	js, err := jetstream.New(c.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := cluster.OpenLines(t.Context(), js, cluster.LinesConfig{Node: "a", Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := chat.Line{Kind: chat.KindBot, Room: "chat", From: "helperbot", Text: strings.Repeat("x", cluster.MaxLineBytes), Time: time.Now()}
+	if _, err := ls.Publish(t.Context(), big); err == nil {
+		t.Fatal("a line over MaxLineBytes was published")
+	}
+	small := big
+	small.Text = "fits"
+	if _, err := ls.Publish(t.Context(), small); err != nil {
+		t.Fatalf("a small line: %v", err)
 	}
 }
