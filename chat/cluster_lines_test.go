@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"chatserver/chat"
 	"chatserver/chat/chattest"
@@ -113,5 +114,32 @@ func TestClusterRosterBeforeRoom(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{"bob"}) {
 		t.Fatalf("lounge's members once the room came = %q, want bob, who entered before it came here", names)
+	}
+}
+
+// TestRemoteServerBanDisconnects: a server ban learned from the cluster
+// (made on another node, whose request to disconnect the user may have
+// been lost) tells the user of this node it names, once, and logs them
+// out; the same ban again (its record coming back) tells nothing more,
+// and another user is left alone.
+func TestRemoteServerBanDisconnects(t *testing.T) {
+	sn := &sharedNames{holder: map[string]string{}, holds: map[string]int{}}
+	ll := &loopLines{nodeNames: nodeNames{sn, "a"}}
+	h := chattest.NewHub(t, chat.Config{Cluster: ll})
+	ll.hub = h
+	troll, ann := chattest.Login(t, h, "troll"), chattest.Login(t, h, "ann")
+	chattest.Lines(troll)
+	chattest.Lines(ann)
+	rec := chat.ServerBanRecord{Name: "Troll", By: "op", Time: time.Now()}
+	h.RemoteServerBan(rec)
+	h.RemoteServerBan(rec)
+	if got := chattest.Lines(troll); !slices.Equal(got, []string{"<system> " + chat.TextServerBanned + "\n"}) {
+		t.Fatalf("troll got %q, want the banned line once", got)
+	}
+	if slices.ContainsFunc(h.Members("chat"), func(m chat.Member) bool { return m.Name == "troll" }) {
+		t.Fatal("troll is still in chat")
+	}
+	if !slices.ContainsFunc(h.Members("chat"), func(m chat.Member) bool { return m.Name == "ann" }) {
+		t.Fatal("ann was logged out too")
 	}
 }

@@ -167,17 +167,30 @@ func (h *Hub) RemotePassword(r PasswordRecord) {
 
 // RemoteServerBan puts b, a server ban as the cluster records it, in the
 // hub's memory in place of one of the same folded name; one that ended is
-// dropped. A user of this node it bans is left to whoever banned them
-// (their next login is refused). The cluster's watcher calls it. Safe
-// from any goroutine with no engine lock held.
+// dropped. The user a new ban names, if online on this node, is told and
+// disconnected, as the banning node's request does (which a timeout can
+// lose; told twice is harmless, a banned user left online is not). The
+// cluster's watcher calls it. Safe from any goroutine with no engine lock
+// held.
 func (h *Hub) RemoteServerBan(b ServerBanRecord) {
 	g := newServerBan(b)
 	now := h.now()
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	known := slices.ContainsFunc(h.gbans, func(o serverBan) bool { // this node's own ban, back through the watcher
+		return o.key == g.key && o.Time.Equal(b.Time) && o.Until.Equal(b.Until)
+	})
 	h.gbans = slices.DeleteFunc(h.gbans, func(o serverBan) bool { return o.key == g.key || !o.activeAt(now) })
-	if b.activeAt(now) {
+	var s *Session
+	if b.activeAt(now) && !known {
 		h.gbans = append(h.gbans, g)
+		if s = h.users[g.key]; s != nil && s.room == nil {
+			s = nil // still logging in: Login's own check refuses it
+		}
+	}
+	h.mu.Unlock()
+	if s != nil {
+		h.log.Info("disconnected", "user", LogName(s.name), "door", s.door, "addr", s.addr, "reason", "server ban made on another node")
+		s.dropWith(TextServerBanned)
 	}
 }
 

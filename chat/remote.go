@@ -134,8 +134,7 @@ func (h *Hub) Remote(req RemoteRequest) RemoteReply {
 		return RemoteReply{Name: u.Name, Room: u.Room}
 	case VerbDisconnect:
 		h.log.Info("disconnected", "user", LogName(s.name), "door", s.door, "addr", s.addr, "by", LogName(req.From), "reason", "asked by another node")
-		s.Notify(req.Text)
-		s.Close()
+		s.dropWith(req.Text)
 		return RemoteReply{Name: s.name}
 	case VerbWhois:
 		w, ok := h.whoisOf(req.Target)

@@ -196,8 +196,7 @@ func (b *Bot) ServerBan(ctx context.Context, name, by string, d time.Duration) (
 	h.mu.Unlock()
 	b.audit(ctx, by, AuditRecord{Action: AuditServerBan, Target: rec.Name, Args: spanText(d)}, "key", rec.KeyID, "addr", rec.Addr)
 	if s != nil {
-		s.Notify(TextServerBanned)
-		s.Close()
+		s.dropWith(TextServerBanned)
 	} else if h.cluster != nil { // online on another node, maybe: theirs disconnects them (slice 5c)
 		_, _ = h.remote(RemoteRequest{Verb: VerbDisconnect, Target: rec.Name, From: by, Text: TextServerBanned})
 	}

@@ -60,6 +60,11 @@ type Session struct {
 
 	rid string // this session's id on its node, for the cluster's roster (shareRoster)
 
+	// dropped is set by the first dropWith: a user banned from the server
+	// may be told by the node that banned them and by the ban's record
+	// reaching this one; they get the line once.
+	dropped atomic.Bool
+
 	// guarded by hub.mu
 	room   *room
 	closed bool
@@ -178,6 +183,17 @@ func (s *Session) loggedOut() bool {
 	s.hub.mu.RLock()
 	defer s.hub.mu.RUnlock()
 	return s.closed
+}
+
+// dropWith tells the user text (a system line) and logs them out: for a
+// disconnect that more than one path may make at once (a server ban made
+// here, asked by another node, or learned from the cluster); the line is
+// told once.
+func (s *Session) dropWith(text string) {
+	if s.dropped.CompareAndSwap(false, true) {
+		s.Notify(text)
+	}
+	s.Close()
 }
 
 // Close logs the user out: they leave their room (whose members get the
