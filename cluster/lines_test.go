@@ -12,6 +12,7 @@ import (
 	"chatserver/cluster"
 	"chatserver/cluster/clustertest"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -22,16 +23,7 @@ import (
 // again, gives every line stored once, in order, and never the refused
 // one.
 func TestLinesCutOff(t *testing.T) {
-	c := clustertest.Start(t, 1)
-	nc := c.Connect(t)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls, err := cluster.OpenLines(t.Context(), js, cluster.LinesConfig{Node: "a", Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, nc, ls := oneServerLines(t)
 	type given struct {
 		text string
 		seq  uint64
@@ -127,15 +119,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // Publish, so its sender hears it was not delivered, rather than stored,
 // acknowledged and then skipped by every node.
 func TestPublishRefusesWhatNodesSkip(t *testing.T) {
-	c := clustertest.Start(t, 1)
-	js, err := jetstream.New(c.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls, err := cluster.OpenLines(t.Context(), js, cluster.LinesConfig{Node: "a", Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, ls := oneServerLines(t)
 	big := chat.Line{Kind: chat.KindBot, Room: "chat", From: "helperbot", Text: strings.Repeat("x", cluster.MaxLineBytes), Time: time.Now()}
 	if _, err := ls.Publish(t.Context(), big); err == nil {
 		t.Fatal("a line over MaxLineBytes was published")
@@ -145,4 +129,21 @@ func TestPublishRefusesWhatNodesSkip(t *testing.T) {
 	if _, err := ls.Publish(t.Context(), small); err != nil {
 		t.Fatalf("a small line: %v", err)
 	}
+}
+
+// oneServerLines starts a one-server cluster and opens the lines of node
+// "a" on it (R1), through the connection it returns.
+func oneServerLines(t *testing.T) (*clustertest.Cluster, *nats.Conn, *cluster.Lines) {
+	t.Helper()
+	c := clustertest.Start(t, 1)
+	nc := c.Connect(t)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := cluster.OpenLines(t.Context(), js, cluster.LinesConfig{Node: "a", Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, nc, ls
 }
