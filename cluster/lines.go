@@ -42,7 +42,7 @@ type Lines struct {
 	n      atomic.Uint64 // lines published, for the message ids
 	log    *slog.Logger
 
-	recheck chan struct{} // RecheckNow's wake-up of RunRecheck; one pending at most
+	recheck wake // RecheckNow's wake-up of RunRecheck
 }
 
 // LinesConfig says how the stream is made.
@@ -80,7 +80,7 @@ func OpenLines(ctx context.Context, js jetstream.JetStream, cfg LinesConfig) (*L
 		return nil, fmt.Errorf("open stream %s: %w", LinesStream, err)
 	}
 	return &Lines{js: js, stream: st, node: cfg.Node, idBase: cfg.Node + "." + nuid.Next() + ".", left: max(cfg.LeftKeep, time.Second),
-		log: orDiscard(cfg.Logger), recheck: make(chan struct{}, 1)}, nil
+		log: orDiscard(cfg.Logger), recheck: newWake()}, nil
 }
 
 // roomSubject is the subject of l: chat.room.<room>.msg for a line,
@@ -460,12 +460,7 @@ func (ls *Lines) Sweep(ctx context.Context, departed []chat.Departure, left func
 // RecheckNow has RunRecheck check the node's roster against the stream,
 // after the node's connection to NATS was lost and is back. It does not
 // block.
-func (ls *Lines) RecheckNow() {
-	select {
-	case ls.recheck <- struct{}{}:
-	default:
-	}
-}
+func (ls *Lines) RecheckNow() { ls.recheck.now() }
 
 // RunRecheck checks, at each RecheckNow until ctx is done, every member
 // the node's roster lists (members, chat.Hub.SharedMembers) against the

@@ -35,7 +35,7 @@ type Names struct {
 	mu   sync.Mutex
 	keys map[string]*hold // by Key; an entry lives while someone holds or waits for it
 
-	now chan struct{} // RefreshNow's wake-up of Run; one pending at most
+	wake wake // RefreshNow's wake-up of Run
 }
 
 // hold is this node's hold of one name.
@@ -72,7 +72,7 @@ func OpenNames(ctx context.Context, js jetstream.JetStream, cfg NamesConfig) (*N
 	if err != nil {
 		return nil, err
 	}
-	return &Names{js: js, kv: kv, node: cfg.Node, ttl: cfg.TTL, log: orDiscard(cfg.Logger), keys: make(map[string]*hold), now: make(chan struct{}, 1)}, nil
+	return &Names{js: js, kv: kv, node: cfg.Node, ttl: cfg.TTL, log: orDiscard(cfg.Logger), keys: make(map[string]*hold), wake: newWake()}, nil
 }
 
 // HoldName holds the name whose folded form is key (chat.Fold) for this
@@ -196,15 +196,7 @@ func (n *Names) Run(ctx context.Context, lost func(name string)) error {
 	if n.ttl <= 0 {
 		return nil
 	}
-	t := time.NewTicker(n.ttl / 4)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		case <-n.now:
-		}
+	n.wake.every(ctx, n.ttl/4, func() {
 		n.mu.Lock()
 		all := make(map[string]*hold, len(n.keys))
 		for k, h := range n.keys {
@@ -212,7 +204,8 @@ func (n *Names) Run(ctx context.Context, lost func(name string)) error {
 		}
 		n.mu.Unlock()
 		n.refreshAll(ctx, all, lost)
-	}
+	})
+	return nil
 }
 
 // refreshWorkers bounds the refreshes in flight at once (refreshAll). One
@@ -252,12 +245,7 @@ func (n *Names) refreshAll(ctx context.Context, all map[string]*hold, lost func(
 // RefreshNow has Run refresh every name at once rather than at its next
 // tick: after a reconnect, so that names whose TTL ran low while the node
 // was cut off are renewed before they expire. It does not block.
-func (n *Names) RefreshNow() {
-	select {
-	case n.now <- struct{}{}:
-	default:
-	}
-}
+func (n *Names) RefreshNow() { n.wake.now() }
 
 // refresh renews the TTL of the key k that h holds, if h holds it, and
 // reports whether another node took it after it expired.

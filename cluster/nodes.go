@@ -30,13 +30,13 @@ var ErrNodeNameTaken = errors.New("another node of this name is alive")
 // stops (Leave); a node that dies stops refreshing and its name is free
 // again within the TTL. Safe for concurrent use.
 type Nodes struct {
-	js  jetstream.JetStream
-	kv  jetstream.KeyValue
-	key string
-	val []byte
-	ttl time.Duration
-	log *slog.Logger
-	now chan struct{} // RefreshNow's wake-up of Run; one pending at most
+	js   jetstream.JetStream
+	kv   jetstream.KeyValue
+	key  string
+	val  []byte
+	ttl  time.Duration
+	log  *slog.Logger
+	wake wake // RefreshNow's wake-up of Run
 
 	mu  sync.Mutex
 	rev uint64 // guarded by mu: the key's revision the node wrote last; 0 when not registered
@@ -67,7 +67,7 @@ func OpenNodes(ctx context.Context, js jetstream.JetStream, cfg NodesConfig) (*N
 	}
 	val := fmt.Sprintf("%s %s %s", cfg.Node, time.Now().UTC().Format(time.RFC3339), nuid.Next())
 	return &Nodes{js: js, kv: kv, key: Key(cfg.Node), val: []byte(val), ttl: cfg.TTL,
-		log: orDiscard(cfg.Logger), now: make(chan struct{}, 1)}, nil
+		log: orDiscard(cfg.Logger), wake: newWake()}, nil
 }
 
 // Register records the node as alive. While the name is another node's,
@@ -141,29 +141,17 @@ func createOwn(ctx context.Context, kv jetstream.KeyValue, key string, val []byt
 // created again, and if another node of the name took it, that is logged
 // as an error at every try: two nodes share one name.
 func (n *Nodes) Run(ctx context.Context) error {
-	t := time.NewTicker(n.ttl / 4)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		case <-n.now:
-		}
+	n.wake.every(ctx, n.ttl/4, func() {
 		if err := n.refresh(ctx); err != nil && ctx.Err() == nil {
 			n.log.Error("refresh node", "key", n.key, "err", err)
 		}
-	}
+	})
+	return nil
 }
 
 // RefreshNow has Run refresh the entry at once (after a reconnect). It
 // does not block.
-func (n *Nodes) RefreshNow() {
-	select {
-	case n.now <- struct{}{}:
-	default:
-	}
-}
+func (n *Nodes) RefreshNow() { n.wake.now() }
 
 // refresh renews the entry's TTL, or creates it again if it expired.
 func (n *Nodes) refresh(ctx context.Context) error {
