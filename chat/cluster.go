@@ -317,8 +317,10 @@ func (h *Hub) broadcastShared(r *room, ev *Event) {
 // this node, as say does on a single node, under the room's lock: the
 // members who ignore its sender get nothing, and its sender, if mine (it
 // was said on this node) and on a line door, is not echoed. A plugin's
-// line is only fanned out, if live. A line to a room this node does not
-// know is dropped. Safe from any goroutine with no engine lock held.
+// line is only fanned out, if live. A message or roster event of a room
+// this node has not heard of yet adds the room (roomFor); a plugin's line
+// to it has no one to reach and is dropped. Safe from any goroutine with
+// no engine lock held.
 func (h *Hub) Deliver(l Line, seq uint64, mine, live bool) {
 	if h.knownRoom(l.Room) == nil && (l.Roster != "" || l.Kind == KindChat) {
 		h.roomFor(l.Room) // a plugin's line to a room no one here knows has no one to reach
