@@ -120,8 +120,8 @@ func TestClusterRosterBeforeRoom(t *testing.T) {
 // TestRemoteServerBanDisconnects: a server ban learned from the cluster
 // (made on another node, whose request to disconnect the user may have
 // been lost) tells the user of this node it names, once, and logs them
-// out; the same ban again (its record coming back) tells nothing more,
-// and another user is left alone.
+// out; the same ban again (its record coming back) tells nothing more
+// and stays in force, and another user is left alone.
 func TestRemoteServerBanDisconnects(t *testing.T) {
 	sn := &sharedNames{holder: map[string]string{}, holds: map[string]int{}}
 	ll := &loopLines{nodeNames: nodeNames{sn, "a"}}
@@ -135,6 +135,9 @@ func TestRemoteServerBanDisconnects(t *testing.T) {
 	h.RemoteServerBan(rec)
 	if got := chattest.Lines(troll); !slices.Equal(got, []string{"<system> " + chat.TextServerBanned + "\n"}) {
 		t.Fatalf("troll got %q, want the banned line once", got)
+	}
+	if !h.ServerBanned("troll", "", "") {
+		t.Fatal("the ban is not in force once its record came again")
 	}
 	if slices.ContainsFunc(h.Members("chat"), func(m chat.Member) bool { return m.Name == "troll" }) {
 		t.Fatal("troll is still in chat")

@@ -181,10 +181,10 @@ func (h *Hub) RemoteServerBan(b ServerBanRecord) {
 	})
 	h.gbans = slices.DeleteFunc(h.gbans, func(o serverBan) bool { return o.key == g.key || !o.activeAt(now) })
 	var s *Session
-	if b.activeAt(now) && !known {
+	if b.activeAt(now) {
 		h.gbans = append(h.gbans, g)
-		if s = h.users[g.key]; s != nil && s.room == nil {
-			s = nil // still logging in: Login's own check refuses it
+		if s = h.users[g.key]; known || (s != nil && s.room == nil) {
+			s = nil // told by the ban made here, or still logging in: Login's own check refuses it
 		}
 	}
 	h.mu.Unlock()
