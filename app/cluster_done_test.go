@@ -104,7 +104,7 @@ func (s *doneStory) start(name string) *apptest.Server {
 // admin on every node); each sees the others come in.
 func (s *doneStory) meet() {
 	t := s.t
-	s.anna = clusterLogin(t, s.nodes["a"].Telnet, "anna")
+	s.anna = apptest.Login(t, s.nodes["a"].Telnet, "anna")
 	s.anna.Send("/switch den")
 	s.anna.Until(joinLine("anna"))
 
@@ -285,7 +285,7 @@ func (s *doneStory) opAndBan() {
 		return slices.Contains(botUsers(t, s.botty), apptest.JSONItem{Name: "bob", Admin: true})
 	})
 
-	troll := clusterLogin(t, s.nodes["c"].Telnet, "troll")
+	troll := apptest.Login(t, s.nodes["c"].Telnet, "troll")
 	troll.Send("/switch den")
 	troll.Until(joinLine("troll"))
 	s.anna.Until(joinLine("troll"))
@@ -314,7 +314,7 @@ func (s *doneStory) opAndBan() {
 }
 
 // telnetWhenFree logs name in over telnet at addr once the node that
-// held it let go of it (after its connection closed), as clusterLogin.
+// held it let go of it (after its connection closed), as apptest.Login.
 func telnetWhenFree(t *testing.T, addr, name string) *apptest.Client {
 	t.Helper()
 	taken := "<system> " + chat.RefusalText(chat.ErrNameTaken)
@@ -406,7 +406,7 @@ func (s *doneStory) restart(heard []string) {
 		s.start(n)
 	}
 
-	anna := clusterLogin(t, s.nodes["a"].Telnet, "anna")
+	anna := apptest.Login(t, s.nodes["a"].Telnet, "anna")
 	anna.Send("/rooms")
 	if lines := anna.Sync(); !slices.ContainsFunc(lines, listed("den")) {
 		t.Fatalf("/rooms after the restart = %q, want den in it", lines)
@@ -417,7 +417,7 @@ func (s *doneStory) restart(heard []string) {
 		t.Fatalf("anna's /history after the restart = %q, want %q", got, heard)
 	}
 
-	troll := clusterLogin(t, s.nodes["c"].Telnet, "troll")
+	troll := apptest.Login(t, s.nodes["c"].Telnet, "troll")
 	troll.Send("/switch den")
 	troll.Expect(lineBannedIn)
 

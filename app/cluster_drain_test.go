@@ -29,8 +29,8 @@ func TestClusterDrain(t *testing.T) {
 		return apptest.Start(t, cfg)
 	}
 	a, b := start("a"), start("b")
-	bob := clusterLogin(t, b.Telnet, "bob")
-	anna := clusterLogin(t, a.Telnet, "anna")
+	bob := apptest.Login(t, b.Telnet, "bob")
+	anna := apptest.Login(t, a.Telnet, "anna")
 	dora := apptest.LoginSSH(t, a.SSH, "dora", apptest.NewKey(t))
 	bob.Until(joinLine("anna"))
 	bob.Until(joinLine("dora"))
@@ -58,5 +58,5 @@ func TestClusterDrain(t *testing.T) {
 	if rest := bob.Sync(); len(rest) > 0 {
 		t.Fatalf("bob got more after the leave lines: %q", rest)
 	}
-	clusterLogin(t, b.Telnet, "anna") // free at once, not after drainTTL
+	apptest.Login(t, b.Telnet, "anna") // free at once, not after drainTTL
 }

@@ -16,7 +16,7 @@ import (
 func TestClusterHistoryLaterDoors(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
-	sam := clusterLogin(t, startLinesNode(t, c, "a", "").Telnet, "sam")
+	sam := apptest.Login(t, startLinesNode(t, c, "a", "").Telnet, "sam")
 	for k := range 3 {
 		sam.Send(fmt.Sprintf("note %d", k))
 	}

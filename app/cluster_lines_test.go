@@ -79,14 +79,14 @@ func talk(t *testing.T, c *clustertest.Cluster, midway func()) {
 	nodes := []*apptest.Server{startLinesNode(t, c, "a", ""), startLinesNode(t, c, "b", ""), startLinesNode(t, c, "c", "")}
 	var senders, watchers []*apptest.Client
 	for i, n := range nodes {
-		w := clusterLogin(t, n.Telnet, fmt.Sprintf("w%d", i))
+		w := apptest.Login(t, n.Telnet, fmt.Sprintf("w%d", i))
 		for _, o := range watchers { // the join line of a user on another node
 			o.Until(fmt.Sprintf("<helperbot> w%d has joined the chat room!", i))
 		}
 		watchers = append(watchers, w)
 	}
 	for i, n := range nodes {
-		senders = append(senders, clusterLogin(t, n.Telnet, fmt.Sprintf("s%d", i)))
+		senders = append(senders, apptest.Login(t, n.Telnet, fmt.Sprintf("s%d", i)))
 	}
 	const each = 30
 	send := func(from, to int) {
@@ -148,14 +148,14 @@ func TestClusterLinesHistory(t *testing.T) {
 	c := clustertest.Start(t, 3)
 	dirA := t.TempDir()
 	a := startLinesNode(t, c, "a", dirA)
-	s := clusterLogin(t, a.Telnet, "sam")
+	s := apptest.Login(t, a.Telnet, "sam")
 	for k := range 3 {
 		s.Send(fmt.Sprintf("note %d", k))
 	}
 	expectNotes(t, s, "sam's")
 	dirC := t.TempDir()
 	nc := startLinesNode(t, c, "c", dirC)
-	carl := clusterLogin(t, nc.Telnet, "carl")
+	carl := apptest.Login(t, nc.Telnet, "carl")
 	expectNotes(t, carl, "on a node started later, carl's")
 	s.Send("/leave")
 	s.Closed()
@@ -165,7 +165,7 @@ func TestClusterLinesHistory(t *testing.T) {
 	nc.Stop(t)
 	for i, dir := range []string{dirA, dirC} {
 		n := startLinesNode(t, c, fmt.Sprintf("r%d", i), dir)
-		u := clusterLogin(t, n.Telnet, "dora")
+		u := apptest.Login(t, n.Telnet, "dora")
 		expectNotes(t, u, "after a restart, dora's")
 		u.Send("/leave")
 		u.Closed()
@@ -182,19 +182,6 @@ func expectNotes(t *testing.T, u *apptest.Client, whose string) {
 			t.Fatalf("%s /history line %d = %q, want sam's note %d", whose, k, l, k)
 		}
 	}
-}
-
-// clusterLogin is apptest.Login on a node of a cluster: the join lines of
-// users of other nodes, which come through the stream, may arrive between
-// the login line and the user's own join line.
-func clusterLogin(t *testing.T, addr, name string) *apptest.Client {
-	t.Helper()
-	c := apptest.Dial(t, addr)
-	c.Welcome()
-	c.Send(name)
-	c.Expect("<system> Logging in as " + name)
-	c.Until("<helperbot> " + name + " has joined the chat room!")
-	return c
 }
 
 // nextLine is u's next line but the join lines, which come through the
@@ -251,10 +238,10 @@ func TestClusterUsers(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
 	nodes := []*apptest.Server{startLinesNode(t, c, "a", ""), startLinesNode(t, c, "b", "")}
-	anna := clusterLogin(t, nodes[0].Telnet, "anna")
+	anna := apptest.Login(t, nodes[0].Telnet, "anna")
 	eventuallyUsers(t, anna, "<helperbot> 1. anna")
-	bob := clusterLogin(t, nodes[1].Telnet, "bob")
-	carl := clusterLogin(t, nodes[0].Telnet, "carl")
+	bob := apptest.Login(t, nodes[1].Telnet, "bob")
+	carl := apptest.Login(t, nodes[0].Telnet, "carl")
 	all := []string{"<helperbot> 1. anna", "<helperbot> 2. bob", "<helperbot> 3. carl"}
 	for _, u := range []*apptest.Client{anna, bob, carl} {
 		eventuallyUsers(t, u, all...)
@@ -283,8 +270,8 @@ func TestClusterNodeDies(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
 	nodes := []*apptest.Server{startLinesNode(t, c, "a", ""), startLinesNode(t, c, "b", "")}
-	anna := clusterLogin(t, nodes[0].Telnet, "anna")
-	bob := clusterLogin(t, nodes[1].Telnet, "bob")
+	anna := apptest.Login(t, nodes[0].Telnet, "anna")
+	bob := apptest.Login(t, nodes[1].Telnet, "bob")
 	eventuallyUsers(t, anna, "<helperbot> 1. anna", "<helperbot> 2. bob")
 	eventuallyUsers(t, bob, "<helperbot> 1. anna", "<helperbot> 2. bob")
 	nodes[0].App.CutNATS()
@@ -297,5 +284,5 @@ func TestClusterNodeDies(t *testing.T) {
 		}
 		return slices.Equal(lines, []string{"<helperbot> Current online users:", "<helperbot> 1. bob"})
 	})
-	clusterLogin(t, nodes[1].Telnet, "anna")
+	apptest.Login(t, nodes[1].Telnet, "anna")
 }

@@ -59,8 +59,8 @@ func TestClusterReconnectLines(t *testing.T) {
 	c := clustertest.Start(t, 3)
 	a := startCutNode(t, c, "a", 0, urlOf(c, 0))
 	b := startCutNode(t, c, "b", 0, urlOf(c, 1), urlOf(c, 2))
-	anna := clusterLogin(t, a.Telnet, "anna")
-	bob := clusterLogin(t, b.Telnet, "bob")
+	anna := apptest.Login(t, a.Telnet, "anna")
+	bob := apptest.Login(t, b.Telnet, "bob")
 	anna.Until("<helperbot> bob has joined the chat room!")
 	sayTo(anna, bob, "anna", "before 1", "before 2", "before 3")
 
@@ -89,8 +89,8 @@ func TestClusterCutOff(t *testing.T) {
 	c := clustertest.Start(t, 1)
 	a := startCutNode(t, c, "a", 0, c.URL())
 	b := startCutNode(t, c, "b", 0, c.URL())
-	anna := clusterLogin(t, a.Telnet, "anna")
-	bob := clusterLogin(t, b.Telnet, "bob")
+	anna := apptest.Login(t, a.Telnet, "anna")
+	bob := apptest.Login(t, b.Telnet, "bob")
 	anna.Until("<helperbot> bob has joined the chat room!")
 	sayTo(anna, bob, "anna", "before")
 	readyzIs(t, a, 200)
@@ -150,8 +150,8 @@ func TestClusterNodeCutOff(t *testing.T) {
 	const ttl = 6 * time.Second
 	a := startCutNode(t, c, "a", ttl, p.URL())
 	b := startCutNode(t, c, "b", ttl, c.URL())
-	anna := clusterLogin(t, a.Telnet, "anna")
-	bob := clusterLogin(t, b.Telnet, "bob")
+	anna := apptest.Login(t, a.Telnet, "anna")
+	bob := apptest.Login(t, b.Telnet, "bob")
 	anna.Until("<helperbot> bob has joined the chat room!")
 	sayTo(anna, bob, "anna", "before")
 	both := []string{"<helperbot> Current online users:", "<helperbot> 1. anna", "<helperbot> 2. bob"}

@@ -41,15 +41,15 @@ func TestClusterRoster(t *testing.T) {
 	var stay []*apptest.Client
 	for i := range 15 { // k1, 4 come and go, k2, 4 more, k3, 4 more
 		if i%5 == 0 {
-			stay = append(stay, clusterLogin(t, a.Telnet, fmt.Sprintf("k%d", i/5+1)))
+			stay = append(stay, apptest.Login(t, a.Telnet, fmt.Sprintf("k%d", i/5+1)))
 			continue
 		}
-		x := clusterLogin(t, a.Telnet, fmt.Sprintf("x%d", i))
+		x := apptest.Login(t, a.Telnet, fmt.Sprintf("x%d", i))
 		x.Send("/leave")
 		x.Closed()
 	}
 	b := startRosterNode(t, c, "b", dirB)
-	bea := clusterLogin(t, b.Telnet, "bea")
+	bea := apptest.Login(t, b.Telnet, "bea")
 	want := usersListing("k1", "k2", "k3", "bea")
 	eventuallyUsers(t, bea, want...)
 	eventuallyUsers(t, stay[0], want...)
@@ -65,9 +65,9 @@ func TestClusterRoster(t *testing.T) {
 	b.Stop(t)
 	a = startRosterNode(t, c, "a", dirA)
 	b = startRosterNode(t, c, "b", dirB)
-	pia := clusterLogin(t, b.Telnet, "pia")
+	pia := apptest.Login(t, b.Telnet, "pia")
 	eventuallyUsers(t, pia, "<helperbot> 1. pia")
-	ole := clusterLogin(t, a.Telnet, "ole")
+	ole := apptest.Login(t, a.Telnet, "ole")
 	want = usersListing("pia", "ole")
 	eventuallyUsers(t, ole, want...)
 	eventuallyUsers(t, pia, want...)

@@ -158,7 +158,7 @@ func TestClusterRooms(t *testing.T) {
 	t.Parallel()
 	c := clustertest.Start(t, 3)
 	nodes := startNodes(t, c, 2, 2*time.Second)
-	users := []*apptest.Client{clusterLogin(t, nodes[0].Telnet, "anna"), clusterLogin(t, nodes[1].Telnet, "bob")}
+	users := []*apptest.Client{apptest.Login(t, nodes[0].Telnet, "anna"), apptest.Login(t, nodes[1].Telnet, "bob")}
 	for _, u := range users {
 		u.Send("/switch lounge")
 	}
@@ -193,7 +193,7 @@ func TestClusterRooms(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // the room comes through node B's watcher
 	}
 
-	carl := clusterLogin(t, startNode(t, c, "c", 2*time.Second).Telnet, "carl")
+	carl := apptest.Login(t, startNode(t, c, "c", 2*time.Second).Telnet, "carl")
 	carl.Send("/rooms")
 	if lines := carl.Sync(); !slices.Contains(lines, "<helperbot> 3. pub") {
 		t.Errorf("/rooms on a node started later = %q, want pub in it", lines)
