@@ -257,24 +257,29 @@ func (o offlineStore) Offline(ctx context.Context, name string) ([]chat.OfflineR
 	if err != nil {
 		return nil, fmt.Errorf("read messages kept for %s: %w", name, err)
 	}
-	if info.State.Subjects[subj] == 0 {
+	kept := info.State.Subjects[subj]
+	if kept == 0 {
 		return nil, nil
 	}
-	cons, err := o.id.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
+	// One consumer made with one request and read with one fetch of what
+	// the stream said it keeps: nats.go's ordered consumer remakes itself
+	// on a timeout of its own, which a request unanswered for a moment
+	// (a stream just made, a leader elected) outlasted offlineRead.
+	cons, err := o.id.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		FilterSubject: subj, AckPolicy: jetstream.AckNonePolicy, MemoryStorage: true, Replicas: 1,
+		InactiveThreshold: offlineRead,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read messages kept for %s: %w", name, err)
 	}
-	it, err := cons.Messages()
+	defer o.id.stream.DeleteConsumer(ctx, cons.CachedInfo().Name) // else gone once idle
+	deadline, _ := ctx.Deadline()
+	batch, err := cons.Fetch(int(min(kept, chat.MaxOffline+1)), jetstream.FetchMaxWait(time.Until(deadline)))
 	if err != nil {
 		return nil, fmt.Errorf("read messages kept for %s: %w", name, err)
 	}
-	defer it.Stop()
 	var recs []chat.OfflineRecord
-	for len(recs) <= chat.MaxOffline {
-		m, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			return nil, fmt.Errorf("read messages kept for %s: %w", name, err)
-		}
+	for m := range batch.Messages() {
 		md, err := m.Metadata()
 		if err != nil {
 			return nil, fmt.Errorf("read messages kept for %s: %w", name, err)
@@ -283,9 +288,9 @@ func (o offlineStore) Offline(ctx context.Context, name string) ([]chat.OfflineR
 		if err := json.Unmarshal(m.Data(), &v); err == nil {
 			recs = append(recs, chat.OfflineRecord{ID: int64(md.Sequence.Stream), Name: v.Name, From: v.From, Room: v.Room, Text: v.Text, Time: v.Time})
 		}
-		if md.NumPending == 0 {
-			break
-		}
+	}
+	if err := batch.Error(); err != nil && len(recs) == 0 {
+		return nil, fmt.Errorf("read messages kept for %s: %w", name, err)
 	}
 	return recs, nil
 }
